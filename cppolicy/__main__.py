@@ -1,0 +1,3 @@
+from cppolicy.cli import main
+
+main()

@@ -1,0 +1,42 @@
+"""The ``cppolicy`` command line: one module per command group, mounted here."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from cppolicy.errors import CppolicyError
+
+app = typer.Typer(
+    name="cppolicy",
+    help="Rules-as-code for Chinese financial consumer-protection complaint handling.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _mount() -> None:
+    # Imported here so that `import cppolicy.cli` stays cheap and each group stays in its module.
+    from cppolicy.cli import audit, calendar, explain, validate
+
+    validate.register(app)
+    calendar.register(app)
+    audit.register(app)
+    explain.register(app)
+
+
+def fail(error: CppolicyError) -> typer.Exit:
+    """Print an expected error as one line on stderr and return the Exit to raise."""
+    print(f"cppolicy: error: {error.message}", file=sys.stderr)
+    return typer.Exit(int(error.exit_code))
+
+
+def main() -> None:
+    _mount()
+    try:
+        app()
+    except CppolicyError as error:  # raised outside a command body (e.g. during parsing)
+        print(f"cppolicy: error: {error.message}", file=sys.stderr)
+        sys.exit(int(error.exit_code))

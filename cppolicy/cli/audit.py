@@ -1,0 +1,86 @@
+"""``cppolicy audit``: judge archives of complaint events against rule modules."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import ExitStack, nullcontext
+from pathlib import Path
+from typing import Optional
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from cppolicy.audit import QuarantinedLine, evaluate_archive, read_archive
+from cppolicy.cli.options import AS_OF_HELP, CalendarData, Policy, calendar_from, modules_from, parse_as_of
+from cppolicy.errors import CppolicyError, InputError
+from cppolicy.render import FORMATS
+
+
+def _progress(enabled: bool):
+    if not enabled:
+        return nullcontext(None)
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+
+
+def audit(
+    archives: list[str] = typer.Argument(..., metavar="ARCHIVE...", help="JSONL or gzip files; - for stdin."),
+    as_of: str = typer.Option(..., "--as-of", help=AS_OF_HELP),
+    policy: Optional[list[str]] = Policy,
+    fmt: str = typer.Option("table", "--format", "-f", help=f"Output format: {', '.join(FORMATS)}."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
+    quarantine: Optional[Path] = typer.Option(None, "--quarantine", help="Write invalid lines, with their reason, as JSONL."),
+    calendar_data: Optional[list[Path]] = CalendarData,
+    lang: str = typer.Option("en", "--lang", help="Language of messages in the table: zh or en."),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: when stderr is a terminal)."),
+) -> None:
+    """Audit ARCHIVE... as of a moment; exit 0 clean, 1 violations, 2 input errors, 3 engine
+    errors, 4 only undetermined results (see docs/exit-codes.md)."""
+    from cppolicy.cli import fail
+
+    try:
+        if fmt not in FORMATS:
+            raise InputError(f"--format: unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+        if lang not in ("zh", "en"):
+            raise InputError(f"--lang: {lang!r} is not zh or en")
+        moment = parse_as_of(as_of)
+        modules = modules_from(policy)
+        calendar = calendar_from(calendar_data)
+        show = sys.stderr.isatty() if progress is None else progress
+        with ExitStack() as stack:
+            sink = stack.enter_context(_open(quarantine)) if quarantine else None
+
+            def keep(item: QuarantinedLine) -> None:
+                if sink is not None:
+                    sink.write(orjson.dumps(item.to_dict()) + b"\n")
+
+            bar = stack.enter_context(_progress(show))
+            reading = bar.add_task("reading", total=None) if bar else None
+            contents = read_archive(archives, on_quarantine=keep,
+                                    on_line=(lambda: bar.advance(reading)) if bar else None)
+            judging = bar.add_task("evaluating", total=len(contents.complaints)) if bar else None
+            report = evaluate_archive(contents, modules, calendar, moment,
+                                      on_complaint=(lambda: bar.advance(judging)) if bar else None)
+        with (output.open("w", encoding="utf-8") if output else nullcontext(sys.stdout)) as out:
+            FORMATS[fmt](report, out, lang)
+    except CppolicyError as error:
+        raise fail(error) from None
+    except OSError as error:
+        raise fail(InputError(f"{getattr(error, 'filename', '') or ''}: {error.strerror or error}")) from None
+    if report.contents.quarantined:
+        where = f" (written to {quarantine})" if quarantine else " (use --quarantine FILE to keep them)"
+        print(f"cppolicy: {len(report.contents.quarantined)} line(s) quarantined{where}", file=sys.stderr)
+    raise typer.Exit(int(report.exit_code()))
+
+
+def _open(path: Path):
+    try:
+        return path.open("wb")
+    except OSError as error:
+        raise InputError(f"--quarantine: cannot write {path}: {error.strerror}") from None
+
+
+def register(app: typer.Typer) -> None:
+    app.command("audit")(audit)

@@ -1,0 +1,259 @@
+"""The evaluation engine: one complaint's events → facts → durable_rules → findings.
+
+Each :class:`Engine` owns its own durable_rules ``Host`` (no global registry, no background
+threads: the Host's wall-clock dispatch timers are switched off because cppolicy never uses
+timers — time is the as-of fact). Per complaint the engine
+
+1. keeps the events at or before the as-of time, sorted by time (input order breaks ties);
+2. computes the module's clocks with the working-day calendar (deadlines as epoch numbers);
+3. asserts every event and clock as a fact, then the as-of fact last (``none(...)`` never
+   retracts a firing, so the whole history must be in place before the as-of fact arrives);
+4. collects the rules that fired, re-raising anything an action swallowed;
+5. deletes the complaint's state (at most 1,024 live sessions per ruleset).
+
+A sentinel rule fires on every as-of fact; if it did not, the evaluation is an error. Any
+failure is an ``error`` finding for the complaint — never an absence of findings.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Callable, Sequence
+
+import durable.engine
+
+from cppolicy.calendar import SHANGHAI, WorkingDayCalendar, local_date
+from cppolicy.clocks import ClockResult, compute_clocks
+from cppolicy.findings import ComplaintResult, Finding, ModuleRef
+from cppolicy.rule_module import Rule, RuleModule
+
+ENGINE_NAME = "durable_rules"
+_SENTINEL = "cppolicy-asof-seen"
+_RESERVED = {"f", "type", "t", "id", "first", "sid"}
+
+
+def engine_version() -> str:
+    from importlib.metadata import version
+
+    return f"{ENGINE_NAME} {version('durable-rules')}"
+
+
+class _Host(durable.engine.Host):
+    """A durable_rules Host whose actions are resolved by name through a mapping we own."""
+
+    def __init__(self, resolve: Callable[[str], Callable]) -> None:
+        self._resolve = resolve
+        super().__init__()
+
+    def _run(self) -> None:
+        # The stock Host starts threading.Timer loops that dispatch timers and queued actions
+        # every 0.2 s on wall-clock time. cppolicy evaluates on event time only and runs every
+        # action synchronously inside assert_facts, so those threads would only be a surprise
+        # in the host's process.
+        return None
+
+    def get_action(self, action_name: str) -> Callable:
+        return self._resolve(action_name)
+
+
+def flatten(data: dict, prefix: str = "") -> dict[str, Any]:
+    """Event data as flat scalar fields: nested objects joined with ``_``; list items as
+    ``<name>__<item>: true`` plus ``<name>_count``; nulls omitted (so ``$nex`` sees them absent)."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if value is None:
+            continue
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{name}_"))
+        elif isinstance(value, list):
+            out[f"{name}_count"] = len(value)
+            for item in value:
+                if isinstance(item, (str, int)) and not isinstance(item, bool):
+                    out[f"{name}__{item}"] = True
+        elif isinstance(value, str):
+            out[name] = value.strip()
+        else:
+            out[name] = value
+    return {k: v for k, v in out.items() if k not in _RESERVED}
+
+
+def _iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, SHANGHAI).isoformat()
+
+
+@dataclass
+class _Compiled:
+    ruleset: str
+    rules: dict[str, Rule]
+
+
+class Engine:
+    """Evaluates complaints against one rule module. Holds no global state.
+
+    Two engines with different modules (or versions) can live in one process.
+    """
+
+    _ids = itertools.count()
+
+    def __init__(self, module: RuleModule, calendar: WorkingDayCalendar) -> None:
+        self.module = module
+        self.calendar = calendar
+        self.ref = ModuleRef(module.id, module.version, module.digest)
+        self._fired: list[tuple[str, dict]] = []
+        self._action_errors: list[BaseException] = []
+        self._host = _Host(self._action_for)
+        self._compiled: dict[str, _Compiled] = {}
+        self._sids = itertools.count(1)
+        self._prefix = f"e{next(Engine._ids)}"
+
+    # -- durable_rules plumbing -------------------------------------------------------------
+
+    def _action_for(self, rule_id: str) -> Callable:
+        def action(c: Any) -> None:
+            try:
+                self._fired.append((rule_id, {k: dict(v) for k, v in (c._m or {}).items()}))
+            except BaseException as exc:  # durable_rules would swallow it into the state
+                self._action_errors.append(exc)
+
+        return action
+
+    def _ruleset_for(self, on: date) -> _Compiled:
+        definition = self.module.compile(on)
+        key = str(id(definition))
+        if key not in self._compiled:
+            name = f"{self._prefix}-{self.module.id}-{len(self._compiled)}"
+            ruleset = {rule_id: {**body, "run": rule_id} for rule_id, body in definition.items()}
+            ruleset[_SENTINEL] = {"all": [{"a": {"f": "asof"}}], "run": _SENTINEL}
+            self._host.register_rulesets({name: ruleset})
+            self._compiled[key] = _Compiled(name, {r.id: r for r in self.module.rules})
+        return self._compiled[key]
+
+    # -- evaluation ---------------------------------------------------------------------------
+
+    def evaluate(self, complaint_id: str, events: Sequence, as_of: datetime) -> ComplaintResult:
+        """Evaluate one complaint's events as of ``as_of`` (aware datetime)."""
+        result = ComplaintResult(complaint_id=complaint_id, module=self.ref)
+        as_of_text = as_of.astimezone(SHANGHAI).isoformat()
+        visible = sorted(
+            (e for e in events if e.time <= as_of),
+            key=lambda e: (e.epoch, e.source or "", e.line or 0),
+        )
+        result.events = len(visible)
+        institution = visible[0].institution.get("id") if visible else None
+        received = next((e for e in visible if e.type == "received"), None)
+        on = local_date(received.time) if received else local_date(as_of)
+        try:
+            params = self.module.parameters_on(on)
+            annotations: dict[str, dict] = {}
+            clocks = compute_clocks(self.module, visible, self.calendar, params, as_of, annotations)
+            result.clocks = [c.describe() for c in clocks]
+            fired = self._run_rules(on, visible, clocks, annotations, as_of)
+        except Exception as exc:  # noqa: BLE001 — any failure must surface as an error finding
+            result.findings.append(self._error(complaint_id, institution, as_of_text, exc))
+            return result
+        for rule_id, _ in fired:
+            result.fired[rule_id] = result.fired.get(rule_id, 0) + 1
+        result.findings.extend(self._findings(complaint_id, institution, fired, as_of_text))
+        result.findings.extend(self._undetermined(complaint_id, institution, clocks, as_of_text))
+        result.findings.sort(key=lambda f: f.sort_key)
+        return result
+
+    def _run_rules(self, on, visible, clocks: list[ClockResult], annotations, as_of) -> list:
+        compiled = self._ruleset_for(on)
+        sid = f"{self._prefix}-{next(self._sids)}"
+        facts = []
+        seen_types: set[str] = set()
+        for event in visible:
+            fact = flatten(event.data)
+            fact.update(annotations.get(event.event_id, {}))
+            fact.update({"f": "event", "type": event.type, "t": event.epoch, "id": event.event_id,
+                         "first": event.type not in seen_types, "sid": sid})
+            seen_types.add(event.type)
+            facts.append(fact)
+        for clock in clocks:
+            fact = clock.fact()
+            if fact is not None:
+                fact["sid"] = sid
+                facts.append(fact)
+        self._fired, self._action_errors = [], []
+        try:
+            for fact in facts:
+                self._assert(compiled.ruleset, fact)
+            self._assert(compiled.ruleset, {"sid": sid, "f": "asof", "t": as_of.timestamp()})
+        finally:
+            self._host.delete_state(compiled.ruleset, sid)
+        if self._action_errors:
+            raise self._action_errors[0]
+        fired = [(rule_id, m) for rule_id, m in self._fired if rule_id != _SENTINEL]
+        if len(fired) == len(self._fired):
+            raise RuntimeError("the engine did not confirm the as-of fact (sentinel rule did not fire)")
+        return fired
+
+    def _assert(self, ruleset: str, fact: dict) -> None:
+        try:
+            self._host.assert_fact(ruleset, fact)
+        except durable.engine.MessageNotHandledException:
+            pass  # a fact no rule's first condition matches: normal
+
+    # -- findings -------------------------------------------------------------------------------
+
+    def _findings(self, complaint_id, institution, fired, as_of_text) -> list[Finding]:
+        rules = {r.id: r for r in self.module.rules}
+        out, seen = [], set()
+        for rule_id, matched in fired:
+            rule = rules[rule_id]
+            evidence = tuple(matched[a]["id"] for a in rule.evidence if a in matched)
+            if not evidence:
+                evidence = tuple(f["start_id"] for f in matched.values() if f.get("f") == "clock")
+            due = _iso(_pick(matched, rule.due))
+            key = (rule_id, evidence, due)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(Finding(
+                code=rule.code, rule_id=rule.id, module=self.ref, severity=rule.severity,
+                complaint_id=complaint_id, institution_id=institution, due=due,
+                observed=_iso(_pick(matched, rule.observed)), evidence=evidence,
+                citation=self._citation(rule), message=rule.message, as_of=as_of_text,
+            ))
+        return out
+
+    def _undetermined(self, complaint_id, institution, clocks, as_of_text) -> list[Finding]:
+        unknown = {c.name: c.reason for c in clocks if c.state == "undetermined"}
+        out = []
+        for rule in self.module.rules:
+            blocked = [name for name in rule.clocks if name in unknown]
+            if blocked:
+                out.append(Finding(
+                    code=rule.code, rule_id=rule.id, module=self.ref, severity="undetermined",
+                    complaint_id=complaint_id, institution_id=institution, due=None, observed=None,
+                    evidence=(), citation=self._citation(rule), message=rule.message,
+                    as_of=as_of_text, detail=f"clock {blocked[0]}: {unknown[blocked[0]]}",
+                ))
+        return out
+
+    def _citation(self, rule: Rule) -> dict:
+        return {"instrument": self.module.data["instrument"]["number"], **rule.citation}
+
+    def _error(self, complaint_id, institution, as_of_text, exc: BaseException) -> Finding:
+        return Finding(
+            code="CPPOLICY.EVALUATION_ERROR", rule_id="", module=self.ref, severity="error",
+            complaint_id=complaint_id, institution_id=institution, due=None, observed=None,
+            evidence=(), citation={"instrument": self.module.data["instrument"]["number"], "text": ""},
+            message={"zh": "评估失败，结果未知（不视为合规）。",
+                     "en": "Evaluation failed; the result is unknown (not compliance)."},
+            as_of=as_of_text, detail=f"{type(exc).__name__}: {exc}",
+        )
+
+
+def _pick(matched: dict, ref: str | None) -> float | None:
+    if not ref:
+        return None
+    alias, _, field = ref.partition(".")
+    value = matched.get(alias, {}).get(field)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None

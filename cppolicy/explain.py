@@ -1,0 +1,150 @@
+"""Explanations: why a complaint got (or did not get) each finding.
+
+``explain_complaint`` evaluates one complaint and returns a plain dict — the timeline, each
+clock with its start, unit, skipped rest days and deadline, and every rule's outcome with its
+citation — that the CLI renders as text (zh / en) or JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Sequence
+
+from cppolicy.calendar import SHANGHAI, WorkingDayCalendar
+from cppolicy.engine import Engine
+from cppolicy.rule_module import RuleModule
+
+LABELS = {
+    "en": {
+        "complaint": "Complaint", "module": "Rule module", "as_of": "As of", "calendar": "Calendar",
+        "timeline": "Timeline", "after": "after the as-of time: not considered", "clocks": "Clocks",
+        "rules": "Rules", "status": "Status", "start": "starts", "period": "period", "due": "deadline",
+        "skipped": "rest days skipped", "met": "met at", "none": "none", "state": "state",
+        "fired": "FIRED", "not_fired": "not triggered", "undetermined": "UNDETERMINED",
+        "reason": "reason", "extension": "extension", "effective": "effective", "not_effective": "not effective",
+        "missing": "missing", "working_day": "working days", "calendar_day": "calendar days", "hour": "hours",
+        "start_not_counted": "day of the start not counted", "start_counted": "day of the start counted",
+        "errors": "Errors",
+    },
+    "zh": {
+        "complaint": "投诉", "module": "规则模块", "as_of": "评估时点", "calendar": "日历",
+        "timeline": "时间线", "after": "晚于评估时点，未纳入", "clocks": "期限", "rules": "规则",
+        "status": "结论", "start": "起算", "period": "期限", "due": "届满", "skipped": "跳过的休息日",
+        "met": "完成于", "none": "无", "state": "状态", "fired": "触发", "not_fired": "未触发",
+        "undetermined": "无法判定", "reason": "原因", "extension": "延期", "effective": "有效",
+        "not_effective": "无效", "missing": "缺少", "working_day": "个工作日", "calendar_day": "个自然日",
+        "hour": "小时", "start_not_counted": "起算当日不计入", "start_counted": "起算当日计入",
+        "errors": "错误",
+    },
+}
+
+
+def explain_complaint(
+    complaint_id: str,
+    events: Sequence,
+    module: RuleModule,
+    calendar: WorkingDayCalendar,
+    as_of: datetime,
+    engine: Engine | None = None,
+) -> dict:
+    engine = engine or Engine(module, calendar)
+    result = engine.evaluate(complaint_id, events, as_of)
+    ordered = sorted(events, key=lambda e: (e.epoch, e.source or "", e.line or 0))
+    timeline = [
+        {"time": e.time.astimezone(SHANGHAI).isoformat(), "type": e.type, "event_id": e.event_id,
+         "institution": e.institution.get("id"), "data": e.data, "considered": e.time <= as_of}
+        for e in ordered
+    ]
+    fired_codes: dict[str, list] = {}
+    for finding in result.findings:
+        fired_codes.setdefault(finding.rule_id, []).append(finding)
+    rules = []
+    for rule in module.rules:
+        found = fired_codes.get(rule.id, [])
+        if any(f.severity == "undetermined" for f in found):
+            outcome = "undetermined"
+        elif found:
+            outcome = "fired"
+        else:
+            outcome = "not_fired"
+        rules.append({
+            "rule_id": rule.id, "code": rule.code, "severity": rule.severity, "outcome": outcome,
+            "citation": {"instrument": module.data["instrument"]["number"], **rule.citation},
+            "message": rule.message, "findings": [f.to_dict() for f in found],
+        })
+    received = next((e for e in ordered if e.type == "received" and e.time <= as_of), None)
+    params_day = received.time.astimezone(SHANGHAI).date() if received else as_of.date()
+    return {
+        "complaint_id": complaint_id,
+        "module": {"id": module.id, "version": module.version, "digest": module.digest},
+        "as_of": as_of.astimezone(SHANGHAI).isoformat(),
+        "calendar": calendar.version,
+        "start_day_counted": _start_day_counted(module, params_day),
+        "status": result.status,
+        "timeline": timeline,
+        "clocks": result.clocks,
+        "rules": rules,
+        "errors": [f.to_dict() for f in result.findings if f.severity == "error"],
+    }
+
+
+def _start_day_counted(module: RuleModule, day) -> bool:
+    try:
+        return bool(module.parameter("start_day_counted", day)[0])
+    except Exception:  # noqa: BLE001 — no value in force that day: the clocks say undetermined
+        return False
+
+
+def render_text(doc: dict, lang: str) -> str:
+    L = LABELS[lang]
+    lines = [
+        f"{L['complaint']} {doc['complaint_id']} — {L['status']}: {doc['status']}",
+        f"{L['module']}: {doc['module']['id']}@{doc['module']['version']} ({doc['module']['digest'][:19]}…)",
+        f"{L['as_of']}: {doc['as_of']}   {L['calendar']}: {doc['calendar']}",
+        "",
+        f"{L['timeline']}:",
+    ]
+    for item in doc["timeline"]:
+        note = "" if item["considered"] else f"   ({L['after']})"
+        detail = ", ".join(f"{k}={v}" for k, v in item["data"].items()) if item["data"] else ""
+        lines.append(f"  {item['time']}  {item['type']:<22} {item['event_id']}  {detail}{note}")
+    lines += ["", f"{L['clocks']} ({L['start_counted'] if doc['start_day_counted'] else L['start_not_counted']}):"]
+    for clock in doc["clocks"]:
+        desc = clock["description"][lang]
+        head = f"  {clock['clock']} — {desc}"
+        if clock.get("cite"):
+            head += f" [{clock['cite']}]"
+        lines.append(head)
+        lines.append(f"    {L['state']}: {clock['state']}"
+                     + (f"   {L['reason']}: {clock['reason']}" if clock.get("reason") else ""))
+        if clock.get("start"):
+            lines.append(f"    {L['start']}: {clock['start']} ({clock['start_event']})")
+        if clock.get("period"):
+            period = clock["period"]
+            lines.append(f"    {L['period']}: {period['value']} {L.get(period['unit'], period['unit'])}")
+        if clock.get("due"):
+            skipped = clock["rest_days_skipped"]
+            shown = ", ".join(f"{r['date']}" + (f" ({r['why']})" if r.get("why") else "") for r in skipped)
+            lines.append(f"    {L['skipped']} ({len(skipped)}): {shown or L['none']}")
+            lines.append(f"    {L['due']}: {clock['due_date']} 24:00 Asia/Shanghai (= {clock['due']})")
+        for ext in clock.get("extensions", []):
+            state = L["effective"] if ext["effective"] else L["not_effective"]
+            missing = f"; {L['missing']}: {', '.join(ext['missing'])}" if ext["missing"] else ""
+            lines.append(f"    {L['extension']} {ext['event']} @ {ext['at']}: → {ext['requested_due']} ({state}{missing})")
+        if clock.get("met_at"):
+            lines.append(f"    {L['met']}: {clock['met_at']} ({clock['met_by_event']})")
+    lines += ["", f"{L['rules']}:"]
+    for rule in doc["rules"]:
+        c = rule["citation"]
+        where = c.get("point") or c.get("article") or ""
+        outcome = L[rule["outcome"]]
+        lines.append(f"  [{outcome}] {rule['code']} ({rule['severity']}) — {c['instrument']} {where}")
+        lines.append(f"      {rule['message'][lang]}")
+        lines.append(f"      「{c['text']}」")
+        for f in rule["findings"]:
+            bits = [f"due {f['due']}" if f["due"] else "", f"observed {f['observed']}" if f["observed"] else "",
+                    f"evidence {' '.join(f['evidence'])}" if f["evidence"] else "", f["detail"] or ""]
+            lines.append("      → " + "; ".join(b for b in bits if b))
+    if doc["errors"]:
+        lines += ["", f"{L['errors']}:"] + [f"  {e['detail']}" for e in doc["errors"]]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,72 @@
+"""Findings: what an evaluation says about a complaint, with its article and evidence.
+
+A finding is one of four kinds, by ``severity``:
+
+- ``violation`` — a rule fired: the obligation was breached;
+- ``warning`` — a rule fired on a point the text leaves open (e.g. a channel outside an open list);
+- ``undetermined`` — a rule could not be evaluated (missing data, unknown calendar year);
+- ``error`` — the engine failed on the complaint. Never to be read as compliance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SEVERITY_ORDER = {"error": 0, "violation": 1, "undetermined": 2, "warning": 3}
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleRef:
+    id: str
+    version: str
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One finding. Times are ISO 8601 strings with offset (Asia/Shanghai) or None."""
+
+    code: str
+    rule_id: str
+    module: ModuleRef
+    severity: str
+    complaint_id: str | None
+    institution_id: str | None
+    due: str | None
+    observed: str | None
+    evidence: tuple[str, ...]
+    citation: dict
+    message: dict
+    as_of: str
+    detail: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["evidence"] = list(self.evidence)
+        return out
+
+    @property
+    def sort_key(self) -> tuple:
+        return (self.complaint_id or "", SEVERITY_ORDER.get(self.severity, 9), self.code, self.evidence)
+
+
+@dataclass(slots=True)
+class ComplaintResult:
+    """The outcome of evaluating one complaint under one rule module."""
+
+    complaint_id: str
+    module: ModuleRef
+    findings: list[Finding] = field(default_factory=list)
+    clocks: list[dict] = field(default_factory=list)
+    fired: dict[str, int] = field(default_factory=dict)
+    events: int = 0
+
+    @property
+    def status(self) -> str:
+        """error > violation > undetermined > warning > open / compliant."""
+        severities = {f.severity for f in self.findings}
+        for severity in ("error", "violation", "undetermined", "warning"):
+            if severity in severities:
+                return severity
+        return "open" if any(c.get("state") == "running" for c in self.clocks) else "compliant"

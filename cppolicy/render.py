@@ -1,0 +1,125 @@
+"""Renderers for audit reports: a named registry the ``--format`` option reads.
+
+Results are computed first (:class:`cppolicy.audit.AuditReport`); each renderer only writes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from typing import Callable, TextIO
+
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from cppolicy.audit import AuditReport
+
+CSV_FIELDS = ["complaint_id", "institution_id", "severity", "code", "rule_id", "module", "due",
+              "observed", "evidence", "citation", "message_en", "message_zh", "detail", "as_of"]
+
+
+def report_header(report: AuditReport) -> dict:
+    return {
+        "as_of": report.as_of.isoformat(),
+        "modules": [{"id": m.id, "version": m.version, "digest": m.digest} for m in report.modules],
+        "calendar": report.calendar_version,
+        "engine": report.engine,
+        "counts": report.counts(),
+    }
+
+
+def _json(report: AuditReport, out: TextIO, lang: str) -> None:
+    doc = {
+        **report_header(report),
+        "complaints": [
+            {"complaint_id": r.complaint_id, "module": f"{r.module.id}@{r.module.version}",
+             "status": r.status, "events": r.events}
+            for r in report.results
+        ],
+        "findings": [f.to_dict() for f in report.findings],
+        "quarantined": [q.to_dict() for q in report.contents.quarantined],
+    }
+    out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def _jsonl(report: AuditReport, out: TextIO, lang: str) -> None:
+    for finding in report.findings:
+        out.write(orjson.dumps(finding.to_dict()).decode() + "\n")
+
+
+def _csv_row(finding) -> dict:
+    c = finding.citation
+    where = c.get("point") or c.get("article") or ""
+    return {
+        "complaint_id": finding.complaint_id, "institution_id": finding.institution_id,
+        "severity": finding.severity, "code": finding.code, "rule_id": finding.rule_id,
+        "module": f"{finding.module.id}@{finding.module.version}", "due": finding.due,
+        "observed": finding.observed, "evidence": " ".join(finding.evidence),
+        "citation": f"{c.get('instrument', '')} {where}".strip(),
+        "message_en": finding.message["en"], "message_zh": finding.message["zh"],
+        "detail": finding.detail or "", "as_of": finding.as_of,
+    }
+
+
+def _csv(report: AuditReport, out: TextIO, lang: str) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for finding in report.findings:
+        writer.writerow(_csv_row(finding))
+    out.write(buffer.getvalue())
+
+
+_SEVERITY_STYLE = {"error": "bold red", "violation": "red", "undetermined": "yellow", "warning": "cyan"}
+
+
+def _table(report: AuditReport, out: TextIO, lang: str) -> None:
+    console = Console(file=out, width=max(120, Console(file=out).width), highlight=False,
+                      soft_wrap=False)
+    header = report_header(report)
+    modules = ", ".join(f"{m['id']}@{m['version']}" for m in header["modules"])
+    console.print(f"cppolicy audit as of {header['as_of']} — {modules}; calendar {header['calendar']}; "
+                  f"{header['engine']}")
+    findings = report.findings
+    if findings:
+        table = Table(title="Findings", show_lines=False)
+        for column in ("complaint", "severity", "code", "point", "due", "observed", "message"):
+            table.add_column(column, overflow="fold")
+        for f in findings:
+            where = f.citation.get("point") or f.citation.get("article") or ""
+            table.add_row(f.complaint_id or "", f"[{_SEVERITY_STYLE[f.severity]}]{f.severity}[/]", f.code,
+                          where, (f.due or "")[:16], (f.observed or "")[:16],
+                          f.message[lang] + (f" ({f.detail})" if f.detail else ""))
+        console.print(table)
+    by_code = Counter((f.code, f.severity) for f in findings)
+    summary = Table(title="Summary by code")
+    summary.add_column("code")
+    summary.add_column("severity")
+    summary.add_column("count", justify="right")
+    for (code, severity), count in sorted(by_code.items()):
+        summary.add_row(code, severity, str(count))
+    console.print(summary)
+    counts = header["counts"]
+    console.print(
+        f"read {counts['lines']} lines from {counts['files']} file(s): {counts['accepted']} accepted, "
+        f"{counts['quarantined']} quarantined; {counts['complaints']} complaints, "
+        f"{counts['institution_events']} institution-level events; "
+        f"{counts['violations']} violations, {counts['warnings']} warnings, "
+        f"{counts['undetermined']} undetermined, {counts['errors']} errors"
+    )
+    statuses = {k.removeprefix("complaints_"): v for k, v in counts.items()
+                if k.startswith("complaints_")}
+    console.print("complaints by status: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))
+    skipped = {k.removeprefix("skipped_"): v for k, v in counts.items() if k.startswith("skipped_")}
+    if skipped:
+        console.print("not judged: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in skipped.items()))
+
+
+FORMATS: dict[str, Callable[[AuditReport, TextIO, str], None]] = {
+    "table": _table,
+    "json": _json,
+    "jsonl": _jsonl,
+    "csv": _csv,
+}

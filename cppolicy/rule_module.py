@@ -1,0 +1,345 @@
+"""Rule modules: loading, validating and compiling them — data only, never code.
+
+A rule module is a folder ``policies/<id>/<version>/`` holding ``module.yaml`` (metadata,
+dated parameters, clocks, rules, coverage) and optional ``cases/*.yaml`` (golden cases).
+``module.yaml`` is read with ``yaml.safe_load`` through a loader that keeps dates as strings
+and rejects duplicate keys, then validated against ``schemas/rule-module/v1.json``. Nothing in
+a module is ever imported, evaluated or executed: its conditions are durable_rules ruleset
+JSON, which the C engine interprets, plus the macros documented in docs/rule-modules.md.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from cppolicy._resources import policies_dir, schemas_dir
+from cppolicy.errors import RuleModuleError
+
+MODULE_FILE = "module.yaml"
+SEVERITIES = ("violation", "warning")
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """safe_load, but dates stay strings and a duplicated key is an error."""
+
+
+# Drop the implicit timestamp resolver: "2012-04-03" must stay the string the author wrote.
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        seen[key] = 1
+    return yaml.SafeLoader.construct_mapping(loader, node)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse a YAML data file safely; errors name the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleModuleError(f"{path}: cannot read: {exc}") from None
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 — _StrictLoader is a SafeLoader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise RuleModuleError(f"{where}: invalid YAML: {problem}") from None
+
+
+def _module_schema() -> dict:
+    return json.loads((schemas_dir() / "rule-module" / "v1.json").read_text(encoding="utf-8"))
+
+
+def _json_path(parts) -> str:
+    out = "$"
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of a module, as written (uncompiled)."""
+
+    id: str
+    code: str
+    severity: str
+    citation: dict
+    message: dict
+    when: dict
+    clocks: tuple[str, ...] = ()
+    due: str | None = None
+    observed: str | None = None
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClockSpec:
+    """A clock: what starts it, its period (a parameter with unit), what meets it."""
+
+    name: str
+    description: dict
+    start_event: str
+    period_param: str
+    met_by: str | None
+    cite: str | None
+    extension: dict | None = None
+    applies_if: dict | None = None
+
+
+@dataclass
+class RuleModule:
+    """A loaded, validated rule module. Immutable in use; compile() is cached per parameter set."""
+
+    path: Path
+    data: dict
+    digest: str
+    rules: tuple[Rule, ...]
+    clocks: dict[str, ClockSpec]
+    _compiled: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def id(self) -> str:
+        return self.data["id"]
+
+    @property
+    def version(self) -> str:
+        return self.data["version"]
+
+    @property
+    def ref(self) -> str:
+        return f"{self.id}@{self.version}"
+
+    @property
+    def timezone(self) -> str:
+        return self.data.get("timezone", "Asia/Shanghai")
+
+    @cached_property
+    def effective_from(self) -> date:
+        return date.fromisoformat(self.data["effective_from"])
+
+    @cached_property
+    def effective_to(self) -> date | None:
+        value = self.data.get("effective_to")
+        return date.fromisoformat(value) if value else None
+
+    def in_force_on(self, day: date) -> bool:
+        return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
+
+    def parameter(self, name: str, on: date) -> tuple[Any, str, str]:
+        """The value of a parameter in force on a date, with its start date and legal reference."""
+        try:
+            values = self.data["parameters"][name]["values"]
+        except KeyError:
+            raise RuleModuleError(f"{self.path}: unknown parameter {name!r}") from None
+        chosen = None
+        for start in sorted(values):
+            if date.fromisoformat(start) <= on:
+                chosen = start
+        if chosen is None:
+            raise RuleModuleError(
+                f"{self.path}: parameter {name!r} has no value in force on {on.isoformat()}"
+            )
+        entry = values[chosen]
+        return entry["value"], chosen, entry["reference"]
+
+    def parameters_on(self, on: date) -> dict[str, Any]:
+        return {name: self.parameter(name, on)[0] for name in self.data["parameters"]}
+
+    def compile(self, on: date) -> dict:
+        """durable_rules ruleset JSON for the parameter values in force on ``on``.
+
+        The result is cached by parameter values, so a module whose parameters never change
+        compiles once. Rule names in the ruleset are the rule ids.
+        """
+        params = self.parameters_on(on)
+        key = json.dumps(params, sort_keys=True, ensure_ascii=False)
+        if key not in self._compiled:
+            self._compiled[key] = {
+                rule.id: {"all": _compile_all(rule, params, self.path)} for rule in self.rules
+            }
+        return self._compiled[key]
+
+
+def _compile_all(rule: Rule, params: dict, path: Path) -> list:
+    out = []
+    for index, clause in enumerate(rule.when["all"]):
+        ((alias, condition),) = clause.items()
+        where = f"{path}: rule {rule.id}: when.all[{index}]"
+        out.append({alias: _expand(copy.deepcopy(condition), params, where)})
+    return out
+
+
+_TAUTOLOGY = {"$ex": {"f": 1}}
+_CONTRADICTION = {"$nex": {"f": 1}}
+
+
+def _param(name: str, params: dict, where: str) -> Any:
+    if name not in params:
+        raise RuleModuleError(f"{where}: $param names unknown parameter {name!r}")
+    return params[name]
+
+
+def _expand(node: Any, params: dict, where: str) -> Any:
+    """Expand the module macros ($param, $in, $nin, $param_is) into plain durable_rules JSON."""
+    if isinstance(node, list):
+        return [_expand(item, params, where) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"$param"}:
+        return _param(node["$param"], params, where)
+    if len(node) == 1:
+        ((key, value),) = node.items()
+        if key in ("$in", "$nin"):
+            ((fieldname, options),) = value.items()
+            options = _expand(options, params, where)
+            if not isinstance(options, list) or not options:
+                raise RuleModuleError(f"{where}: {key} needs a non-empty list")
+            if key == "$in":
+                return {"$or": [{fieldname: option} for option in options]}
+            return {"$and": [{"$neq": {fieldname: option}} for option in options]}
+        if key == "$param_is":
+            ((name, expected),) = value.items()
+            return _TAUTOLOGY if _param(name, params, where) == expected else _CONTRADICTION
+    return {key: _expand(value, params, where) for key, value in node.items()}
+
+
+def _digest(data: dict) -> str:
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _check_semantics(data: dict, path: Path) -> None:
+    """Cross-references the schema cannot express: every name a rule or clock uses exists."""
+    params = data["parameters"]
+    clocks = data.get("clocks", {})
+    for name, clock in clocks.items():
+        for ref in (clock["period"], (clock.get("extension") or {}).get("cap")):
+            if ref and ref["param"] not in params:
+                raise RuleModuleError(f"{path}: $.clocks.{name}: unknown parameter {ref['param']!r}")
+    rule_ids = set()
+    for index, rule in enumerate(data["rules"]):
+        where = f"{path}: $.rules[{index}] ({rule['id']})"
+        if rule["id"] in rule_ids:
+            raise RuleModuleError(f"{where}: duplicate rule id")
+        rule_ids.add(rule["id"])
+        aliases = []
+        for clause in rule["when"]["all"]:
+            if len(clause) != 1:
+                raise RuleModuleError(f"{where}: each when.all item must bind exactly one alias")
+            aliases.extend(clause)
+        if len(set(aliases)) != len(aliases):
+            raise RuleModuleError(f"{where}: duplicate alias in when.all")
+        bound = {alias for alias in aliases if "$" not in alias}
+        for clock in rule.get("clocks", []):
+            if clock not in clocks:
+                raise RuleModuleError(f"{where}: unknown clock {clock!r}")
+        for key in ("due", "observed"):
+            if rule.get(key) and rule[key].split(".")[0] not in bound:
+                raise RuleModuleError(f"{where}: {key} refers to unbound alias {rule[key]!r}")
+        for alias in rule.get("evidence", []):
+            if alias not in bound:
+                raise RuleModuleError(f"{where}: evidence names unbound alias {alias!r}")
+    for point, entry in data.get("coverage", {}).items():
+        for rule_id in entry.get("rules", []):
+            if rule_id not in rule_ids:
+                raise RuleModuleError(f"{path}: $.coverage.{point}: unknown rule {rule_id!r}")
+
+
+def load_module(folder: Path | str) -> RuleModule:
+    """Load and validate one rule-module folder (or its module.yaml)."""
+    folder = Path(folder)
+    path = folder if folder.is_file() else folder / MODULE_FILE
+    if not path.is_file():
+        raise RuleModuleError(f"{path}: no such rule module file")
+    data = load_yaml(path)
+    if not isinstance(data, dict):
+        raise RuleModuleError(f"{path}: a rule module must be a mapping")
+    validator = jsonschema.Draft202012Validator(_module_schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        raise RuleModuleError(
+            f"{path}: {_json_path(first.absolute_path)}: {first.message} [{first.validator}]"
+        )
+    _check_semantics(data, path)
+    rules = tuple(
+        Rule(
+            id=r["id"],
+            code=r["code"],
+            severity=r["severity"],
+            citation=r["citation"],
+            message=r["message"],
+            when=r["when"],
+            clocks=tuple(r.get("clocks", ())),
+            due=r.get("due"),
+            observed=r.get("observed"),
+            evidence=tuple(r.get("evidence", ())),
+        )
+        for r in data["rules"]
+    )
+    clocks = {
+        name: ClockSpec(
+            name=name,
+            description=c["description"],
+            start_event=c["start"]["event"],
+            period_param=c["period"]["param"],
+            met_by=c.get("met_by"),
+            cite=c.get("cite"),
+            extension=c.get("extension"),
+            applies_if=c.get("applies_if"),
+        )
+        for name, c in data.get("clocks", {}).items()
+    }
+    module = RuleModule(path=path, data=data, digest=_digest(data), rules=rules, clocks=clocks)
+    # Compile once for every parameter start date so a bad macro fails at load, not mid-audit.
+    for start in {s for p in data["parameters"].values() for s in p["values"]}:
+        module.compile(date.fromisoformat(start))
+    return module
+
+
+def bundled_module_paths() -> list[Path]:
+    """Folders of the rule modules shipped with cppolicy, sorted by id and version."""
+    root = policies_dir()
+    return sorted(p.parent for p in root.glob(f"*/*/{MODULE_FILE}"))
+
+
+def resolve_module(spec: str | Path) -> RuleModule:
+    """Load a module by folder path, or by ``ID`` / ``ID@VERSION`` among the bundled ones."""
+    candidate = Path(spec)
+    if candidate.exists():
+        return load_module(candidate)
+    ident, _, version = str(spec).partition("@")
+    matches = [p for p in bundled_module_paths() if p.parent.name == ident]
+    if version:
+        matches = [p for p in matches if p.name == version]
+    if not matches:
+        known = ", ".join(f"{p.parent.name}@{p.name}" for p in bundled_module_paths())
+        raise RuleModuleError(f"no rule module {spec!r} (bundled: {known})")
+    # Highest version wins when none is pinned.
+    matches.sort(key=lambda p: tuple(int(x) if x.isdigit() else x for x in p.name.split(".")))
+    return load_module(matches[-1])
