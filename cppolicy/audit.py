@@ -17,22 +17,9 @@ import orjson
 from cppolicy.calendar import WorkingDayCalendar, local_date
 from cppolicy.engine import Engine, engine_version
 from cppolicy.errors import ExitCode
-from cppolicy.events import Event, Invalid, iter_lines, parse_and_validate
+from cppolicy.events import Event, EventError, Invalid, iter_lines, parse_and_validate
 from cppolicy.findings import ComplaintResult, Finding
 from cppolicy.rule_module import RuleModule
-
-
-@dataclass
-class QuarantinedLine:
-    source: str
-    line: int
-    reason: str
-    errors: list[dict]
-    text: str
-
-    def to_dict(self) -> dict:
-        return {"source": self.source, "line": self.line, "reason": self.reason,
-                "errors": self.errors, "text": self.text}
 
 
 @dataclass
@@ -41,7 +28,7 @@ class ArchiveContents:
 
     complaints: dict[str, list[Event]] = field(default_factory=dict)
     institution_events: list[Event] = field(default_factory=list)
-    quarantined: list[QuarantinedLine] = field(default_factory=list)
+    quarantined: list[Invalid] = field(default_factory=list)
     lines: int = 0
     files: int = 0
 
@@ -52,7 +39,7 @@ class ArchiveContents:
 
 def read_archive(
     paths: Sequence[str],
-    on_quarantine: Callable[[QuarantinedLine], None] | None = None,
+    on_quarantine: Callable[[Invalid], None] | None = None,
     on_line: Callable[[], None] | None = None,
 ) -> ArchiveContents:
     """Read, validate and group events. Duplicate ids: identical content is quarantined as a
@@ -61,7 +48,7 @@ def read_archive(
     seen: dict[str, tuple[bytes, str, int]] = {}
     grouped: dict[str, list[Event]] = defaultdict(list)
 
-    def quarantine(item: QuarantinedLine) -> None:
+    def quarantine(item: Invalid) -> None:
         contents.quarantined.append(item)
         if on_quarantine:
             on_quarantine(item)
@@ -72,8 +59,7 @@ def read_archive(
             on_line()
         parsed = parse_and_validate(raw)
         if isinstance(parsed, Invalid):
-            quarantine(QuarantinedLine(raw.source, raw.line, "invalid",
-                                       [e.as_dict() for e in parsed.errors], raw.text))
+            quarantine(parsed)
             continue
         canonical = orjson.dumps(parsed.raw, option=orjson.OPT_SORT_KEYS)
         previous = seen.get(parsed.event_id)
@@ -82,9 +68,7 @@ def read_archive(
             reason = "duplicate" if same else "conflict"
             message = (f"event_id {parsed.event_id!r} already seen at {previous[1]}:{previous[2]}"
                        + ("" if same else " with different content"))
-            quarantine(QuarantinedLine(raw.source, raw.line, reason,
-                                       [{"path": "$.event_id", "keyword": reason, "message": message}],
-                                       raw.text))
+            quarantine(Invalid(raw.source, raw.line, (EventError("$.event_id", reason, message),), raw.text))
             continue
         seen[parsed.event_id] = (canonical, raw.source, raw.line)
         if parsed.complaint_id is None:

@@ -101,13 +101,20 @@ class ClockResult:
             "due_date": d.due_date.isoformat() if d and d.due_date else None,
             "due": d.due.isoformat() if d else None,
             "base_due": self.base_due.isoformat() if self.base_due else None,
+            "base_due_date": _last_day(self.base_due),
             "cap_due": self.cap_due.isoformat() if self.cap_due else None,
+            "cap_due_date": _last_day(self.cap_due),
             "rest_days_skipped": [_rest_day(r) for r in d.rest_days] if d else [],
             "met_at": self.met_at.isoformat() if self.met_at else None,
             "met_by_event": self.met_id,
             "extensions": self.extensions,
             "reason": self.reason,
         }
+
+
+def _last_day(end: datetime | None) -> str | None:
+    """The last day of a period whose exclusive end instant is ``end`` (24:00 of that day)."""
+    return (end - timedelta(seconds=1)).date().isoformat() if end else None
 
 
 def _rest_day(info: Any) -> dict:
@@ -150,8 +157,11 @@ def compute_clocks(
         results.append(result)
         if spec.applies_if:
             received = first.get("received")
-            value = _dig(received.data, spec.applies_if["field"]) if received else None
-            if value not in params[spec.applies_if["in"]["param"]]:
+            if received is None:
+                result.state = "undetermined"
+                result.reason = "no 'received' event: cannot tell whether this clock applies"
+                continue
+            if _dig(received.data, spec.applies_if["field"]) not in params[spec.applies_if["in"]["param"]]:
                 result.state = "not_applicable"
                 continue
         start_event = first.get(spec.start_event)

@@ -17,6 +17,18 @@ app = typer.Typer(
 )
 
 
+_mounted = False
+
+
+def get_app() -> typer.Typer:
+    """The application with every command group mounted (once)."""
+    global _mounted
+    if not _mounted:
+        _mount()
+        _mounted = True
+    return app
+
+
 def _mount() -> None:
     # Imported here so that `import cppolicy.cli` stays cheap and each group stays in its module.
     from cppolicy.cli import audit, calendar, explain, validate
@@ -34,9 +46,8 @@ def fail(error: CppolicyError) -> typer.Exit:
 
 
 def main() -> None:
-    _mount()
     try:
-        app()
+        get_app()()
     except CppolicyError as error:  # raised outside a command body (e.g. during parsing)
         print(f"cppolicy: error: {error.message}", file=sys.stderr)
         sys.exit(int(error.exit_code))

@@ -7,14 +7,14 @@ from contextlib import ExitStack, nullcontext
 from pathlib import Path
 from typing import Optional
 
-import orjson
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from cppolicy.audit import QuarantinedLine, evaluate_archive, read_archive
+from cppolicy.audit import evaluate_archive, read_archive
 from cppolicy.cli.options import AS_OF_HELP, CalendarData, Policy, calendar_from, modules_from, parse_as_of
 from cppolicy.errors import CppolicyError, InputError
+from cppolicy.events import Quarantine
 from cppolicy.render import FORMATS
 
 
@@ -50,15 +50,10 @@ def audit(
         calendar = calendar_from(calendar_data)
         show = sys.stderr.isatty() if progress is None else progress
         with ExitStack() as stack:
-            sink = stack.enter_context(_open(quarantine)) if quarantine else None
-
-            def keep(item: QuarantinedLine) -> None:
-                if sink is not None:
-                    sink.write(orjson.dumps(item.to_dict()) + b"\n")
-
+            sink = stack.enter_context(Quarantine(quarantine))
             bar = stack.enter_context(_progress(show))
             reading = bar.add_task("reading", total=None) if bar else None
-            contents = read_archive(archives, on_quarantine=keep,
+            contents = read_archive(archives, on_quarantine=sink.add,
                                     on_line=(lambda: bar.advance(reading)) if bar else None)
             judging = bar.add_task("evaluating", total=len(contents.complaints)) if bar else None
             report = evaluate_archive(contents, modules, calendar, moment,
@@ -73,13 +68,6 @@ def audit(
         where = f" (written to {quarantine})" if quarantine else " (use --quarantine FILE to keep them)"
         print(f"cppolicy: {len(report.contents.quarantined)} line(s) quarantined{where}", file=sys.stderr)
     raise typer.Exit(int(report.exit_code()))
-
-
-def _open(path: Path):
-    try:
-        return path.open("wb")
-    except OSError as error:
-        raise InputError(f"--quarantine: cannot write {path}: {error.strerror}") from None
 
 
 def register(app: typer.Typer) -> None:

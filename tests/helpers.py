@@ -1,0 +1,50 @@
+"""Small builders for test archives."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from itertools import count
+from pathlib import Path
+
+INSTITUTION = {"id": "BR-SH", "level": "branch", "parent": "HO-001"}
+_ids = count(1)
+
+DATA = {
+    "received": {"channel": "phone", "product": "credit_card", "issue": "fees"},
+    "acknowledged": {"channel": "sms", "states_acceptance": True, "states_time_limit": True,
+                     "states_contact": True},
+    "decided": {"outcome": "upheld", "product_problem_found": False},
+    "result_notified": {"channel": "sms"},
+}
+
+
+def event(complaint_id: str, type_: str, time: str, **data) -> dict:
+    out = {"event_id": f"T-{next(_ids)}", "complaint_id": complaint_id, "type": type_, "time": time,
+           "institution": INSTITUTION}
+    payload = {**DATA.get(type_, {}), **data}
+    if payload:
+        out["data"] = payload
+    return out
+
+
+def compliant(complaint_id: str, day: str = "2025-03-03") -> list[dict]:
+    """A complaint received on a Monday and handled by the book within the week."""
+    y, m, d = (int(x) for x in day.split("-"))
+    nxt = f"{y:04d}-{m:02d}-{d + 1:02d}"
+    return [
+        event(complaint_id, "received", f"{day}T10:00:00+08:00"),
+        event(complaint_id, "acknowledged", f"{day}T11:00:00+08:00"),
+        event(complaint_id, "decided", f"{nxt}T10:00:00+08:00"),
+        event(complaint_id, "result_notified", f"{nxt}T11:00:00+08:00"),
+    ]
+
+
+def write_jsonl(path: Path, events: list[dict], extra_lines: list[str] = ()) -> Path:
+    lines = [json.dumps(e, ensure_ascii=False) for e in events] + list(extra_lines)
+    text = "\n".join(lines) + "\n"
+    if path.suffix == ".gz":
+        path.write_bytes(gzip.compress(text.encode("utf-8")))
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path

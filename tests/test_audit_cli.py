@@ -1,0 +1,170 @@
+"""`cppolicy audit` end to end: exit codes, formats, quarantine, reconciliation."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from cppolicy.cli import get_app
+from tests.helpers import compliant, event, write_jsonl
+
+AS_OF = "2025-12-31T00:00:00+08:00"
+
+
+def run(*args, input=None):
+    result = CliRunner().invoke(get_app(), list(args), input=input)
+    return result
+
+
+@pytest.fixture
+def breached(tmp_path):
+    events = compliant("C-OK") + [
+        event("C-LATE", "received", "2025-09-26T16:30:00+08:00"),
+        event("C-LATE", "acknowledged", "2025-09-28T10:00:00+08:00"),
+        event("C-LATE", "decided", "2025-10-24T09:00:00+08:00"),
+        event("C-LATE", "result_notified", "2025-10-24T10:00:00+08:00"),
+    ]
+    return write_jsonl(tmp_path / "archive.jsonl", events)
+
+
+def test_audit_reports_violation_with_article_and_exit_1(breached):
+    result = run("audit", str(breached), "--as-of", AS_OF, "--format", "json")
+    assert result.exit_code == 1, result.output
+    doc = json.loads(result.stdout)
+    [finding] = doc["findings"]
+    assert finding["code"] == "CBRC2012.P9.DECISION_LATE"
+    assert finding["complaint_id"] == "C-LATE"
+    assert finding["citation"]["instrument"] == "银监发〔2012〕13号"
+    assert finding["citation"]["point"] == "九"
+    assert finding["due"] == "2025-10-24T00:00:00+08:00"
+    assert finding["observed"] == "2025-10-24T09:00:00+08:00"
+    assert finding["module"]["digest"].startswith("sha256:")
+    assert finding["message"]["zh"] and finding["message"]["en"]
+    statuses = {c["complaint_id"]: c["status"] for c in doc["complaints"]}
+    assert statuses == {"C-OK": "compliant", "C-LATE": "violation"}
+    counts = doc["counts"]
+    assert counts["lines"] == counts["accepted"] + counts["quarantined"] == 8
+
+
+def test_audit_clean_archive_exits_0_and_prints_table(tmp_path):
+    path = write_jsonl(tmp_path / "ok.jsonl", compliant("C-1") + compliant("C-2", "2025-03-10"))
+    result = run("audit", str(path), "--as-of", AS_OF)
+    assert result.exit_code == 0, result.output
+    assert "Summary by code" in result.stdout
+    assert "2 complaints" in result.stdout
+    assert "compliant 2" in result.stdout
+
+
+def test_audit_quarantines_bad_lines_reconciles_and_exits_2(tmp_path):
+    path = write_jsonl(tmp_path / "mixed.jsonl", compliant("C-1"),
+                       extra_lines=['{"event_id": "x"', '{"event_id":"y","type":"received"}'])
+    quarantine = tmp_path / "q.jsonl"
+    result = run("audit", str(path), "--as-of", AS_OF, "--format", "json", "--quarantine", str(quarantine))
+    assert result.exit_code == 2
+    doc = json.loads(result.stdout)
+    assert doc["counts"]["lines"] == 6
+    assert doc["counts"]["accepted"] == 4 and doc["counts"]["quarantined"] == 2
+    records = [json.loads(line) for line in quarantine.read_text().splitlines()]
+    assert [(r["line"], r["reason"]) for r in records] == [(5, "json"), (6, "schema")]
+    assert records[0]["errors"][0]["keyword"] == "json"
+    assert "2 line(s) quarantined" in result.stderr
+
+
+def test_duplicate_and_conflicting_event_ids_are_quarantined(tmp_path):
+    events = compliant("C-1")
+    dup = dict(events[1])
+    conflict = {**events[2], "time": "2025-03-04T12:00:00+08:00"}
+    path = write_jsonl(tmp_path / "dup.jsonl", events + [dup, conflict])
+    result = run("audit", str(path), "--as-of", AS_OF, "--format", "json")
+    doc = json.loads(result.stdout)
+    reasons = [q["reason"] for q in doc["quarantined"]]
+    assert reasons == ["duplicate", "conflict"]
+    assert doc["counts"]["lines"] == doc["counts"]["accepted"] + doc["counts"]["quarantined"] == 6
+    assert result.exit_code == 2
+
+
+def test_audit_reads_gzip_and_stdin(tmp_path, breached):
+    gz = write_jsonl(tmp_path / "a.jsonl.gz", compliant("C-GZ"))
+    assert run("audit", str(gz), "--as-of", AS_OF).exit_code == 0
+    result = run("audit", "-", "--as-of", AS_OF, "--format", "jsonl", input=breached.read_text())
+    assert result.exit_code == 1
+    codes = [json.loads(line)["code"] for line in result.stdout.splitlines()]
+    assert codes == ["CBRC2012.P9.DECISION_LATE"]
+
+
+def test_csv_format_has_one_row_per_finding(breached):
+    result = run("audit", str(breached), "--as-of", AS_OF, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [(r["complaint_id"], r["code"], r["citation"]) for r in rows] == [
+        ("C-LATE", "CBRC2012.P9.DECISION_LATE", "银监发〔2012〕13号 九")
+    ]
+
+
+def test_deadline_in_unknown_year_is_undetermined_exit_4(tmp_path):
+    path = write_jsonl(tmp_path / "late2026.jsonl", [
+        event("C-27", "received", "2026-12-20T10:00:00+08:00"),
+        event("C-27", "acknowledged", "2026-12-21T10:00:00+08:00"),
+    ])
+    result = run("audit", str(path), "--as-of", "2027-03-01", "--format", "json")
+    assert result.exit_code == 4, result.output
+    doc = json.loads(result.stdout)
+    undetermined = {f["code"] for f in doc["findings"] if f["severity"] == "undetermined"}
+    assert "CBRC2012.P9.DECISION_OVERDUE" in undetermined
+    assert all("2027" in f["detail"] for f in doc["findings"] if f["severity"] == "undetermined")
+    assert doc["complaints"][0]["status"] == "undetermined"
+
+
+def test_deadline_in_2027_is_judged_once_the_year_is_supplied(tmp_path):
+    data = tmp_path / "cn-2027.json"
+    data.write_text(json.dumps({"calendar": "cn", "year": 2027, "source": "test arrangement",
+                                "rest_days": ["2027-01-01"], "working_days": []}))
+    path = write_jsonl(tmp_path / "late2026.jsonl", [
+        event("C-27", "received", "2026-12-20T10:00:00+08:00"),
+        event("C-27", "acknowledged", "2026-12-21T10:00:00+08:00"),
+    ])
+    result = run("audit", str(path), "--as-of", "2027-03-01", "--format", "json",
+                 "--calendar-data", str(data))
+    assert result.exit_code == 1, result.output
+    doc = json.loads(result.stdout)
+    [finding] = doc["findings"]
+    # 2026-12-21..31 gives 9 working days; 2027-01-01 is a rest day, so the 15th is 2027-01-11.
+    assert finding["code"] == "CBRC2012.P9.DECISION_OVERDUE"
+    assert finding["due"] == "2027-01-12T00:00:00+08:00"
+
+
+def test_engine_failure_is_an_error_finding_and_exit_3(breached, monkeypatch):
+    from cppolicy.engine import Engine
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("simulated engine crash")
+
+    monkeypatch.setattr(Engine, "_run_rules", broken)
+    result = run("audit", str(breached), "--as-of", AS_OF, "--format", "json")
+    assert result.exit_code == 3
+    doc = json.loads(result.stdout)
+    assert {c["status"] for c in doc["complaints"]} == {"error"}
+    assert all(f["code"] == "CPPOLICY.EVALUATION_ERROR" for f in doc["findings"])
+    assert "simulated engine crash" in doc["findings"][0]["detail"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing.jsonl", "--as-of", AS_OF], "missing.jsonl"),
+        (["{archive}", "--as-of", "2025-12-31T00:00:00"], "--as-of"),
+        (["{archive}", "--as-of", "yesterday"], "--as-of"),
+        (["{archive}", "--as-of", AS_OF, "--policy", "no-such-module"], "no rule module 'no-such-module'"),
+        (["{archive}", "--as-of", AS_OF, "--format", "xml"], "--format"),
+    ],
+)
+def test_usage_errors_are_one_line_exit_2(args, message, breached):
+    args = [a.replace("{archive}", str(breached)) for a in args]
+    result = run("audit", *args)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cppolicy: error:") and message in lines[0]
+    assert "Traceback" not in result.output
