@@ -86,10 +86,10 @@ def run_case(case: Case, module: RuleModule, calendar: WorkingDayCalendar,
         parsed.append(result)
     engine = engine or Engine(module, calendar)
     result = engine.evaluate("CASE", parsed, parse_as_of(case.as_of))
-    return compare(case.expect, result)
+    return compare(case.expect, result, calendar)
 
 
-def compare(expect: dict, result: Any) -> list[str]:
+def compare(expect: dict, result: Any, calendar: WorkingDayCalendar) -> list[str]:
     problems = []
     fired = sorted(f.code for f in result.findings if f.severity in ("violation", "warning"))
     undetermined = sorted(f.code for f in result.findings if f.severity == "undetermined")
@@ -109,7 +109,7 @@ def compare(expect: dict, result: Any) -> list[str]:
         problems.append(f"undetermined: expected {sorted(expect['undetermined'])}, got {undetermined}")
     if "status" in expect and expect["status"] != result.status:
         problems.append(f"status: expected {expect['status']}, got {result.status}")
-    clocks = {c["clock"]: c for c in result.clocks}
+    clocks = {c.name: c.describe(calendar) for c in result.clocks}
     for name, wanted in (expect.get("clocks") or {}).items():
         if name not in clocks:
             problems.append(f"clock {name}: not computed")

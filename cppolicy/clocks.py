@@ -25,7 +25,6 @@ from cppolicy.rule_module import ClockSpec, RuleModule
 class Deadline:
     due_date: date | None
     due: datetime  # exclusive end instant, aware (Asia/Shanghai)
-    rest_days: list = field(default_factory=list)
 
 
 def compute_deadline(
@@ -52,7 +51,7 @@ def compute_deadline(
         )
     else:
         raise CalendarError(f"unknown period unit {unit!r}")
-    return Deadline(due_date, end_of_day(due_date), calendar.rest_days_between(day, due_date))
+    return Deadline(due_date, end_of_day(due_date))
 
 
 @dataclass(slots=True)
@@ -88,8 +87,15 @@ class ClockResult:
             out["cap_due"] = self.cap_due.timestamp()
         return out
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self, calendar: WorkingDayCalendar) -> dict[str, Any]:
+        """A plain dict for explanations and reports. The days between start and deadline are
+        listed here, on demand, rather than on the audit's hot path."""
         d = self.deadline
+        between = []
+        if d and d.due_date and self.start:
+            first = local_date(self.start)
+            between = [calendar.day_kind(first + timedelta(days=i))
+                       for i in range(1, (d.due_date - first).days + 1)]
         return {
             "clock": self.name,
             "description": self.spec.description,
@@ -104,7 +110,8 @@ class ClockResult:
             "base_due_date": _last_day(self.base_due),
             "cap_due": self.cap_due.isoformat() if self.cap_due else None,
             "cap_due_date": _last_day(self.cap_due),
-            "rest_days_skipped": [_rest_day(r) for r in d.rest_days] if d else [],
+            "rest_days_skipped": [_day(i) for i in between if not i.working],
+            "make_up_days_counted": [_day(i) for i in between if i.kind == "make_up_working_day"],
             "met_at": self.met_at.isoformat() if self.met_at else None,
             "met_by_event": self.met_id,
             "extensions": self.extensions,
@@ -117,10 +124,10 @@ def _last_day(end: datetime | None) -> str | None:
     return (end - timedelta(seconds=1)).date().isoformat() if end else None
 
 
-def _rest_day(info: Any) -> dict:
-    day = getattr(info, "date", info)
-    why = getattr(info, "reason", None) or getattr(info, "name", None)
-    return {"date": day.isoformat(), "why": why}
+def _day(info: Any) -> dict:
+    """A day with why it is what it is, in English and Chinese."""
+    zh = {"weekend": "周末", "make_up_working_day": "调休上班日"}.get(info.kind) or info.name or "休息日"
+    return {"date": info.date.isoformat(), "why": info.reason, "why_zh": zh}
 
 
 def _dig(data: dict, dotted: str) -> Any:
@@ -232,14 +239,13 @@ def _apply_extensions(
         )
         if effective:
             capped = new if new.due <= cap.due else cap
-            result.deadline = Deadline(capped.due_date, capped.due,
-                                       calendar.rest_days_between(local_date(result.start), capped.due_date)
-                                       if capped.due_date else [])
+            result.deadline = Deadline(capped.due_date, capped.due)
         result.extensions.append({
             "event": event.event_id,
             "at": event.time.isoformat(),
             "limit_then": limit_due.isoformat(),
             "requested_due": new.due.isoformat(),
+            "requested_due_date": new.due_date.isoformat() if new.due_date else None,
             "effective": effective,
             "capped": effective and new.due > cap.due,
             "missing": missing,

@@ -151,7 +151,7 @@ class Engine:
             params = self.module.parameters_on(on)
             annotations: dict[str, dict] = {}
             clocks = compute_clocks(self.module, visible, self.calendar, params, as_of, annotations)
-            result.clocks = [c.describe() for c in clocks]
+            result.clocks = clocks
             fired = self._run_rules(on, visible, clocks, annotations, as_of)
         except Exception as exc:  # noqa: BLE001 — any failure must surface as an error finding
             result.findings.append(self._error(complaint_id, institution, as_of_text, exc))

@@ -24,7 +24,8 @@ LABELS = {
         "reason": "reason", "extension": "extension", "effective": "effective", "not_effective": "not effective",
         "missing": "missing", "working_day": "working days", "calendar_day": "calendar days", "hour": "hours",
         "start_not_counted": "day of the start not counted", "start_counted": "day of the start counted",
-        "errors": "Errors",
+        "errors": "Errors", "made_up": "make-up working days counted", "observed": "observed",
+        "evidence": "evidence",
     },
     "zh": {
         "complaint": "投诉", "module": "规则模块", "as_of": "评估时点", "calendar": "日历",
@@ -34,7 +35,7 @@ LABELS = {
         "undetermined": "无法判定", "reason": "原因", "extension": "延期", "effective": "有效",
         "not_effective": "无效", "missing": "缺少", "working_day": "个工作日", "calendar_day": "个自然日",
         "hour": "小时", "start_not_counted": "起算当日不计入", "start_counted": "起算当日计入",
-        "errors": "错误",
+        "errors": "错误", "made_up": "计入的调休上班日", "observed": "实际", "evidence": "证据",
     },
 }
 
@@ -82,7 +83,7 @@ def explain_complaint(
         "start_day_counted": _start_day_counted(module, params_day),
         "status": result.status,
         "timeline": timeline,
-        "clocks": result.clocks,
+        "clocks": [c.describe(calendar) for c in result.clocks],
         "rules": rules,
         "errors": [f.to_dict() for f in result.findings if f.severity == "error"],
     }
@@ -124,13 +125,18 @@ def render_text(doc: dict, lang: str) -> str:
             lines.append(f"    {L['period']}: {period['value']} {L.get(period['unit'], period['unit'])}")
         if clock.get("due"):
             skipped = clock["rest_days_skipped"]
-            shown = ", ".join(f"{r['date']}" + (f" ({r['why']})" if r.get("why") else "") for r in skipped)
+            why = "why_zh" if lang == "zh" else "why"
+            shown = ", ".join(f"{r['date']} ({r[why]})" for r in skipped)
             lines.append(f"    {L['skipped']} ({len(skipped)}): {shown or L['none']}")
+            made_up = clock["make_up_days_counted"]
+            if made_up:
+                lines.append(f"    {L['made_up']}: {', '.join(r['date'] for r in made_up)}")
             lines.append(f"    {L['due']}: {clock['due_date']} 24:00 Asia/Shanghai (= {clock['due']})")
         for ext in clock.get("extensions", []):
             state = L["effective"] if ext["effective"] else L["not_effective"]
             missing = f"; {L['missing']}: {', '.join(ext['missing'])}" if ext["missing"] else ""
-            lines.append(f"    {L['extension']} {ext['event']} @ {ext['at']}: → {ext['requested_due']} ({state}{missing})")
+            target = f"{ext['requested_due_date']} 24:00" if ext["requested_due_date"] else ext["requested_due"]
+            lines.append(f"    {L['extension']} {ext['event']} @ {ext['at']}: → {target} ({state}{missing})")
         if clock.get("met_at"):
             lines.append(f"    {L['met']}: {clock['met_at']} ({clock['met_by_event']})")
     lines += ["", f"{L['rules']}:"]
@@ -142,8 +148,9 @@ def render_text(doc: dict, lang: str) -> str:
         lines.append(f"      {rule['message'][lang]}")
         lines.append(f"      「{c['text']}」")
         for f in rule["findings"]:
-            bits = [f"due {f['due']}" if f["due"] else "", f"observed {f['observed']}" if f["observed"] else "",
-                    f"evidence {' '.join(f['evidence'])}" if f["evidence"] else "", f["detail"] or ""]
+            bits = [f"{L['due']} {f['due']}" if f["due"] else "",
+                    f"{L['observed']} {f['observed']}" if f["observed"] else "",
+                    f"{L['evidence']} {' '.join(f['evidence'])}" if f["evidence"] else "", f["detail"] or ""]
             lines.append("      → " + "; ".join(b for b in bits if b))
     if doc["errors"]:
         lines += ["", f"{L['errors']}:"] + [f"  {e['detail']}" for e in doc["errors"]]

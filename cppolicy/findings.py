@@ -58,7 +58,7 @@ class ComplaintResult:
     complaint_id: str
     module: ModuleRef
     findings: list[Finding] = field(default_factory=list)
-    clocks: list[dict] = field(default_factory=list)
+    clocks: list = field(default_factory=list)  # cppolicy.clocks.ClockResult
     fired: dict[str, int] = field(default_factory=dict)
     events: int = 0
 
@@ -69,4 +69,4 @@ class ComplaintResult:
         for severity in ("error", "violation", "undetermined", "warning"):
             if severity in severities:
                 return severity
-        return "open" if any(c.get("state") == "running" for c in self.clocks) else "compliant"
+        return "open" if any(c.state == "running" for c in self.clocks) else "compliant"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime, timedelta
 from collections import Counter
 from typing import Callable, TextIO
 
@@ -72,12 +73,23 @@ def _csv(report: AuditReport, out: TextIO, lang: str) -> None:
     out.write(buffer.getvalue())
 
 
+def human_time(iso: str | None) -> str:
+    """Minutes precision; an exclusive end at midnight reads as 24:00 of the last day."""
+    if not iso:
+        return ""
+    moment = datetime.fromisoformat(iso)
+    if (moment.hour, moment.minute, moment.second) == (0, 0, 0):
+        return f"{(moment - timedelta(days=1)).date().isoformat()} 24:00"
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
 _SEVERITY_STYLE = {"error": "bold red", "violation": "red", "undetermined": "yellow", "warning": "cyan"}
 
 
 def _table(report: AuditReport, out: TextIO, lang: str) -> None:
-    console = Console(file=out, width=max(120, Console(file=out).width), highlight=False,
-                      soft_wrap=False)
+    probe = Console(file=out)
+    # On a terminal use its width; in a file or pipe, wide enough that codes never wrap.
+    console = Console(file=out, width=probe.width if probe.is_terminal else 180, highlight=False)
     header = report_header(report)
     modules = ", ".join(f"{m['id']}@{m['version']}" for m in header["modules"])
     console.print(f"cppolicy audit as of {header['as_of']} — {modules}; calendar {header['calendar']}; "
@@ -85,12 +97,13 @@ def _table(report: AuditReport, out: TextIO, lang: str) -> None:
     findings = report.findings
     if findings:
         table = Table(title="Findings", show_lines=False)
-        for column in ("complaint", "severity", "code", "point", "due", "observed", "message"):
-            table.add_column(column, overflow="fold")
+        for column in ("complaint", "severity", "code", "point", "due", "observed"):
+            table.add_column(column, no_wrap=True)
+        table.add_column("message", overflow="fold")
         for f in findings:
             where = f.citation.get("point") or f.citation.get("article") or ""
             table.add_row(f.complaint_id or "", f"[{_SEVERITY_STYLE[f.severity]}]{f.severity}[/]", f.code,
-                          where, (f.due or "")[:16], (f.observed or "")[:16],
+                          where, human_time(f.due), human_time(f.observed),
                           f.message[lang] + (f" ({f.detail})" if f.detail else ""))
         console.print(table)
     by_code = Counter((f.code, f.severity) for f in findings)
