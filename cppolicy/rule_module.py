@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import jsonschema
 import yaml
@@ -328,18 +328,20 @@ def bundled_module_paths() -> list[Path]:
     return sorted(p.parent for p in root.glob(f"*/*/{MODULE_FILE}"))
 
 
-def resolve_module(spec: str | Path) -> RuleModule:
-    """Load a module by folder path, or by ``ID`` / ``ID@VERSION`` among the bundled ones."""
+def resolve_module(spec: str | Path, known: Sequence[Path] | None = None) -> RuleModule:
+    """Load a module by folder path, or by ``ID`` / ``ID@VERSION`` among ``known`` folders
+    (default: the bundled ones). Folders are named ``<id>/<version>``."""
     candidate = Path(spec)
     if candidate.exists():
         return load_module(candidate)
+    known = list(bundled_module_paths() if known is None else known)
     ident, _, version = str(spec).partition("@")
-    matches = [p for p in bundled_module_paths() if p.parent.name == ident]
+    matches = [p for p in known if p.parent.name == ident]
     if version:
         matches = [p for p in matches if p.name == version]
     if not matches:
-        known = ", ".join(f"{p.parent.name}@{p.name}" for p in bundled_module_paths())
-        raise RuleModuleError(f"no rule module {spec!r} (bundled: {known})")
+        names = ", ".join(f"{p.parent.name}@{p.name}" for p in known)
+        raise RuleModuleError(f"no rule module {spec!r} (known: {names})")
     # Highest version wins when none is pinned.
     matches.sort(key=lambda p: tuple(int(x) if x.isdigit() else x for x in p.name.split(".")))
     return load_module(matches[-1])

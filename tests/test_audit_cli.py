@@ -157,7 +157,7 @@ def test_engine_failure_is_an_error_finding_and_exit_3(breached, monkeypatch):
         (["missing.jsonl", "--as-of", AS_OF], "missing.jsonl"),
         (["{archive}", "--as-of", "2025-12-31T00:00:00"], "--as-of"),
         (["{archive}", "--as-of", "yesterday"], "--as-of"),
-        (["{archive}", "--as-of", AS_OF, "--policy", "no-such-module"], "no rule module 'no-such-module'"),
+        (["{archive}", "--as-of", AS_OF, "--policy", "no-such-module"], "no rule module 'no-such-module' (known: cbrc-2012-13@1.0.0)"),
         (["{archive}", "--as-of", AS_OF, "--format", "xml"], "--format"),
     ],
 )

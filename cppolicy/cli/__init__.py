@@ -29,14 +29,21 @@ def get_app() -> typer.Typer:
     return app
 
 
+#: Command modules, each providing ``register(app)``; mounted in this order.
+COMMAND_MODULES = (
+    "validate",
+    "calendar",
+    "audit",
+    "explain",
+)
+
+
 def _mount() -> None:
     # Imported here so that `import cppolicy.cli` stays cheap and each group stays in its module.
-    from cppolicy.cli import audit, calendar, explain, validate
+    from importlib import import_module
 
-    validate.register(app)
-    calendar.register(app)
-    audit.register(app)
-    explain.register(app)
+    for name in COMMAND_MODULES:
+        import_module(f"cppolicy.cli.{name}").register(app)
 
 
 def fail(error: CppolicyError) -> typer.Exit:

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from cppolicy.audit import evaluate_archive, read_archive
 from cppolicy.cli.options import AS_OF_HELP, CalendarData, Policy, calendar_from, modules_from, parse_as_of
 from cppolicy.errors import CppolicyError, InputError
+from cppolicy.plugins import Plugins
 from cppolicy.events import Quarantine
 from cppolicy.render import FORMATS
 
@@ -46,8 +47,9 @@ def audit(
         if lang not in ("zh", "en"):
             raise InputError(f"--lang: {lang!r} is not zh or en")
         moment = parse_as_of(as_of)
-        modules = modules_from(policy)
-        calendar = calendar_from(calendar_data)
+        plugins = Plugins()
+        modules = modules_from(policy, plugins)
+        calendar = calendar_from(calendar_data, plugins)
         show = sys.stderr.isatty() if progress is None else progress
         with ExitStack() as stack:
             sink = stack.enter_context(Quarantine(quarantine))

@@ -13,6 +13,7 @@ from cppolicy.audit import read_archive
 from cppolicy.cli.options import AS_OF_HELP, CalendarData, Policy, calendar_from, modules_from, parse_as_of
 from cppolicy.audit import modules_for
 from cppolicy.errors import CppolicyError, InputError
+from cppolicy.plugins import Plugins
 from cppolicy.explain import explain_complaint, render_text
 
 
@@ -35,8 +36,9 @@ def explain(
         if fmt not in ("text", "json"):
             raise InputError(f"--format: {fmt!r} is not text or json")
         moment = parse_as_of(as_of)
-        modules = modules_from(policy)
-        calendar = calendar_from(calendar_data)
+        plugins = Plugins()
+        modules = modules_from(policy, plugins)
+        calendar = calendar_from(calendar_data, plugins)
         contents = read_archive(archives)
         events = contents.complaints.get(complaint_id)
         if not events:

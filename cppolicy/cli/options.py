@@ -8,9 +8,10 @@ from typing import Optional
 
 import typer
 
-from cppolicy.calendar import SHANGHAI, end_of_day, load_calendar
+from cppolicy.calendar import SHANGHAI, end_of_day
 from cppolicy.errors import InputError
-from cppolicy.rule_module import RuleModule, bundled_module_paths, load_module, resolve_module
+from cppolicy.plugins import Plugins
+from cppolicy.rule_module import RuleModule, load_module, resolve_module
 
 AS_OF_HELP = (
     "Audit moment: an RFC 3339 date-time with offset (2026-01-31T09:00:00+08:00) or a date "
@@ -36,11 +37,14 @@ def parse_as_of(text: str) -> datetime:
     return moment.astimezone(SHANGHAI)
 
 
-def modules_from(policies: Optional[list[str]]) -> list[RuleModule]:
+def modules_from(policies: Optional[list[str]], plugins: Plugins) -> list[RuleModule]:
+    """The modules named by --policy (ID, ID@VERSION or a folder), resolved among those the
+    plugins register (built-in ones included); all registered modules when none is named."""
+    registered = [entry.path for entry in plugins.policies()]
     if policies:
-        return [resolve_module(spec) for spec in policies]
-    return [load_module(path) for path in bundled_module_paths()]
+        return [resolve_module(spec, registered) for spec in policies]
+    return [load_module(path) for path in registered]
 
 
-def calendar_from(files: Optional[list[Path]]):
-    return load_calendar("cn", [Path(f) for f in files or []])
+def calendar_from(files: Optional[list[Path]], plugins: Plugins):
+    return plugins.calendar("cn", [Path(f) for f in files or []])
