@@ -146,7 +146,12 @@ def evaluate_archive(
     calendar: WorkingDayCalendar,
     as_of: datetime,
     on_complaint: Callable[[], None] | None = None,
+    on_result: Callable[[ComplaintResult, list[Event]], None] | None = None,
 ) -> AuditReport:
+    """Evaluate every complaint under the modules in force on its receipt date.
+
+    ``on_result(result, events)`` is called after each evaluation (one per complaint and
+    module) with the complaint's events as read; ``on_complaint()`` after each complaint."""
     engines = {m.ref: Engine(m, calendar) for m in modules}
     report = AuditReport(as_of=as_of, modules=list(modules), calendar_version=calendar.version,
                          engine=engine_version(), results=[], contents=contents)
@@ -155,7 +160,10 @@ def evaluate_archive(
         if skipped:
             report.skipped[skipped] += 1
         for module in chosen:
-            report.results.append(engines[module.ref].evaluate(complaint_id, events, as_of))
+            result = engines[module.ref].evaluate(complaint_id, events, as_of)
+            report.results.append(result)
+            if on_result:
+                on_result(result, events)
         if on_complaint:
             on_complaint()
     return report

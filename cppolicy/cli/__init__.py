@@ -34,7 +34,12 @@ COMMAND_MODULES = (
     "validate",
     "calendar",
     "audit",
+    "trail",
     "explain",
+    "plugins",
+    "monitor",
+    "importer",
+    "check_institution",
 )
 
 

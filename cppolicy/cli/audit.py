@@ -17,6 +17,7 @@ from cppolicy.errors import CppolicyError, InputError
 from cppolicy.plugins import Plugins
 from cppolicy.events import Quarantine
 from cppolicy.render import FORMATS
+from cppolicy.trail import TrailWriter, hashing_stdin, input_digests
 
 
 def _progress(enabled: bool):
@@ -36,6 +37,9 @@ def audit(
     calendar_data: Optional[list[Path]] = CalendarData,
     lang: str = typer.Option("en", "--lang", help="Language of messages in the table: zh or en."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: when stderr is a terminal)."),
+    trail: Optional[Path] = typer.Option(None, "--trail", metavar="FILE",
+                                         help="Append this run to a hash-chained audit trail (JSONL); "
+                                              "a broken trail is refused. See docs/audit-trail.md."),
 ) -> None:
     """Audit ARCHIVE... as of a moment; exit 0 clean, 1 violations, 2 input errors, 3 engine
     errors, 4 only undetermined results (see docs/exit-codes.md)."""
@@ -52,14 +56,27 @@ def audit(
         calendar = calendar_from(calendar_data, plugins)
         show = sys.stderr.isatty() if progress is None else progress
         with ExitStack() as stack:
+            # the trail is opened (locked, verified) first: a broken trail fails before any work
+            writer = stack.enter_context(TrailWriter(trail, plugins)) if trail else None
+            stdin = stack.enter_context(hashing_stdin()) if writer and "-" in archives else None
             sink = stack.enter_context(Quarantine(quarantine))
             bar = stack.enter_context(_progress(show))
             reading = bar.add_task("reading", total=None) if bar else None
             contents = read_archive(archives, on_quarantine=sink.add,
                                     on_line=(lambda: bar.advance(reading)) if bar else None)
             judging = bar.add_task("evaluating", total=len(contents.complaints)) if bar else None
+            if writer:
+                writer.start_run(command="audit", as_of=moment, modules=modules, calendar=calendar,
+                                 inputs=input_digests(archives, stdin))
             report = evaluate_archive(contents, modules, calendar, moment,
-                                      on_complaint=(lambda: bar.advance(judging)) if bar else None)
+                                      on_complaint=(lambda: bar.advance(judging)) if bar else None,
+                                      on_result=writer.evaluation if writer else None)
+            if writer:
+                writer.finish_run(report.counts(), int(report.exit_code()))
+                for error in plugins.sink_errors:
+                    if error.hook == "cppolicy_record_trail":
+                        print(f"cppolicy: warning: trail sink {error.plugin} failed: {error.error}",
+                              file=sys.stderr)
         with (output.open("w", encoding="utf-8") if output else nullcontext(sys.stdout)) as out:
             FORMATS[fmt](report, out, lang)
     except CppolicyError as error:
