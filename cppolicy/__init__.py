@@ -18,6 +18,7 @@ _EXPORTS = {
     "WorkingDayCalendar": "cppolicy.calendar",
     "load_calendar": "cppolicy.calendar",
     "Engine": "cppolicy.engine",
+    "Evaluator": "cppolicy.host",
     "CppolicyError": "cppolicy.errors",
     "CalendarYearUnknown": "cppolicy.errors",
     "ExitCode": "cppolicy.errors",

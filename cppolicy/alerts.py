@@ -4,7 +4,7 @@ Derived from one complaint's evaluation (:class:`cppolicy.findings.ComplaintResu
 
 - ``at_risk`` — a clock is running and at most ``at_risk_working_days`` working days remain
   before its deadline (counted like the clock: working days after the as-of day, up to and
-  including the due day);
+  including the due day); for a clock whose whole period is that short, only on its last day;
 - ``breach`` — a violation finding;
 - ``cleared`` — a clock that was at risk or in breach has been met (its obligation fulfilled).
 
@@ -78,7 +78,8 @@ def derive_alerts(
     at_risk_working_days: int = 2,
     institution_id: str | None = None,
 ) -> list[Alert]:
-    """Every alert that holds for ``result`` as of ``as_of`` (dedupe by ``key`` downstream).
+    """Every alert that holds for ``result`` as of ``as_of``, breaches first, then at-risk,
+    then cleared (dedupe by ``key`` downstream).
 
     An at-risk alert is keyed by clock and deadline, so an extension that moves the deadline
     can raise a new one; a breach by the finding's code, evidence and due time; a cleared
@@ -87,39 +88,10 @@ def derive_alerts(
     as_of_text = as_of.astimezone(SHANGHAI).isoformat()
     ref = result.module
     findings: Iterable[Finding] = result.findings
-    institution = institution_id or next((f.institution_id for f in findings if f.institution_id), None)
+    institution = institution_id or result.institution_id
     alerts: list[Alert] = []
-    for clock in result.clocks:
-        if clock.deadline is None:
-            continue
-        due_text = clock.deadline.due.isoformat()
-        description = clock.spec.description
-        if clock.state == "running" and clock.deadline.due_date is not None:
-            try:
-                left = calendar.working_days_between(local_date(as_of), clock.deadline.due_date)
-            except CalendarError:
-                left = None
-            if left is not None and left <= at_risk_working_days:
-                due_day = clock.deadline.due_date.isoformat() + " 24:00"
-                alerts.append(Alert(
-                    key=_key("at_risk", ref.id, ref.version, result.complaint_id, clock.name, due_text),
-                    kind="at_risk", complaint_id=result.complaint_id, institution_id=institution,
-                    module=ref, clock=clock.name, code=None, due=due_text, as_of=as_of_text,
-                    message={lang: _AT_RISK[lang].format(clock=description[lang], due=due_day, left=left)
-                             for lang in ("zh", "en")},
-                    citation=_clock_citation(module, clock),
-                    evidence=(clock.start_id,) if clock.start_id else (), remaining_working_days=left,
-                ))
-        if clock.state in ("met", "met_late") and clock.met_at is not None:
-            met = clock.met_at.astimezone(SHANGHAI).isoformat()
-            alerts.append(Alert(
-                key=_key("cleared", ref.id, ref.version, result.complaint_id, clock.name, clock.met_id),
-                kind="cleared", complaint_id=result.complaint_id, institution_id=institution,
-                module=ref, clock=clock.name, code=None, due=due_text, as_of=as_of_text,
-                message={lang: _CLEARED[lang].format(clock=description[lang], met=met) for lang in ("zh", "en")},
-                citation=_clock_citation(module, clock),
-                evidence=(clock.met_id,) if clock.met_id else (),
-            ))
+    at_risk: list[Alert] = []
+    cleared: list[Alert] = []
     rules = {rule.id: rule for rule in module.rules}
     for finding in findings:
         if finding.severity != "violation":
@@ -132,7 +104,43 @@ def derive_alerts(
             module=ref, clock=rule.clocks[0] if rule and rule.clocks else None, code=finding.code,
             due=finding.due, as_of=as_of_text, message=finding.message, citation=finding.citation, evidence=finding.evidence,
         ))
-    return alerts
+    for clock in result.clocks:
+        if clock.deadline is None:
+            continue
+        due_text = clock.deadline.due.isoformat()
+        description = clock.spec.description
+        if clock.state == "running" and clock.deadline.due_date is not None:
+            try:
+                left = calendar.working_days_between(local_date(as_of), clock.deadline.due_date)
+            except CalendarError:
+                left = None
+            # A clock shorter than the threshold would be "at risk" from its first moment:
+            # for those, warn on the last day only.
+            threshold = at_risk_working_days
+            if clock.period and clock.period.get("unit") in ("working_day", "calendar_day"):
+                threshold = min(threshold, int(clock.period["value"]) - 1)
+            if left is not None and left <= threshold:
+                due_day = clock.deadline.due_date.isoformat() + " 24:00"
+                at_risk.append(Alert(
+                    key=_key("at_risk", ref.id, ref.version, result.complaint_id, clock.name, due_text),
+                    kind="at_risk", complaint_id=result.complaint_id, institution_id=institution,
+                    module=ref, clock=clock.name, code=None, due=due_text, as_of=as_of_text,
+                    message={lang: _AT_RISK[lang].format(clock=description[lang], due=due_day, left=left)
+                             for lang in ("zh", "en")},
+                    citation=_clock_citation(module, clock),
+                    evidence=(clock.start_id,) if clock.start_id else (), remaining_working_days=left,
+                ))
+        if clock.state in ("met", "met_late") and clock.met_at is not None:
+            met = clock.met_at.astimezone(SHANGHAI).isoformat()
+            cleared.append(Alert(
+                key=_key("cleared", ref.id, ref.version, result.complaint_id, clock.name, clock.met_id),
+                kind="cleared", complaint_id=result.complaint_id, institution_id=institution,
+                module=ref, clock=clock.name, code=None, due=due_text, as_of=as_of_text,
+                message={lang: _CLEARED[lang].format(clock=description[lang], met=met) for lang in ("zh", "en")},
+                citation=_clock_citation(module, clock),
+                evidence=(clock.met_id,) if clock.met_id else (),
+            ))
+    return alerts + at_risk + cleared
 
 
 def relevant_cleared(alerts: list[Alert], emitted_clocks: set[tuple[str, str]]) -> list[Alert]:

@@ -80,6 +80,22 @@ def flatten(data: dict, prefix: str = "") -> dict[str, Any]:
     return {k: v for k, v in out.items() if k not in _RESERVED}
 
 
+def event_facts(events: Sequence, annotations: dict[str, dict] | None = None) -> list[dict]:
+    """Events as engine facts: flattened data, ``f: event``, ``t`` epoch, ``first`` of its type."""
+    facts, seen_types = [], set()
+    for event in events:
+        fact = flatten(event.data)
+        fact.update((annotations or {}).get(event.event_id, {}))
+        fact.update({"f": "event", "type": event.type, "t": event.epoch, "id": event.event_id,
+                     "first": event.type not in seen_types})
+        if event.institution:
+            fact["institution_id"] = event.institution.get("id")
+            fact["institution_level"] = event.institution.get("level")
+        seen_types.add(event.type)
+        facts.append(fact)
+    return facts
+
+
 def _iso(epoch: float | None) -> str | None:
     if epoch is None:
         return None
@@ -122,15 +138,15 @@ class Engine:
 
         return action
 
-    def _ruleset_for(self, on: date) -> _Compiled:
-        definition = self.module.compile(on)
+    def _ruleset_for(self, on: date, scope: str) -> _Compiled:
+        definition = self.module.compile(on, scope)
         key = str(id(definition))
         if key not in self._compiled:
-            name = f"{self._prefix}-{self.module.id}-{len(self._compiled)}"
+            name = f"{self._prefix}-{self.module.id}-{scope}-{len(self._compiled)}"
             ruleset = {rule_id: {**body, "run": rule_id} for rule_id, body in definition.items()}
             ruleset[_SENTINEL] = {"all": [{"a": {"f": "asof"}}], "run": _SENTINEL}
             self._host.register_rulesets({name: ruleset})
-            self._compiled[key] = _Compiled(name, {r.id: r for r in self.module.rules})
+            self._compiled[key] = _Compiled(name, {r.id: r for r in self.module.rules_in(scope)})
         return self._compiled[key]
 
     # -- evaluation ---------------------------------------------------------------------------
@@ -145,6 +161,7 @@ class Engine:
         )
         result.events = len(visible)
         institution = visible[0].institution.get("id") if visible else None
+        result.institution_id = institution
         received = next((e for e in visible if e.type == "received"), None)
         on = local_date(received.time) if received else local_date(as_of)
         try:
@@ -154,32 +171,26 @@ class Engine:
             result.clocks = clocks
             fired = self._run_rules(on, visible, clocks, annotations, as_of)
         except Exception as exc:  # noqa: BLE001 — any failure must surface as an error finding
-            result.findings.append(self._error(complaint_id, institution, as_of_text, exc))
+            result.findings.append(self.error_finding(complaint_id, institution, as_of_text, exc))
             return result
         for rule_id, _ in fired:
             result.fired[rule_id] = result.fired.get(rule_id, 0) + 1
-        result.findings.extend(self._findings(complaint_id, institution, fired, as_of_text))
+        result.findings.extend(self.findings_for(complaint_id, institution, fired, as_of_text))
         result.findings.extend(self._undetermined(complaint_id, institution, clocks, as_of_text))
         result.findings.sort(key=lambda f: f.sort_key)
         return result
 
     def _run_rules(self, on, visible, clocks: list[ClockResult], annotations, as_of) -> list:
-        compiled = self._ruleset_for(on)
+        facts = event_facts(visible, annotations)
+        facts.extend(fact for fact in (clock.fact() for clock in clocks) if fact is not None)
+        return self.run_facts("complaint", on, facts, as_of)
+
+    def run_facts(self, scope: str, on: date, facts: list[dict], as_of: datetime) -> list:
+        """Assert ``facts`` into a fresh session of ``scope``'s ruleset, then the as-of fact;
+        return ``(rule_id, matched facts by alias)`` for every firing. Raises on any failure."""
+        compiled = self._ruleset_for(on, scope)
         sid = f"{self._prefix}-{next(self._sids)}"
-        facts = []
-        seen_types: set[str] = set()
-        for event in visible:
-            fact = flatten(event.data)
-            fact.update(annotations.get(event.event_id, {}))
-            fact.update({"f": "event", "type": event.type, "t": event.epoch, "id": event.event_id,
-                         "first": event.type not in seen_types, "sid": sid})
-            seen_types.add(event.type)
-            facts.append(fact)
-        for clock in clocks:
-            fact = clock.fact()
-            if fact is not None:
-                fact["sid"] = sid
-                facts.append(fact)
+        facts = [{**fact, "sid": sid} for fact in facts]
         self._fired, self._action_errors = [], []
         try:
             for fact in facts:
@@ -202,11 +213,14 @@ class Engine:
 
     # -- findings -------------------------------------------------------------------------------
 
-    def _findings(self, complaint_id, institution, fired, as_of_text) -> list[Finding]:
+    def findings_for(self, complaint_id, institution, fired, as_of_text) -> list[Finding]:
         rules = {r.id: r for r in self.module.rules}
         out, seen = [], set()
         for rule_id, matched in fired:
             rule = rules[rule_id]
+            if rule.subject:
+                alias, _, field = rule.subject.partition(".")
+                institution = matched.get(alias, {}).get(field, institution)
             evidence = tuple(matched[a]["id"] for a in rule.evidence if a in matched)
             if not evidence:
                 evidence = tuple(f["start_id"] for f in matched.values() if f.get("f") == "clock")
@@ -240,7 +254,7 @@ class Engine:
     def _citation(self, rule: Rule) -> dict:
         return {"instrument": self.module.data["instrument"]["number"], **rule.citation}
 
-    def _error(self, complaint_id, institution, as_of_text, exc: BaseException) -> Finding:
+    def error_finding(self, complaint_id, institution, as_of_text, exc: BaseException) -> Finding:
         return Finding(
             code="CPPOLICY.EVALUATION_ERROR", rule_id="", module=self.ref, severity="error",
             complaint_id=complaint_id, institution_id=institution, due=None, observed=None,

@@ -57,6 +57,7 @@ class ComplaintResult:
 
     complaint_id: str
     module: ModuleRef
+    institution_id: str | None = None
     findings: list[Finding] = field(default_factory=list)
     clocks: list = field(default_factory=list)  # cppolicy.clocks.ClockResult
     fired: dict[str, int] = field(default_factory=dict)
