@@ -10,11 +10,11 @@ AS_OF := 2026-01-31T00:00:00+08:00
 
 .PHONY: example test venv clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml plugins/*/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "cppolicy needs CPython 3.11 (durable-rules 2.0.28 crashes on 3.12+): set PYTHON=/path/to/python3.11")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test]' -e plugins/cppolicy-webhook -e plugins/cppolicy-csv-import
 	@touch $@
 
 venv: $(BIN)/.installed
