@@ -60,7 +60,7 @@ def explain_complaint(
     for finding in result.findings:
         fired_codes.setdefault(finding.rule_id, []).append(finding)
     rules = []
-    for rule in module.rules:
+    for rule in module.rules_in("complaint"):
         found = fired_codes.get(rule.id, [])
         if any(f.severity == "undetermined" for f in found):
             outcome = "undetermined"

@@ -27,6 +27,9 @@ from cppolicy.errors import RuleModuleError
 
 MODULE_FILE = "module.yaml"
 SEVERITIES = ("violation", "warning")
+#: complaint: one complaint's events; institution: an institution profile (check-institution);
+#: archive: institution-level events, schedules and detectors over a whole archive (audit).
+SCOPES = ("complaint", "institution", "archive")
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -95,6 +98,8 @@ class Rule:
     due: str | None = None
     observed: str | None = None
     evidence: tuple[str, ...] = ()
+    scope: str = "complaint"
+    subject: str | None = None
 
 
 @dataclass(frozen=True)
@@ -170,17 +175,21 @@ class RuleModule:
     def parameters_on(self, on: date) -> dict[str, Any]:
         return {name: self.parameter(name, on)[0] for name in self.data["parameters"]}
 
-    def compile(self, on: date) -> dict:
-        """durable_rules ruleset JSON for the parameter values in force on ``on``.
+    def rules_in(self, scope: str) -> tuple[Rule, ...]:
+        return tuple(rule for rule in self.rules if rule.scope == scope)
 
-        The result is cached by parameter values, so a module whose parameters never change
-        compiles once. Rule names in the ruleset are the rule ids.
+    def compile(self, on: date, scope: str = "complaint") -> dict:
+        """durable_rules ruleset JSON of one scope's rules, for the parameter values in force
+        on ``on``.
+
+        The result is cached by scope and parameter values, so a module whose parameters never
+        change compiles once per scope. Rule names in the ruleset are the rule ids.
         """
         params = self.parameters_on(on)
-        key = json.dumps(params, sort_keys=True, ensure_ascii=False)
+        key = scope + json.dumps(params, sort_keys=True, ensure_ascii=False)
         if key not in self._compiled:
             self._compiled[key] = {
-                rule.id: {"all": _compile_all(rule, params, self.path)} for rule in self.rules
+                rule.id: {"all": _compile_all(rule, params, self.path)} for rule in self.rules_in(scope)
             }
         return self._compiled[key]
 
@@ -205,7 +214,8 @@ def _param(name: str, params: dict, where: str) -> Any:
 
 
 def _expand(node: Any, params: dict, where: str) -> Any:
-    """Expand the module macros ($param, $in, $nin, $param_is) into plain durable_rules JSON."""
+    """Expand the module macros ($param, $in, $nin, $lacks_any, $param_is) into plain
+    durable_rules JSON."""
     if isinstance(node, list):
         return [_expand(item, params, where) for item in node]
     if not isinstance(node, dict):
@@ -222,6 +232,12 @@ def _expand(node: Any, params: dict, where: str) -> Any:
             if key == "$in":
                 return {"$or": [{fieldname: option} for option in options]}
             return {"$and": [{"$neq": {fieldname: option}} for option in options]}
+        if key == "$lacks_any":
+            ((fieldname, options),) = value.items()
+            options = _expand(options, params, where)
+            if not isinstance(options, list) or not options:
+                raise RuleModuleError(f"{where}: $lacks_any needs a non-empty list")
+            return {"$or": [{"$nex": {f"{fieldname}__{option}": 1}} for option in options]}
         if key == "$param_is":
             ((name, expected),) = value.items()
             return _TAUTOLOGY if _param(name, params, where) == expected else _CONTRADICTION
@@ -231,6 +247,12 @@ def _expand(node: Any, params: dict, where: str) -> Any:
 def _digest(data: dict) -> str:
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _binds_asof(condition: Any) -> bool:
+    if condition == {"f": "asof"}:
+        return True
+    return isinstance(condition, dict) and {"f": "asof"} in condition.get("$and", [])
 
 
 def _check_semantics(data: dict, path: Path) -> None:
@@ -255,10 +277,16 @@ def _check_semantics(data: dict, path: Path) -> None:
         if len(set(aliases)) != len(aliases):
             raise RuleModuleError(f"{where}: duplicate alias in when.all")
         bound = {alias for alias in aliases if "$" not in alias}
+        # durable_rules never retracts a firing, so an absence ($not) is only meaningful once
+        # every fact is in: such a rule must wait for the as-of fact, which is asserted last.
+        if any(alias.endswith("$not") for alias in aliases) and not any(
+            _binds_asof(next(iter(clause.values()))) for clause in rule["when"]["all"]
+        ):
+            raise RuleModuleError(f"{where}: a rule with a $not condition must also bind the as-of fact {{f: asof}}")
         for clock in rule.get("clocks", []):
             if clock not in clocks:
                 raise RuleModuleError(f"{where}: unknown clock {clock!r}")
-        for key in ("due", "observed"):
+        for key in ("due", "observed", "subject"):
             if rule.get(key) and rule[key].split(".")[0] not in bound:
                 raise RuleModuleError(f"{where}: {key} refers to unbound alias {rule[key]!r}")
         for alias in rule.get("evidence", []):
@@ -299,6 +327,8 @@ def load_module(folder: Path | str) -> RuleModule:
             due=r.get("due"),
             observed=r.get("observed"),
             evidence=tuple(r.get("evidence", ())),
+            scope=r.get("scope", "complaint"),
+            subject=r.get("subject"),
         )
         for r in data["rules"]
     )
@@ -318,7 +348,8 @@ def load_module(folder: Path | str) -> RuleModule:
     module = RuleModule(path=path, data=data, digest=_digest(data), rules=rules, clocks=clocks)
     # Compile once for every parameter start date so a bad macro fails at load, not mid-audit.
     for start in {s for p in data["parameters"].values() for s in p["values"]}:
-        module.compile(date.fromisoformat(start))
+        for scope in SCOPES:
+            module.compile(date.fromisoformat(start), scope)
     return module
 
 
