@@ -14,6 +14,7 @@ from typing import Callable, Iterable, Sequence
 
 import orjson
 
+from cppolicy.archive_scope import ArchiveResult, evaluate_archive_scope
 from cppolicy.calendar import WorkingDayCalendar, local_date
 from cppolicy.engine import Engine, engine_version
 from cppolicy.errors import ExitCode
@@ -88,10 +89,12 @@ class AuditReport:
     results: list[ComplaintResult]
     contents: ArchiveContents
     skipped: Counter = field(default_factory=Counter)
+    archive_results: list[ArchiveResult] = field(default_factory=list)
 
     @property
     def findings(self) -> list[Finding]:
-        return [f for r in self.results for f in r.findings]
+        """Per-complaint findings (by complaint), then archive-scope findings (by institution)."""
+        return [f for r in self.results for f in r.findings] + [f for r in self.archive_results for f in r.findings]
 
     def counts(self) -> dict[str, int]:
         c = self.contents
@@ -147,6 +150,7 @@ def evaluate_archive(
     as_of: datetime,
     on_complaint: Callable[[], None] | None = None,
     on_result: Callable[[ComplaintResult, list[Event]], None] | None = None,
+    on_archive_result: Callable[[ArchiveResult], None] | None = None,
 ) -> AuditReport:
     """Evaluate every complaint under the modules in force on its receipt date.
 
@@ -166,4 +170,19 @@ def evaluate_archive(
                 on_result(result, events)
         if on_complaint:
             on_complaint()
+    # Obligations that span complaints or bind the institution (reports, large-scale complaints)
+    # are judged only when the input carries institution-level events: an export of complaint
+    # events alone says nothing about reports made to the regulator, and absence of data is not
+    # a breach. The summary says they were not judged.
+    archive_modules = [m for m in modules if m.rules_in("archive")]
+    if archive_modules and not contents.institution_events:
+        report.skipped["archive_rules_no_institution_events"] += len(archive_modules)
+        archive_modules = []
+    for module in archive_modules:
+        if module.rules_in("archive"):
+            archive_result = evaluate_archive_scope(engines[module.ref], contents.complaints,
+                                                    contents.institution_events, as_of)
+            report.archive_results.append(archive_result)
+            if on_archive_result:
+                on_archive_result(archive_result)
     return report

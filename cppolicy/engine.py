@@ -233,7 +233,7 @@ class Engine:
                 code=rule.code, rule_id=rule.id, module=self.ref, severity=rule.severity,
                 complaint_id=complaint_id, institution_id=institution, due=due,
                 observed=_iso(_pick(matched, rule.observed)), evidence=evidence,
-                citation=self._citation(rule), message=rule.message, as_of=as_of_text,
+                citation=self.citation(rule), message=rule.message, as_of=as_of_text,
             ))
         return out
 
@@ -246,12 +246,12 @@ class Engine:
                 out.append(Finding(
                     code=rule.code, rule_id=rule.id, module=self.ref, severity="undetermined",
                     complaint_id=complaint_id, institution_id=institution, due=None, observed=None,
-                    evidence=(), citation=self._citation(rule), message=rule.message,
+                    evidence=(), citation=self.citation(rule), message=rule.message,
                     as_of=as_of_text, detail=f"clock {blocked[0]}: {unknown[blocked[0]]}",
                 ))
         return out
 
-    def _citation(self, rule: Rule) -> dict:
+    def citation(self, rule: Rule) -> dict:
         return {"instrument": self.module.data["instrument"]["number"], **rule.citation}
 
     def error_finding(self, complaint_id, institution, as_of_text, exc: BaseException) -> Finding:

@@ -126,8 +126,12 @@ def _table(report: AuditReport, out: TextIO, lang: str) -> None:
                 if k.startswith("complaints_")}
     console.print("complaints by status: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))
     skipped = {k.removeprefix("skipped_"): v for k, v in counts.items() if k.startswith("skipped_")}
-    if skipped:
-        console.print("not judged: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in skipped.items()))
+    notes = {"no_module_in_force": "complaints received when no selected module was in force: {n}",
+             "archive_rules_no_institution_events": "points judged over the whole archive (e.g. reports to the "
+                                                    "regulator) were not judged: the input has no institution-level "
+                                                    "events ({n} module(s))"}
+    for key, n in skipped.items():
+        console.print("not judged: " + notes.get(key, key.replace("_", " ") + " {n}").format(n=n))
 
 
 FORMATS: dict[str, Callable[[AuditReport, TextIO, str], None]] = {

@@ -283,8 +283,11 @@ def _check_semantics(data: dict, path: Path) -> None:
             _binds_asof(next(iter(clause.values()))) for clause in rule["when"]["all"]
         ):
             raise RuleModuleError(f"{where}: a rule with a $not condition must also bind the as-of fact {{f: asof}}")
+        archive = data.get("archive") or {}
+        generators = {name for kind in ("schedules", "obligations", "clusters") for name in archive.get(kind) or {}}
         for clock in rule.get("clocks", []):
-            if clock not in clocks:
+            known = generators if rule.get("scope") == "archive" else clocks
+            if clock not in known:
                 raise RuleModuleError(f"{where}: unknown clock {clock!r}")
         for key in ("due", "observed", "subject"):
             if rule.get(key) and rule[key].split(".")[0] not in bound:

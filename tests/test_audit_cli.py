@@ -168,3 +168,21 @@ def test_usage_errors_are_one_line_exit_2(args, message, breached):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("cppolicy: error:") and message in lines[0]
     assert "Traceback" not in result.output
+
+
+def test_archive_rules_need_institution_level_events(tmp_path):
+    complaints = compliant("C-1")
+    plain = write_jsonl(tmp_path / "complaints-only.jsonl", complaints)
+    result = run("audit", str(plain), "--as-of", AS_OF)
+    assert result.exit_code == 0
+    assert "were not judged: the input has no institution-level events" in result.stdout
+    disclosure = {"event_id": "I-1", "type": "channel_disclosure", "time": "2025-01-02T10:00:00+08:00",
+                  "institution": {"id": "BR-SH", "level": "branch", "parent": "HO-001"},
+                  "data": {"place": "outlet", "channels": ["phone", "online", "letter"]}}
+    full = write_jsonl(tmp_path / "with-institution.jsonl", complaints + [disclosure])
+    result = run("audit", str(full), "--as-of", AS_OF, "--format", "json")
+    assert result.exit_code == 1
+    [finding] = json.loads(result.stdout)["findings"]
+    assert (finding["code"], finding["complaint_id"], finding["institution_id"], finding["evidence"]) == (
+        "CBRC2012.P16.REPORT_MISSING", None, "BR-SH", ["semiannual_report:BR-SH:2025H1"])
+    assert finding["due"] == "2025-07-31T00:00:00+08:00"

@@ -70,7 +70,15 @@ def audit(
                                  inputs=input_digests(archives, stdin))
             report = evaluate_archive(contents, modules, calendar, moment,
                                       on_complaint=(lambda: bar.advance(judging)) if bar else None,
-                                      on_result=writer.evaluation if writer else None)
+                                      on_result=writer.evaluation if writer else None,
+                                      on_archive_result=(lambda r: writer.record(
+                                          "archive_evaluation", module={"id": r.module.id, "version": r.module.version,
+                                                                        "digest": r.module.digest},
+                                          as_of=moment.isoformat(), calendar=calendar.version,
+                                          result={"status": r.status, "findings": [
+                                              {"code": f.code, "severity": f.severity, "institution_id": f.institution_id,
+                                               "due": f.due, "observed": f.observed, "evidence": list(f.evidence)}
+                                              for f in r.findings]})) if writer else None)
             if writer:
                 writer.finish_run(report.counts(), int(report.exit_code()))
                 for error in plugins.sink_errors:

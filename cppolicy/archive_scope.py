@@ -1,0 +1,302 @@
+"""Archive-scope facts: obligations that span complaints or bind the institution itself.
+
+A module's ``archive`` section declares three kinds of generators, each turned into facts that
+the module's ``scope: archive`` rules judge on durable_rules (like complaint clocks, the
+generators compute deadlines as numbers; the rules decide breaches):
+
+- ``schedules`` — periodic reports: for every institution at the configured levels and every
+  half-year that has ended by the as-of time, a ``schedule`` fact with ``due`` and, when a
+  report for that period was submitted by that institution, ``met_t`` / ``met_id`` and what
+  the report says; plus the number of rule and channel changes recorded in the period.
+- ``obligations`` — an institution-level event that starts a clock, met by a timestamp field
+  of the same event (e.g. a change of the complaint department reported to the regulator).
+- ``clusters`` — large-scale complaints: complaints about the same product and issue at the
+  same branch whose complainants add up to the threshold within a sliding window, a single
+  complaint with that many complainants, or a complaint flagged major; ``due`` counts from
+  the moment of detection, ``met_t`` is the first covering ``large_scale_complaint_reported``.
+
+Facts carry numbers (epoch seconds) compared by the rules; nothing here decides a breach.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Iterable, Sequence
+
+from cppolicy.calendar import SHANGHAI, WorkingDayCalendar, end_of_day, local_date
+from cppolicy.clocks import compute_deadline
+from cppolicy.engine import Engine, event_facts
+from cppolicy.errors import CalendarError, RuleModuleError
+from cppolicy.findings import Finding, ModuleRef
+from cppolicy.rule_module import RuleModule
+
+
+@dataclass
+class Tree:
+    """The institution tree as seen in an archive's events."""
+
+    level: dict[str, str] = field(default_factory=dict)
+    parent: dict[str, str | None] = field(default_factory=dict)
+
+    def add(self, institution: dict) -> None:
+        self.level.setdefault(institution["id"], institution["level"])
+        self.parent.setdefault(institution["id"], institution.get("parent"))
+
+    def ancestor_at(self, node: str, levels: Iterable[str]) -> str:
+        """The nearest node (itself included) at one of ``levels``; the root if none."""
+        levels = set(levels)
+        current: str | None = node
+        seen = set()
+        while current is not None and current not in seen:
+            seen.add(current)
+            if self.level.get(current) in levels:
+                return current
+            nxt = self.parent.get(current)
+            if nxt is None:
+                return current
+            current = nxt
+        return node
+
+    def ancestors(self, node: str) -> list[str]:
+        out, current, seen = [], node, set()
+        while current is not None and current not in seen:
+            seen.add(current)
+            out.append(current)
+            current = self.parent.get(current)
+        return out
+
+
+def half_year(day: date) -> str:
+    return f"{day.year}H{1 if day.month <= 6 else 2}"
+
+
+def half_year_bounds(period: str) -> tuple[date, date]:
+    year, half = int(period[:4]), period[-1]
+    return (date(year, 1, 1), date(year, 6, 30)) if half == "1" else (date(year, 7, 1), date(year, 12, 31))
+
+
+def _due_date(period: str, due: dict[str, str]) -> date:
+    """Due day of a half-year's report: H1 → this year's ``due['H1']``, H2 → next year's."""
+    year, half = int(period[:4]), f"H{period[-1]}"
+    month, day = (int(x) for x in due[half].split("-"))
+    return date(year + (1 if half == "H2" else 0), month, day)
+
+
+def _epoch(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+def schedule_facts(module: RuleModule, spec_name: str, spec: dict, params: dict, tree: Tree,
+                   institution_events: Sequence, as_of: datetime, first_day: date) -> list[dict]:
+    levels = params[spec["levels"]["param"]]
+    due_days = params[spec["due"]["param"]]
+    reports: dict[tuple[str, str], Any] = {}
+    changes: dict[tuple[str, str], dict[str, int]] = {}
+    for event in sorted(institution_events, key=lambda e: e.epoch):
+        if event.type == spec["met_by"]:
+            reports.setdefault((event.institution["id"], event.data["period"]), event)
+        elif event.type == spec.get("changes"):
+            key = (event.institution["id"], half_year(local_date(event.time)))
+            bucket = changes.setdefault(key, {"rules": 0, "channels": 0})
+            if event.data.get("change") in bucket:
+                bucket[event.data["change"]] += 1
+    facts = []
+    period_start = date(first_day.year, 1 if first_day.month <= 6 else 7, 1)
+    last_day = as_of.astimezone(SHANGHAI).date()
+    for institution in sorted(i for i, level in tree.level.items() if level in levels):
+        start = period_start
+        while True:
+            period = half_year(start)
+            _, end = half_year_bounds(period)
+            if end >= last_day:  # the half-year has not ended by the as-of day
+                break
+            start = end + timedelta(days=1)
+            if not module.in_force_on(end):
+                continue
+            fact = {"f": "schedule", "schedule": spec_name, "id": f"{spec_name}:{institution}:{period}",
+                    "institution": institution, "period": period,
+                    "due": _epoch(end_of_day(_due_date(period, due_days)))}
+            # changes at this institution or below it, during the period
+            counted = {"rules": 0, "channels": 0}
+            for (where, when), bucket in changes.items():
+                if when == period and institution in tree.ancestors(where):
+                    counted = {k: counted[k] + bucket[k] for k in counted}
+            fact["rule_changes"], fact["channel_changes"] = counted["rules"], counted["channels"]
+            report = reports.get((institution, period))
+            if report is not None and report.time <= as_of:
+                fact.update({"met_t": report.epoch, "met_id": report.event_id})
+                for key in ("reflects_rule_changes", "reflects_channel_changes"):
+                    fact[key] = bool(report.data.get(key, False))
+            facts.append(fact)
+    return facts
+
+
+def obligation_facts(spec_name: str, spec: dict, params: dict, calendar: WorkingDayCalendar,
+                     institution_events: Sequence, as_of: datetime, undetermined: dict[str, str]) -> list[dict]:
+    facts = []
+    applies = spec.get("applies_if")
+    for event in institution_events:
+        if event.type != spec["event"] or event.time > as_of:
+            continue
+        if applies and event.data.get(applies["field"]) not in params[applies["in"]["param"]]:
+            continue
+        try:
+            deadline = compute_deadline(calendar, event.time, params[spec["period"]["param"]],
+                                        start_counted=bool(params.get("start_day_counted", False)))
+        except CalendarError as exc:
+            undetermined.setdefault(spec_name, f"{event.event_id}: {exc.message}")
+            continue
+        fact = {"f": "obligation", "obligation": spec_name, "id": event.event_id,
+                "institution": event.institution["id"], "start": event.epoch, "due": _epoch(deadline.due)}
+        met = event.data.get(spec["met_at_field"])
+        if met:
+            moment = datetime.fromisoformat(met.replace("Z", "+00:00"))
+            if moment <= as_of:
+                fact["met_t"] = moment.timestamp()
+        facts.append(fact)
+    return facts
+
+
+def cluster_facts(spec_name: str, spec: dict, params: dict, calendar: WorkingDayCalendar, tree: Tree,
+                  complaints: dict[str, list], institution_events: Sequence, as_of: datetime,
+                  undetermined: dict[str, str]) -> list[dict]:
+    window = params[spec["window"]["param"]]
+    if window["unit"] != "calendar_day":
+        raise RuleModuleError(f"cluster {spec_name}: the window must be in calendar days")
+    span = timedelta(days=int(window["value"]))
+    threshold = int(params[spec["min_complainants"]["param"]])
+    receipts = []
+    for complaint_id, events in complaints.items():
+        received = next((e for e in events if e.type == "received" and e.time <= as_of), None)
+        if received is not None:
+            receipts.append((complaint_id, received))
+    receipts.sort(key=lambda item: (item[1].epoch, item[0]))
+    clusters: list[dict] = []
+    # Many complaints: same branch, product and issue, complainants adding up within the window.
+    groups: dict[tuple, list] = {}
+    for complaint_id, received in receipts:
+        branch = tree.ancestor_at(received.institution["id"], ("branch", "head_office"))
+        groups.setdefault((branch, received.data["product"], received.data["issue"]), []).append(
+            (complaint_id, received))
+    for (branch, product, issue), items in sorted(groups.items()):
+        current: dict | None = None
+        for index, (complaint_id, received) in enumerate(items):
+            if current is not None and received.time - current["last"] <= span:
+                current["members"].append((complaint_id, received))
+                current["last"] = received.time
+                continue
+            current = None
+            window_items = [(c, r) for c, r in items[: index + 1] if received.time - r.time <= span]
+            total = sum(int(r.data.get("complainants", 1)) for _, r in window_items)
+            # One complaint reaching the threshold alone is the many_complainants kind below.
+            if len(window_items) > 1 and total >= threshold:
+                current = {"kind": "many_complaints", "institution": branch, "product": product, "issue": issue,
+                           "members": window_items, "detected": received.time, "last": received.time}
+                clusters.append(current)
+    for complaint_id, received in receipts:
+        branch = tree.ancestor_at(received.institution["id"], ("branch", "head_office"))
+        base = {"institution": branch, "product": received.data["product"], "issue": received.data["issue"],
+                "members": [(complaint_id, received)], "detected": received.time}
+        if int(received.data.get("complainants", 1)) >= threshold:
+            clusters.append({**base, "kind": "many_complainants"})
+        if received.data.get("major"):
+            clusters.append({**base, "kind": "flagged_major"})
+    reports = sorted((e for e in institution_events if e.type == spec["met_by"] and e.time <= as_of),
+                     key=lambda e: e.epoch)
+    facts = []
+    for n, cluster in enumerate(clusters, 1):
+        members = {c for c, _ in cluster["members"]}
+        first_t = min(r.time for _, r in cluster["members"])
+        complainants = sum(int(r.data.get("complainants", 1)) for _, r in cluster["members"])
+        fact = {"f": "cluster", "cluster": spec_name, "kind": cluster["kind"],
+                "id": f"{spec_name}:{cluster['kind']}:{cluster['institution']}:{n}",
+                "institution": cluster["institution"], "product": cluster["product"], "issue": cluster["issue"],
+                "complaints": len(members), "complainants": complainants,
+                "detected_t": _epoch(cluster["detected"]), "complaint_ids": ",".join(sorted(members))}
+        try:
+            deadline = compute_deadline(calendar, cluster["detected"], params[spec["period"]["param"]],
+                                        start_counted=bool(params.get("start_day_counted", False)))
+        except CalendarError as exc:
+            undetermined.setdefault(spec_name, f"{fact['id']}: {exc.message}")
+            continue
+        fact["due"] = _epoch(deadline.due)
+        for report in reports:
+            if report.time < first_t:
+                continue
+            if report.institution["id"] not in tree.ancestors(cluster["institution"]) + [cluster["institution"]]:
+                continue
+            listed = set(report.data.get("complaint_ids") or ())
+            same_matter = report.data.get("product") == cluster["product"] and report.data.get("issue") == cluster["issue"]
+            if listed & members or same_matter:
+                fact.update({"met_t": report.epoch, "met_id": report.event_id})
+                break
+        facts.append(fact)
+    return facts
+
+
+@dataclass
+class ArchiveResult:
+    module: ModuleRef
+    findings: list[Finding] = field(default_factory=list)
+    facts: list[dict] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        severities = {f.severity for f in self.findings}
+        for severity in ("error", "violation", "undetermined", "warning"):
+            if severity in severities:
+                return severity
+        return "compliant"
+
+
+def evaluate_archive_scope(engine: Engine, complaints: dict[str, list], institution_events: Sequence,
+                           as_of: datetime) -> ArchiveResult:
+    """Run ``engine.module``'s archive-scope rules over a whole archive's contents."""
+    module = engine.module
+    result = ArchiveResult(engine.ref)
+    spec = module.data.get("archive") or {}
+    if not module.rules_in("archive"):
+        return result
+    as_of_text = as_of.astimezone(SHANGHAI).isoformat()
+    on = as_of.astimezone(SHANGHAI).date()
+    tree = Tree()
+    firsts = []
+    for events in complaints.values():
+        for event in events:
+            tree.add(event.institution)
+            firsts.append(event.time)
+    for event in institution_events:
+        tree.add(event.institution)
+        firsts.append(event.time)
+    if not firsts:
+        return result
+    first_day = local_date(min(firsts))
+    undetermined: dict[str, str] = {}
+    try:
+        params = module.parameters_on(on)
+        facts = event_facts(sorted((e for e in institution_events if e.time <= as_of), key=lambda e: e.epoch))
+        for name, schedule in (spec.get("schedules") or {}).items():
+            facts += schedule_facts(module, name, schedule, params, tree, institution_events, as_of, first_day)
+        for name, obligation in (spec.get("obligations") or {}).items():
+            facts += obligation_facts(name, obligation, params, engine.calendar, institution_events, as_of, undetermined)
+        for name, cluster in (spec.get("clusters") or {}).items():
+            facts += cluster_facts(name, cluster, params, engine.calendar, tree, complaints, institution_events,
+                                   as_of, undetermined)
+        result.facts = facts
+        fired = engine.run_facts("archive", on, facts, as_of)
+    except Exception as exc:  # noqa: BLE001 — an error finding, never a clean archive
+        result.findings.append(engine.error_finding(None, None, as_of_text, exc))
+        return result
+    result.findings = engine.findings_for(None, None, fired, as_of_text)
+    # A generator that could not compute a deadline (e.g. a calendar year unknown) makes the
+    # rules that use it (listed under their ``clocks``) undetermined rather than silent.
+    for rule in module.rules_in("archive"):
+        blocked = [name for name in rule.clocks if name in undetermined]
+        if blocked:
+            result.findings.append(Finding(
+                code=rule.code, rule_id=rule.id, module=engine.ref, severity="undetermined", complaint_id=None,
+                institution_id=None, due=None, observed=None, evidence=(), citation=engine.citation(rule),
+                message=rule.message, as_of=as_of_text, detail=f"{blocked[0]}: {undetermined[blocked[0]]}"))
+    result.findings.sort(key=lambda f: (f.institution_id or "", f.code, f.evidence))
+    return result
