@@ -31,7 +31,7 @@ from cppolicy.rule_module import Rule, RuleModule
 
 ENGINE_NAME = "durable_rules"
 _SENTINEL = "cppolicy-asof-seen"
-_RESERVED = {"f", "type", "t", "id", "first", "sid"}
+_RESERVED = {"f", "type", "t", "id", "first", "sid", "asof_t"}
 
 
 def engine_version() -> str:
@@ -182,15 +182,31 @@ class Engine:
 
     def _run_rules(self, on, visible, clocks: list[ClockResult], annotations, as_of) -> list:
         facts = event_facts(visible, annotations)
-        facts.extend(fact for fact in (clock.fact() for clock in clocks) if fact is not None)
-        return self.run_facts("complaint", on, facts, as_of)
+        clock_facts = [fact for fact in (clock.fact() for clock in clocks) if fact is not None]
+        # Projection: conditions compare a fact only with constants and its own fields (see
+        # rule_module.check_no_cross_fact_references), so each event fact carries the clock
+        # numbers and the receipt's data it may be judged against.
+        projected: dict[str, Any] = {}
+        for clock in clock_facts:
+            for key in ("due", "base_due", "cap_due", "start"):
+                if key in clock:
+                    projected[f"{clock['clock']}_{key}"] = clock[key]
+        received = next((e for e in visible if e.type == "received"), None)
+        if received is not None:
+            projected["received_id"] = received.event_id
+            projected.update({f"received_{k}": v for k, v in flatten(received.data).items()})
+        for fact in facts:
+            for key, value in projected.items():
+                fact.setdefault(key, value)
+        return self.run_facts("complaint", on, facts + clock_facts, as_of)
 
     def run_facts(self, scope: str, on: date, facts: list[dict], as_of: datetime) -> list:
         """Assert ``facts`` into a fresh session of ``scope``'s ruleset, then the as-of fact;
         return ``(rule_id, matched facts by alias)`` for every firing. Raises on any failure."""
         compiled = self._ruleset_for(on, scope)
         sid = f"{self._prefix}-{next(self._sids)}"
-        facts = [{**fact, "sid": sid} for fact in facts]
+        # Every fact carries the as-of time, so "is it past due" is a same-fact comparison.
+        facts = [{**fact, "sid": sid, "asof_t": as_of.timestamp()} for fact in facts]
         self._fired, self._action_errors = [], []
         try:
             for fact in facts:
@@ -221,7 +237,8 @@ class Engine:
             if rule.subject:
                 alias, _, field = rule.subject.partition(".")
                 institution = matched.get(alias, {}).get(field, institution)
-            evidence = tuple(matched[a]["id"] for a in rule.evidence if a in matched)
+            evidence = tuple(_evidence(matched, ref) for ref in rule.evidence)
+            evidence = tuple(e for e in evidence if e)
             if not evidence:
                 evidence = tuple(f["start_id"] for f in matched.values() if f.get("f") == "clock")
             due = _iso(_pick(matched, rule.due))
@@ -263,6 +280,13 @@ class Engine:
                      "en": "Evaluation failed; the result is unknown (not compliance)."},
             as_of=as_of_text, detail=f"{type(exc).__name__}: {exc}",
         )
+
+
+def _evidence(matched: dict, ref: str) -> str | None:
+    """An evidence entry: ``alias`` (that fact's id) or ``alias.field`` (an id held in a field)."""
+    alias, _, field = ref.partition(".")
+    value = matched.get(alias, {}).get(field or "id")
+    return str(value) if value is not None else None
 
 
 def _pick(matched: dict, ref: str | None) -> float | None:

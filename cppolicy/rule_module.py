@@ -249,6 +249,32 @@ def _digest(data: dict) -> str:
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+_COMPARISONS = {"$lt", "$lte", "$gt", "$gte", "$eq", "$neq"}
+
+
+def _cross_fact_reference(node: Any, aliases: set[str]) -> str | None:
+    """The first ``{ALIAS: FIELD}`` operand in a condition, if any (``$m`` is the fact itself)."""
+    if isinstance(node, list):
+        return next((r for r in (_cross_fact_reference(item, aliases) for item in node) if r), None)
+    if not isinstance(node, dict):
+        return None
+    for key, value in node.items():
+        if key in _COMPARISONS and isinstance(value, dict):
+            for operand in value.values():
+                if isinstance(operand, dict) and len(operand) == 1:
+                    ((ref_alias, ref_field),) = operand.items()
+                    if not ref_alias.startswith("$"):
+                        return f"{ref_alias}.{ref_field}"
+        elif not key.startswith("$") and isinstance(value, dict) and len(value) == 1:
+            ((ref_alias, ref_field),) = value.items()
+            if ref_alias in aliases:
+                return f"{ref_alias}.{ref_field}"
+        found = _cross_fact_reference(value, aliases)
+        if found:
+            return found
+    return None
+
+
 def _binds_asof(condition: Any) -> bool:
     if condition == {"f": "asof"}:
         return True
@@ -292,9 +318,18 @@ def _check_semantics(data: dict, path: Path) -> None:
         for key in ("due", "observed", "subject"):
             if rule.get(key) and rule[key].split(".")[0] not in bound:
                 raise RuleModuleError(f"{where}: {key} refers to unbound alias {rule[key]!r}")
-        for alias in rule.get("evidence", []):
-            if alias not in bound:
-                raise RuleModuleError(f"{where}: evidence names unbound alias {alias!r}")
+        for ref in rule.get("evidence", []):
+            if ref.split(".")[0] not in bound:
+                raise RuleModuleError(f"{where}: evidence names unbound alias {ref!r}")
+        for index, clause in enumerate(rule["when"]["all"]):
+            ((alias, condition),) = clause.items()
+            reference = _cross_fact_reference(condition, set(aliases))
+            if reference:
+                raise RuleModuleError(
+                    f"{where}: when.all[{index}] ({alias}) compares with another fact ({reference}); conditions may "
+                    f"compare a fact only with constants, parameters and its own fields ($m). durable_rules 2.0.28 "
+                    f"reads out of bounds on cross-fact comparisons (measured: segfaults), so the engine projects "
+                    f"clock numbers and receipt data onto each fact instead (docs/rule-modules.md)")
     for point, entry in data.get("coverage", {}).items():
         for rule_id in entry.get("rules", []):
             if rule_id not in rule_ids:
