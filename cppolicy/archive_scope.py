@@ -175,7 +175,13 @@ def cluster_facts(spec_name: str, spec: dict, params: dict, calendar: WorkingDay
     clusters: list[dict] = []
     # Many complaints: same branch, product and issue, complainants adding up within the window.
     groups: dict[tuple, list] = {}
+
+    def people(received) -> int:
+        return int(received.data.get("complainants", 1))
+
     for complaint_id, received in receipts:
+        if people(received) >= threshold:
+            continue  # large-scale on its own (below), not counted twice in a group
         branch = tree.ancestor_at(received.institution["id"], ("branch", "head_office"))
         groups.setdefault((branch, received.data["product"], received.data["issue"]), []).append(
             (complaint_id, received))
@@ -188,7 +194,7 @@ def cluster_facts(spec_name: str, spec: dict, params: dict, calendar: WorkingDay
                 continue
             current = None
             window_items = [(c, r) for c, r in items[: index + 1] if received.time - r.time <= span]
-            total = sum(int(r.data.get("complainants", 1)) for _, r in window_items)
+            total = sum(people(r) for _, r in window_items)
             # One complaint reaching the threshold alone is the many_complainants kind below.
             if len(window_items) > 1 and total >= threshold:
                 current = {"kind": "many_complaints", "institution": branch, "product": product, "issue": issue,
@@ -198,19 +204,22 @@ def cluster_facts(spec_name: str, spec: dict, params: dict, calendar: WorkingDay
         branch = tree.ancestor_at(received.institution["id"], ("branch", "head_office"))
         base = {"institution": branch, "product": received.data["product"], "issue": received.data["issue"],
                 "members": [(complaint_id, received)], "detected": received.time}
-        if int(received.data.get("complainants", 1)) >= threshold:
+        # One complaint is one cluster, whichever makes it large-scale (many complainants first).
+        if people(received) >= threshold:
             clusters.append({**base, "kind": "many_complainants"})
-        if received.data.get("major"):
+        elif received.data.get("major"):
             clusters.append({**base, "kind": "flagged_major"})
     reports = sorted((e for e in institution_events if e.type == spec["met_by"] and e.time <= as_of),
                      key=lambda e: e.epoch)
     facts = []
-    for n, cluster in enumerate(clusters, 1):
+    for cluster in clusters:
         members = {c for c, _ in cluster["members"]}
         first_t = min(r.time for _, r in cluster["members"])
+        first_member = min(cluster["members"], key=lambda item: (item[1].epoch, item[0]))[0]
         complainants = sum(int(r.data.get("complainants", 1)) for _, r in cluster["members"])
         fact = {"f": "cluster", "cluster": spec_name, "kind": cluster["kind"],
-                "id": f"{spec_name}:{cluster['kind']}:{cluster['institution']}:{n}",
+                # named after its first member, so unrelated complaints never renumber it
+                "id": f"{spec_name}:{cluster['kind']}:{cluster['institution']}:{first_member}",
                 "institution": cluster["institution"], "product": cluster["product"], "issue": cluster["issue"],
                 "complaints": len(members), "complainants": complainants,
                 "detected_t": _epoch(cluster["detected"]), "complaint_ids": ",".join(sorted(members))}

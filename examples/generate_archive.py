@@ -2,11 +2,19 @@
 """Generate the bundled example archive ``examples/archive-2024-2025.jsonl.gz`` and its manifest.
 
 About 300 complaints received 2024-01-01 … 2025-12-15 at one bank's head office, branches,
-sub-branches and outlets, plus a few institution-level events, written as complaint events
+sub-branches and outlets, plus institution-level events, written as complaint events
 (schema ``complaint-event/v1``, docs/events.md). Every complaint is built for one *scenario*:
 compliant with 银监发〔2012〕13号 points 七–十, or breaching exactly one of them. The manifest
 ``archive-2024-2025.scenarios.json`` lists, per complaint, the scenario and the exact sorted
 list of finding codes the ``cbrc-2012-13`` rule module should produce at the audit's as-of time.
+
+On top of those 300, ten complaints with fixed ids ``C-2025-LS001`` … ``C-2025-LS010`` and the
+institution-level events (half-yearly reports, changes, large-scale reports) exercise the
+module's *archive-scope* rules (points 十五 and 十六): the manifest's ``archive_expected`` lists
+exactly the institution-level findings (``complaint_id`` null) the module should produce. The
+generator computes them with its own reading of the module (:func:`evaluate_archive`), not with
+cppolicy's ``archive_scope``, and fails unless they are exactly the ones designed
+(``ARCHIVE_DESIGN``): in particular, no cluster of complaints may form by accident.
 
 The deadline arithmetic here is deliberately independent of cppolicy's own calendar and clock
 code, so that the archive is a cross-check of it: working days come straight from
@@ -14,8 +22,8 @@ code, so that the archive is a cross-check of it: working days come straight fro
 receipt is not counted, and a limit ends at 24:00 Asia/Shanghai of its last day.
 
 After writing, the script re-reads the archive and recomputes every complaint's findings with a
-small, separate evaluator of the module's rules (:func:`evaluate`), and fails if that disagrees
-with the scenario the complaint was built for.
+small, separate evaluator of the module's rules (:func:`evaluate`) and the archive-scope findings
+(:func:`evaluate_archive`), and fails if that disagrees with the manifest.
 
 Usage::
 
@@ -84,6 +92,25 @@ P9_EXT_CHANNEL = "CBRC2012.P9.EXTENSION_CHANNEL"
 P10_MISSING = "CBRC2012.P10.REPORT_BACK_MISSING"
 P10_LATE = "CBRC2012.P10.REPORT_BACK_LATE"
 P10_OFFICE = "CBRC2012.P10.REPORT_WRONG_OFFICE"
+
+# Archive scope (points 十五, 十六): module parameters semiannual_report_*, contact_change_*,
+# large_scale_*, restated here on purpose.
+SEMIANNUAL_DUE = {"H1": (7, 30), "H2": (1, 30)}  # H1 by 30 July, H2 by 30 January of the next year
+SEMIANNUAL_LEVELS = ("head_office", "branch")
+CONTACT_CHANGE_KINDS = ("department", "head", "contact")
+CONTACT_CHANGE_WD = 5
+LARGE_SCALE_WINDOW = timedelta(days=7)  # calendar days, compared on the receipt instants
+LARGE_SCALE_MIN = 20
+LARGE_SCALE_WD = 3
+
+P15_NOT_REPORTED = "CBRC2012.P15.LARGE_SCALE_NOT_REPORTED"
+P15_LATE = "CBRC2012.P15.LARGE_SCALE_REPORTED_LATE"
+P16_MISSING = "CBRC2012.P16.REPORT_MISSING"
+P16_LATE = "CBRC2012.P16.REPORT_LATE"
+P16_RULES = "CBRC2012.P16.RULE_CHANGES_NOT_REFLECTED"
+P16_CHANNELS = "CBRC2012.P16.CHANNEL_CHANGES_NOT_REFLECTED"
+P16_CONTACT_MISSING = "CBRC2012.P16.CONTACT_CHANGE_NOT_REPORTED"
+P16_CONTACT_LATE = "CBRC2012.P16.CONTACT_CHANGE_REPORTED_LATE"
 
 
 # --------------------------------------------------------------------------- calendar
@@ -363,7 +390,43 @@ SCENARIO_CODES: dict[str, list[str]] = {
     "extension_beyond_cap": [P9_EXT_CAP], "extension_channel": [P9_EXT_CHANNEL],
     "report_back_missing": [P10_MISSING], "report_back_late": [P10_LATE],
     "report_wrong_office": [P10_OFFICE],
+    # the fixed complaints of point 十五 (FIXED below) are handled by the book: their findings are
+    # archive-scope only (ARCHIVE_DESIGN)
+    "large_scale_cluster": [], "large_scale_joint": [], "major_flagged": [],
 }
+
+# Complaints with fixed ids, receipt times and places, added to the randomly planned ones for the
+# archive-scope scenarios of point 十五. Each is otherwise handled like ``compliant``/``standard``.
+# (id, receipt, scenario, variant, institution, channel, product, issue, complainants, major)
+FIXED: list[tuple[str, str, str, str, str, str, str, str, int, bool]] = [
+    # (a) many complaints at BR-GD (its sub-branches and outlet roll up to it), same product and
+    # issue, 2–4 complainants each: 3+4+2+3+4+2 = 18, the 7th brings 21 >= 20 (detection), the 8th
+    # arrives within 7 days of the last member and joins the cluster. Reported late (ARCHIVE_ROWS).
+    ("C-2025-LS001", "2025-11-10T09:40:00", "large_scale_cluster", "before_threshold", "OT-GD-TH-01",
+     "in_person", "wealth_management", "information_disclosure", 3, False),
+    ("C-2025-LS002", "2025-11-10T14:15:00", "large_scale_cluster", "before_threshold", "SB-GD-TH",
+     "phone", "wealth_management", "information_disclosure", 4, False),
+    ("C-2025-LS003", "2025-11-11T10:05:00", "large_scale_cluster", "before_threshold", "SB-GD-FS",
+     "in_person", "wealth_management", "information_disclosure", 2, False),
+    ("C-2025-LS004", "2025-11-11T16:20:00", "large_scale_cluster", "before_threshold", "BR-GD",
+     "phone", "wealth_management", "information_disclosure", 3, False),
+    ("C-2025-LS005", "2025-11-12T11:30:00", "large_scale_cluster", "before_threshold", "BR-GD",
+     "app", "wealth_management", "information_disclosure", 4, False),
+    ("C-2025-LS006", "2025-11-12T15:50:00", "large_scale_cluster", "before_threshold", "OT-GD-TH-01",
+     "in_person", "wealth_management", "information_disclosure", 2, False),
+    ("C-2025-LS007", "2025-11-13T10:10:00", "large_scale_cluster", "reaches_threshold", "SB-GD-TH",
+     "phone", "wealth_management", "information_disclosure", 3, False),
+    ("C-2025-LS008", "2025-11-14T09:25:00", "large_scale_cluster", "after_detection", "BR-GD",
+     "letter", "wealth_management", "information_disclosure", 2, False),
+    # (b) one joint complaint in person by 25 complainants at a Shanghai outlet; reported by the
+    # head office (an ancestor of BR-SH) the next day, in time
+    ("C-2025-LS009", "2025-08-19T10:30:00", "large_scale_joint", "joint_in_person_25", "OT-SH-PD-01",
+     "in_person", "personal_loan", "debt_collection", 25, False),
+    # (c) one complaint the institution flagged major (data.major true); never reported
+    ("C-2025-LS010", "2025-11-18T14:20:00", "major_flagged", "never_reported", "SB-BJ-HD",
+     "phone", "credit_card", "debt_collection", 1, True),
+]
+FIXED_SCENARIOS = ("large_scale_cluster", "large_scale_joint", "major_flagged")
 
 
 def expected_for(scenario: str, variant: str) -> list[str]:
@@ -388,6 +451,8 @@ class Plan:
     channel: str
     pinned: bool
     complaint_id: str = ""
+    # FIXED complaints: (institution, product, issue, complainants, major); None for planned ones
+    fixed: tuple[str, str, str, int, bool] | None = None
 
 
 @dataclass
@@ -456,12 +521,15 @@ class Builder:
 
     def receive(self, product: str, issue: str, cause: str, forwarded: dict | None) -> None:
         data: dict[str, Any] = {"channel": self.plan.channel, "product": product, "issue": issue}
-        complainants = 1 if self.rng.random() < 0.93 else self.rng.randint(2, 4)
+        if self.plan.fixed is None:
+            complainants = 1 if self.rng.random() < 0.93 else self.rng.randint(2, 4)
+        else:
+            complainants = self.plan.fixed[3]
         data["complainants"] = complainants
         if self.plan.channel == "in_person":
             data["joint_in_person"] = complainants > 1
         data["cause"] = cause
-        data["major"] = False
+        data["major"] = bool(self.plan.fixed and self.plan.fixed[4])
         if forwarded:
             data["forwarded_by"] = forwarded
         self.add("received", self.plan.received, data)
@@ -597,25 +665,28 @@ def build(cal: Calendar, rng: random.Random, plan: Plan) -> Built:
     b = Builder(cal, rng, plan)
     s, v = plan.scenario, plan.variant
 
-    product_row = weighted(rng, [(row, row[1]) for row in PRODUCTS])
-    product = product_row[0]
-    issue, cause = rng.choice(product_row[2])
-
     forwarded = None
-    if s in ("compliant_forwarded", "report_back_missing", "report_back_late", "report_wrong_office"):
-        inst_id = rng.choice(("HO-001",) + BRANCHES)
-        region = INSTITUTIONS[inst_id][3]
-        regulator = "PBOC" if v == "pboc_no_report" else "NFRA"
-        offices = PBOC_OFFICE if regulator == "PBOC" else NFRA_OFFICE
-        forwarded = {"regulator": regulator, "office": offices[region],
-                     "reference": f"{regulator}-{region}-{plan.received.year}-{rng.randint(1000, 99999):05d}"}
-    elif plan.channel == "in_person":
-        inst_id = rng.choice(OUTLETS + SUB_BRANCHES)
-    elif plan.channel == "letter":
-        inst_id = rng.choice(BRANCHES + SUB_BRANCHES)
+    if plan.fixed is not None:  # FIXED: place and matter given, never forwarded; nothing drawn
+        inst_id, product, issue = plan.fixed[:3]
+        cause = dict(next(row[2] for row in PRODUCTS if row[0] == product))[issue]
     else:
-        inst_id = weighted(rng, [("HO-001", 30)] + [(br, 20) for br in BRANCHES]
-                           + [(sb, 3) for sb in SUB_BRANCHES])
+        product_row = weighted(rng, [(row, row[1]) for row in PRODUCTS])
+        product = product_row[0]
+        issue, cause = rng.choice(product_row[2])
+        if s in ("compliant_forwarded", "report_back_missing", "report_back_late", "report_wrong_office"):
+            inst_id = rng.choice(("HO-001",) + BRANCHES)
+            region = INSTITUTIONS[inst_id][3]
+            regulator = "PBOC" if v == "pboc_no_report" else "NFRA"
+            offices = PBOC_OFFICE if regulator == "PBOC" else NFRA_OFFICE
+            reference = f"{regulator}-{region}-{plan.received.year}-{rng.randint(1000, 99999):05d}"
+            forwarded = {"regulator": regulator, "office": offices[region], "reference": reference}
+        elif plan.channel == "in_person":
+            inst_id = rng.choice(OUTLETS + SUB_BRANCHES)
+        elif plan.channel == "letter":
+            inst_id = rng.choice(BRANCHES + SUB_BRANCHES)
+        else:
+            inst_id = weighted(rng, [("HO-001", 30)] + [(br, 20) for br in BRANCHES]
+                               + [(sb, 3) for sb in SUB_BRANCHES])
     b.receive(product, issue, cause, forwarded)
 
     W = b.W
@@ -632,7 +703,12 @@ def build(cal: Calendar, rng: random.Random, plan: Plan) -> Built:
         if close:
             b.close()
 
-    if s == "compliant":
+    if s in FIXED_SCENARIOS:  # handled by the book, like compliant/standard
+        b.ack("ok")
+        d = b.decide(ok_decision())
+        standard_tail(d)
+
+    elif s == "compliant":
         ack_mode = {"ack_boundary_2359": "boundary", "same_day_ack": "same_day",
                     "ack_on_second_wd": "second_wd"}.get(v, "ok")
         b.ack(ack_mode)
@@ -885,40 +961,99 @@ def plan_all(cal: Calendar, seed: int) -> list[Plan]:
     for plan in plans:
         per_year[plan.received.year] += 1
         plan.complaint_id = f"C-{plan.received.year}-{per_year[plan.received.year]:05d}"
+    # The fixed complaints come after the planned ones are numbered, and draw nothing from ``rng``:
+    # the 300 planned complaints keep their ids, times and events.
+    for cid, stamp, scenario, variant, inst_id, channel, product, issue, complainants, major in FIXED:
+        received = datetime.fromisoformat(stamp).replace(tzinfo=CST)
+        if channel in ("in_person", "letter") and not cal.is_working(received.date()):
+            raise SystemExit(f"{cid}: {channel} on a rest day")
+        plans.append(Plan(scenario, variant, received, channel, True, cid,
+                          (inst_id, product, issue, complainants, major)))
+    plans.sort(key=lambda p: (p.received, p.complaint_id))
     return plans
 
 
+def _report(period: str, region: str, rules: bool = False, channels: bool = False) -> dict:
+    return {"period": period, "regulator": "NFRA", "office": NFRA_OFFICE[region],
+            "reflects_rule_changes": rules, "reflects_channel_changes": channels}
+
+
+LS_CLUSTER = [row[0] for row in FIXED if row[2] == "large_scale_cluster"]
+
+# Institution-level events: (time, institution, type, data), numbered E-INST-nnnn in time order.
+# The half-yearly reports of point 十六 (HO-001 and the three branches, 2024H1 … 2025H2; due by
+# 30 July / 30 January), the changes, and the large-scale reports of point 十五.
+INSTITUTION_ROWS: list[tuple[str, str, str, dict]] = [
+    ("2024-01-02T09:30:00", "HO-001", "channel_disclosure",
+     {"place": "website", "channels": ["phone", "online", "letter", "email"], "hotline_prompt": True}),
+    ("2024-01-02T09:35:00", "HO-001", "channel_disclosure",
+     {"place": "hotline", "channels": ["phone"], "hotline_prompt": True}),
+    ("2024-01-03T10:00:00", "OT-SH-PD-01", "channel_disclosure",
+     {"place": "outlet", "channels": ["phone", "online", "letter", "in_person"]}),
+    # 2024H1 reports: all in time
+    ("2024-07-22T15:00:00", "HO-001", "periodic_report_submitted", _report("2024H1", "HO")),
+    ("2024-07-25T10:20:00", "BR-SH", "periodic_report_submitted", _report("2024H1", "SH")),
+    ("2024-07-26T16:00:00", "BR-BJ", "periodic_report_submitted", _report("2024H1", "BJ")),
+    ("2024-07-29T09:30:00", "BR-GD", "periodic_report_submitted", _report("2024H1", "GD")),
+    # department change on the Friday before National Day; its 5th working day is 2024-10-10
+    # (09-29 is a make-up Sunday, 10-01…10-07 off): reported that afternoon, in time
+    ("2024-09-27T16:00:00", "BR-GD", "complaint_contact_changed",
+     {"change": "department", "description": "广东分行投诉处理职能由办公室划转至消费者权益保护部",
+      "reported_to_regulator_at": "2024-10-10T16:30:00+08:00"}),
+    # a channel change, reflected in the head office's 2024H2 report
+    ("2024-11-05T14:00:00", "HO-001", "complaint_contact_changed",
+     {"change": "channels", "description": "手机银行App新增在线投诉入口"}),
+    ("2024-11-05T14:10:00", "HO-001", "channel_disclosure",
+     {"place": "app", "channels": ["phone", "online", "letter", "email", "app"], "hotline_prompt": True}),
+    # 2024H2 reports: BR-BJ never files one
+    ("2025-01-20T16:00:00", "HO-001", "periodic_report_submitted", _report("2024H2", "HO", channels=True)),
+    ("2025-01-22T10:00:00", "BR-SH", "periodic_report_submitted", _report("2024H2", "SH")),
+    ("2025-01-24T14:00:00", "BR-GD", "periodic_report_submitted", _report("2024H2", "GD")),
+    # head change reported the next working day, in time
+    ("2025-03-10T11:00:00", "HO-001", "complaint_contact_changed",
+     {"change": "head", "description": "消费者权益保护部负责人变更，已报告国家金融监督管理总局",
+      "reported_to_regulator_at": "2025-03-11T15:00:00+08:00"}),
+    # a rules change the head office's 2025H1 report does not reflect
+    ("2025-04-15T10:00:00", "HO-001", "complaint_contact_changed",
+     {"change": "rules", "description": "修订《客户投诉管理办法》，调整投诉分级及升级处理流程"}),
+    # head change at BR-BJ: due by the 5th working day (2025-06-16), reported 2025-06-19
+    ("2025-06-09T10:00:00", "BR-BJ", "complaint_contact_changed",
+     {"change": "head", "description": "北京分行投诉处理负责人变更",
+      "reported_to_regulator_at": "2025-06-19T11:00:00+08:00"}),
+    # 2025H1 reports: HO-001 does not reflect its rules change; BR-BJ files on the last day;
+    # BR-GD files late
+    ("2025-07-24T15:30:00", "HO-001", "periodic_report_submitted", _report("2025H1", "HO")),
+    ("2025-07-28T11:00:00", "BR-SH", "periodic_report_submitted", _report("2025H1", "SH")),
+    ("2025-07-30T17:45:00", "BR-BJ", "periodic_report_submitted", _report("2025H1", "BJ")),
+    ("2025-08-04T10:00:00", "BR-GD", "periodic_report_submitted", _report("2025H1", "GD")),
+    # (b) C-2025-LS009, 25 joint complainants received 2025-08-19: reported by the head office the
+    # next day (due by 2025-08-22)
+    ("2025-08-20T16:30:00", "HO-001", "large_scale_complaint_reported",
+     {"regulator": "NFRA", "office": NFRA_OFFICE["HO"], "complaint_ids": ["C-2025-LS009"],
+      "product": "personal_loan", "issue": "debt_collection", "complainants": 25}),
+    # a channel change at BR-SH: binds BR-SH's 2025H2 report (not reflected) and the head office's
+    # (reflected)
+    ("2025-09-10T10:00:00", "BR-SH", "complaint_contact_changed",
+     {"change": "channels", "description": "上海分行开通投诉信箱 complaints-sh@example.cn"}),
+    # contact change at BR-SH, never reported
+    ("2025-11-03T09:30:00", "BR-SH", "complaint_contact_changed",
+     {"change": "contact", "description": "上海分行投诉处理联系人变更"}),
+    # (a) the BR-GD cluster detected 2025-11-13 (due by 2025-11-18), reported 2025-11-20
+    ("2025-11-20T16:00:00", "BR-GD", "large_scale_complaint_reported",
+     {"regulator": "NFRA", "office": NFRA_OFFICE["GD"], "complaint_ids": LS_CLUSTER,
+      "product": "wealth_management", "issue": "information_disclosure",
+      "complainants": sum(row[8] for row in FIXED if row[2] == "large_scale_cluster")}),
+    # 2025H2 reports: all in time; BR-SH's does not reflect its channel change
+    ("2026-01-23T10:00:00", "HO-001", "periodic_report_submitted", _report("2025H2", "HO", channels=True)),
+    ("2026-01-26T11:00:00", "BR-GD", "periodic_report_submitted", _report("2025H2", "GD")),
+    ("2026-01-27T15:00:00", "BR-SH", "periodic_report_submitted", _report("2025H2", "SH")),
+    ("2026-01-29T10:30:00", "BR-BJ", "periodic_report_submitted", _report("2025H2", "BJ")),
+]
+
+
 def institution_events() -> list[dict]:
-    """Institution-level events: channel disclosures, half-yearly reports, contact changes."""
-    rows = [
-        ("2024-01-02T09:30:00", "HO-001", "channel_disclosure",
-         {"place": "website", "channels": ["phone", "online", "letter", "email"], "hotline_prompt": True}),
-        ("2024-01-02T09:35:00", "HO-001", "channel_disclosure",
-         {"place": "hotline", "channels": ["phone"], "hotline_prompt": True}),
-        ("2024-01-03T10:00:00", "OT-SH-PD-01", "channel_disclosure",
-         {"place": "outlet", "channels": ["phone", "online", "letter", "in_person"]}),
-        ("2024-07-22T15:00:00", "HO-001", "periodic_report_submitted",
-         {"period": "2024H1", "regulator": "NFRA", "office": NFRA_OFFICE["HO"],
-          "reflects_rule_changes": False, "reflects_channel_changes": False}),
-        ("2024-07-25T10:20:00", "BR-SH", "periodic_report_submitted",
-         {"period": "2024H1", "regulator": "NFRA", "office": NFRA_OFFICE["SH"],
-          "reflects_rule_changes": False, "reflects_channel_changes": False}),
-        ("2024-11-05T14:00:00", "HO-001", "complaint_contact_changed",
-         {"change": "channels", "description": "手机银行App新增在线投诉入口"}),
-        ("2024-11-05T14:10:00", "HO-001", "channel_disclosure",
-         {"place": "app", "channels": ["phone", "online", "letter", "email", "app"], "hotline_prompt": True}),
-        ("2025-01-20T16:00:00", "HO-001", "periodic_report_submitted",
-         {"period": "2024H2", "regulator": "NFRA", "office": NFRA_OFFICE["HO"],
-          "reflects_rule_changes": False, "reflects_channel_changes": True}),
-        ("2025-03-10T11:00:00", "HO-001", "complaint_contact_changed",
-         {"change": "head", "description": "消费者权益保护部负责人变更，已报告国家金融监督管理总局"}),
-        ("2025-07-24T15:30:00", "HO-001", "periodic_report_submitted",
-         {"period": "2025H1", "regulator": "NFRA", "office": NFRA_OFFICE["HO"],
-          "reflects_rule_changes": False, "reflects_channel_changes": False}),
-        ("2026-01-23T10:00:00", "HO-001", "periodic_report_submitted",
-         {"period": "2025H2", "regulator": "NFRA", "office": NFRA_OFFICE["HO"],
-          "reflects_rule_changes": False, "reflects_channel_changes": False}),
-    ]
+    """Institution-level events: channel disclosures, half-yearly reports, changes, large-scale reports."""
+    rows = sorted(INSTITUTION_ROWS, key=lambda row: row[0])
     out = []
     for n, (stamp, inst_id, kind, data) in enumerate(rows, 1):
         out.append({
@@ -982,7 +1117,7 @@ DATA_FIELDS: dict[str, tuple[set, set]] = {
     "large_scale_complaint_reported": ({"regulator"},
                                        {"office", "complaint_ids", "product", "issue", "complainants"}),
     "channel_disclosure": ({"place", "channels"}, {"hotline_prompt"}),
-    "complaint_contact_changed": ({"change"}, {"description"}),
+    "complaint_contact_changed": ({"change"}, {"description", "reported_to_regulator_at"}),
 }
 INSTITUTION_TYPES = {"periodic_report_submitted", "large_scale_complaint_reported", "channel_disclosure",
                      "complaint_contact_changed"}
@@ -1072,9 +1207,19 @@ def check_event(ev: dict) -> list[str]:
         if len(set(remedies)) != len(remedies) or set(remedies) - {"review", "mediation", "arbitration",
                                                                     "litigation"}:
             errs.append("bad remedies_offered")
-    if kind in ("reported_to_regulator", "periodic_report_submitted") and (
+    if kind in ("reported_to_regulator", "periodic_report_submitted", "large_scale_complaint_reported") and (
             data.get("regulator") not in REGULATORS):
         errs.append("bad regulator")
+    if kind == "large_scale_complaint_reported" and (
+            not all(isinstance(c, str) for c in data.get("complaint_ids", []))
+            or not isinstance(data.get("complainants", 1), int)):
+        errs.append("bad large_scale_complaint_reported")
+    if kind == "complaint_contact_changed" and "reported_to_regulator_at" in data:
+        value = data["reported_to_regulator_at"]
+        if not isinstance(value, str) or not (value.endswith("Z") or value[-6] in "+-"):
+            errs.append("reported_to_regulator_at has no offset")
+        else:
+            parse_time(value)
     if kind == "channel_disclosure":
         if data["place"] not in ("outlet", "website", "app", "hotline") or set(data["channels"]) - {
                 "phone", "online", "letter", "email", "in_person", "app"}:
@@ -1183,6 +1328,235 @@ def evaluate(cal: Calendar, events: list[dict], as_of: datetime) -> tuple[list[s
     return sorted(codes), info
 
 
+# --------------------------------------------------------------------------- archive-scope evaluator
+
+
+def half_year_of(day: date) -> str:
+    return f"{day.year}H{1 if day.month <= 6 else 2}"
+
+
+def half_year_end(period: str) -> date:
+    year = int(period[:4])
+    return date(year, 6, 30) if period.endswith("H1") else date(year, 12, 31)
+
+
+def semiannual_due(period: str) -> datetime:
+    """24:00 of the last day for the half-year's report: 30 July, or 30 January of the next year."""
+    year, half = int(period[:4]), period[-2:]
+    month, day = SEMIANNUAL_DUE[half]
+    return end_of(date(year + (half == "H2"), month, day))
+
+
+def evaluate_archive(cal: Calendar, events: list[dict], as_of: datetime) -> tuple[list[dict], list[dict]]:
+    """The archive-scope findings (points 十五, 十六) the module's ``scope: archive`` rules call for.
+
+    Read from the module text (its ``archive`` section and rules), not from cppolicy's code.
+    Returns the sorted expected findings ``{code, institution_id, evidence, due, observed[,
+    complaint_ids]}`` and every cluster found (for the check that none forms by accident).
+    """
+    events = sorted(events, key=lambda e: (parse_time(e["time"]), e["event_id"]))
+    level: dict[str, str] = {}
+    parent: dict[str, str | None] = {}
+    for ev in events:
+        level.setdefault(ev["institution"]["id"], ev["institution"]["level"])
+        parent.setdefault(ev["institution"]["id"], ev["institution"].get("parent"))
+
+    def up(node: str) -> list[str]:
+        """``node`` and its ancestors, nearest first."""
+        out: list[str] = []
+        while node is not None and node not in out:
+            out.append(node)
+            node = parent.get(node)
+        return out
+
+    def branch_of(node: str) -> str:
+        """The nearest branch or head office at or above ``node`` (the root if none)."""
+        chain = up(node)
+        return next((n for n in chain if level.get(n) in ("branch", "head_office")), chain[-1])
+
+    inst_events = [ev for ev in events if "complaint_id" not in ev]
+    found: list[dict] = []
+
+    def finding(code: str, inst: str, evidence: str, due: datetime | None, observed: datetime | None,
+                **extra) -> None:
+        found.append({"code": code, "institution_id": inst, "evidence": [evidence],
+                      "due": None if due is None else rfc3339(due),
+                      "observed": None if observed is None else rfc3339(observed), **extra})
+
+    # 十六: half-yearly reports, every head office and branch, every half-year ended by the as-of day
+    first = min(parse_time(ev["time"]) for ev in events).date()
+    periods = []
+    period = half_year_of(first)
+    while half_year_end(period) < as_of.date():
+        periods.append(period)
+        year, half = int(period[:4]), period[-2:]
+        period = f"{year}H2" if half == "H1" else f"{year + 1}H1"
+    reports: dict[tuple[str, str], tuple[datetime, dict]] = {}
+    for ev in inst_events:
+        if ev["type"] == "periodic_report_submitted" and parse_time(ev["time"]) <= as_of:
+            key = (ev["institution"]["id"], ev["data"]["period"])
+            reports.setdefault(key, (parse_time(ev["time"]), ev["data"]))
+    for inst in sorted(i for i, lv in level.items() if lv in SEMIANNUAL_LEVELS):
+        for period in periods:
+            evidence, due = f"semiannual_report:{inst}:{period}", semiannual_due(period)
+            changes = Counter(
+                ev["data"]["change"] for ev in inst_events
+                if ev["type"] == "complaint_contact_changed"
+                and half_year_of(parse_time(ev["time"]).date()) == period
+                and inst in up(ev["institution"]["id"]))  # at the institution or below it
+            report = reports.get((inst, period))
+            if report is None:
+                if due <= as_of:
+                    finding(P16_MISSING, inst, evidence, due, None)
+                continue
+            t, data = report
+            if t >= due:
+                finding(P16_LATE, inst, evidence, due, t)
+            if changes["rules"] and not data.get("reflects_rule_changes", False):
+                finding(P16_RULES, inst, evidence, None, t)
+            if changes["channels"] and not data.get("reflects_channel_changes", False):
+                finding(P16_CHANNELS, inst, evidence, None, t)
+
+    # 十六: a change of the department, its head or contact reported within 5 working days
+    for ev in inst_events:
+        t = parse_time(ev["time"])
+        if (ev["type"] != "complaint_contact_changed" or ev["data"]["change"] not in CONTACT_CHANGE_KINDS
+                or t > as_of):
+            continue
+        due = end_of(cal.nth(t.date(), CONTACT_CHANGE_WD))
+        reported = ev["data"].get("reported_to_regulator_at")
+        met = parse_time(reported) if reported else None
+        if met is not None and met > as_of:
+            met = None
+        if met is None and due <= as_of:
+            finding(P16_CONTACT_MISSING, ev["institution"]["id"], ev["event_id"], due, None)
+        if met is not None and met >= due:
+            finding(P16_CONTACT_LATE, ev["institution"]["id"], ev["event_id"], due, met)
+
+    # 十五: large-scale complaints. Receipts by (branch, product, issue); a cluster of many
+    # complaints opens when two or more complaints received within the last 7 days (this receipt
+    # included) have 20 complainants between them, and takes in every later receipt within 7 days
+    # of its last member. Then each complaint with 20 complainants or more on its own, and each
+    # flagged major (one cluster per complaint). Each named after its first member complaint.
+    first_receipt: dict[str, tuple[datetime, str, dict]] = {}
+    for ev in events:  # in time order: the first received event of each complaint
+        if ev["type"] == "received" and parse_time(ev["time"]) <= as_of:
+            first_receipt.setdefault(ev["complaint_id"], (parse_time(ev["time"]), ev["complaint_id"], ev))
+    receipts = sorted(first_receipt.values(), key=lambda r: (r[0], r[1]))
+
+    def people(ev: dict) -> int:
+        return int(ev["data"].get("complainants", 1))
+
+    groups: dict[tuple[str, str, str], list] = {}
+    for t, cid, ev in receipts:
+        if people(ev) >= LARGE_SCALE_MIN:
+            continue  # large-scale on its own, not counted again in a group
+        key = (branch_of(ev["institution"]["id"]), ev["data"]["product"], ev["data"]["issue"])
+        groups.setdefault(key, []).append((t, cid, ev))
+    clusters: list[dict] = []
+    for (branch, product, issue) in sorted(groups):
+        open_cluster = None
+        seen: list = []
+        for t, cid, ev in groups[(branch, product, issue)]:
+            seen.append((t, cid, ev))
+            if open_cluster is not None and t - open_cluster["members"][-1][0] <= LARGE_SCALE_WINDOW:
+                open_cluster["members"].append((t, cid, ev))
+                continue
+            open_cluster = None
+            window = [item for item in seen if t - item[0] <= LARGE_SCALE_WINDOW]
+            if len(window) > 1 and sum(people(item[2]) for item in window) >= LARGE_SCALE_MIN:
+                open_cluster = {"kind": "many_complaints", "institution": branch, "product": product,
+                                "issue": issue, "members": list(window), "detected": t}
+                clusters.append(open_cluster)
+    for t, cid, ev in receipts:
+        single = {"institution": branch_of(ev["institution"]["id"]), "product": ev["data"]["product"],
+                  "issue": ev["data"]["issue"], "members": [(t, cid, ev)], "detected": t}
+        if people(ev) >= LARGE_SCALE_MIN:
+            clusters.append({**single, "kind": "many_complainants"})
+        elif ev["data"].get("major"):
+            clusters.append({**single, "kind": "flagged_major"})
+    ls_reports = [ev for ev in inst_events
+                  if ev["type"] == "large_scale_complaint_reported" and parse_time(ev["time"]) <= as_of]
+    for cluster in clusters:
+        ids = sorted(cid for _, cid, _ in cluster["members"])
+        first_t = min(t for t, _, _ in cluster["members"])
+        first_member = min(cluster["members"], key=lambda m: (m[0], m[1]))[1]
+        cluster["id"] = f"large_scale:{cluster['kind']}:{cluster['institution']}:{first_member}"
+        cluster["complaint_ids"] = ids
+        cluster["due"] = due = end_of(cal.nth(cluster["detected"].date(), LARGE_SCALE_WD))
+        met = None
+        for ev in ls_reports:  # the first report covering the cluster, from its institution or above
+            if parse_time(ev["time"]) < first_t or ev["institution"]["id"] not in up(cluster["institution"]):
+                continue
+            data = ev["data"]
+            if set(data.get("complaint_ids") or ()) & set(ids) or (
+                    data.get("product") == cluster["product"] and data.get("issue") == cluster["issue"]):
+                met = parse_time(ev["time"])
+                break
+        cluster["met"] = met
+        if met is None and due <= as_of:
+            finding(P15_NOT_REPORTED, cluster["institution"], cluster["id"], due, None, complaint_ids=ids)
+        if met is not None and met >= due:
+            finding(P15_LATE, cluster["institution"], cluster["id"], due, met, complaint_ids=ids)
+
+    found.sort(key=lambda f: (f["code"], f["institution_id"], f["evidence"]))
+    return found, clusters
+
+
+# What the archive is built to show at the as-of time: (code, institution, evidence without a
+# cluster's number). The generator stops unless evaluate_archive finds exactly these.
+ARCHIVE_DESIGN: list[tuple[str, str, str]] = [
+    (P15_NOT_REPORTED, "BR-BJ", "large_scale:flagged_major:BR-BJ"),                # (c) C-2025-LS010
+    (P15_LATE, "BR-GD", "large_scale:many_complaints:BR-GD"),                       # (a) C-2025-LS001…008
+    (P16_CHANNELS, "BR-SH", "semiannual_report:BR-SH:2025H2"),
+    (P16_CONTACT_MISSING, "BR-SH", "complaint_contact_changed 2025-11-03"),
+    (P16_CONTACT_LATE, "BR-BJ", "complaint_contact_changed 2025-06-09"),
+    (P16_MISSING, "BR-BJ", "semiannual_report:BR-BJ:2024H2"),
+    (P16_LATE, "BR-GD", "semiannual_report:BR-GD:2025H1"),
+    (P16_RULES, "HO-001", "semiannual_report:HO-001:2025H1"),
+]
+# Every cluster the archive holds: (kind, institution, member ids). (A complaint that reaches 20
+# complainants alone is only the many_complainants kind, not also a cluster of many complaints.)
+CLUSTER_DESIGN: list[tuple[str, str, tuple[str, ...]]] = [
+    ("many_complaints", "BR-GD", tuple(row[0] for row in FIXED if row[2] == "large_scale_cluster")),
+    ("many_complainants", "BR-SH", ("C-2025-LS009",)),
+    ("flagged_major", "BR-BJ", ("C-2025-LS010",)),
+]
+
+
+def cluster_summary(clusters: list[dict]) -> list[dict]:
+    """Every cluster, reported or not, for the manifest's ``archive_clusters``."""
+    return [{"id": c["id"], "kind": c["kind"], "institution_id": c["institution"],
+             "complaint_ids": c["complaint_ids"], "detected": rfc3339(c["detected"]),
+             "due": rfc3339(c["due"]), "reported": None if c["met"] is None else rfc3339(c["met"])}
+            for c in clusters]
+
+
+def strip_cluster_number(evidence: str) -> str:
+    """``large_scale:<kind>:<institution>:<first member>`` without the last part; other evidence unchanged."""
+    return evidence.rsplit(":", 1)[0] if evidence.startswith("large_scale:") else evidence
+
+
+def check_archive_design(events: list[dict], found: list[dict], clusters: list[dict]) -> None:
+    by_id = {ev["event_id"]: ev for ev in events}
+
+    def label(f: dict) -> tuple[str, str, str]:
+        evidence = f["evidence"][0]
+        if evidence in by_id:  # an obligation: the change event
+            ev = by_id[evidence]
+            evidence = f"{ev['type']} {parse_time(ev['time']).date().isoformat()}"
+        return f["code"], f["institution_id"], strip_cluster_number(evidence)
+
+    got = sorted(label(f) for f in found)
+    if got != sorted(ARCHIVE_DESIGN):
+        raise SystemExit(f"archive-scope findings differ from the design:\n  designed "
+                         f"{sorted(ARCHIVE_DESIGN)}\n  found    {got}")
+    got_clusters = sorted((c["kind"], c["institution"], tuple(c["complaint_ids"])) for c in clusters)
+    if got_clusters != sorted(CLUSTER_DESIGN):
+        raise SystemExit(f"clusters differ from the design (an accidental cluster?):\n  designed "
+                         f"{sorted(CLUSTER_DESIGN)}\n  found    {got_clusters}")
+
+
 # --------------------------------------------------------------------------- output
 
 
@@ -1239,6 +1613,8 @@ def generate(seed: int) -> tuple[list[dict], dict]:
             "institution": built.inst_id,
         }
     events.sort(key=lambda e: (parse_time(e["time"]), e["event_id"]))
+    archive_expected, clusters = evaluate_archive(cal, events, AS_OF)
+    check_archive_design(events, archive_expected, clusters)
     counts = Counter(c["scenario"] for c in complaints.values())
     manifest = {
         "seed": seed,
@@ -1246,8 +1622,10 @@ def generate(seed: int) -> tuple[list[dict], dict]:
         "module": MODULE_REF,
         "calendar": "holidays.China + weekend_workdays (python-holidays 0.109)",
         "event_count": len(events),
-        "scenario_counts": {s: counts[s] for s in SCENARIOS},
+        "scenario_counts": {s: counts[s] for s in (*SCENARIOS, *FIXED_SCENARIOS)},
         "complaints": complaints,
+        "archive_expected": archive_expected,
+        "archive_clusters": cluster_summary(clusters),
     }
     return events, manifest
 
@@ -1314,9 +1692,18 @@ def check_files(out: Path) -> None:
         codes, info = evaluate(cal, grouped[cid], as_of)
         if codes != entry["expected_codes"] or info["decision_due"] != entry["decision_due"]:
             raise SystemExit(f"{cid}: manifest says {entry['expected_codes']}, events call for {codes}")
+    archive_expected, clusters = evaluate_archive(cal, events, as_of)
+    if archive_expected != manifest.get("archive_expected"):
+        raise SystemExit(f"archive scope: manifest says {manifest.get('archive_expected')}, "
+                         f"events call for {archive_expected}")
+    if cluster_summary(clusters) != manifest.get("archive_clusters"):
+        raise SystemExit(f"archive scope: manifest lists clusters {manifest.get('archive_clusters')}, "
+                         f"events make {cluster_summary(clusters)}")
+    if as_of == AS_OF:
+        check_archive_design(events, archive_expected, clusters)
     print(validate_with_cppolicy(lines), file=sys.stderr)
-    print(f"ok: {len(events)} events, {len(grouped)} complaints match {manifest_path_for(out).name}",
-          file=sys.stderr)
+    print(f"ok: {len(events)} events, {len(grouped)} complaints and {len(archive_expected)} archive-scope "
+          f"findings match {manifest_path_for(out).name}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
