@@ -26,7 +26,7 @@ import orjson
 from cppolicy.calendar import WorkingDayCalendar
 from cppolicy.cli.options import parse_as_of
 from cppolicy.engine import Engine
-from cppolicy.errors import RuleModuleError
+from cppolicy.errors import CppolicyError, RuleModuleError
 from cppolicy.events import Invalid, RawLine, parse_and_validate
 from cppolicy.rule_module import RuleModule, load_yaml
 
@@ -48,16 +48,77 @@ class Case:
         return f"{self.file.stem}[{self.index}]"
 
 
-def load_cases(path: Path) -> list[Case]:
-    doc = load_yaml(path)
+_LIST_EXPECTS = ("codes", "include", "exclude", "undetermined")
+_STATUSES = ("compliant", "open", "warning", "undetermined", "violation", "error")  # ComplaintResult.status
+
+
+def _check_case_document(doc: Any, path: Path) -> None:
+    """The shape cases.load_cases assumes, checked first so a slip is a line, not a traceback."""
     if not isinstance(doc, dict) or not isinstance(doc.get("cases"), list):
-        raise RuleModuleError(f"{path}: a case file is a mapping with a 'cases' list")
+        raise RuleModuleError(f"{path}: $: a case file is a mapping with a 'cases' list")
+    if "institution" in doc and not isinstance(doc["institution"], dict):
+        raise RuleModuleError(f"{path}: $.institution: must be a mapping")
+    for index, raw in enumerate(doc["cases"]):
+        where = f"{path}: $.cases[{index}]"
+        if not isinstance(raw, dict):
+            raise RuleModuleError(f"{where}: a case must be a mapping")
+        for key in ("name", "as_of", "events", "expect"):
+            if key not in raw:
+                raise RuleModuleError(f"{where}: missing {key!r} (a case needs name, as_of, events, expect)")
+        if not isinstance(raw["name"], str) or not raw["name"].strip():
+            raise RuleModuleError(f"{where}.name: must be a non-empty string (the legal sentence)")
+        if not isinstance(raw["as_of"], str):
+            raise RuleModuleError(f"{where}.as_of: must be a quoted date or date-time string")
+        if not isinstance(raw["events"], list):
+            raise RuleModuleError(f"{where}.events: must be a list")
+        for n, event in enumerate(raw["events"]):
+            if not isinstance(event, dict):
+                raise RuleModuleError(f"{where}.events[{n}]: an event must be a mapping")
+        expect = raw["expect"]
+        if not isinstance(expect, dict):
+            raise RuleModuleError(f"{where}.expect: must be a mapping")
+        for key in _LIST_EXPECTS:
+            if key in expect and not (isinstance(expect[key], list)
+                                      and all(isinstance(c, str) for c in expect[key])):
+                raise RuleModuleError(f"{where}.expect.{key}: must be a list of codes")
+        if "status" in expect and expect["status"] not in _STATUSES:
+            allowed = ", ".join(_STATUSES)
+            raise RuleModuleError(f"{where}.expect.status: {expect['status']!r} is not one of {allowed}")
+        clocks = expect.get("clocks")
+        if clocks is not None and not (isinstance(clocks, dict)
+                                       and all(isinstance(v, dict) for v in clocks.values())):
+            raise RuleModuleError(f"{where}.expect.clocks: must map clock names to mappings")
+
+
+def _check_case(case: Case, module: RuleModule) -> None:
+    where = f"{case.file}: $.cases[{case.index}]"
+    try:
+        parse_as_of(case.as_of)
+    except CppolicyError as error:
+        raise RuleModuleError(f"{where}.as_of: {error.message}") from None
+    for n, event in enumerate(case.events):
+        result = parse_and_validate(RawLine(str(case.file), n + 1, orjson.dumps(event).decode()))
+        if isinstance(result, Invalid):
+            first = result.errors[0]
+            raise RuleModuleError(f"{where}.events[{n}]{first.path[1:]}: {first.message} [{first.keyword}]")
+    known = {rule.code for rule in module.rules}
+    for key in _LIST_EXPECTS:
+        for i, code in enumerate(case.expect.get(key, [])):
+            if code not in known and not code.startswith("CPPOLICY."):
+                raise RuleModuleError(f"{where}.expect.{key}[{i}]: {code!r} is not a code of {module.ref}")
+    for name in case.expect.get("clocks") or {}:
+        if name not in module.clocks:
+            raise RuleModuleError(f"{where}.expect.clocks: {name!r} is not a clock of {module.ref}")
+
+
+def load_cases(path: Path) -> list[Case]:
+    """Read a case file; its shape is checked first, so a slip is one line, not a traceback."""
+    doc = load_yaml(path)
+    _check_case_document(doc, path)
     institution = doc.get("institution", DEFAULT_INSTITUTION)
     out = []
     for index, raw in enumerate(doc["cases"]):
         where = f"{path}: $.cases[{index}]"
-        if not isinstance(raw, dict) or not {"name", "as_of", "events", "expect"} <= set(raw):
-            raise RuleModuleError(f"{where}: a case needs name, as_of, events and expect")
         unknown = set(raw["expect"]) - _EXPECT_KEYS
         if unknown:
             raise RuleModuleError(f"{where}.expect: unknown key(s) {', '.join(sorted(unknown))}")
@@ -71,8 +132,13 @@ def load_cases(path: Path) -> list[Case]:
 
 
 def module_cases(module: RuleModule) -> list[Case]:
+    """Every golden case in the module's ``cases/*.yaml``, checked against the module (events
+    against the event schema, expected codes and clocks against the module's own)."""
     folder = module.path.parent / "cases"
-    return [case for path in sorted(folder.glob("*.yaml")) for case in load_cases(path)]
+    cases = [case for path in sorted(folder.glob("*.yaml")) for case in load_cases(path)]
+    for case in cases:
+        _check_case(case, module)
+    return cases
 
 
 def run_case(case: Case, module: RuleModule, calendar: WorkingDayCalendar,

@@ -3,10 +3,8 @@
 Each tool computes a plain result first — dicts and lists that are already JSON — and a
 renderer from a named registry writes it (``RENDERERS[tool][format]``); the ``--format``
 option of ``cppolicy policies …`` offers exactly the registry's keys. Nothing here edits a
-module or runs anything from it: modules are loaded with :func:`load_checked`, which adds to
-``cppolicy.rule_module.load_module`` the checks that loader leaves to evaluation time (real
-calendar dates, parameter names in ``applies_if``/windows) so that a bad module fails here,
-with its file and JSON path, rather than mid-audit.
+module or runs anything from it: modules and their cases are loaded and checked by
+``cppolicy.rule_module`` and ``cppolicy.cases``, as everywhere else.
 """
 
 from __future__ import annotations
@@ -25,10 +23,9 @@ from typing import Any, Callable, Iterable, Sequence
 
 import orjson
 
-from cppolicy.cases import Case, load_cases, run_case
+from cppolicy.cases import Case, module_cases, run_case
 from cppolicy.errors import CppolicyError, RuleModuleError
-from cppolicy.events import Invalid, RawLine, parse_and_validate
-from cppolicy.rule_module import MODULE_FILE, RuleModule, load_module, load_yaml
+from cppolicy.rule_module import RuleModule, resolve_folder, resolve_module
 
 COVERAGE_STATUSES = ("encoded", "institution_data", "planned", "not_machine_checkable")
 #: Top-level keys of module.yaml that are the module's metadata (docs/rule-modules.md).
@@ -83,163 +80,20 @@ def coverage_sort_key(label: str) -> tuple:
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
-def _version_key(folder: Path) -> tuple:
-    return tuple((0, int(x), "") if x.isdigit() else (1, 0, x) for x in folder.name.split("."))
+def load_checked(spec: str | Path, known: Sequence[Path] = ()) -> RuleModule:
+    """Resolve and load a module (ID, ID@VERSION or a folder among ``known``); every check,
+    with one line naming the file and JSON path, is the loader's own."""
+    return resolve_module(spec, known)
 
 
 def module_folder(spec: str | Path, known: Sequence[Path]) -> Path:
-    """The folder (or module.yaml) a spec names: an existing path, or ``ID`` / ``ID@VERSION``
-    among the ``known`` folders (named ``<id>/<version>``; the highest version wins)."""
-    candidate = Path(spec)
-    if candidate.exists():
-        return candidate
-    ident, _, version = str(spec).partition("@")
-    matches = [p for p in known if p.parent.name == ident and (not version or p.name == version)]
-    if not matches:
-        names = ", ".join(f"{p.parent.name}@{p.name}" for p in known) or "none"
-        raise RuleModuleError(f"no rule module {str(spec)!r} (known: {names})")
-    return max(matches, key=_version_key)
-
-
-def _check_dates(data: dict, path: Path) -> None:
-    """Dates that match the schema's pattern must also be calendar dates."""
-    places: list[tuple[str, Any]] = [("$.effective_from", data.get("effective_from")),
-                                     ("$.effective_to", data.get("effective_to"))]
-    parameters = data.get("parameters")
-    if isinstance(parameters, dict):
-        for name, spec in parameters.items():
-            values = spec.get("values") if isinstance(spec, dict) else None
-            if isinstance(values, dict):
-                places.extend((f"$.parameters.{name}.values", start) for start in values)
-    for where, value in places:
-        if isinstance(value, str) and _DATE_RE.match(value):
-            try:
-                date.fromisoformat(value)
-            except ValueError as exc:
-                raise RuleModuleError(f"{path}: {where}: {value!r} is not a calendar date ({exc})") from None
-    start, end = data.get("effective_from"), data.get("effective_to")
-    if isinstance(start, str) and isinstance(end, str) and end < start:
-        raise RuleModuleError(f"{path}: $.effective_to: {end} is before effective_from {start}")
-
-
-def _param_refs(node: Any, where: str) -> Iterable[tuple[str, str]]:
-    if isinstance(node, dict):
-        if set(node) == {"param"} and isinstance(node["param"], str):
-            yield where, node["param"]
-            return
-        for key, value in node.items():
-            yield from _param_refs(value, f"{where}.{key}")
-
-
-def _check_references(module: RuleModule) -> None:
-    """Every ``{param: NAME}`` outside the rules names a parameter (the loader checks only clock
-    periods and caps; an unknown ``applies_if`` parameter would fail at evaluation)."""
-    params = module.data["parameters"]
-    for section, value in module.data.items():
-        if section in ("parameters", "rules", "coverage"):
-            continue
-        for where, name in _param_refs(value, f"$.{section}"):
-            if name not in params:
-                raise RuleModuleError(f"{module.path}: {where}: unknown parameter {name!r}")
-
-
-def load_checked(spec: str | Path, known: Sequence[Path] = ()) -> RuleModule:
-    """Resolve and load a module, failing with one line naming its file and JSON path."""
-    folder = module_folder(spec, known)
-    path = folder if folder.is_file() else folder / MODULE_FILE
-    if not path.is_file():
-        raise RuleModuleError(f"{path}: no such rule module file")
-    data = load_yaml(path)
-    if isinstance(data, dict):
-        _check_dates(data, path)
-    try:
-        module = load_module(path)
-    except CppolicyError:
-        raise
-    except (ValueError, TypeError, AttributeError, KeyError) as exc:
-        # A malformed macro (e.g. $in over a list) slips past the schema into the compiler.
-        raise RuleModuleError(f"{path}: does not compile: {type(exc).__name__}: {exc}") from None
-    _check_references(module)
-    return module
+    return resolve_folder(spec, known)
 
 
 # --------------------------------------------------------------------------- golden cases
 
-_LIST_EXPECTS = ("codes", "include", "exclude", "undetermined")
-_STATUSES = ("compliant", "open", "warning", "undetermined", "violation", "error")  # ComplaintResult.status
-
-
-def _check_case_document(doc: Any, path: Path) -> None:
-    """The shape cases.load_cases assumes, checked first so a slip is a line, not a traceback."""
-    if not isinstance(doc, dict) or not isinstance(doc.get("cases"), list):
-        raise RuleModuleError(f"{path}: $: a case file is a mapping with a 'cases' list")
-    if "institution" in doc and not isinstance(doc["institution"], dict):
-        raise RuleModuleError(f"{path}: $.institution: must be a mapping")
-    for index, raw in enumerate(doc["cases"]):
-        where = f"{path}: $.cases[{index}]"
-        if not isinstance(raw, dict):
-            raise RuleModuleError(f"{where}: a case must be a mapping")
-        for key in ("name", "as_of", "events", "expect"):
-            if key not in raw:
-                raise RuleModuleError(f"{where}: missing {key!r} (a case needs name, as_of, events, expect)")
-        if not isinstance(raw["name"], str) or not raw["name"].strip():
-            raise RuleModuleError(f"{where}.name: must be a non-empty string (the legal sentence)")
-        if not isinstance(raw["as_of"], str):
-            raise RuleModuleError(f"{where}.as_of: must be a quoted date or date-time string")
-        if not isinstance(raw["events"], list):
-            raise RuleModuleError(f"{where}.events: must be a list")
-        for n, event in enumerate(raw["events"]):
-            if not isinstance(event, dict):
-                raise RuleModuleError(f"{where}.events[{n}]: an event must be a mapping")
-        expect = raw["expect"]
-        if not isinstance(expect, dict):
-            raise RuleModuleError(f"{where}.expect: must be a mapping")
-        for key in _LIST_EXPECTS:
-            if key in expect and not (isinstance(expect[key], list)
-                                      and all(isinstance(c, str) for c in expect[key])):
-                raise RuleModuleError(f"{where}.expect.{key}: must be a list of codes")
-        if "status" in expect and expect["status"] not in _STATUSES:
-            allowed = ", ".join(_STATUSES)
-            raise RuleModuleError(f"{where}.expect.status: {expect['status']!r} is not one of {allowed}")
-        clocks = expect.get("clocks")
-        if clocks is not None and not (isinstance(clocks, dict)
-                                       and all(isinstance(v, dict) for v in clocks.values())):
-            raise RuleModuleError(f"{where}.expect.clocks: must map clock names to mappings")
-
-
-def _check_case(case: Case, module: RuleModule) -> None:
-    from cppolicy.cli.options import parse_as_of  # the same parser the case runner uses
-
-    where = f"{case.file}: $.cases[{case.index}]"
-    try:
-        parse_as_of(case.as_of)
-    except CppolicyError as error:
-        raise RuleModuleError(f"{where}.as_of: {error.message}") from None
-    for n, event in enumerate(case.events):
-        result = parse_and_validate(RawLine(str(case.file), n + 1, orjson.dumps(event).decode()))
-        if isinstance(result, Invalid):
-            first = result.errors[0]
-            raise RuleModuleError(f"{where}.events[{n}]{first.path[1:]}: {first.message} [{first.keyword}]")
-    known = {rule.code for rule in module.rules}
-    for key in _LIST_EXPECTS:
-        for i, code in enumerate(case.expect.get(key, [])):
-            if code not in known and not code.startswith("CPPOLICY."):
-                raise RuleModuleError(f"{where}.expect.{key}[{i}]: {code!r} is not a code of {module.ref}")
-    for name in case.expect.get("clocks") or {}:
-        if name not in module.clocks:
-            raise RuleModuleError(f"{where}.expect.clocks: {name!r} is not a clock of {module.ref}")
-
-
 def load_module_cases(module: RuleModule) -> list[Case]:
-    """Every golden case in the module's ``cases/*.yaml``, checked (events against the event
-    schema, codes and clocks against the module)."""
-    out: list[Case] = []
-    for path in sorted((module.path.parent / "cases").glob("*.yaml")):
-        _check_case_document(load_yaml(path), path)
-        for case in load_cases(path):
-            _check_case(case, module)
-            out.append(case)
-    return out
+    return module_cases(module)
 
 
 # --------------------------------------------------------------------------- values

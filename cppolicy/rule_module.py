@@ -13,11 +13,12 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import jsonschema
 import yaml
@@ -26,6 +27,7 @@ from cppolicy._resources import policies_dir, schemas_dir
 from cppolicy.errors import RuleModuleError
 
 MODULE_FILE = "module.yaml"
+_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 SEVERITIES = ("violation", "warning")
 #: complaint: one complaint's events; institution: an institution profile (check-institution);
 #: archive: institution-level events, schedules and detectors over a whole archive (audit).
@@ -281,14 +283,55 @@ def _binds_asof(condition: Any) -> bool:
     return isinstance(condition, dict) and {"f": "asof"} in condition.get("$and", [])
 
 
+def _version_key(folder: Path) -> tuple:
+    return tuple((0, int(x), "") if x.isdigit() else (1, 0, x) for x in folder.name.split("."))
+
+
+def _check_dates(data: dict, path: Path) -> None:
+    """Dates that match the schema's pattern must also be calendar dates."""
+    places: list[tuple[str, Any]] = [("$.effective_from", data.get("effective_from")),
+                                     ("$.effective_to", data.get("effective_to"))]
+    parameters = data.get("parameters")
+    if isinstance(parameters, dict):
+        for name, spec in parameters.items():
+            values = spec.get("values") if isinstance(spec, dict) else None
+            if isinstance(values, dict):
+                places.extend((f"$.parameters.{name}.values", start) for start in values)
+    for where, value in places:
+        if isinstance(value, str) and _DATE_RE.match(value):
+            try:
+                date.fromisoformat(value)
+            except ValueError as exc:
+                raise RuleModuleError(f"{path}: {where}: {value!r} is not a calendar date ({exc})") from None
+    start, end = data.get("effective_from"), data.get("effective_to")
+    if isinstance(start, str) and isinstance(end, str) and end < start:
+        raise RuleModuleError(f"{path}: $.effective_to: {end} is before effective_from {start}")
+
+
+def _param_refs(node: Any, where: str) -> Iterable[tuple[str, str]]:
+    if isinstance(node, dict):
+        if set(node) == {"param"} and isinstance(node["param"], str):
+            yield where, node["param"]
+            return
+        for key, value in node.items():
+            yield from _param_refs(value, f"{where}.{key}")
+
+
+def _check_param_references(data: dict, path: Path) -> None:
+    """Every ``{param: NAME}`` outside the rules (clocks, applies_if, windows, archive) names a
+    parameter, so a typo fails at load rather than mid-audit."""
+    params = data["parameters"]
+    for section, value in data.items():
+        if section in ("parameters", "rules", "coverage"):
+            continue
+        for where, name in _param_refs(value, f"$.{section}"):
+            if name not in params:
+                raise RuleModuleError(f"{path}: {where}: unknown parameter {name!r}")
+
+
 def _check_semantics(data: dict, path: Path) -> None:
     """Cross-references the schema cannot express: every name a rule or clock uses exists."""
-    params = data["parameters"]
     clocks = data.get("clocks", {})
-    for name, clock in clocks.items():
-        for ref in (clock["period"], (clock.get("extension") or {}).get("cap")):
-            if ref and ref["param"] not in params:
-                raise RuleModuleError(f"{path}: $.clocks.{name}: unknown parameter {ref['param']!r}")
     rule_ids = set()
     for index, rule in enumerate(data["rules"]):
         where = f"{path}: $.rules[{index}] ({rule['id']})"
@@ -352,6 +395,8 @@ def load_module(folder: Path | str) -> RuleModule:
         raise RuleModuleError(
             f"{path}: {_json_path(first.absolute_path)}: {first.message} [{first.validator}]"
         )
+    _check_dates(data, path)
+    _check_param_references(data, path)
     _check_semantics(data, path)
     rules = tuple(
         Rule(
@@ -385,9 +430,13 @@ def load_module(folder: Path | str) -> RuleModule:
     }
     module = RuleModule(path=path, data=data, digest=_digest(data), rules=rules, clocks=clocks)
     # Compile once for every parameter start date so a bad macro fails at load, not mid-audit.
-    for start in {s for p in data["parameters"].values() for s in p["values"]}:
-        for scope in SCOPES:
-            module.compile(date.fromisoformat(start), scope)
+    try:
+        for start in {s for p in data["parameters"].values() for s in p["values"]}:
+            for scope in SCOPES:
+                module.compile(date.fromisoformat(start), scope)
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+        # a malformed macro (e.g. $in over a list) slips past the schema into the compiler
+        raise RuleModuleError(f"{path}: does not compile: {type(exc).__name__}: {exc}") from None
     return module
 
 
@@ -397,20 +446,22 @@ def bundled_module_paths() -> list[Path]:
     return sorted(p.parent for p in root.glob(f"*/*/{MODULE_FILE}"))
 
 
-def resolve_module(spec: str | Path, known: Sequence[Path] | None = None) -> RuleModule:
-    """Load a module by folder path, or by ``ID`` / ``ID@VERSION`` among ``known`` folders
-    (default: the bundled ones). Folders are named ``<id>/<version>``."""
+def resolve_folder(spec: str | Path, known: Sequence[Path] | None = None) -> Path:
+    """The folder (or module.yaml) a spec names: an existing path, or ``ID`` / ``ID@VERSION``
+    among ``known`` folders (default: the bundled ones), named ``<id>/<version>``; the highest
+    version wins when none is pinned."""
     candidate = Path(spec)
     if candidate.exists():
-        return load_module(candidate)
+        return candidate
     known = list(bundled_module_paths() if known is None else known)
     ident, _, version = str(spec).partition("@")
-    matches = [p for p in known if p.parent.name == ident]
-    if version:
-        matches = [p for p in matches if p.name == version]
+    matches = [p for p in known if p.parent.name == ident and (not version or p.name == version)]
     if not matches:
-        names = ", ".join(f"{p.parent.name}@{p.name}" for p in known)
-        raise RuleModuleError(f"no rule module {spec!r} (known: {names})")
-    # Highest version wins when none is pinned.
-    matches.sort(key=lambda p: tuple(int(x) if x.isdigit() else x for x in p.name.split(".")))
-    return load_module(matches[-1])
+        names = ", ".join(f"{p.parent.name}@{p.name}" for p in known) or "none"
+        raise RuleModuleError(f"no rule module {str(spec)!r} (known: {names})")
+    return max(matches, key=_version_key)
+
+
+def resolve_module(spec: str | Path, known: Sequence[Path] | None = None) -> RuleModule:
+    """Load a module by folder path, or by ``ID`` / ``ID@VERSION`` among ``known`` folders."""
+    return load_module(resolve_folder(spec, known))

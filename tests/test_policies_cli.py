@@ -523,7 +523,7 @@ def test_validate_the_fixture_module_and_warn_about_its_folder_name(tmp_path):
 
 BAD = [
     ("duplicate_rule_id", "module.yaml", "$.rules[1] (decision-late): duplicate rule id"),
-    ("unknown_param_in_clock", "module.yaml", "$.clocks.decision: unknown parameter 'decision_limt'"),
+    ("unknown_param_in_clock", "module.yaml", "$.clocks.decision.period: unknown parameter 'decision_limt'"),
     ("unknown_param_in_applies_if", "module.yaml", "$.clocks.decision.applies_if.in: unknown parameter"),
     ("bad_date", "module.yaml", "$.parameters.decision_limit.values: '2024-02-30' is not a calendar date"),
     ("missing_citation_text", "module.yaml", "$.rules[1].citation: 'text' is a required property"),
