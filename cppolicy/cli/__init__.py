@@ -40,6 +40,7 @@ COMMAND_MODULES = (
     "monitor",
     "importer",
     "check_institution",
+    "report",
     "policies",
 )
 
