@@ -28,7 +28,7 @@ from cppolicy.calendar import SHANGHAI, WorkingDayCalendar, end_of_day, local_da
 from cppolicy.clocks import compute_deadline
 from cppolicy.engine import Engine, event_facts
 from cppolicy.errors import CalendarError, RuleModuleError
-from cppolicy.findings import Finding, ModuleRef
+from cppolicy.findings import Finding, ModuleRef, worst_status
 from cppolicy.rule_module import RuleModule
 
 
@@ -252,11 +252,7 @@ class ArchiveResult:
 
     @property
     def status(self) -> str:
-        severities = {f.severity for f in self.findings}
-        for severity in ("error", "violation", "undetermined", "warning"):
-            if severity in severities:
-                return severity
-        return "compliant"
+        return worst_status(self.findings)
 
 
 def evaluate_archive_scope(engine: Engine, complaints: dict[str, list], institution_events: Sequence,

@@ -51,6 +51,16 @@ class Finding:
         return (self.complaint_id or "", SEVERITY_ORDER.get(self.severity, 9), self.code, self.evidence)
 
 
+def worst_status(findings, *, running: bool = False) -> str:
+    """A result's status from its findings: error > violation > undetermined > warning, else
+    ``open`` while a clock still runs, else ``compliant``."""
+    severities = {f.severity for f in findings}
+    for severity in ("error", "violation", "undetermined", "warning"):
+        if severity in severities:
+            return severity
+    return "open" if running else "compliant"
+
+
 @dataclass(slots=True)
 class ComplaintResult:
     """The outcome of evaluating one complaint under one rule module."""
@@ -66,8 +76,4 @@ class ComplaintResult:
     @property
     def status(self) -> str:
         """error > violation > undetermined > warning > open / compliant."""
-        severities = {f.severity for f in self.findings}
-        for severity in ("error", "violation", "undetermined", "warning"):
-            if severity in severities:
-                return severity
-        return "open" if any(c.state == "running" for c in self.clocks) else "compliant"
+        return worst_status(self.findings, running=any(c.state == "running" for c in self.clocks))

@@ -32,7 +32,8 @@ from cppolicy._resources import schemas_dir
 from cppolicy.calendar import SHANGHAI, end_of_day
 from cppolicy.engine import Engine, flatten
 from cppolicy.errors import InputError
-from cppolicy.findings import Finding, ModuleRef
+from cppolicy.events import json_path
+from cppolicy.findings import Finding, ModuleRef, worst_status
 from cppolicy.rule_module import RuleModule, load_yaml
 
 
@@ -40,13 +41,6 @@ from cppolicy.rule_module import RuleModule, load_yaml
 def _validator() -> jsonschema.Draft202012Validator:
     schema = json.loads((schemas_dir() / "institution-profile" / "v1.json").read_text(encoding="utf-8"))
     return jsonschema.Draft202012Validator(schema)
-
-
-def _path(parts) -> str:
-    out = "$"
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return out
 
 
 def load_profile(path: Path) -> dict:
@@ -67,7 +61,7 @@ def load_profile(path: Path) -> dict:
     errors = sorted(_validator().iter_errors(doc), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]
-        raise InputError(f"{path}: {_path(first.absolute_path)}: {first.message} [{first.validator}]")
+        raise InputError(f"{path}: {json_path(first.absolute_path)}: {first.message} [{first.validator}]")
     _check_tree(doc, path)
     return doc
 
@@ -149,11 +143,7 @@ class InstitutionResult:
 
     @property
     def status(self) -> str:
-        severities = {f.severity for f in self.findings}
-        for severity in ("error", "violation", "warning"):
-            if severity in severities:
-                return severity
-        return "compliant"
+        return worst_status(self.findings)
 
 
 def check_institution(doc: dict, engine: Engine, as_of: datetime) -> InstitutionResult:

@@ -25,6 +25,7 @@ import yaml
 
 from cppolicy._resources import policies_dir, schemas_dir
 from cppolicy.errors import RuleModuleError
+from cppolicy.events import json_path
 
 MODULE_FILE = "module.yaml"
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -77,13 +78,6 @@ def load_yaml(path: Path) -> Any:
 
 def _module_schema() -> dict:
     return json.loads((schemas_dir() / "rule-module" / "v1.json").read_text(encoding="utf-8"))
-
-
-def _json_path(parts) -> str:
-    out = "$"
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return out
 
 
 @dataclass(frozen=True)
@@ -393,7 +387,7 @@ def load_module(folder: Path | str) -> RuleModule:
     if errors:
         first = errors[0]
         raise RuleModuleError(
-            f"{path}: {_json_path(first.absolute_path)}: {first.message} [{first.validator}]"
+            f"{path}: {json_path(first.absolute_path)}: {first.message} [{first.validator}]"
         )
     _check_dates(data, path)
     _check_param_references(data, path)
