@@ -21,6 +21,7 @@ from cppolicy.errors import ExitCode
 from cppolicy.events import Event, EventError, Invalid, iter_lines, parse_and_validate
 from cppolicy.findings import ComplaintResult, Finding
 from cppolicy.rule_module import RuleModule
+from cppolicy.selection import modules_for
 
 
 @dataclass
@@ -129,18 +130,6 @@ class AuditReport:
         if counts["undetermined"]:
             return ExitCode.UNDETERMINED
         return ExitCode.OK
-
-
-def modules_for(modules: Iterable[RuleModule], events: Sequence[Event]) -> tuple[list[RuleModule], str | None]:
-    """The modules in force on the complaint's receipt date (all of them when it has no receipt,
-    so that each reports the receipt as missing rather than the complaint going unjudged)."""
-    received = next((e for e in events if e.type == "received"), None)
-    modules = list(modules)
-    if received is None:
-        return modules, None
-    day = local_date(received.time)
-    chosen = [m for m in modules if m.in_force_on(day)]
-    return chosen, None if chosen else "no_module_in_force"
 
 
 def evaluate_archive(

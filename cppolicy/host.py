@@ -22,7 +22,7 @@ from typing import Iterable, Sequence
 import orjson
 
 from cppolicy.alerts import Alert, derive_alerts, relevant_cleared
-from cppolicy.audit import modules_for
+from cppolicy.selection import modules_for
 from cppolicy.cli.options import parse_as_of
 from cppolicy.engine import Engine
 from cppolicy.errors import InputError

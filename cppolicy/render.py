@@ -127,6 +127,7 @@ def _table(report: AuditReport, out: TextIO, lang: str) -> None:
     console.print("complaints by status: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))
     skipped = {k.removeprefix("skipped_"): v for k, v in counts.items() if k.startswith("skipped_")}
     notes = {"no_module_in_force": "complaints received when no selected module was in force: {n}",
+             "no_module_applies": "complaints to which no selected module applies: {n}",
              "archive_rules_no_institution_events": "points judged over the whole archive (e.g. reports to the "
                                                     "regulator) were not judged: the input has no institution-level "
                                                     "events ({n} module(s))"}

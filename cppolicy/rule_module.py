@@ -277,8 +277,9 @@ def _binds_asof(condition: Any) -> bool:
     return isinstance(condition, dict) and {"f": "asof"} in condition.get("$and", [])
 
 
-def _version_key(folder: Path) -> tuple:
-    return tuple((0, int(x), "") if x.isdigit() else (1, 0, x) for x in folder.name.split("."))
+def version_key(version: str) -> tuple:
+    """Sort key for ``MAJOR.MINOR.PATCH`` (numeric parts before any other text)."""
+    return tuple((0, int(x), "") if x.isdigit() else (1, 0, x) for x in version.split("."))
 
 
 def _check_dates(data: dict, path: Path) -> None:
@@ -453,7 +454,7 @@ def resolve_folder(spec: str | Path, known: Sequence[Path] | None = None) -> Pat
     if not matches:
         names = ", ".join(f"{p.parent.name}@{p.name}" for p in known) or "none"
         raise RuleModuleError(f"no rule module {str(spec)!r} (known: {names})")
-    return max(matches, key=_version_key)
+    return max(matches, key=lambda p: version_key(p.name))
 
 
 def resolve_module(spec: str | Path, known: Sequence[Path] | None = None) -> RuleModule:

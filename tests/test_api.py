@@ -94,3 +94,34 @@ def test_alerts_given_previous_ones_are_new_only_and_cleared_when_met():
     [done] = evaluator.evaluate(events, "2025-03-21T12:00:00+08:00")
     later = evaluator.alerts(done, "2025-03-21T12:00:00+08:00", previous=first)
     assert [(a.kind, a.clock) for a in later] == [("cleared", "decision")]
+
+
+def test_selection_by_receipt_date_applicability_and_newest_version(tmp_path):
+    """A complaint is judged by the modules in force on its receipt date that apply to it, one
+    version per module id: the newest in force."""
+    import shutil
+
+    from cppolicy.selection import modules_for
+
+    base = bundled_module_paths()[0]
+    newer = tmp_path / "cbrc-2012-13" / "1.1.0"
+    shutil.copytree(base, newer)
+    text = (newer / "module.yaml").read_text(encoding="utf-8")
+    (newer / "module.yaml").write_text(text.replace("version: 1.0.0", "version: 1.1.0").replace(
+        'effective_from: "2012-04-03"', 'effective_from: "2025-03-04"'), encoding="utf-8")
+    old, new = load_module(base), load_module(newer)
+    before = [to_event(e) for e in late("C-1")]            # received 2025-03-03
+    after = [to_event(e) for e in late("C-2")]
+    after[0] = to_event({**late("C-2")[0], "time": "2025-03-05T10:00:00+08:00"})
+    assert modules_for([old, new], before) == ([old], None)
+    assert modules_for([old, new], after) == ([new], None)
+    ancient = [to_event({**late("C-3")[0], "time": "2011-05-05T10:00:00+08:00"})]
+    assert modules_for([old, new], ancient) == ([], "no_module_in_force")
+    # applies_to: a module for PBoC-forwarded complaints only
+    data = dict(new.data, applies_to={"field": "forwarded_by.regulator", "in": {"param": "forwarding_regulators"}})
+    picky = type(new)(path=new.path, data=data, digest=new.digest, rules=new.rules, clocks=new.clocks)
+    assert modules_for([picky], after) == ([], "no_module_applies")
+
+
+from cppolicy.host import to_event  # noqa: E402
+from cppolicy.rule_module import bundled_module_paths  # noqa: E402

@@ -11,7 +11,7 @@ import typer
 
 from cppolicy.audit import read_archive
 from cppolicy.cli.options import AS_OF_HELP, CalendarData, Policy, calendar_from, modules_from, parse_as_of
-from cppolicy.audit import modules_for
+from cppolicy.selection import modules_for
 from cppolicy.errors import CppolicyError, InputError
 from cppolicy.plugins import Plugins
 from cppolicy.explain import explain_complaint, render_text
