@@ -76,11 +76,22 @@ def half_year_bounds(period: str) -> tuple[date, date]:
     return (date(year, 1, 1), date(year, 6, 30)) if half == "1" else (date(year, 7, 1), date(year, 12, 31))
 
 
+def period_of(day: date, every: str) -> str:
+    return half_year(day) if every == "half_year" else str(day.year)
+
+
+def period_bounds(period: str) -> tuple[date, date]:
+    if "H" in period:
+        return half_year_bounds(period)
+    return date(int(period), 1, 1), date(int(period), 12, 31)
+
+
 def _due_date(period: str, due: dict[str, str]) -> date:
-    """Due day of a half-year's report: H1 → this year's ``due['H1']``, H2 → next year's."""
-    year, half = int(period[:4]), f"H{period[-1]}"
-    month, day = (int(x) for x in due[half].split("-"))
-    return date(year + (1 if half == "H2" else 0), month, day)
+    """Due day of a period's report. Keys of ``due``: ``H1`` (this year's date), ``H2`` and
+    ``Y`` (next year's date, the period having ended on 31 December)."""
+    key = f"H{period[-1]}" if "H" in period else "Y"
+    month, day = (int(x) for x in due[key].split("-"))
+    return date(int(period[:4]) + (0 if key == "H1" else 1), month, day)
 
 
 def _epoch(moment: datetime) -> float:
@@ -91,24 +102,25 @@ def schedule_facts(module: RuleModule, spec_name: str, spec: dict, params: dict,
                    institution_events: Sequence, as_of: datetime, first_day: date) -> list[dict]:
     levels = params[spec["levels"]["param"]]
     due_days = params[spec["due"]["param"]]
+    every = spec.get("every", "half_year")
     reports: dict[tuple[str, str], Any] = {}
     changes: dict[tuple[str, str], dict[str, int]] = {}
     for event in sorted(institution_events, key=lambda e: e.epoch):
         if event.type == spec["met_by"]:
             reports.setdefault((event.institution["id"], event.data["period"]), event)
         elif event.type == spec.get("changes"):
-            key = (event.institution["id"], half_year(local_date(event.time)))
+            key = (event.institution["id"], period_of(local_date(event.time), every))
             bucket = changes.setdefault(key, {"rules": 0, "channels": 0})
             if event.data.get("change") in bucket:
                 bucket[event.data["change"]] += 1
     facts = []
-    period_start = date(first_day.year, 1 if first_day.month <= 6 else 7, 1)
+    period_start = period_bounds(period_of(first_day, every))[0]
     last_day = as_of.astimezone(SHANGHAI).date()
     for institution in sorted(i for i, level in tree.level.items() if level in levels):
         start = period_start
         while True:
-            period = half_year(start)
-            _, end = half_year_bounds(period)
+            period = period_of(start, every)
+            _, end = period_bounds(period)
             if end >= last_day:  # the half-year has not ended by the as-of day
                 break
             start = end + timedelta(days=1)

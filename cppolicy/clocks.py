@@ -60,7 +60,7 @@ class ClockResult:
 
     name: str
     spec: ClockSpec
-    state: str  # not_applicable | not_started | undetermined | running | met | met_late | overdue | stopped
+    state: str  # not_applicable | not_started | undetermined | running | paused | met | met_late | overdue | stopped
     start: datetime | None = None
     start_id: str | None = None
     period: dict | None = None
@@ -71,6 +71,9 @@ class ClockResult:
     met_id: str | None = None
     reason: str | None = None
     extensions: list[dict] = field(default_factory=list)
+    pauses: list[dict] = field(default_factory=list)
+    paused_open: bool = False
+    restarted_by: str | None = None
 
     def fact(self) -> dict | None:
         if self.deadline is None or self.start is None:
@@ -115,6 +118,8 @@ class ClockResult:
             "met_at": self.met_at.isoformat() if self.met_at else None,
             "met_by_event": self.met_id,
             "extensions": self.extensions,
+            "pauses": self.pauses,
+            "restarted_by": self.restarted_by,
             "reason": self.reason,
         }
 
@@ -177,6 +182,14 @@ def compute_clocks(
                 result.state = "undetermined"
                 result.reason = "no 'received' event for this complaint in the input"
             continue
+        # A restart (e.g. a repeat complaint with new facts) starts the period again; what came
+        # before it no longer counts for this clock.
+        scope = list(events)
+        restart = _last_restart(spec, events)
+        if restart is not None and restart.time >= start_event.time:
+            start_event = restart
+            scope = [e for e in events if e.time >= restart.time]
+            result.restarted_by = restart.event_id
         result.start, result.start_id = start_event.time, start_event.event_id
         result.period = params[spec.period_param]
         try:
@@ -184,21 +197,81 @@ def compute_clocks(
                 calendar, result.start, result.period, start_counted=start_counted, roll_forward=roll_forward
             )
             result.base_due = result.deadline.due
+            if spec.pauses:
+                _apply_pauses(result, spec, scope, calendar, params, as_of, annotations)
             if spec.extension:
-                _apply_extensions(result, spec, events, calendar, params, start_counted, roll_forward, annotations)
+                _apply_extensions(result, spec, scope, calendar, params, start_counted, roll_forward, annotations)
         except CalendarError as exc:
             result.state, result.reason, result.deadline = "undetermined", exc.message, None
             continue
-        met = first.get(spec.met_by) if spec.met_by else None
+        met = next((e for e in scope if e.type == spec.met_by), None) if spec.met_by else None
         due = result.deadline.due
         if met is not None:
             result.met_at, result.met_id = met.time, met.event_id
             result.state = "met" if met.time < due else "met_late"
         elif withdrawn is not None and withdrawn.time < due:
             result.state = "stopped"
+        elif result.paused_open:
+            result.state = "paused"
         else:
             result.state = "overdue" if as_of >= due else "running"
     return results
+
+
+def _last_restart(spec: ClockSpec, events: Sequence):
+    if not spec.restart:
+        return None
+    field = spec.restart.get("when_true")
+    found = None
+    for event in events:
+        if event.type == spec.restart["event"] and (field is None or event.data.get(field) is True):
+            found = event
+    return found
+
+
+def _shift(calendar: WorkingDayCalendar, deadline: Deadline, period: dict, days: int, working: int) -> Deadline:
+    """Move a deadline later by excluded time: calendar days, or working days for working-day periods."""
+    if deadline.due_date is None:
+        return Deadline(None, deadline.due + timedelta(days=days))
+    if period["unit"] == "working_day":
+        due_date = calendar.add_working_days(deadline.due_date, working) if working else deadline.due_date
+    else:
+        due_date = deadline.due_date + timedelta(days=days)
+    return Deadline(due_date, end_of_day(due_date))
+
+
+def _apply_pauses(result: ClockResult, spec: ClockSpec, events: Sequence, calendar: WorkingDayCalendar,
+                  params: dict, as_of: datetime, annotations: dict[str, dict]) -> None:
+    """Exclude pause periods (e.g. external appraisal, mediation) from the clock.
+
+    A pause of an allowed reason runs from the pause event to the next resume event; its days
+    (from the pause day to the resume day) are added to the deadline. A pause still open at the
+    as-of time suspends the clock (state ``paused``). A pause for another reason excludes nothing.
+    """
+    pauses = spec.pauses
+    allowed = params[pauses["reasons"]["param"]]
+    open_pause = None
+    for event in events:
+        if event.type == pauses["start"] and open_pause is None:
+            counted = event.data.get("reason") in allowed
+            annotations.setdefault(event.event_id, {})["pause_excluded"] = counted
+            if counted:
+                open_pause = event
+        elif event.type == pauses["end"] and open_pause is not None:
+            first_day, last_day = local_date(open_pause.time), local_date(event.time)
+            days = (last_day - first_day).days
+            working = calendar.working_days_between(first_day, last_day)
+            result.deadline = _shift(calendar, result.deadline, result.period, days, working)
+            result.pauses.append({"from": open_pause.event_id, "to": event.event_id, "days": days,
+                                  "working_days": working})
+            open_pause = None
+    if open_pause is not None:
+        first_day = local_date(open_pause.time)
+        days = (local_date(as_of) - first_day).days + 1
+        working = calendar.working_days_between(first_day, local_date(as_of)) + 1
+        result.deadline = _shift(calendar, result.deadline, result.period, days, working)
+        result.pauses.append({"from": open_pause.event_id, "to": None, "days": days, "working_days": working})
+        result.paused_open = True
 
 
 def _apply_extensions(
@@ -211,41 +284,58 @@ def _apply_extensions(
     roll_forward: bool,
     annotations: dict[str, dict],
 ) -> None:
+    """Apply extension events in order.
+
+    An extension names ``new_limit`` (``{value, unit}`` from the clock's start) or
+    ``new_due_date``. Its *tier* is the first tier whose limit covers the requested deadline
+    (the last tier when none does); it moves the deadline only when every requirement of its
+    tier holds — ``notified`` (a notice channel), ``reason`` (non-empty), ``before_expiry``
+    (sent before the limit then in force ended), ``approval`` (an approval, at one of the tier's
+    ``approval_levels`` when given) — and then never beyond the last tier's limit. Each
+    extension event's fact gets ``limit_due``, ``new_due``, ``ext_tier`` and ``ext_tier_due``.
+    """
     ext = spec.extension
-    cap = compute_deadline(calendar, result.start, params[ext["cap"]["param"]], start_counted=start_counted,
-                           roll_forward=roll_forward)
+    tiers = ext.get("tiers") or [{"up_to": ext["cap"], "requires": ext["requires"]}]
+    limits = [compute_deadline(calendar, result.start, params[t["up_to"]["param"]], start_counted=start_counted,
+                               roll_forward=roll_forward) for t in tiers]
+    cap = limits[-1]
     result.cap_due = cap.due
-    requires = set(ext["requires"])
     for event in events:
         if event.type != ext["event"]:
             continue
         limit_due = result.deadline.due
         data = event.data
         if data.get("new_due_date"):
-            new = Deadline(date.fromisoformat(data["new_due_date"]), end_of_day(date.fromisoformat(data["new_due_date"])))
+            day = date.fromisoformat(data["new_due_date"])
+            new = Deadline(day, end_of_day(day))
         else:
             new = compute_deadline(calendar, result.start, data["new_limit"], start_counted=start_counted,
                                    roll_forward=roll_forward)
+        index = next((i for i, limit in enumerate(limits) if new.due <= limit.due), len(tiers) - 1)
+        tier = tiers[index]
+        approval = data.get("approval") or {}
+        levels = params[tier["approval_levels"]["param"]] if tier.get("approval_levels") else None
         checks = {
             "notified": bool(data.get("notice_channel")),
             "reason": bool((data.get("reason") or "").strip()),
             "before_expiry": event.time < limit_due,
-            "approval": bool(data.get("approval")),
+            "approval": bool(approval) and (levels is None or approval.get("level") in levels),
         }
-        missing = sorted(k for k in requires if not checks[k])
+        missing = sorted(k for k in tier["requires"] if not checks[k])
         effective = not missing and new.due > limit_due
-        annotations.setdefault(event.event_id, {}).update(
-            {"limit_due": limit_due.timestamp(), "new_due": new.due.timestamp()}
-        )
+        annotations.setdefault(event.event_id, {}).update({
+            "limit_due": limit_due.timestamp(), "new_due": new.due.timestamp(),
+            "ext_tier": index + 1, "ext_tier_due": limits[index].due.timestamp(),
+        })
         if effective:
-            capped = new if new.due <= cap.due else cap
-            result.deadline = Deadline(capped.due_date, capped.due)
+            result.deadline = new if new.due <= cap.due else cap
         result.extensions.append({
             "event": event.event_id,
             "at": event.time.isoformat(),
             "limit_then": limit_due.isoformat(),
             "requested_due": new.due.isoformat(),
             "requested_due_date": new.due_date.isoformat() if new.due_date else None,
+            "tier": index + 1,
             "effective": effective,
             "capped": effective and new.due > cap.due,
             "missing": missing,

@@ -25,6 +25,7 @@ LABELS = {
         "missing": "missing", "working_day": "working days", "calendar_day": "calendar days", "hour": "hours",
         "start_not_counted": "day of the start not counted", "start_counted": "day of the start counted",
         "errors": "Errors", "made_up": "make-up working days counted", "observed": "observed",
+        "pause": "paused (not counted)", "restart": "restarted by",
         "evidence": "evidence",
     },
     "zh": {
@@ -36,6 +37,7 @@ LABELS = {
         "not_effective": "无效", "missing": "缺少", "working_day": "个工作日", "calendar_day": "个自然日",
         "hour": "小时", "start_not_counted": "起算当日不计入", "start_counted": "起算当日计入",
         "errors": "错误", "made_up": "计入的调休上班日", "observed": "实际", "evidence": "证据",
+        "pause": "中止（不计入期限）", "restart": "重新计算自",
     },
 }
 
@@ -137,6 +139,11 @@ def render_text(doc: dict, lang: str) -> str:
             missing = f"; {L['missing']}: {', '.join(ext['missing'])}" if ext["missing"] else ""
             target = f"{ext['requested_due_date']} 24:00" if ext["requested_due_date"] else ext["requested_due"]
             lines.append(f"    {L['extension']} {ext['event']} @ {ext['at']}: → {target} ({state}{missing})")
+        for pause in clock.get("pauses", []):
+            lines.append(f"    {L['pause']} {pause['from']} → {pause['to'] or '…'}: +{pause['days']} "
+                         f"{L['calendar_day']} / {pause['working_days']} {L['working_day']}")
+        if clock.get("restarted_by"):
+            lines.append(f"    {L['restart']}: {clock['restarted_by']}")
         if clock.get("met_at"):
             lines.append(f"    {L['met']}: {clock['met_at']} ({clock['met_by_event']})")
     lines += ["", f"{L['rules']}:"]

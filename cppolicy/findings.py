@@ -76,4 +76,4 @@ class ComplaintResult:
     @property
     def status(self) -> str:
         """error > violation > undetermined > warning > open / compliant."""
-        return worst_status(self.findings, running=any(c.state == "running" for c in self.clocks))
+        return worst_status(self.findings, running=any(c.state in ("running", "paused") for c in self.clocks))

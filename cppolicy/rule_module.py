@@ -110,6 +110,8 @@ class ClockSpec:
     cite: str | None
     extension: dict | None = None
     applies_if: dict | None = None
+    pauses: dict | None = None
+    restart: dict | None = None
 
 
 @dataclass
@@ -420,6 +422,8 @@ def load_module(folder: Path | str) -> RuleModule:
             cite=c.get("cite"),
             extension=c.get("extension"),
             applies_if=c.get("applies_if"),
+            pauses=c.get("pauses"),
+            restart=c.get("restart"),
         )
         for name, c in data.get("clocks", {}).items()
     }
