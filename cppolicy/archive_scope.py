@@ -273,8 +273,8 @@ def evaluate_archive_scope(engine: Engine, complaints: dict[str, list], institut
     module = engine.module
     result = ArchiveResult(engine.ref)
     spec = module.data.get("archive") or {}
-    if not module.rules_in("archive"):
-        return result
+    if not module.rules_in("archive") or not module.in_force_on(as_of.astimezone(SHANGHAI).date()):
+        return result  # a module not yet in force at the as-of time owes nothing
     as_of_text = as_of.astimezone(SHANGHAI).isoformat()
     on = as_of.astimezone(SHANGHAI).date()
     tree = Tree()

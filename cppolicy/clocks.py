@@ -95,7 +95,8 @@ class ClockResult:
         listed here, on demand, rather than on the audit's hot path."""
         d = self.deadline
         between = []
-        if d and d.due_date and self.start:
+        # Only working-day periods skip rest days; calendar days count every day.
+        if d and d.due_date and self.start and (self.period or {}).get("unit") == "working_day":
             first = local_date(self.start)
             between = [calendar.day_kind(first + timedelta(days=i))
                        for i in range(1, (d.due_date - first).days + 1)]
@@ -151,8 +152,10 @@ def compute_clocks(
     params: dict[str, Any],
     as_of: datetime,
     annotations: dict[str, dict],
+    only: set[str] | None = None,
 ) -> list[ClockResult]:
-    """Compute every clock of ``module`` over ``events`` (sorted, all at or before ``as_of``).
+    """Compute the clocks of ``module`` (those named in ``only``, when given) over ``events``
+    (sorted, all at or before ``as_of``).
 
     ``annotations`` receives, per event id, extra numeric fields for the event's fact
     (``limit_due``, ``new_due`` on extensions).
@@ -165,6 +168,8 @@ def compute_clocks(
     withdrawn = first.get("withdrawn")
     results = []
     for name, spec in module.clocks.items():
+        if only is not None and name not in only:
+            continue
         result = ClockResult(name=name, spec=spec, state="not_started")
         results.append(result)
         if spec.applies_if:
@@ -296,8 +301,16 @@ def _apply_extensions(
     """
     ext = spec.extension
     tiers = ext.get("tiers") or [{"up_to": ext["cap"], "requires": ext["requires"]}]
-    limits = [compute_deadline(calendar, result.start, params[t["up_to"]["param"]], start_counted=start_counted,
-                               roll_forward=roll_forward) for t in tiers]
+    # Paused time is excluded from the whole handling period, extensions and cap included.
+    paused_days = sum(p["days"] for p in result.pauses)
+    paused_working = sum(p["working_days"] for p in result.pauses)
+
+    def limit(period: dict) -> Deadline:
+        plain = compute_deadline(calendar, result.start, period, start_counted=start_counted,
+                                 roll_forward=roll_forward)
+        return _shift(calendar, plain, period, paused_days, paused_working) if result.pauses else plain
+
+    limits = [limit(params[t["up_to"]["param"]]) for t in tiers]
     cap = limits[-1]
     result.cap_due = cap.due
     for event in events:
@@ -309,8 +322,7 @@ def _apply_extensions(
             day = date.fromisoformat(data["new_due_date"])
             new = Deadline(day, end_of_day(day))
         else:
-            new = compute_deadline(calendar, result.start, data["new_limit"], start_counted=start_counted,
-                                   roll_forward=roll_forward)
+            new = limit(data["new_limit"])
         index = next((i for i, limit in enumerate(limits) if new.due <= limit.due), len(tiers) - 1)
         tier = tiers[index]
         approval = data.get("approval") or {}

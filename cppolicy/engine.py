@@ -116,9 +116,15 @@ class Engine:
 
     _ids = itertools.count()
 
-    def __init__(self, module: RuleModule, calendar: WorkingDayCalendar) -> None:
+    def __init__(self, module: RuleModule, calendar: WorkingDayCalendar, keep_facts: bool = False) -> None:
         self.module = module
         self.calendar = calendar
+        # Optional hook for the independent cross-check (cppolicy/crosscheck.py, docs/cross-check.md):
+        # with keep_facts, every run_facts sets last_run = (scope, on, facts, fired) — the facts
+        # exactly as asserted (with sid and asof_t; the as-of fact last) and the raw firing list
+        # as durable_rules' actions fill it (sentinel included). Off by default: no cost unused.
+        self.keep_facts = keep_facts
+        self.last_run: tuple[str, date, list[dict], list[tuple[str, dict]]] | None = None
         self.ref = ModuleRef(module.id, module.version, module.digest)
         self._fired: list[tuple[str, dict]] = []
         self._action_errors: list[BaseException] = []
@@ -146,7 +152,7 @@ class Engine:
             ruleset = {rule_id: {**body, "run": rule_id} for rule_id, body in definition.items()}
             ruleset[_SENTINEL] = {"all": [{"a": {"f": "asof"}}], "run": _SENTINEL}
             self._host.register_rulesets({name: ruleset})
-            self._compiled[key] = _Compiled(name, {r.id: r for r in self.module.rules_in(scope)})
+            self._compiled[key] = _Compiled(name, {r.id: r for r in self.module.rules_in(scope, on)})
         return self._compiled[key]
 
     # -- evaluation ---------------------------------------------------------------------------
@@ -167,7 +173,12 @@ class Engine:
         try:
             params = self.module.parameters_on(on)
             annotations: dict[str, dict] = {}
-            clocks = compute_clocks(self.module, visible, self.calendar, params, as_of, annotations)
+            # Clocks serve rules; a clock whose every rule is superseded on this receipt date
+            # (e.g. the 2012 notice's working-day limit after 2020-03-01) is not computed.
+            needed = {name for rule in self.module.rules_in("complaint", on) for name in rule.clocks}
+            unused = {name for rule in self.module.rules_in("complaint") for name in rule.clocks} - needed
+            clocks = compute_clocks(self.module, visible, self.calendar, params, as_of, annotations,
+                                    only=set(self.module.clocks) - unused)
             result.clocks = clocks
             fired = self._run_rules(on, visible, clocks, annotations, as_of)
         except Exception as exc:  # noqa: BLE001 — any failure must surface as an error finding
@@ -176,7 +187,9 @@ class Engine:
         for rule_id, _ in fired:
             result.fired[rule_id] = result.fired.get(rule_id, 0) + 1
         result.findings.extend(self.findings_for(complaint_id, institution, fired, as_of_text))
-        result.findings.extend(self._undetermined(complaint_id, institution, clocks, as_of_text))
+        # Without a receipt date nothing says which rules were in force: all are undetermined.
+        result.findings.extend(self._undetermined(complaint_id, institution, clocks, as_of_text,
+                                                  on if received else None))
         result.findings.sort(key=lambda f: f.sort_key)
         return result
 
@@ -207,11 +220,14 @@ class Engine:
         sid = f"{self._prefix}-{next(self._sids)}"
         # Every fact carries the as-of time, so "is it past due" is a same-fact comparison.
         facts = [{**fact, "sid": sid, "asof_t": as_of.timestamp()} for fact in facts]
+        asof = {"sid": sid, "f": "asof", "t": as_of.timestamp()}
         self._fired, self._action_errors = [], []
+        if self.keep_facts:  # the cross-check hook (see __init__)
+            self.last_run = (scope, on, [*facts, asof], self._fired)
         try:
             for fact in facts:
                 self._assert(compiled.ruleset, fact)
-            self._assert(compiled.ruleset, {"sid": sid, "f": "asof", "t": as_of.timestamp()})
+            self._assert(compiled.ruleset, asof)
         finally:
             self._host.delete_state(compiled.ruleset, sid)
         if self._action_errors:
@@ -254,10 +270,10 @@ class Engine:
             ))
         return out
 
-    def _undetermined(self, complaint_id, institution, clocks, as_of_text) -> list[Finding]:
+    def _undetermined(self, complaint_id, institution, clocks, as_of_text, on: date | None) -> list[Finding]:
         unknown = {c.name: c.reason for c in clocks if c.state == "undetermined"}
         out = []
-        for rule in self.module.rules:
+        for rule in self.module.rules_in("complaint", on):
             blocked = [name for name in rule.clocks if name in unknown]
             if blocked:
                 out.append(Finding(

@@ -20,7 +20,7 @@ LABELS = {
         "timeline": "Timeline", "after": "after the as-of time: not considered", "clocks": "Clocks",
         "rules": "Rules", "status": "Status", "start": "starts", "period": "period", "due": "deadline",
         "skipped": "rest days skipped", "met": "met at", "none": "none", "state": "state",
-        "fired": "FIRED", "not_fired": "not triggered", "undetermined": "UNDETERMINED",
+        "fired": "FIRED", "not_fired": "not triggered", "undetermined": "UNDETERMINED", "superseded": "superseded",
         "reason": "reason", "extension": "extension", "effective": "effective", "not_effective": "not effective",
         "missing": "missing", "working_day": "working days", "calendar_day": "calendar days", "hour": "hours",
         "start_not_counted": "day of the start not counted", "start_counted": "day of the start counted",
@@ -32,7 +32,7 @@ LABELS = {
         "complaint": "投诉", "module": "规则模块", "as_of": "评估时点", "calendar": "日历",
         "timeline": "时间线", "after": "晚于评估时点，未纳入", "clocks": "期限", "rules": "规则",
         "status": "结论", "start": "起算", "period": "期限", "due": "届满", "skipped": "跳过的休息日",
-        "met": "完成于", "none": "无", "state": "状态", "fired": "触发", "not_fired": "未触发",
+        "met": "完成于", "none": "无", "state": "状态", "fired": "触发", "not_fired": "未触发", "superseded": "已被取代",
         "undetermined": "无法判定", "reason": "原因", "extension": "延期", "effective": "有效",
         "not_effective": "无效", "missing": "缺少", "working_day": "个工作日", "calendar_day": "个自然日",
         "hour": "小时", "start_not_counted": "起算当日不计入", "start_counted": "起算当日计入",
@@ -62,8 +62,17 @@ def explain_complaint(
     for finding in result.findings:
         fired_codes.setdefault(finding.rule_id, []).append(finding)
     rules = []
+    received_day = next((e.time.astimezone(SHANGHAI).date() for e in ordered
+                         if e.type == "received" and e.time <= as_of), None)
     for rule in module.rules_in("complaint"):
         found = fired_codes.get(rule.id, [])
+        if received_day is not None and not rule.in_force_on(received_day):
+            rules.append({
+                "rule_id": rule.id, "code": rule.code, "severity": rule.severity, "outcome": "superseded",
+                "citation": {"instrument": module.data["instrument"]["number"], **rule.citation},
+                "message": rule.message, "findings": [], "superseded_by": rule.superseded_by,
+            })
+            continue
         if any(f.severity == "undetermined" for f in found):
             outcome = "undetermined"
         elif found:
@@ -152,6 +161,8 @@ def render_text(doc: dict, lang: str) -> str:
         where = c.get("point") or c.get("article") or ""
         outcome = L[rule["outcome"]]
         lines.append(f"  [{outcome}] {rule['code']} ({rule['severity']}) — {c['instrument']} {where}")
+        if rule.get("superseded_by"):
+            lines.append(f"      → {rule['superseded_by']}")
         lines.append(f"      {rule['message'][lang]}")
         lines.append(f"      「{c['text']}」")
         for f in rule["findings"]:

@@ -228,8 +228,15 @@ def describe_module(module: RuleModule) -> dict:
             "start_event": spec["start"]["event"], "period": _param_ref(module, spec["period"]),
             "met_by": spec.get("met_by"),
             "extension": None if not extension else {
-                "event": extension["event"], "cap": _param_ref(module, extension["cap"]),
-                "requires": list(extension.get("requires", []))},
+                "event": extension["event"],
+                "tiers": [{"up_to": _param_ref(module, tier["up_to"]), "requires": list(tier["requires"]),
+                           "approval_levels": _param_ref(module, tier.get("approval_levels"))}
+                          for tier in (extension.get("tiers")
+                                       or [{"up_to": extension["cap"], "requires": extension["requires"]}])]},
+            "pauses": None if not spec.get("pauses") else {
+                "start": spec["pauses"]["start"], "end": spec["pauses"]["end"],
+                "reasons": _param_ref(module, spec["pauses"]["reasons"])},
+            "restart": spec.get("restart"),
             "applies_if": None if not applies_if else {
                 "field": applies_if["field"], "in": _param_ref(module, applies_if["in"])},
         })
@@ -268,14 +275,30 @@ def _ref_text(ref: dict | None) -> str:
     return f"{ref['param']} = " + "; ".join(f"{format_value(v['value'])} from {v['from']}" for v in values)
 
 
+def _tiers_text(ext: dict) -> str:
+    """``up to 30 calendar days (complex_limit) if before_expiry; up to 60 … if …``."""
+    parts = []
+    for tier in ext["tiers"]:
+        needs = ", ".join(tier["requires"]) or "nothing"
+        if tier.get("approval_levels"):
+            needs += f" (approval by {_ref_text(tier['approval_levels'])})"
+        parts.append(f"up to {_ref_text(tier['up_to'])} if {needs}")
+    return "; ".join(parts)
+
+
 def _clock_lines(clock: dict) -> list[str]:
     lines = [f"start: {clock['start_event']}", f"period: {_ref_text(clock['period'])}"]
     if clock["met_by"]:
         lines.append(f"met by: {clock['met_by']}")
     if clock["extension"]:
         ext = clock["extension"]
-        lines.append(f"extension: by {ext['event']}, capped at {_ref_text(ext['cap'])}, "
-                     f"requires {', '.join(ext['requires']) or 'nothing'}")
+        lines.append(f"extension: by {ext['event']}: " + _tiers_text(ext))
+    if clock.get("pauses"):
+        p = clock["pauses"]
+        lines.append(f"pauses: {p['start']} … {p['end']} not counted, for reasons {_ref_text(p['reasons'])}")
+    if clock.get("restart"):
+        r = clock["restart"]
+        lines.append(f"restarts on: {r['event']}" + (f" with {r['when_true']} true" if r.get("when_true") else ""))
     if clock["applies_if"]:
         lines.append(f"applies if: {clock['applies_if']['field']} in {_ref_text(clock['applies_if']['in'])}")
     return lines
@@ -363,8 +386,7 @@ def _show_markdown(doc: dict) -> str:
         clock_rows.append((
             f"`{c['name']}`", c["cite"], _description(c["description"]), c["start_event"],
             _ref_text(c["period"]), c["met_by"],
-            f"{ext['event']}; cap {_ref_text(ext['cap'])}; requires {', '.join(ext['requires'])}"
-            if ext else "",
+            f"{ext['event']}: {_tiers_text(ext)}" if ext else "",
             f"{cond['field']} in {_ref_text(cond['in'])}" if cond else ""))
     headers = ["Clock", "Point", "Description", "Start", "Period", "Met by", "Extension", "Applies if"]
     out.append(markdown_table(headers, clock_rows))

@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -96,6 +96,12 @@ class Rule:
     evidence: tuple[str, ...] = ()
     scope: str = "complaint"
     subject: str | None = None
+    #: last day the rule applies (by receipt date), when a later instrument supersedes it
+    in_force_to: date | None = None
+    superseded_by: str | None = None
+
+    def in_force_on(self, day: date) -> bool:
+        return self.in_force_to is None or day <= self.in_force_to
 
 
 @dataclass(frozen=True)
@@ -173,22 +179,24 @@ class RuleModule:
     def parameters_on(self, on: date) -> dict[str, Any]:
         return {name: self.parameter(name, on)[0] for name in self.data["parameters"]}
 
-    def rules_in(self, scope: str) -> tuple[Rule, ...]:
-        return tuple(rule for rule in self.rules if rule.scope == scope)
+    def rules_in(self, scope: str, on: date | None = None) -> tuple[Rule, ...]:
+        """The rules of a scope; with ``on``, only those in force that day (not superseded)."""
+        return tuple(rule for rule in self.rules
+                     if rule.scope == scope and (on is None or rule.in_force_on(on)))
 
     def compile(self, on: date, scope: str = "complaint") -> dict:
-        """durable_rules ruleset JSON of one scope's rules, for the parameter values in force
-        on ``on``.
+        """durable_rules ruleset JSON of one scope's rules in force on ``on``, with the
+        parameter values in force that day.
 
-        The result is cached by scope and parameter values, so a module whose parameters never
-        change compiles once per scope. Rule names in the ruleset are the rule ids.
+        The result is cached by scope, rules and parameter values, so a module whose parameters
+        never change compiles once per scope (and once more per supersession date). Rule names
+        in the ruleset are the rule ids.
         """
         params = self.parameters_on(on)
-        key = scope + json.dumps(params, sort_keys=True, ensure_ascii=False)
+        rules = self.rules_in(scope, on)
+        key = scope + ",".join(r.id for r in rules) + json.dumps(params, sort_keys=True, ensure_ascii=False)
         if key not in self._compiled:
-            self._compiled[key] = {
-                rule.id: {"all": _compile_all(rule, params, self.path)} for rule in self.rules_in(scope)
-            }
+            self._compiled[key] = {rule.id: {"all": _compile_all(rule, params, self.path)} for rule in rules}
         return self._compiled[key]
 
 
@@ -409,6 +417,8 @@ def load_module(folder: Path | str) -> RuleModule:
             evidence=tuple(r.get("evidence", ())),
             scope=r.get("scope", "complaint"),
             subject=r.get("subject"),
+            in_force_to=date.fromisoformat(r["superseded"]["from"]) - timedelta(days=1) if r.get("superseded") else None,
+            superseded_by=r["superseded"]["by"] if r.get("superseded") else None,
         )
         for r in data["rules"]
     )

@@ -7,6 +7,13 @@ import json
 from itertools import count
 from pathlib import Path
 
+#: The module the tests below are about. Looked up by id, not as bundled_module_paths()[0]:
+#: other modules (e.g. cbirc-2020-3, which sorts first) may be bundled next to it.
+MODULE_2012 = "cbrc-2012-13"
+#: From this receipt date point 九 of the 2012 notice gives way to CBIRC Order 2020 No. 3 (its
+#: Art. 45); scenarios about point 九 therefore use receipt dates before it.
+P9_SUPERSEDED_FROM = "2020-03-01"
+
 INSTITUTION = {"id": "BR-SH", "level": "branch", "parent": "HO-001"}
 _ids = count(1)
 
@@ -38,6 +45,13 @@ def compliant(complaint_id: str, day: str = "2025-03-03") -> list[dict]:
         event(complaint_id, "decided", f"{nxt}T10:00:00+08:00"),
         event(complaint_id, "result_notified", f"{nxt}T11:00:00+08:00"),
     ]
+
+
+def module_2012_path() -> Path:
+    """The folder of the bundled 2012 CBRC notice module (cbrc-2012-13@1.0.0)."""
+    from cppolicy.rule_module import resolve_folder
+
+    return resolve_folder(f"{MODULE_2012}@1.0.0")
 
 
 def write_jsonl(path: Path, events: list[dict], extra_lines: list[str] = ()) -> Path:

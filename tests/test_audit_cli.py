@@ -10,9 +10,12 @@ import pytest
 from typer.testing import CliRunner
 
 from cppolicy.cli import get_app
-from tests.helpers import compliant, event, write_jsonl
+from tests.helpers import MODULE_2012, compliant, event, write_jsonl
 
 AS_OF = "2025-12-31T00:00:00+08:00"
+#: Tests about the 2012 notice pin it: by default the audit judges every complaint by every
+#: registered module in force on its receipt date (Order 2020 No. 3 from 2020-03-01, ...).
+PIN = ("--policy", MODULE_2012)
 
 
 def run(*args, input=None):
@@ -22,17 +25,20 @@ def run(*args, input=None):
 
 @pytest.fixture
 def breached(tmp_path):
-    events = compliant("C-OK") + [
-        event("C-LATE", "received", "2025-09-26T16:30:00+08:00"),
-        event("C-LATE", "acknowledged", "2025-09-28T10:00:00+08:00"),
-        event("C-LATE", "decided", "2025-10-24T09:00:00+08:00"),
-        event("C-LATE", "result_notified", "2025-10-24T10:00:00+08:00"),
+    """C-LATE: received Friday 2019-09-27 (point 九 judges complaints received up to
+    2020-02-29), decided on 2019-10-24; its 15th working day was 2019-10-23 (the make-up Sunday
+    09-29 and Saturday 10-12 count, National Day 10-01 to 10-07 does not)."""
+    events = compliant("C-OK", "2019-03-04") + [
+        event("C-LATE", "received", "2019-09-27T16:30:00+08:00"),
+        event("C-LATE", "acknowledged", "2019-09-29T10:00:00+08:00"),
+        event("C-LATE", "decided", "2019-10-24T09:00:00+08:00"),
+        event("C-LATE", "result_notified", "2019-10-24T10:00:00+08:00"),
     ]
     return write_jsonl(tmp_path / "archive.jsonl", events)
 
 
 def test_audit_reports_violation_with_article_and_exit_1(breached):
-    result = run("audit", str(breached), "--as-of", AS_OF, "--format", "json")
+    result = run("audit", str(breached), "--as-of", AS_OF, "--format", "json", *PIN)
     assert result.exit_code == 1, result.output
     doc = json.loads(result.stdout)
     [finding] = doc["findings"]
@@ -40,8 +46,8 @@ def test_audit_reports_violation_with_article_and_exit_1(breached):
     assert finding["complaint_id"] == "C-LATE"
     assert finding["citation"]["instrument"] == "银监发〔2012〕13号"
     assert finding["citation"]["point"] == "九"
-    assert finding["due"] == "2025-10-24T00:00:00+08:00"
-    assert finding["observed"] == "2025-10-24T09:00:00+08:00"
+    assert finding["due"] == "2019-10-24T00:00:00+08:00"
+    assert finding["observed"] == "2019-10-24T09:00:00+08:00"
     assert finding["module"]["digest"].startswith("sha256:")
     assert finding["message"]["zh"] and finding["message"]["en"]
     statuses = {c["complaint_id"]: c["status"] for c in doc["complaints"]}
@@ -52,7 +58,7 @@ def test_audit_reports_violation_with_article_and_exit_1(breached):
 
 def test_audit_clean_archive_exits_0_and_prints_table(tmp_path):
     path = write_jsonl(tmp_path / "ok.jsonl", compliant("C-1") + compliant("C-2", "2025-03-10"))
-    result = run("audit", str(path), "--as-of", AS_OF)
+    result = run("audit", str(path), "--as-of", AS_OF, *PIN)
     assert result.exit_code == 0, result.output
     assert "Summary by code" in result.stdout
     assert "2 complaints" in result.stdout
@@ -89,31 +95,40 @@ def test_duplicate_and_conflicting_event_ids_are_quarantined(tmp_path):
 
 def test_audit_reads_gzip_and_stdin(tmp_path, breached):
     gz = write_jsonl(tmp_path / "a.jsonl.gz", compliant("C-GZ"))
-    assert run("audit", str(gz), "--as-of", AS_OF).exit_code == 0
-    result = run("audit", "-", "--as-of", AS_OF, "--format", "jsonl", input=breached.read_text())
+    assert run("audit", str(gz), "--as-of", AS_OF, *PIN).exit_code == 0
+    result = run("audit", "-", "--as-of", AS_OF, "--format", "jsonl", *PIN, input=breached.read_text())
     assert result.exit_code == 1
     codes = [json.loads(line)["code"] for line in result.stdout.splitlines()]
     assert codes == ["CBRC2012.P9.DECISION_LATE"]
 
 
 def test_csv_format_has_one_row_per_finding(breached):
-    result = run("audit", str(breached), "--as-of", AS_OF, "--format", "csv")
+    result = run("audit", str(breached), "--as-of", AS_OF, "--format", "csv", *PIN)
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [(r["complaint_id"], r["code"], r["citation"]) for r in rows] == [
         ("C-LATE", "CBRC2012.P9.DECISION_LATE", "银监发〔2012〕13号 九")
     ]
 
 
-def test_deadline_in_unknown_year_is_undetermined_exit_4(tmp_path):
-    path = write_jsonl(tmp_path / "late2026.jsonl", [
-        event("C-27", "received", "2026-12-20T10:00:00+08:00"),
-        event("C-27", "acknowledged", "2026-12-21T10:00:00+08:00"),
+def unknown_year_archive(tmp_path):
+    """Received Wednesday 2026-12-30 and never acknowledged: point 七's acceptance notice is due
+    on the 2nd working day after receipt; the 1st is 2026-12-31, the 2nd falls in 2027, whose
+    State Council arrangement is not bundled. (Point 九 no longer applies to a 2026 receipt:
+    from 2020-03-01 Order 2020 No. 3 prevails, so the 2012 decision clock is not computed.)"""
+    return write_jsonl(tmp_path / "late2026.jsonl", [
+        event("C-27", "received", "2026-12-30T10:00:00+08:00"),
     ])
-    result = run("audit", str(path), "--as-of", "2027-03-01", "--format", "json")
+
+
+def test_deadline_in_unknown_year_is_undetermined_exit_4(tmp_path):
+    archive = unknown_year_archive(tmp_path)
+    result = run("audit", str(archive), "--as-of", "2027-03-01", "--format", "json", *PIN)
     assert result.exit_code == 4, result.output
     doc = json.loads(result.stdout)
     undetermined = {f["code"] for f in doc["findings"] if f["severity"] == "undetermined"}
-    assert "CBRC2012.P9.DECISION_OVERDUE" in undetermined
+    assert undetermined == {"CBRC2012.P7.ACK_MISSING", "CBRC2012.P7.ACK_LATE"}
+    assert {f["severity"] for f in doc["findings"]} == {"undetermined"}  # never compliant, no guess
+    assert not any(f["code"].startswith("CBRC2012.P9.") for f in doc["findings"])
     assert all("2027" in f["detail"] for f in doc["findings"] if f["severity"] == "undetermined")
     assert doc["complaints"][0]["status"] == "undetermined"
 
@@ -122,18 +137,15 @@ def test_deadline_in_2027_is_judged_once_the_year_is_supplied(tmp_path):
     data = tmp_path / "cn-2027.json"
     data.write_text(json.dumps({"calendar": "cn", "year": 2027, "source": "test arrangement",
                                 "rest_days": ["2027-01-01"], "working_days": []}))
-    path = write_jsonl(tmp_path / "late2026.jsonl", [
-        event("C-27", "received", "2026-12-20T10:00:00+08:00"),
-        event("C-27", "acknowledged", "2026-12-21T10:00:00+08:00"),
-    ])
-    result = run("audit", str(path), "--as-of", "2027-03-01", "--format", "json",
-                 "--calendar-data", str(data))
+    result = run("audit", str(unknown_year_archive(tmp_path)), "--as-of", "2027-03-01", "--format", "json",
+                 "--calendar-data", str(data), *PIN)
     assert result.exit_code == 1, result.output
     doc = json.loads(result.stdout)
     [finding] = doc["findings"]
-    # 2026-12-21..31 gives 9 working days; 2027-01-01 is a rest day, so the 15th is 2027-01-11.
-    assert finding["code"] == "CBRC2012.P9.DECISION_OVERDUE"
-    assert finding["due"] == "2027-01-12T00:00:00+08:00"
+    # 2026-12-31 is the 1st working day after receipt; 2027-01-01 is a rest day and 01-02 / 01-03
+    # a weekend, so the 2nd is Monday 2027-01-04.
+    assert finding["code"] == "CBRC2012.P7.ACK_MISSING"
+    assert finding["due"] == "2027-01-05T00:00:00+08:00"
 
 
 def test_engine_failure_is_an_error_finding_and_exit_3(breached, monkeypatch):
@@ -157,7 +169,8 @@ def test_engine_failure_is_an_error_finding_and_exit_3(breached, monkeypatch):
         (["missing.jsonl", "--as-of", AS_OF], "missing.jsonl"),
         (["{archive}", "--as-of", "2025-12-31T00:00:00"], "--as-of"),
         (["{archive}", "--as-of", "yesterday"], "--as-of"),
-        (["{archive}", "--as-of", AS_OF, "--policy", "no-such-module"], "no rule module 'no-such-module' (known: cbrc-2012-13@1.0.0)"),
+        (["{archive}", "--as-of", AS_OF, "--policy", "no-such-module"],
+         "no rule module 'no-such-module' (known: "),
         (["{archive}", "--as-of", AS_OF, "--format", "xml"], "--format"),
     ],
 )
@@ -168,19 +181,21 @@ def test_usage_errors_are_one_line_exit_2(args, message, breached):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("cppolicy: error:") and message in lines[0]
     assert "Traceback" not in result.output
+    if "no-such-module" in args:  # the known modules are listed, the 2012 notice among them
+        assert "cbrc-2012-13@1.0.0" in lines[0].partition("(known: ")[2]
 
 
 def test_archive_rules_need_institution_level_events(tmp_path):
     complaints = compliant("C-1")
     plain = write_jsonl(tmp_path / "complaints-only.jsonl", complaints)
-    result = run("audit", str(plain), "--as-of", AS_OF)
+    result = run("audit", str(plain), "--as-of", AS_OF, *PIN)
     assert result.exit_code == 0
     assert "were not judged: the input has no institution-level events" in result.stdout
     disclosure = {"event_id": "I-1", "type": "channel_disclosure", "time": "2025-01-02T10:00:00+08:00",
                   "institution": {"id": "BR-SH", "level": "branch", "parent": "HO-001"},
                   "data": {"place": "outlet", "channels": ["phone", "online", "letter"]}}
     full = write_jsonl(tmp_path / "with-institution.jsonl", complaints + [disclosure])
-    result = run("audit", str(full), "--as-of", AS_OF, "--format", "json")
+    result = run("audit", str(full), "--as-of", AS_OF, "--format", "json", *PIN)
     assert result.exit_code == 1
     [finding] = json.loads(result.stdout)["findings"]
     assert (finding["code"], finding["complaint_id"], finding["institution_id"], finding["evidence"]) == (

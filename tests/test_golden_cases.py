@@ -30,8 +30,10 @@ def test_cross_fact_comparisons_are_refused_at_load(tmp_path):
 
     from cppolicy.errors import RuleModuleError
 
+    from tests.helpers import module_2012_path
+
     copy = tmp_path / "m" / "1.0.0"
-    shutil.copytree(bundled_module_paths()[0], copy)
+    shutil.copytree(module_2012_path(), copy)
     path = copy / "module.yaml"
     text = path.read_text(encoding="utf-8")
     before = "{$gte: {t: {$m: decision_due}}}"

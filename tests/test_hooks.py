@@ -18,8 +18,7 @@ from cppolicy.errors import CppolicyError, RuleModuleError
 from cppolicy.host import Evaluator
 from cppolicy.monitor import Monitor, ingest_all
 from cppolicy.plugins import Plugins, hookimpl
-from cppolicy.rule_module import bundled_module_paths
-from tests.helpers import compliant, event
+from tests.helpers import compliant, event, module_2012_path
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOKS = sorted(name for name in dir(hookspecs) if name.startswith("cppolicy_"))
@@ -58,7 +57,7 @@ def test_misspelt_hook_fails_loudly():
 
 def test_hook_cppolicy_register_policies(tmp_path):
     copy = tmp_path / "acme-internal" / "1.0.0"
-    shutil.copytree(bundled_module_paths()[0], copy)
+    shutil.copytree(module_2012_path(), copy)
     text = (copy / "module.yaml").read_text(encoding="utf-8")
     (copy / "module.yaml").write_text(text.replace("id: cbrc-2012-13", "id: acme-internal"), encoding="utf-8")
 
@@ -140,11 +139,13 @@ class Collector:
 
 
 def late_complaint():
+    """Received Monday 2019-03-04 (point 九 judges complaints received up to 2020-02-29) and
+    decided on 2019-03-27, two working days after its 15th working day, 2019-03-25."""
     return [
-        event("C-1", "received", "2025-03-03T10:00:00+08:00"),
-        event("C-1", "acknowledged", "2025-03-04T10:00:00+08:00"),
-        event("C-1", "decided", "2025-03-26T10:00:00+08:00"),
-        event("C-1", "result_notified", "2025-03-26T11:00:00+08:00"),
+        event("C-1", "received", "2019-03-04T10:00:00+08:00"),
+        event("C-1", "acknowledged", "2019-03-05T10:00:00+08:00"),
+        event("C-1", "decided", "2019-03-27T10:00:00+08:00"),
+        event("C-1", "result_notified", "2019-03-27T11:00:00+08:00"),
     ]
 
 
@@ -185,7 +186,7 @@ def test_hook_cppolicy_handle_alert(tmp_path):
 def test_hook_cppolicy_handle_finding():
     sink = Collector()
     evaluator = Evaluator(plugins=plugins(sink))
-    results = evaluator.evaluate(late_complaint() + compliant("C-2"), as_of="2025-06-30")
+    results = evaluator.evaluate(late_complaint() + compliant("C-2", "2019-03-11"), as_of="2019-06-30")
     assert [r.complaint_id for r in results] == ["C-1", "C-2"]
     assert [f.code for f in sink.findings] == ["CBRC2012.P9.DECISION_LATE"]
     assert sink.findings[0] is results[0].findings[0]
@@ -213,10 +214,10 @@ def test_hook_cppolicy_record_trail(tmp_path):
     evaluator = Evaluator(plugins=loaded)
     path = tmp_path / "trail.jsonl"
     with TrailWriter(path, loaded) as trail:
-        trail.start_run(command="test", as_of="2025-06-30", modules=evaluator.modules,
+        trail.start_run(command="test", as_of="2019-06-30", modules=evaluator.modules,
                         calendar=evaluator.calendar.version)
         events = late_complaint()
-        for result in evaluator.evaluate(events, "2025-06-30"):
+        for result in evaluator.evaluate(events, "2019-06-30"):
             trail.evaluation(result, [e for e in evaluator_events(events)])
         trail.finish_run({"complaints": 1}, 1)
     written = path.read_text(encoding="utf-8").splitlines()

@@ -46,8 +46,38 @@ def test_import_example_csv_then_audit_it(tmp_path):
         isinstance(parse_and_validate(RawLine(str(out), n, line)), Event) for n, line in enumerate(lines, 1)
     )
 
-    audit = run("audit", out, "--as-of", "2025-12-31", "--format", "json")
+    # Judged by the 2012 notice alone (pinned: by default every registered module in force on
+    # the receipt date judges too). The example's complaints are received in 2025, after
+    # 2020-03-01, so point 九 no longer judges them (Order 2020 No. 3 prevails, its Art. 45):
+    # TS-2025-0003, decided 2025-10-24 after the 15th working day 2025-10-23, draws no point-九
+    # finding, and TS-2025-0004 has no 2012 decision clock left running.
+    audit = run("audit", out, "--as-of", "2025-12-31", "--format", "json", "--policy", "cbrc-2012-13")
     assert audit.exit_code == 1, audit.output  # the example has violations, and nothing was quarantined
+    report = json.loads(audit.stdout)
+    assert report["counts"]["lines"] == report["counts"]["accepted"] == 14
+    assert report["counts"]["quarantined"] == 0
+    statuses = {c["complaint_id"]: c["status"] for c in report["complaints"]}
+    assert statuses == {
+        "TS-2025-0001": "compliant",
+        "TS-2025-0002": "violation",
+        "TS-2025-0003": "compliant",
+        "TS-2025-0004": "compliant",
+    }
+    codes = sorted(f["code"] for f in report["findings"])
+    assert codes == ["CBRC2012.P7.ACK_INCOMPLETE", "CBRC2012.P8.REMEDIATION_MISSING"]
+
+    # The same rows six years earlier (313 weeks, so every weekday is kept), when point 九 still
+    # applied: TS-2025-0003 is received Friday 2019-09-27 and decided 2019-10-25, after its 15th
+    # working day 2019-10-23 (make-up Sunday 09-29 and Saturday 10-12 count, 10-01..10-07 do not);
+    # TS-2025-0004, received 2019-12-30, is still within its limit on 2019-12-31.
+    shifted_csv = tmp_path / "complaints-2019.csv"
+    text = shift_dates(EXAMPLE_CSV.read_text(encoding="utf-8-sig"), weeks=-313)
+    shifted_csv.write_text(text, encoding="utf-8-sig")
+    shifted = tmp_path / "events-2019.jsonl"
+    result = run("import", "csv", shifted_csv, "--option", f"mapping={EXAMPLE_MAPPING}", "--output", shifted)
+    assert result.exit_code == 0 and result.stderr == "imported 14 events from 4 rows\n", result.output
+    audit = run("audit", shifted, "--as-of", "2019-12-31", "--format", "json", "--policy", "cbrc-2012-13")
+    assert audit.exit_code == 1, audit.output
     report = json.loads(audit.stdout)
     assert report["counts"]["lines"] == report["counts"]["accepted"] == 14
     assert report["counts"]["quarantined"] == 0
@@ -58,8 +88,24 @@ def test_import_example_csv_then_audit_it(tmp_path):
         "TS-2025-0003": "violation",
         "TS-2025-0004": "open",
     }
-    codes = sorted(f["code"] for f in report["findings"])
-    assert "CBRC2012.P9.DECISION_LATE" in codes
+    late = [f for f in report["findings"] if f["code"] == "CBRC2012.P9.DECISION_LATE"]
+    assert [(f["complaint_id"], f["due"], f["observed"]) for f in late] == [
+        ("TS-2025-0003", "2019-10-24T00:00:00+08:00", "2019-10-25T09:00:00+08:00")]
+
+
+def shift_dates(text: str, weeks: int) -> str:
+    """Move every date in the example CSV (2025-03-03, 2025/3/5, 2025-09-26T…) by whole weeks."""
+    from datetime import date, timedelta
+
+    def move(match):
+        y, m, d = (int(x) for x in match.group(1, 3, 4))
+        moved = date(y, m, d) + timedelta(weeks=weeks)
+        sep = match.group(2)
+        if sep == "/":
+            return f"{moved.year}/{moved.month}/{moved.day}"
+        return moved.isoformat()
+
+    return re.sub(r"(?<!\d)(20\d\d)([-/])(\d{1,2})[-/](\d{1,2})(?!\d)", move, text)
 
 
 def test_import_to_stdout_is_jsonl_and_deterministic():

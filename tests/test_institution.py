@@ -98,7 +98,7 @@ def test_each_gap_gives_exactly_its_finding(defect, expected, engine):
 
 def test_example_profile_shows_its_six_deliberate_gaps():
     result = CliRunner().invoke(get_app(), ["check-institution", str(ROOT / "examples" / "institution-profile.json"),
-                                            "--format", "json"])
+                                            "--format", "json", "--policy", "cbrc-2012-13"])
     assert result.exit_code == 1
     doc = json.loads(result.stdout)
     assert sorted((f["code"], f["institution_id"]) for f in doc["findings"]) == sorted([
@@ -115,7 +115,7 @@ def test_example_profile_shows_its_six_deliberate_gaps():
 def test_clean_profile_exits_0(tmp_path):
     path = tmp_path / "p.json"
     path.write_text(json.dumps(clean(), ensure_ascii=False), encoding="utf-8")
-    assert CliRunner().invoke(get_app(), ["check-institution", str(path)]).exit_code == 0
+    assert CliRunner().invoke(get_app(), ["check-institution", str(path), "--policy", "cbrc-2012-13"]).exit_code == 0
 
 
 @pytest.mark.parametrize(("defect", "message"), [

@@ -14,7 +14,7 @@ from cppolicy.cli import get_app
 from cppolicy.host import Evaluator
 from cppolicy.monitor import Monitor, ingest_all
 from cppolicy.plugins import Plugins, hookimpl
-from tests.helpers import compliant, event, write_jsonl
+from tests.helpers import MODULE_2012, compliant, event, write_jsonl
 
 
 class Collector:
@@ -33,19 +33,21 @@ def sink():
 
 @pytest.fixture
 def evaluator(sink):
-    return Evaluator(plugins=Plugins(extra=[sink], load_entry_points=False))
+    # The 2012 notice's clocks only: the tests below count its alerts (a 2025 complaint would
+    # otherwise also be judged by Order 2020 No. 3 with every registered module).
+    return Evaluator([MODULE_2012], plugins=Plugins(extra=[sink], load_entry_points=False))
 
 
 def timeline():
-    """C-1 received Monday 2025-03-03 (decision due 2025-03-24), decided late on 03-26.
-    C-2's events move the event clock forward."""
+    """C-1 received Monday 2019-03-04 (before 2020-03-01, so point 九 applies; decision due
+    2019-03-25), decided late on 03-27. C-2's events move the event clock forward."""
     return [
-        event("C-1", "received", "2025-03-03T10:00:00+08:00"),
-        event("C-1", "acknowledged", "2025-03-04T10:00:00+08:00"),
-        event("C-2", "received", "2025-03-20T09:00:00+08:00"),   # clock → 03-20: 2 working days left
-        event("C-2", "acknowledged", "2025-03-25T09:00:00+08:00"),  # clock → 03-25: C-1 overdue
-        event("C-1", "decided", "2025-03-26T10:00:00+08:00"),
-        event("C-1", "result_notified", "2025-03-26T11:00:00+08:00"),
+        event("C-1", "received", "2019-03-04T10:00:00+08:00"),
+        event("C-1", "acknowledged", "2019-03-05T10:00:00+08:00"),
+        event("C-2", "received", "2019-03-21T09:00:00+08:00"),   # clock → 03-21: 2 working days left
+        event("C-2", "acknowledged", "2019-03-26T09:00:00+08:00"),  # clock → 03-26: C-1 overdue
+        event("C-1", "decided", "2019-03-27T10:00:00+08:00"),
+        event("C-1", "result_notified", "2019-03-27T11:00:00+08:00"),
     ]
 
 
@@ -63,7 +65,7 @@ def test_at_risk_then_breach_then_cleared_each_once(tmp_path, evaluator, sink):
         ("cleared", "decision", None),
     ]
     at_risk = next(a for a in alerts if a.kind == "at_risk")
-    assert at_risk.remaining_working_days == 2 and at_risk.due == "2025-03-25T00:00:00+08:00"
+    assert at_risk.remaining_working_days == 2 and at_risk.due == "2019-03-26T00:00:00+08:00"
     assert at_risk.citation == {"instrument": "银监发〔2012〕13号", "point": "九"}
     assert [a.key for a in sink.alerts] == [a.key for a in alerts]  # the hook saw exactly these
 
@@ -71,14 +73,14 @@ def test_at_risk_then_breach_then_cleared_each_once(tmp_path, evaluator, sink):
 def test_restart_reloads_state_and_repeats_no_alert(tmp_path, sink):
     state = tmp_path / "state.db"
     events = timeline()
-    first = Evaluator(plugins=Plugins(extra=[sink], load_entry_points=False))
+    first = Evaluator([MODULE_2012], plugins=Plugins(extra=[sink], load_entry_points=False))
     with Monitor(state, first) as live:
         emitted = ingest_all(live, events[:4])
     assert emitted
     again = Collector()
-    second = Evaluator(plugins=Plugins(extra=[again], load_entry_points=False))
+    second = Evaluator([MODULE_2012], plugins=Plugins(extra=[again], load_entry_points=False))
     with Monitor(state, second) as live:
-        assert live.now == datetime(2025, 3, 25, 9, 0, tzinfo=SHANGHAI)
+        assert live.now == datetime(2019, 3, 26, 9, 0, tzinfo=SHANGHAI)
         replayed = [live.ingest(e) for e in events[:4]]
         assert {r.status for r in replayed} == {"duplicate"}
         assert live.tick() == []
@@ -94,12 +96,12 @@ def test_same_event_id_with_other_content_is_a_conflict_not_applied(tmp_path, ev
     events = timeline()
     with Monitor(tmp_path / "s.db", evaluator) as live:
         live.ingest(events[0])
-        forged = {**events[0], "time": "2025-03-10T10:00:00+08:00"}
+        forged = {**events[0], "time": "2019-03-11T10:00:00+08:00"}
         outcome = live.ingest(forged)
         assert outcome.status == "conflict" and outcome.alerts == []
         assert live.counts()["conflicts"] == 1
         stored = live._events("C-1")
-        assert [e.time.isoformat() for e in stored] == ["2025-03-03T10:00:00+08:00"]
+        assert [e.time.isoformat() for e in stored] == ["2019-03-04T10:00:00+08:00"]
 
 
 @pytest.mark.parametrize("seed", [1, 7, 42])
@@ -110,7 +112,7 @@ def test_out_of_order_arrival_ends_in_the_same_state(tmp_path, seed):
     random.Random(seed).shuffle(shuffled)
     finals = []
     for n, order in enumerate((events, shuffled)):
-        evaluator = Evaluator(plugins=Plugins(load_entry_points=False))
+        evaluator = Evaluator([MODULE_2012], plugins=Plugins(load_entry_points=False))
         with Monitor(tmp_path / f"s{n}.db", evaluator) as live:
             ingest_all(live, order)
             [result] = evaluator.evaluate_complaint("C-1", live._events("C-1"), live.now)

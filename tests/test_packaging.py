@@ -32,6 +32,7 @@ def test_wheel_contains_schemas_and_rule_modules(wheel):
         "cppolicy/_data/schemas/rule-module/v1.json",
         "cppolicy/_data/policies/cbrc-2012-13/1.0.0/module.yaml",
         "cppolicy/_data/policies/cbrc-2012-13/1.0.0/cases/p9-calendar-traps.yaml",
+        "cppolicy/_data/policies/cbrc-2012-13/1.0.0/cases/p9-superseded-2020.yaml",
         "cppolicy/engine.py",
     ):
         assert required in names, required
@@ -47,8 +48,12 @@ def test_unpacked_wheel_audits_without_the_source_tree(wheel, tmp_path):
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     archive = tmp_path / "a.jsonl"
+    # Received Monday 2019-03-04 and never acknowledged or decided: by 2019-06-30 both the
+    # acceptance notice (point 七) and the 15-working-day limit of point 九 (which judges
+    # complaints received up to 2020-02-29) have passed. A 2019 receipt is judged by the 2012
+    # notice alone, whatever other modules the wheel bundles (Order 2020 No. 3 from 2020-03-01).
     archive.write_text(json.dumps({
-        "event_id": "e1", "complaint_id": "C-1", "type": "received", "time": "2025-03-03T10:00:00+08:00",
+        "event_id": "e1", "complaint_id": "C-1", "type": "received", "time": "2019-03-04T10:00:00+08:00",
         "institution": {"id": "BR", "level": "branch", "parent": "HO"},
         "data": {"channel": "phone", "product": "deposit", "issue": "fees"},
     }) + "\n")
@@ -58,7 +63,7 @@ def test_unpacked_wheel_audits_without_the_source_tree(wheel, tmp_path):
     code = ("import cppolicy, cppolicy._resources as r, runpy, sys;"
             "assert '_data' in str(r.schemas_dir()) and '_data' in str(r.policies_dir()), r.schemas_dir();"
             "print(cppolicy.__file__);"
-            "sys.argv=['cppolicy','audit',sys.argv[1],'--as-of','2025-06-30','--format','jsonl'];"
+            "sys.argv=['cppolicy','audit',sys.argv[1],'--as-of','2019-06-30','--format','jsonl'];"
             "runpy.run_module('cppolicy', run_name='__main__')")
     result = subprocess.run([sys.executable, "-I", "-c", code.replace("-I", ""), str(archive)],
                             cwd=tmp_path, env=env, capture_output=True, text=True)

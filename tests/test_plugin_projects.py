@@ -120,17 +120,20 @@ def loopback_server():
 
 
 def _breach_alert():
+    # Received Friday 2019-09-27 (point 九 judges complaints received up to 2020-02-29); its
+    # 15th working day was 2019-10-23 (National Day 10-01..10-07 skipped, the make-up Sunday
+    # 09-29 and Saturday 10-12 counted), so the decision on 10-24 is late.
     raw = [
-        event("C-LATE", "received", "2025-09-26T16:30:00+08:00"),
-        event("C-LATE", "acknowledged", "2025-09-28T10:00:00+08:00"),
-        event("C-LATE", "decided", "2025-10-24T09:00:00+08:00"),
-        event("C-LATE", "result_notified", "2025-10-24T10:00:00+08:00"),
+        event("C-LATE", "received", "2019-09-27T16:30:00+08:00"),
+        event("C-LATE", "acknowledged", "2019-09-29T10:00:00+08:00"),
+        event("C-LATE", "decided", "2019-10-24T09:00:00+08:00"),
+        event("C-LATE", "result_notified", "2019-10-24T10:00:00+08:00"),
     ]
     events = [parse_and_validate(RawLine("e2e", n, json.dumps(doc))) for n, doc in enumerate(raw, 1)]
     assert all(isinstance(e, Event) for e in events)
     module = resolve_module("cbrc-2012-13")
     calendar = load_calendar()
-    as_of = datetime(2025, 12, 31, tzinfo=SHANGHAI)
+    as_of = datetime(2019, 12, 31, tzinfo=SHANGHAI)
     result = Engine(module, calendar).evaluate("C-LATE", events, as_of)
     alerts = derive_alerts(result, module, calendar, as_of)
     [breach] = [a for a in alerts if a.kind == "breach"]
@@ -146,7 +149,7 @@ def test_webhook_delivers_a_real_alert_through_the_entry_point(entry_points_on, 
     monkeypatch.setenv("CPPOLICY_WEBHOOK_ATTEMPTS", "2")
     monkeypatch.setenv("CPPOLICY_WEBHOOK_BACKOFF", "0.01")
     alert = _breach_alert()
-    assert alert.code == "CBRC2012.P9.DECISION_LATE"
+    assert alert.code == "CBRC2012.P9.DECISION_LATE" and alert.due == "2019-10-24T00:00:00+08:00"
 
     plugins = Plugins()
     assert plugins.has_impl("cppolicy_handle_alert")

@@ -44,12 +44,14 @@ def fixed_clock():
 
 @pytest.fixture
 def archive(tmp_path) -> Path:
-    """Three complaints: two handled by the book, one late (findings with evidence)."""
+    """Three complaints: two handled by the book, one late (findings with evidence). C-LATE is
+    received on Friday 2019-09-27, while point 九 still applied (up to 2020-02-29), and decided
+    on 2019-10-24, after its 15th working day 2019-10-23."""
     events = compliant("C-1") + compliant("C-2", "2025-03-10") + [
-        event("C-LATE", "received", "2025-09-26T16:30:00+08:00"),
-        event("C-LATE", "acknowledged", "2025-09-28T10:00:00+08:00"),
-        event("C-LATE", "decided", "2025-10-24T09:00:00+08:00"),
-        event("C-LATE", "result_notified", "2025-10-24T10:00:00+08:00"),
+        event("C-LATE", "received", "2019-09-27T16:30:00+08:00"),
+        event("C-LATE", "acknowledged", "2019-09-29T10:00:00+08:00"),
+        event("C-LATE", "decided", "2019-10-24T09:00:00+08:00"),
+        event("C-LATE", "result_notified", "2019-10-24T10:00:00+08:00"),
     ]
     return write_jsonl(tmp_path / "archive.jsonl", events)
 
@@ -128,7 +130,8 @@ def test_audit_with_trail_writes_one_run_with_one_evaluation_per_complaint(trail
     late = next(r for r in evaluations if r["complaint_id"] == "C-LATE")
     assert late["result"]["status"] == "violation"
     assert {"code", "severity", "due", "observed", "evidence"} == set(late["result"]["findings"][0])
-    assert late["event_time"] == "2025-10-24T10:00:00+08:00"
+    assert late["event_time"] == "2019-10-24T10:00:00+08:00"
+    assert [f["code"] for f in late["result"]["findings"]] == ["CBRC2012.P9.DECISION_LATE"]
 
     finished = records[-1]
     assert finished["records"] == 5 and finished["exit_code"] == 1

@@ -42,6 +42,7 @@ COMMAND_MODULES = (
     "check_institution",
     "report",
     "policies",
+    "impact",
 )
 
 

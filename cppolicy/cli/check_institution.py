@@ -61,7 +61,8 @@ def check_institution(
             table.add_column(column, no_wrap=True)
         table.add_column("message", overflow="fold")
         for f in findings:
-            table.add_row(f.institution_id or "", f.severity, f.code, f.citation.get("point", ""),
+            table.add_row(f.institution_id or "", f.severity, f.code,
+                          f.citation.get("point") or f.citation.get("article") or "",
                           f.message[lang] + (f" ({f.detail})" if f.detail else ""))
         console.print(table)
         console.print(f"{len(findings)} finding(s) on {sum(describe(doc)['nodes'].values())} institution node(s)")
