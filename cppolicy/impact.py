@@ -1,0 +1,152 @@
+"""Impact of a rule change on past cases: replay an archive under two modules and compare.
+
+Every complaint is evaluated under module A and under module B (as each module reads on the
+complaint's receipt date, ignoring which one a selection would pick, since the question is
+"what would B change?"). A complaint's verdict changes when
+
+- ``new_breach``: B finds a violation where A found none;
+- ``cleared_breach``: A found a violation where B finds none;
+- ``changed_breach``: both find violations, of different obligations;
+- ``moved_deadline``: the same verdict, but a clock both compute (e.g. ``decision``) falls due
+  on another day.
+
+Obligations are compared across instruments by the last part of the finding code
+(``CBRC2012.P9.DECISION_LATE`` and ``CBIRC2020.A18.DECISION_LATE`` are both ``DECISION_LATE``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from cppolicy.archive_scope import Tree, half_year
+from cppolicy.audit import ArchiveContents
+from cppolicy.calendar import WorkingDayCalendar, local_date
+from cppolicy.engine import Engine
+from cppolicy.findings import ComplaintResult
+from cppolicy.rule_module import RuleModule
+
+KINDS = ("new_breach", "cleared_breach", "changed_breach", "moved_deadline")
+
+
+def obligation(code: str) -> str:
+    return code.rsplit(".", 1)[-1]
+
+
+def _breaches(result: ComplaintResult) -> set[str]:
+    return {obligation(f.code) for f in result.findings if f.severity == "violation"}
+
+
+def _dues(result: ComplaintResult) -> dict[str, str]:
+    return {c.name: c.deadline.due_date.isoformat() for c in result.clocks
+            if c.deadline is not None and c.deadline.due_date is not None}
+
+
+@dataclass
+class Change:
+    complaint_id: str
+    kind: str
+    branch: str | None
+    period: str | None
+    before: list[str]
+    after: list[str]
+    moved: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"complaint_id": self.complaint_id, "kind": self.kind, "branch": self.branch,
+                "period": self.period, "before": self.before, "after": self.after,
+                "moved_deadlines": {k: {"before": a, "after": b} for k, (a, b) in self.moved.items()}}
+
+
+@dataclass
+class ImpactReport:
+    before: RuleModule
+    after: RuleModule
+    as_of: datetime
+    complaints: int
+    changes: list[Change]
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        by_rule: Counter = Counter()
+        for change in self.changes:
+            for code in set(change.before) ^ set(change.after):
+                by_rule[(code, change.kind)] += 1
+            for clock in change.moved:
+                by_rule[(f"{clock} deadline", "moved_deadline")] += 1
+        return {
+            "by_kind": dict(Counter(c.kind for c in self.changes)),
+            "by_rule": [{"obligation": o, "kind": k, "complaints": n} for (o, k), n in sorted(by_rule.items())],
+            "by_branch": dict(sorted(Counter(c.branch or "?" for c in self.changes).items())),
+            "by_period": dict(sorted(Counter(c.period or "?" for c in self.changes).items())),
+        }
+
+    def to_dict(self) -> dict:
+        return {
+            "before": {"id": self.before.id, "version": self.before.version, "digest": self.before.digest},
+            "after": {"id": self.after.id, "version": self.after.version, "digest": self.after.digest},
+            "as_of": self.as_of.isoformat(), "complaints": self.complaints,
+            "changed": len(self.changes), "summary": self.summary(),
+            "changes": [c.to_dict() for c in self.changes], "errors": self.errors,
+        }
+
+
+def compare(contents: ArchiveContents, before: RuleModule, after: RuleModule,
+            calendar: WorkingDayCalendar, as_of: datetime) -> ImpactReport:
+    engines = (Engine(before, calendar), Engine(after, calendar))
+    tree = Tree()
+    for events in contents.complaints.values():
+        for event in events:
+            tree.add(event.institution)
+    report = ImpactReport(before, after, as_of, len(contents.complaints), [])
+    for complaint_id, events in contents.complaints.items():
+        a, b = (engine.evaluate(complaint_id, events, as_of) for engine in engines)
+        failed = [r for r in (a, b) if r.status == "error"]
+        if failed:
+            report.errors.append(f"{complaint_id}: {failed[0].findings[0].detail}")
+            continue
+        before_codes, after_codes = _breaches(a), _breaches(b)
+        moved = {name: (due, _dues(b)[name]) for name, due in _dues(a).items()
+                 if name in _dues(b) and _dues(b)[name] != due}
+        if not before_codes and after_codes:
+            kind = "new_breach"
+        elif before_codes and not after_codes:
+            kind = "cleared_breach"
+        elif before_codes != after_codes:
+            kind = "changed_breach"
+        elif moved:
+            kind = "moved_deadline"
+        else:
+            continue
+        received = next((e for e in events if e.type == "received"), None)
+        report.changes.append(Change(
+            complaint_id=complaint_id, kind=kind,
+            branch=tree.ancestor_at(received.institution["id"], ("branch", "head_office")) if received else None,
+            period=half_year(local_date(received.time)) if received else None,
+            before=sorted(f.code for f in a.findings if f.severity == "violation"),
+            after=sorted(f.code for f in b.findings if f.severity == "violation"),
+            moved=moved,
+        ))
+    return report
+
+
+def render_text(report: ImpactReport) -> str:
+    lines = [f"impact of {report.after.ref} against {report.before.ref} as of {report.as_of.isoformat()}: "
+             f"{len(report.changes)} of {report.complaints} complaints change"]
+    for change in report.changes:
+        moved = "; ".join(f"{k} due {a} → {b}" for k, (a, b) in change.moved.items())
+        lines.append(f"  {change.complaint_id:<16} {change.kind:<15} {change.branch or '':<8} {change.period or '':<7} "
+                     f"{', '.join(change.before) or '-'} → {', '.join(change.after) or '-'}"
+                     + (f"  ({moved})" if moved else ""))
+    summary = report.summary()
+    lines.append("by kind: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["by_kind"].items())))
+    lines.append("by branch: " + ", ".join(f"{k} {v}" for k, v in summary["by_branch"].items()))
+    lines.append("by period: " + ", ".join(f"{k} {v}" for k, v in summary["by_period"].items()))
+    lines.append("by obligation:")
+    for row in summary["by_rule"]:
+        lines.append(f"  {row['obligation']:<40} {row['kind']:<15} {row['complaints']}")
+    for error in report.errors:
+        lines.append(f"error: {error}")
+    return "\n".join(lines) + "\n"
+

@@ -1,0 +1,94 @@
+"""Done-when of host integration: a host feeds events through `cppolicy monitor`, the installed
+webhook plugin delivers at-risk and breach alerts to its HTTP endpoint, and a restart neither
+loses state nor repeats an alert. Real processes, a real HTTP server on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+BR = {"id": "BR-SH", "level": "branch", "parent": "HO-001"}
+
+
+def ev(cid, n, type_, time, **data):
+    return {"event_id": f"{cid}-{n}", "complaint_id": cid, "type": type_, "time": time, "institution": BR,
+            "data": data}
+
+
+# Received Monday 2019-03-04 (2012 notice, point 九: due end of 2019-03-25, the 15th working day).
+FIRST = [
+    ev("C-1", 1, "received", "2019-03-04T10:00:00+08:00", channel="phone", product="deposit", issue="fees"),
+    ev("C-1", 2, "acknowledged", "2019-03-04T11:00:00+08:00", channel="sms", states_acceptance=True,
+       states_time_limit=True, states_contact=True),
+    ev("C-2", 1, "received", "2019-03-21T09:00:00+08:00", channel="letter", product="deposit", issue="fees"),
+]
+SECOND = [
+    ev("C-2", 2, "acknowledged", "2019-03-26T09:00:00+08:00", channel="sms", states_acceptance=True,
+       states_time_limit=True, states_contact=True),
+]
+
+
+class Hook(BaseHTTPRequestHandler):
+    received: list = []
+
+    def do_POST(self):  # noqa: N802 — http.server's naming
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        Hook.received.append((self.headers.get("Idempotency-Key"), json.loads(body)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server():
+    Hook.received = []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/alerts"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def monitor(tmp_path: Path, url: str, events: list, state: Path):
+    source = tmp_path / f"batch-{len(Hook.received)}-{len(events)}.jsonl"
+    source.write_text("\n".join(json.dumps(e, ensure_ascii=False) for e in events) + "\n", encoding="utf-8")
+    env = {**os.environ, "CPPOLICY_WEBHOOK_URL": url, "CPPOLICY_WEBHOOK_BACKOFF": "0.01"}
+    env.pop("CPPOLICY_DISABLE_PLUGINS", None)
+    return subprocess.run([sys.executable, "-m", "cppolicy", "monitor", str(source), "--state", str(state),
+                           "--policy", "cbrc-2012-13"], env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.slow
+def test_monitor_delivers_alerts_to_the_webhook_once_across_restarts(tmp_path, server):
+    state = tmp_path / "state.db"
+    first = monitor(tmp_path, server, FIRST, state)
+    assert first.returncode == 0, first.stderr
+    kinds = [(a["kind"], a["complaint_id"], a["clock"], a["code"]) for _, a in Hook.received]
+    # By 2019-03-21 C-1's decision has 2 working days left (03-22, 03-25): at risk.
+    assert ("at_risk", "C-1", "decision", None) in kinds
+    delivered = len(Hook.received)
+    assert [a for _, a in Hook.received] == [json.loads(line) for line in first.stdout.splitlines()]
+    assert all(key == alert["key"] for key, alert in Hook.received)
+
+    # Restart: the state is reloaded; replaying the first batch emits nothing.
+    again = monitor(tmp_path, server, FIRST, state)
+    assert again.returncode == 0 and again.stdout == "" and len(Hook.received) == delivered
+
+    # New events move the clock past C-1's deadline and C-2's acceptance-notice deadline.
+    second = monitor(tmp_path, server, SECOND, state)
+    assert second.returncode == 0, second.stderr
+    new = [(a["kind"], a["complaint_id"], a["code"]) for _, a in Hook.received[delivered:]]
+    assert ("breach", "C-1", "CBRC2012.P9.DECISION_OVERDUE") in new
+    assert ("breach", "C-2", "CBRC2012.P7.ACK_LATE") in new
+    keys = [key for key, _ in Hook.received]
+    assert len(keys) == len(set(keys))  # nothing delivered twice
