@@ -205,8 +205,42 @@ def _compile_all(rule: Rule, params: dict, path: Path) -> list:
     for index, clause in enumerate(rule.when["all"]):
         ((alias, condition),) = clause.items()
         where = f"{path}: rule {rule.id}: when.all[{index}]"
-        out.append({alias: _expand(copy.deepcopy(condition), params, where)})
+        out.append({alias: _guard_same_fact(_expand(copy.deepcopy(condition), params, where))})
     return out
+
+
+def _same_fact_fields(node: Any) -> set[str]:
+    """Fields a comparison node reads from its own fact: the left field and any {$m: field}."""
+    fields: set[str] = set()
+    for key, value in node.items():
+        if key in _COMPARISONS and isinstance(value, dict):
+            for left, right in value.items():
+                if isinstance(right, dict) and set(right) == {"$m"}:
+                    fields.update((left, right["$m"]))
+    return fields
+
+
+def _guard_same_fact(node: Any, wrap: bool = True) -> Any:
+    """Add ``$ex`` guards for both sides of every same-fact ({$m: …}) comparison.
+
+    Measured on durable_rules 2.0.28 (docs/cross-check.md): in some ruleset layouts a
+    comparison with a *missing* {$m: …} field evaluated true, e.g. a decision "late" against a
+    deadline that was never computed. An explicit presence test beside the comparison (in the
+    same ``$and``) makes the answer the same in every layout.
+    """
+    if isinstance(node, list):
+        return [_guard_same_fact(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"$and"}:
+        items = [_guard_same_fact(item, wrap=False) for item in node["$and"]]
+        needed = set().union(set(), *(_same_fact_fields(i) for i in items if isinstance(i, dict)))
+        present = {next(iter(i["$ex"])) for i in items if isinstance(i, dict) and set(i) == {"$ex"}}
+        return {"$and": items + [{"$ex": {f: 1}} for f in sorted(needed - present)]}
+    fields = _same_fact_fields(node)
+    if fields:
+        return {"$and": [node] + [{"$ex": {f: 1}} for f in sorted(fields)]} if wrap else node
+    return {key: _guard_same_fact(value) for key, value in node.items()}
 
 
 _TAUTOLOGY = {"$ex": {"f": 1}}
