@@ -116,7 +116,8 @@ class Engine:
 
     _ids = itertools.count()
 
-    def __init__(self, module: RuleModule, calendar: WorkingDayCalendar, keep_facts: bool = False) -> None:
+    def __init__(self, module: RuleModule, calendar: WorkingDayCalendar, keep_facts: bool = False,
+                 supersede: bool = True) -> None:
         self.module = module
         self.calendar = calendar
         # Optional hook for the independent cross-check (cppolicy/crosscheck.py, docs/cross-check.md):
@@ -124,6 +125,9 @@ class Engine:
         # exactly as asserted (with sid and asof_t; the as-of fact last) and the raw firing list
         # as durable_rules' actions fill it (sentinel included). Off by default: no cost unused.
         self.keep_facts = keep_facts
+        #: False judges by every rule of the module, superseded ones included (what the
+        #: instrument itself says, for impact comparisons); True (default) by the law in force.
+        self.supersede = supersede
         self.last_run: tuple[str, date, list[dict], list[tuple[str, dict]]] | None = None
         self.ref = ModuleRef(module.id, module.version, module.digest)
         self._fired: list[tuple[str, dict]] = []
@@ -132,6 +136,9 @@ class Engine:
         self._compiled: dict[str, _Compiled] = {}
         self._sids = itertools.count(1)
         self._prefix = f"e{next(Engine._ids)}"
+
+    def _rules_on(self, on: date) -> date | None:
+        return on if self.supersede else None
 
     # -- durable_rules plumbing -------------------------------------------------------------
 
@@ -145,14 +152,14 @@ class Engine:
         return action
 
     def _ruleset_for(self, on: date, scope: str) -> _Compiled:
-        definition = self.module.compile(on, scope)
+        definition = self.module.compile(on, scope, supersede=self.supersede)
         key = str(id(definition))
         if key not in self._compiled:
             name = f"{self._prefix}-{self.module.id}-{scope}-{len(self._compiled)}"
             ruleset = {rule_id: {**body, "run": rule_id} for rule_id, body in definition.items()}
             ruleset[_SENTINEL] = {"all": [{"a": {"f": "asof"}}], "run": _SENTINEL}
             self._host.register_rulesets({name: ruleset})
-            self._compiled[key] = _Compiled(name, {r.id: r for r in self.module.rules_in(scope, on)})
+            self._compiled[key] = _Compiled(name, {r.id: r for r in self.module.rules_in(scope, self._rules_on(on))})
         return self._compiled[key]
 
     # -- evaluation ---------------------------------------------------------------------------
@@ -175,7 +182,7 @@ class Engine:
             annotations: dict[str, dict] = {}
             # Clocks serve rules; a clock whose every rule is superseded on this receipt date
             # (e.g. the 2012 notice's working-day limit after 2020-03-01) is not computed.
-            needed = {name for rule in self.module.rules_in("complaint", on) for name in rule.clocks}
+            needed = {name for rule in self.module.rules_in("complaint", self._rules_on(on)) for name in rule.clocks}
             unused = {name for rule in self.module.rules_in("complaint") for name in rule.clocks} - needed
             clocks = compute_clocks(self.module, visible, self.calendar, params, as_of, annotations,
                                     only=set(self.module.clocks) - unused)
@@ -189,7 +196,7 @@ class Engine:
         result.findings.extend(self.findings_for(complaint_id, institution, fired, as_of_text))
         # Without a receipt date nothing says which rules were in force: all are undetermined.
         result.findings.extend(self._undetermined(complaint_id, institution, clocks, as_of_text,
-                                                  on if received else None))
+                                                  self._rules_on(on) if received else None))
         result.findings.sort(key=lambda f: f.sort_key)
         return result
 

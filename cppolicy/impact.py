@@ -1,8 +1,9 @@
 """Impact of a rule change on past cases: replay an archive under two modules and compare.
 
-Every complaint is evaluated under module A and under module B (as each module reads on the
-complaint's receipt date, ignoring which one a selection would pick, since the question is
-"what would B change?"). A complaint's verdict changes when
+Every complaint is evaluated under module A and under module B, each as its instrument reads
+(superseded rules included) with the values in force on the complaint's receipt date, ignoring
+which one a selection would pick, since the question is "what would B change?". A complaint received before either module has parameter values in
+force cannot be judged by it and is counted as not comparable. A complaint's verdict changes when
 
 - ``new_breach``: B finds a violation where A found none;
 - ``cleared_breach``: A found a violation where B finds none;
@@ -67,6 +68,8 @@ class ImpactReport:
     complaints: int
     changes: list[Change]
     errors: list[str] = field(default_factory=list)
+    #: complaints received when A or B had no values in force (before its effective date)
+    not_comparable: int = 0
 
     def summary(self) -> dict:
         by_rule: Counter = Counter()
@@ -87,28 +90,47 @@ class ImpactReport:
             "before": {"id": self.before.id, "version": self.before.version, "digest": self.before.digest},
             "after": {"id": self.after.id, "version": self.after.version, "digest": self.after.digest},
             "as_of": self.as_of.isoformat(), "complaints": self.complaints,
-            "changed": len(self.changes), "summary": self.summary(),
+            "changed": len(self.changes), "not_comparable": self.not_comparable, "summary": self.summary(),
             "changes": [c.to_dict() for c in self.changes], "errors": self.errors,
         }
 
 
+def _same_clock(specs, name: str) -> bool:
+    a, b = specs[0].get(name), specs[1].get(name)
+    return a is not None and b is not None and (a.start_event, a.met_by) == (b.start_event, b.met_by)
+
+
+def _has_values(module: RuleModule, day) -> bool:
+    """Whether every parameter of the module has a value in force on ``day``."""
+    return all(any(start <= day.isoformat() for start in p["values"]) for p in module.data["parameters"].values())
+
+
 def compare(contents: ArchiveContents, before: RuleModule, after: RuleModule,
             calendar: WorkingDayCalendar, as_of: datetime) -> ImpactReport:
-    engines = (Engine(before, calendar), Engine(after, calendar))
+    # Each module is applied as its instrument reads (superseded rules included): the question
+    # is what the rules themselves say differently, not which law governed at the time.
+    engines = (Engine(before, calendar, supersede=False), Engine(after, calendar, supersede=False))
+    specs = (before.clocks, after.clocks)
     tree = Tree()
     for events in contents.complaints.values():
         for event in events:
             tree.add(event.institution)
     report = ImpactReport(before, after, as_of, len(contents.complaints), [])
     for complaint_id, events in contents.complaints.items():
+        received = next((e for e in events if e.type == "received"), None)
+        if received is not None and not all(_has_values(m, local_date(received.time)) for m in (before, after)):
+            report.not_comparable += 1  # e.g. a 2019 complaint under a module in force from 2020
+            continue
         a, b = (engine.evaluate(complaint_id, events, as_of) for engine in engines)
         failed = [r for r in (a, b) if r.status == "error"]
         if failed:
             report.errors.append(f"{complaint_id}: {failed[0].findings[0].detail}")
             continue
         before_codes, after_codes = _breaches(a), _breaches(b)
+        # A deadline is comparable when both modules' clocks of that name start and are met by
+        # the same events (the 2012 result notice runs from the decision, Order No. 3's from receipt).
         moved = {name: (due, _dues(b)[name]) for name, due in _dues(a).items()
-                 if name in _dues(b) and _dues(b)[name] != due}
+                 if name in _dues(b) and _dues(b)[name] != due and _same_clock(specs, name)}
         if not before_codes and after_codes:
             kind = "new_breach"
         elif before_codes and not after_codes:
@@ -119,7 +141,6 @@ def compare(contents: ArchiveContents, before: RuleModule, after: RuleModule,
             kind = "moved_deadline"
         else:
             continue
-        received = next((e for e in events if e.type == "received"), None)
         report.changes.append(Change(
             complaint_id=complaint_id, kind=kind,
             branch=tree.ancestor_at(received.institution["id"], ("branch", "head_office")) if received else None,
@@ -133,7 +154,9 @@ def compare(contents: ArchiveContents, before: RuleModule, after: RuleModule,
 
 def render_text(report: ImpactReport) -> str:
     lines = [f"impact of {report.after.ref} against {report.before.ref} as of {report.as_of.isoformat()}: "
-             f"{len(report.changes)} of {report.complaints} complaints change"]
+             f"{len(report.changes)} of {report.complaints} complaints change"
+             + (f" ({report.not_comparable} not comparable: received before a module had values in force)"
+                if report.not_comparable else "")]
     for change in report.changes:
         moved = "; ".join(f"{k} due {a} → {b}" for k, (a, b) in change.moved.items())
         lines.append(f"  {change.complaint_id:<16} {change.kind:<15} {change.branch or '':<8} {change.period or '':<7} "

@@ -184,16 +184,17 @@ class RuleModule:
         return tuple(rule for rule in self.rules
                      if rule.scope == scope and (on is None or rule.in_force_on(on)))
 
-    def compile(self, on: date, scope: str = "complaint") -> dict:
+    def compile(self, on: date, scope: str = "complaint", *, supersede: bool = True) -> dict:
         """durable_rules ruleset JSON of one scope's rules in force on ``on``, with the
-        parameter values in force that day.
+        parameter values in force that day (``supersede=False``: superseded rules too, as the
+        instrument itself reads — for ``cppolicy impact``).
 
         The result is cached by scope, rules and parameter values, so a module whose parameters
         never change compiles once per scope (and once more per supersession date). Rule names
         in the ruleset are the rule ids.
         """
         params = self.parameters_on(on)
-        rules = self.rules_in(scope, on)
+        rules = self.rules_in(scope, on if supersede else None)
         key = scope + ",".join(r.id for r in rules) + json.dumps(params, sort_keys=True, ensure_ascii=False)
         if key not in self._compiled:
             self._compiled[key] = {rule.id: {"all": _compile_all(rule, params, self.path)} for rule in rules}

@@ -354,7 +354,7 @@ def test_every_complaint_of_the_example_archive_and_its_archive_scope_agree(arch
     assert not checker.unsupported
     assert checker.counts["checked"] == len(report.results) + len(report.archive_results)
     assert len(report.results) >= 310 and report.archive_results
-    assert checker.counts["firings"] >= 400
+    assert checker.counts["firings"] >= 300
     summary = checker.summary()
     assert summary["disagreed"] == 0 and summary["agreed"] == summary["checked"]
 

@@ -46,7 +46,7 @@ def test_impact_lists_new_breaches_and_moved_deadlines(tmp_path, stricter):
     # Received Monday 2019-03-04: 10th working day 2019-03-18, 15th 2019-03-25.
     events = (complaint("C-EARLY", "2019-03-04T10:00:00+08:00", "2019-03-15T10:00:00+08:00")     # fine for both
               + complaint("C-MID", "2019-03-04T10:00:00+08:00", "2019-03-20T10:00:00+08:00")     # late only at 10
-              + complaint("C-2021", "2021-03-01T10:00:00+08:00", "2021-03-20T10:00:00+08:00"))   # point 九 superseded
+              + complaint("C-2021", "2021-03-01T10:00:00+08:00", "2021-03-12T10:00:00+08:00"))   # 9th working day
     archive = tmp_path / "a.jsonl"
     archive.write_text("\n".join(json.dumps(e, ensure_ascii=False) for e in events) + "\n", encoding="utf-8")
     result = CliRunner().invoke(get_app(), ["impact", "--from", "cbrc-2012-13@1.0.0", "--to", str(stricter),
@@ -54,13 +54,19 @@ def test_impact_lists_new_breaches_and_moved_deadlines(tmp_path, stricter):
     assert result.exit_code == 1, result.output
     doc = json.loads(result.stdout)
     changes = {c["complaint_id"]: c for c in doc["changes"]}
-    assert set(changes) == {"C-EARLY", "C-MID"}
+    # Each module is applied as written, point 九 included after 2020 (impact compares texts, not
+    # which one governed): C-2021, decided on the 9th working day, is fine under both — only its
+    # deadline moves, from 2021-03-22 to 2021-03-15.
+    assert set(changes) == {"C-EARLY", "C-MID", "C-2021"}
+    assert changes["C-2021"]["kind"] == "moved_deadline"
+    assert changes["C-2021"]["moved_deadlines"]["decision"] == {"before": "2021-03-22", "after": "2021-03-15"}
     assert changes["C-MID"]["kind"] == "new_breach"
     assert changes["C-MID"]["after"] == ["CBRC2012.P9.DECISION_LATE"]
     assert changes["C-EARLY"]["kind"] == "moved_deadline"
     assert changes["C-EARLY"]["moved_deadlines"]["decision"] == {"before": "2019-03-25", "after": "2019-03-18"}
-    assert doc["summary"]["by_kind"] == {"moved_deadline": 1, "new_breach": 1}
-    assert doc["summary"]["by_branch"] == {"BR-SH": 2} and doc["summary"]["by_period"] == {"2019H1": 2}
+    assert doc["summary"]["by_kind"] == {"moved_deadline": 2, "new_breach": 1}
+    assert doc["summary"]["by_branch"] == {"BR-SH": 3}
+    assert doc["summary"]["by_period"] == {"2019H1": 2, "2021H1": 1}
     assert {"obligation": "CBRC2012.P9.DECISION_LATE", "kind": "new_breach", "complaints": 1} in doc["summary"]["by_rule"]
 
 

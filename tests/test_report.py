@@ -51,7 +51,9 @@ def handled(cid: str, received: str, decided: str | None, *, product="credit_car
         event(cid, "acknowledged", f"{received}T11:00:00+08:00"),
     ]
     if decided:
-        out += [event(cid, "decided", f"{decided}T10:00:00+08:00"),
+        # with the decision notice's contents (Order 2020 No. 3 Art. 19)
+        out += [event(cid, "decided", f"{decided}T10:00:00+08:00", findings="已核实", basis_and_reasons="合同约定",
+                      remedies_offered=["review", "mediation", "arbitration", "litigation"]),
                 event(cid, "result_notified", f"{decided}T11:00:00+08:00")]
     return out
 
@@ -66,14 +68,16 @@ def small_archive() -> list[dict]:
     events = []
     # C-1 within the limit, 1 working day; BR-SH
     events += at(BR_SH, handled("C-1", "2025-03-03", "2025-03-04"))
-    # C-2 decided late: limit ends 2025-03-31 (15th WD after Mon 2025-03-10), decided 04-01 (16 WD)
+    # C-2 decided late: limit ends 2025-03-25 (15 calendar days after 2025-03-10), decided 04-01
     events += at(SB_SH, handled("C-2", "2025-03-10", "2025-04-01", channel="app"))
-    # C-3 never decided: limit 2025-07-11 passed at the as-of time -> overdue
+    # C-3 never decided: limit 2025-07-05 passed at the as-of time -> overdue
     events += at(OT_SH, handled("C-3", "2025-06-20", None, product="wealth_management", issue="marketing"))
-    # C-4 extended in time to 30 WD (2025-08-11) -> still open; the extension takes effect
+    # C-4 extended in time to 40 calendar days (2025-08-09) with a head-office senior manager's
+    # approval and notice (Order 2020 No. 3 Art. 18's second tier) -> still open; it takes effect
     events += at(BR_SH, handled("C-4", "2025-06-30", None, issue="interest", channel="online")
                  + [event("C-4", "extended", "2025-07-01T09:00:00+08:00", reason="需调取交易记录核实",
-                          new_limit={"value": 30, "unit": "working_day"}, notice_channel="sms")])
+                          new_limit={"value": 40, "unit": "calendar_day"}, notice_channel="sms",
+                          approval={"by": "总行副行长", "level": "head_office_senior_manager"})])
     # C-5 withdrawn two days after receipt
     events += at(BR_BJ, handled("C-5", "2025-04-07", None, product="deposit", issue="service_attitude",
                                 channel="letter")
@@ -82,12 +86,13 @@ def small_archive() -> list[dict]:
     events += at(BR_SH, handled("C-6", "2025-02-10", "2025-02-11", product="mortgage", issue="interest",
                                 channel="other", forwarded_by={"regulator": "PBOC", "office": PBOC_OFFICE})
                  + [event("C-6", "reported_to_regulator", "2025-02-12T10:00:00+08:00", regulator="PBOC",
-                          office=PBOC_OFFICE)])
+                          office=PBOC_OFFICE, contents=["basic_facts", "dispute_focus", "findings_and_evidence",
+                                                        "basis", "communication", "extension", "satisfaction"])])
     # C-7 forwarded by the Beijing bureau, never reported back (P10.REPORT_BACK_MISSING)
     events += at(BR_BJ, handled("C-7", "2025-02-17", "2025-02-18", product="mortgage", issue="interest",
                                 channel="letter", forwarded_by={"regulator": "NFRA", "office": BJ_OFFICE}))
-    # C-8 at the head office: extension without a reason (no effect), decided 2025-06-05 after the
-    # limit of 2025-06-03 (17 WD: 31 May – 2 June is the Dragon Boat holiday)
+    # C-8 at the head office: an extension to 30 working days (2025-06-24) needs Order No. 3's second
+    # tier, unapproved (no effect); decided 2025-06-05 after the limit of 2025-05-27 (15 calendar days)
     events += at(HO, handled("C-8", "2025-05-12", "2025-06-05", product="payment")
                  + [event("C-8", "extended", "2025-05-20T09:00:00+08:00", reason="",
                           new_limit={"value": 30, "unit": "working_day"}, notice_channel="sms")])
@@ -213,14 +218,17 @@ def test_regulator_forwarded(small):
 
 
 def test_findings(small):
+    # 2025 receipts: the time limits are Order 2020 No. 3's (calendar days); the 2012 notice's
+    # point 十 still applies to the NFRA-forwarded C-7.
     assert dict(small.findings) == {
-        ("CBRC2012.P9.DECISION_LATE", "violation"): 2,
-        ("CBRC2012.P9.DECISION_OVERDUE", "violation"): 1,
-        ("CBRC2012.P9.EXTENSION_NO_REASON", "violation"): 1,
-        ("CBRC2012.P10.REPORT_BACK_MISSING", "violation"): 1,
+        ("CBIRC2020.A18.DECISION_LATE", "violation"): 2,           # C-2, C-8
+        ("CBIRC2020.A18.RESULT_NOTICE_LATE", "violation"): 2,      # C-2, C-8
+        ("CBIRC2020.A18.DECISION_OVERDUE", "violation"): 1,        # C-3
+        ("CBIRC2020.A18.EXTENSION_NOT_APPROVED", "violation"): 1,  # C-8
+        ("CBRC2012.P10.REPORT_BACK_MISSING", "violation"): 1,      # C-7
     }
     table = section(small, "findings")
-    assert table["(total findings)"]["violation"] == 5 and table["(total findings)"]["warning"] == 0
+    assert table["(total findings)"]["violation"] == 7 and table["(total findings)"]["warning"] == 0
     assert table["(complaints)"]["violation"] == 4  # C-2, C-3, C-7, C-8
 
 
@@ -457,6 +465,10 @@ def test_example_institution_restricts_to_the_branch_and_below(tmp_path):
 def test_example_forwarded_complaints_match_the_manifest(modules, calendar):
     """Reported back on time = NFRA-forwarded, reported back, and no P10 code in the manifest."""
     manifest = json.loads(EXAMPLE.with_name("archive-2024-2025.scenarios.json").read_text(encoding="utf-8"))
+
+    def p10(cid: str) -> bool:
+        return any(".P10." in code for code in manifest["complaints"][cid]["expected"]["cbrc-2012-13"])
+
     receipts = example_receipts()
     types: dict[str, set] = {}
     with gzip.open(EXAMPLE, "rt", encoding="utf-8") as lines:
@@ -467,15 +479,14 @@ def test_example_forwarded_complaints_match_the_manifest(modules, calendar):
     on_time = [cid for cid in forwarded
                if receipts[cid]["data"]["forwarded_by"]["regulator"] in ("CBRC", "CBIRC", "NFRA")
                and "reported_to_regulator" in types[cid]
-               and not any(".P10." in code for code in manifest["complaints"][cid]["expected_codes"])]
+               and not p10(cid)]
     report = compute_semiannual(read_archive([str(EXAMPLE)]), parse_period("2025H1"), modules, calendar,
                                 as_of=datetime.fromisoformat(manifest["as_of"]))
     fw = report.forwarded
     assert fw.total == len(forwarded) > 0
     assert fw.reported_back == sum("reported_to_regulator" in types[cid] for cid in forwarded)
     assert fw.reported_back_on_time == len(on_time) > 0
-    assert fw.with_p10_finding == sum(any(".P10." in c for c in manifest["complaints"][cid]["expected_codes"])
-                                      for cid in forwarded)
+    assert fw.with_p10_finding == sum(p10(cid) for cid in forwarded)
 
 
 def test_forwarded_reported_back_on_time_and_late(tmp_path, modules, calendar):
