@@ -177,12 +177,44 @@ class RuleModule:
         return entry["value"], chosen, entry["reference"]
 
     def parameters_on(self, on: date) -> dict[str, Any]:
-        return {name: self.parameter(name, on)[0] for name in self.data["parameters"]}
+        """Every parameter's value in force on ``on`` (cached per date: the module is immutable)."""
+        cache = self._compiled.setdefault("parameters_on", {})
+        if on not in cache:
+            cache[on] = {name: self.parameter(name, on)[0] for name in self.data["parameters"]}
+        return cache[on]
 
     def rules_in(self, scope: str, on: date | None = None) -> tuple[Rule, ...]:
         """The rules of a scope; with ``on``, only those in force that day (not superseded)."""
-        return tuple(rule for rule in self.rules
-                     if rule.scope == scope and (on is None or rule.in_force_on(on)))
+        cache = self._compiled.setdefault("rules_in", {})
+        if (scope, on) not in cache:
+            cache[(scope, on)] = tuple(rule for rule in self.rules
+                                       if rule.scope == scope and (on is None or rule.in_force_on(on)))
+        return cache[(scope, on)]
+
+    @cached_property
+    def referenced_fields(self) -> frozenset[str]:
+        """Every field name a condition of this module reads (compared, tested or {$m: …})."""
+        found: set[str] = set()
+
+        def walk(node: Any) -> None:
+            if isinstance(node, list):
+                for item in node:
+                    walk(item)
+            elif isinstance(node, dict):
+                for key, value in node.items():
+                    if not key.startswith("$"):
+                        found.add(key)
+                    if isinstance(value, dict) and set(value) == {"$m"}:
+                        found.add(value["$m"])
+                    walk(value)
+
+        for rule in self.rules:
+            walk(rule.when)
+        for rule in self.rules:  # due / observed / subject / evidence read fields too
+            for ref in (rule.due, rule.observed, rule.subject, *rule.evidence):
+                if ref and "." in ref:
+                    found.add(ref.split(".", 1)[1])
+        return frozenset(found)
 
     def compile(self, on: date, scope: str = "complaint", *, supersede: bool = True) -> dict:
         """durable_rules ruleset JSON of one scope's rules in force on ``on``, with the
@@ -193,11 +225,15 @@ class RuleModule:
         never change compiles once per scope (and once more per supersession date). Rule names
         in the ruleset are the rule ids.
         """
+        by_date = self._compiled.setdefault("by_date", {})
+        if (on, scope, supersede) in by_date:
+            return by_date[(on, scope, supersede)]
         params = self.parameters_on(on)
         rules = self.rules_in(scope, on if supersede else None)
         key = scope + ",".join(r.id for r in rules) + json.dumps(params, sort_keys=True, ensure_ascii=False)
         if key not in self._compiled:
             self._compiled[key] = {rule.id: {"all": _compile_all(rule, params, self.path)} for rule in rules}
+        by_date[(on, scope, supersede)] = self._compiled[key]
         return self._compiled[key]
 
 
