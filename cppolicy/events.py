@@ -7,7 +7,8 @@
   path is orjson + a fastjsonschema-compiled validator; only a failing line is re-checked with
   jsonschema (Draft 2020-12) to get exact, path-bearing errors.
 * After the schema, a semantic check rejects impossible dates the patterns let through
-  (``2025-02-30``); a leap second (``:60``) is accepted and read as ``:59``.
+  (``2025-02-30``) and instants outside the years 0001-9999 in UTC or Asia/Shanghai
+  (``9999-12-31T20:00:00-08:00``); a leap second (``:60``) is accepted and read as ``:59``.
 * :class:`Quarantine` writes invalid lines to a JSONL file and counts them.
 """
 
@@ -175,8 +176,10 @@ def _fast_validate(doc: Any) -> Any:
 
 
 def _compile(schema: dict[str, Any]) -> Callable[[Any], Any]:
-    # no defaults written into the event, no `format` checks (patterns + semantic checks decide)
-    return fastjsonschema.compile(schema, handlers={}, use_default=False, use_formats=False)
+    # no defaults written into the event, no `format` checks (patterns + semantic checks decide);
+    # a deep copy: fastjsonschema rewrites every "$ref" it walks into an absolute URI, in place,
+    # which would change the module's own schema (and what load_schema() returns)
+    return fastjsonschema.compile(copy.deepcopy(schema), handlers={}, use_default=False, use_formats=False)
 
 
 def _type_condition(part: dict[str, Any]) -> set[str] | None:
@@ -306,7 +309,8 @@ def parse_and_validate(raw: RawLine) -> Event | Invalid:
         errors.sort(key=lambda e: e.path)
         return Invalid(raw.source, raw.line, tuple(errors), raw.text)
     time = _parse_datetime(doc["time"])
-    if time is None or "recorded_at" in doc or doc["type"] == "extended":  # the rarer semantic cases
+    # the rarer semantic cases (a year at the edge of the range may not convert to Asia/Shanghai)
+    if time is None or "recorded_at" in doc or doc["type"] == "extended" or time.year in (1, 9999):
         semantic = _semantic_errors(doc)
         if time is None and not semantic:  # cannot happen while _DATETIME mirrors the schema pattern
             semantic = [EventError("$.time", "semantic", f"{_shown(doc['time'])} is not a real date-time")]
@@ -474,16 +478,38 @@ def _parse_datetime(text: Any) -> datetime | None:
         return None
 
 
+def _in_range(moment: datetime) -> bool:
+    """Whether the instant can be converted to UTC and Asia/Shanghai (``0001-01-01T00:00+08:00``
+    is a valid RFC 3339 string whose instant falls before the year 1 in UTC)."""
+    if 1 < moment.year < 9999:
+        return True
+    from cppolicy.calendar import SHANGHAI
+
+    try:
+        moment.astimezone(timezone.utc)
+        moment.astimezone(SHANGHAI)
+    except (OverflowError, ValueError):
+        return False
+    return True
+
+
 def _semantic_errors(doc: Any) -> list[EventError]:
-    """Impossible dates in fields whose form is right (the schema already reports bad forms)."""
+    """Impossible or out-of-range dates in fields whose form is right (the schema already reports
+    bad forms)."""
     if not isinstance(doc, dict):
         return []
     errors = []
     for name in ("time", "recorded_at"):
         text = doc.get(name)
-        if _well_formed(text, "datetime") and _parse_datetime(text) is None:
-            message = f"{_shown(text)} is not a real date-time"
-            errors.append(EventError(json_path([name]), "semantic", message))
+        if _well_formed(text, "datetime"):
+            moment = _parse_datetime(text)
+            if moment is None:
+                message = f"{_shown(text)} is not a real date-time"
+                errors.append(EventError(json_path([name]), "semantic", message))
+            elif not _in_range(moment):
+                message = (f"{_shown(text)} is out of range: the instant must fall within the years "
+                           f"0001-9999 in UTC and in Asia/Shanghai")
+                errors.append(EventError(json_path([name]), "semantic", message))
     data = doc.get("data")
     if doc.get("type") == "extended" and isinstance(data, dict):
         text = data.get("new_due_date")

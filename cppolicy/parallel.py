@@ -1,0 +1,465 @@
+"""Worker processes for ``cppolicy audit --jobs N``: scale, and crash isolation.
+
+durable_rules' C core holds the GIL (threads do not help) and is not memory-safe (a crash in it
+must never read as "no breach"). So complaints are evaluated in worker processes:
+
+* Workers are started with the ``spawn`` method and build their own engines from the rule
+  modules' folders and the calendar's data files (:class:`WorkerSpec` carries paths and digests,
+  never live objects); a worker whose modules or calendar differ from the parent's refuses to start.
+* Work is partitioned by complaint: the parent sends chunks of whole complaints (each event as
+  its validated input line, see :func:`cppolicy.spill.revive`) and receives plain data — slim
+  :class:`~cppolicy.findings.ComplaintResult` objects (see :func:`slim_result`) and, when an audit
+  trail is written, each evaluation record's fields, computed in the worker by the trail's own code.
+  Results are yielded in the order the complaints were given, so the output does not depend on N.
+* Each worker has at most two chunks outstanding; a thread per worker receives its results, so a
+  worker never waits for the parent to read.
+* **A worker that dies** (segfault, abort, killed by the out-of-memory killer) costs only its
+  chunk: the chunks it had not started go to other workers; each complaint of the chunk it was
+  evaluating is retried **alone in a fresh single-use process**. A complaint that kills that
+  process too is reported by the caller as an ``error`` finding naming the signal
+  (``CPPOLICY.EVALUATION_ERROR``, exit code 3) — never as compliant.
+
+Test hook (honoured only in tests): :data:`_TEST_CRASH` maps a complaint id to a signal name
+(``"SIGSEGV"``, ``"SIGABRT"``, ``"SIGKILL"``), optionally suffixed ``":pool"`` to crash only in
+pooled workers (so the single-use retry succeeds). The parent copies it into the spec; a worker
+about to evaluate that complaint kills itself with the signal (``os.abort()`` for SIGABRT). It is
+empty unless a test sets it (``monkeypatch.setattr(cppolicy.parallel, "_TEST_CRASH", {...})``);
+nothing else in cppolicy sets it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import signal
+import threading
+import traceback
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from cppolicy.errors import CppolicyError, EvaluationError
+from cppolicy.findings import ComplaintResult
+from cppolicy.spill import Row, revive
+
+#: Test-only crash hook; see the module docstring. Never set outside tests.
+_TEST_CRASH: dict[str, str] = {}
+
+#: Chunk limits: small enough that retrying a crashed chunk complaint by complaint stays cheap.
+CHUNK_COMPLAINTS = 16
+CHUNK_EVENTS = 400
+
+
+class WorkerError(EvaluationError):
+    """A worker could not start or raised an unexpected exception (not a crash: a bug or a
+    mismatch between the parent's and the worker's modules or calendar). Exit code 3."""
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What a worker needs to build its engines, as paths and digests."""
+
+    module_paths: tuple[str, ...]
+    module_digests: tuple[str, ...]
+    calendar_files: tuple[str, ...]
+    calendar_version: str
+    as_of: datetime
+    sources: tuple[str, ...]
+    #: (calendar version, engine) of the open trail run, when evaluation records are wanted
+    trail: tuple[str, str] | None = None
+    crash: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ClockState:
+    """What the parent keeps of a clock: its state (a result's status reads ``running``)."""
+
+    state: str
+
+
+_RUNNING = ClockState("running")
+
+
+def slim_result(result: ComplaintResult) -> ComplaintResult:
+    """The result without its clock computations (heavy; only ``explain`` needs them): the
+    status is unchanged because a running clock is kept as a :class:`ClockState`."""
+    running = any(c.state == "running" for c in result.clocks)
+    return ComplaintResult(complaint_id=result.complaint_id, module=result.module,
+                           institution_id=result.institution_id, findings=result.findings,
+                           clocks=[_RUNNING] if running else [], fired=result.fired, events=result.events)
+
+
+class _CaptureRun:
+    """Stands in for a TrailWriter so that ``TrailWriter.evaluation`` computes a record's fields
+    with the trail's own code, in whichever process holds the complaint's events."""
+
+    def __init__(self, run: dict[str, Any]) -> None:
+        self._run = run
+        self.fields: dict[str, Any] | None = None
+
+    def _require_run(self, kind: str) -> dict[str, Any]:
+        return self._run
+
+    def _append(self, kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+        self.fields = fields
+        return fields
+
+
+def trail_fields(result: ComplaintResult, events: Sequence, as_of: datetime, calendar: str,
+                 engine: str) -> dict[str, Any]:
+    """The fields of the ``evaluation`` trail record that ``TrailWriter.evaluation`` would append."""
+    from cppolicy.trail import TrailWriter
+
+    capture = _CaptureRun({"as_of": as_of, "calendar": calendar, "engine": engine})
+    TrailWriter.evaluation(capture, result, events)  # type: ignore[arg-type]
+    assert capture.fields is not None
+    return capture.fields
+
+
+def evaluate_complaint(modules: Sequence, engines: dict, complaint_id: str, events: Sequence,
+                       as_of: datetime) -> tuple[str | None, list[ComplaintResult]]:
+    """Evaluate one complaint under the modules that judge it; ``(why none does, results)``."""
+    from cppolicy.calendar import SHANGHAI
+    from cppolicy.selection import modules_for
+
+    try:
+        chosen, skipped = modules_for(modules, events)
+    except Exception as exc:  # noqa: BLE001 — the complaint's result is unknown: an error, never compliant
+        as_of_text = as_of.astimezone(SHANGHAI).isoformat()
+        institution = events[0].institution.get("id") if events else None
+        results = []
+        for module in modules:
+            engine = engines[module.ref]
+            results.append(ComplaintResult(
+                complaint_id=complaint_id, module=engine.ref, institution_id=institution,
+                findings=[engine.error_finding(complaint_id, institution, as_of_text, exc)],
+                events=sum(1 for e in events if e.time <= as_of)))
+        return None, results
+    return skipped, [engines[module.ref].evaluate(complaint_id, events, as_of) for module in chosen]
+
+
+# --------------------------------------------------------------------------- worker side
+
+
+class _Worker:
+    def __init__(self, spec: WorkerSpec) -> None:
+        from cppolicy.engine import Engine, engine_version
+        from cppolicy.plugins import Plugins
+        from cppolicy.rule_module import load_module
+
+        self.spec = spec
+        self.modules = [load_module(path) for path in spec.module_paths]
+        digests = tuple(m.digest for m in self.modules)
+        if digests != spec.module_digests:
+            raise WorkerError("a rule module changed on disk since the audit started "
+                              f"(worker read {digests}, the audit {spec.module_digests})")
+        self.calendar = Plugins().calendar("cn", [Path(f) for f in spec.calendar_files])
+        if self.calendar.version != spec.calendar_version:
+            raise WorkerError(f"the worker's calendar is {self.calendar.version!r}, "
+                              f"the audit's {spec.calendar_version!r}")
+        self.engines = {m.ref: Engine(m, self.calendar) for m in self.modules}
+        self.engine = engine_version()
+        self.crash = dict(spec.crash)
+
+    def evaluate(self, complaint_id: str, rows: list[Row], single: bool) -> tuple:
+        how = self.crash.get(complaint_id)
+        if how is not None:
+            name, _, where = how.partition(":")
+            if not (where == "pool" and single):
+                _die(name)
+        sources = self.spec.sources
+        events = [revive(text, sources[src], line) for src, line, text in rows]
+        skipped, results = evaluate_complaint(self.modules, self.engines, complaint_id, events, self.spec.as_of)
+        fields = None
+        if self.spec.trail is not None:
+            calendar, engine = self.spec.trail
+            fields = [trail_fields(r, events, self.spec.as_of, calendar, engine) for r in results]
+        slim = [slim_result(r) for r in results]
+        _share_citations(slim)
+        return skipped, slim, fields
+
+
+def _share_citations(results: list[ComplaintResult]) -> None:
+    """Equal citation dicts become one object, so a chunk's pickle carries each once."""
+    seen: dict[Any, dict] = {}
+    for result in results:
+        for finding in result.findings:
+            key = (finding.module, finding.rule_id, finding.code)
+            shared = seen.setdefault(key, finding.citation)
+            if shared is not finding.citation and shared == finding.citation:
+                object.__setattr__(finding, "citation", shared)
+
+
+def _die(name: str) -> None:
+    if name == "SIGABRT":
+        os.abort()
+    os.kill(os.getpid(), getattr(signal, name))
+    signal.pause()  # a signal that is blocked or ignored: wait for the kill to land
+
+
+def _worker_main(conn, spec: WorkerSpec, single: bool) -> None:
+    """A worker process: build engines, then evaluate chunks until told to stop (``None``)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and stops its workers
+    try:
+        worker = _Worker(spec)
+    except BaseException as exc:  # noqa: BLE001 — reported to the parent, which stops the audit
+        conn.send(("error", None, _describe(exc)))
+        return
+    conn.send(("ready", None, None))
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        task_id, complaints = message
+        try:
+            out = [worker.evaluate(cid, rows, single) for cid, rows in complaints]
+        except BaseException as exc:  # noqa: BLE001
+            conn.send(("error", task_id, _describe(exc)))
+            return
+        conn.send(("done", task_id, out))
+        if single:
+            return
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, CppolicyError):
+        return exc.message
+    return "".join(traceback.format_exception(exc)).rstrip()
+
+
+# --------------------------------------------------------------------------- parent side
+
+
+@dataclass(frozen=True, slots=True)
+class Crashed:
+    """The outcome of a complaint that killed its worker, and then its single-use retry."""
+
+    first: str
+    again: str
+
+    def detail(self) -> str:
+        return (f"the worker process evaluating this complaint died ({self.first}); retried alone in a "
+                f"fresh process, it died again ({self.again}): the result is unknown, not compliance")
+
+
+def exit_description(exitcode: int | None) -> str:
+    """``SIGSEGV`` for a process killed by a signal, else ``exit status N``."""
+    if exitcode is None:
+        return "still running"
+    if exitcode < 0:
+        try:
+            return signal.Signals(-exitcode).name
+        except ValueError:
+            return f"signal {-exitcode}"
+    return f"exit status {exitcode}"
+
+
+@dataclass
+class _Task:
+    id: int
+    items: list[tuple[int, str, list[Row]]]  # (sequence number, complaint id, rows)
+    single: bool = False
+    cause: str = ""  # for a retry: how the first worker died
+
+
+@dataclass(eq=False)
+class _Runner:
+    process: Any
+    conn: Any
+    single: bool
+    outstanding: deque = field(default_factory=deque)
+    ready: bool = False
+    #: messages for the sender thread (so that the parent never blocks on a full pipe)
+    outbox: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
+
+
+class Pool:
+    """``jobs`` worker processes evaluating complaints; see the module docstring."""
+
+    def __init__(self, spec: WorkerSpec, jobs: int, *, chunk_complaints: int | None = None,
+                 chunk_events: int | None = None) -> None:
+        if jobs < 1:
+            raise ValueError("jobs must be at least 1")
+        self.spec = spec
+        self.jobs = jobs
+        self.chunk_complaints = chunk_complaints or CHUNK_COMPLAINTS
+        self.chunk_events = chunk_events or CHUNK_EVENTS
+        self._ctx = multiprocessing.get_context("spawn")
+        self._inbox: queue.Queue = queue.Queue()
+        self._runners: list[_Runner] = []
+        self._task_ids = 0
+        self._failed_starts = 0
+        #: exit codes of workers that died, in order (for tests and reports)
+        self.deaths: list[str] = []
+
+    # -- processes ------------------------------------------------------------------------------
+
+    def _start(self, single: bool) -> _Runner:
+        parent_end, child_end = self._ctx.Pipe()
+        process = self._ctx.Process(target=_worker_main, args=(child_end, self.spec, single),
+                                    name="cppolicy-worker" + ("-retry" if single else ""), daemon=True)
+        process.start()
+        child_end.close()
+        runner = _Runner(process, parent_end, single)
+        threading.Thread(target=self._receive, args=(runner,), daemon=True).start()
+        threading.Thread(target=self._sender, args=(runner,), daemon=True).start()
+        self._runners.append(runner)
+        return runner
+
+    @staticmethod
+    def _sender(runner: _Runner) -> None:
+        while True:
+            message = runner.outbox.get()
+            try:
+                runner.conn.send(message)
+            except (BrokenPipeError, EOFError, OSError, ValueError):
+                return  # it died (or was closed): its receiver thread reports the exit
+            if message is None:
+                return
+
+    def _receive(self, runner: _Runner) -> None:
+        try:
+            while True:
+                self._inbox.put((runner, runner.conn.recv()))
+        except (EOFError, OSError):
+            pass
+        except Exception as exc:  # noqa: BLE001 — an unreadable message: treat as a failed worker
+            self._inbox.put((runner, ("error", None, f"unreadable message from a worker: {exc!r}")))
+        runner.process.join()
+        self._inbox.put((runner, None))
+
+    def _send(self, runner: _Runner, task: _Task) -> None:
+        runner.outstanding.append(task)
+        runner.outbox.put((task.id, [(cid, rows) for _, cid, rows in task.items]))
+
+    def close(self) -> None:
+        for runner in self._runners:
+            runner.outbox.put(None)
+        for runner in self._runners:
+            runner.process.join(timeout=5)
+            if runner.process.is_alive():
+                runner.process.kill()
+                runner.process.join()
+            runner.conn.close()
+        self._runners = []
+
+    # -- evaluation -------------------------------------------------------------------------------
+
+    def run(self, groups: Iterable[tuple[str, list[Row]]]) -> Iterator[tuple[str, list[Row], Any]]:
+        """Evaluate ``(complaint_id, rows)`` groups; yield ``(complaint_id, rows, outcome)`` in
+        the order given, where outcome is ``(skipped, slim results, trail fields or None)`` or
+        a :class:`Crashed`."""
+        source = iter(groups)
+        exhausted = False
+        ready: deque[_Task] = deque()   # built, not yet sent
+        retries: deque[_Task] = deque()  # single-complaint tasks for single-use processes
+        done: dict[int, tuple[str, list[Row], Any]] = {}
+        sequence = 0
+        emitted = 0
+        capacity = 3 * self.jobs
+
+        def in_flight() -> int:
+            return sum(len(r.outstanding) for r in self._runners) + len(ready) + len(retries)
+
+        while True:
+            # 1. build chunks while there is room
+            while not exhausted and in_flight() < capacity:
+                items: list[tuple[int, str, list[Row]]] = []
+                events = 0
+                for complaint_id, rows in source:
+                    items.append((sequence, complaint_id, rows))
+                    sequence += 1
+                    events += len(rows)
+                    if len(items) >= self.chunk_complaints or events >= self.chunk_events:
+                        break
+                else:
+                    exhausted = True
+                if items:
+                    self._task_ids += 1
+                    ready.append(_Task(self._task_ids, items))
+                self._drain(ready, retries, done)
+                self._dispatch(ready, retries)  # a worker that finished is never kept waiting
+            # 2. hand chunks to workers: at most two outstanding each
+            self._dispatch(ready, retries)
+            # 3. results in order
+            while emitted in done:
+                yield done.pop(emitted)
+                emitted += 1
+            if exhausted and emitted == sequence:
+                return
+            # 4. wait for something to happen
+            self._handle(*self._inbox.get(), ready, retries, done)
+            self._drain(ready, retries, done)
+
+    def _dispatch(self, ready: deque[_Task], retries: deque[_Task]) -> None:
+        pooled = [r for r in self._runners if not r.single]
+        while len(pooled) < self.jobs and ready:
+            pooled.append(self._start(single=False))
+        for runner in sorted(pooled, key=lambda r: len(r.outstanding)):
+            while ready and len(runner.outstanding) < 2 and runner.process.is_alive():
+                self._send(runner, ready.popleft())
+        singles = [r for r in self._runners if r.single]
+        while retries and len(singles) < self.jobs:
+            runner = self._start(single=True)
+            singles.append(runner)
+            self._send(runner, retries.popleft())
+
+    def _drain(self, ready, retries, done) -> None:
+        while True:
+            try:
+                runner, message = self._inbox.get_nowait()
+            except queue.Empty:
+                return
+            self._handle(runner, message, ready, retries, done)
+
+    def _handle(self, runner: _Runner, message, ready: deque[_Task], retries: deque[_Task], done: dict) -> None:
+        if message is None:  # the process is gone
+            self._runners.remove(runner)
+            runner.conn.close()
+            if not runner.ready:
+                # it died before it could evaluate anything: not a complaint's fault
+                if runner.process.exitcode != 0:
+                    self._failed_start(runner)
+                (retries if runner.single else ready).extendleft(reversed(runner.outstanding))
+                runner.outstanding.clear()
+                return
+            if not runner.outstanding:
+                return
+            how = exit_description(runner.process.exitcode)
+            self.deaths.append(how)
+            crashed = runner.outstanding.popleft()
+            if runner.single:
+                ((seq, cid, rows),) = crashed.items
+                done[seq] = (cid, rows, Crashed(crashed.cause, how))
+            else:
+                for seq, cid, rows in crashed.items:
+                    self._task_ids += 1
+                    retries.append(_Task(self._task_ids, [(seq, cid, rows)], single=True, cause=how))
+            # chunks it had not started go back to the front of the queue, in order
+            ready.extendleft(reversed(runner.outstanding))
+            runner.outstanding.clear()
+            return
+        kind, task_id, payload = message
+        if kind == "ready":
+            runner.ready = True
+            self._failed_starts = 0
+        elif kind == "done":
+            task = runner.outstanding.popleft()
+            assert task.id == task_id, (task.id, task_id)
+            for (seq, cid, rows), outcome in zip(task.items, payload):
+                done[seq] = (cid, rows, outcome)
+        else:
+            raise WorkerError(f"a worker process failed: {payload}")
+
+    def _failed_start(self, runner: _Runner) -> None:
+        self._failed_starts += 1
+        if self._failed_starts >= 3:
+            raise WorkerError(f"worker processes cannot start ({exit_description(runner.process.exitcode)} "
+                              f"three times in a row)")

@@ -1,0 +1,295 @@
+"""Disk-backed state for audits of archives larger than memory (standard library ``sqlite3``).
+
+* :class:`EventIds` remembers the first occurrence of every accepted event id — a 16-byte
+  digest of its canonical content, where it was read — so that a later line with the same id is
+  told apart as a ``duplicate`` (same content) or a ``conflict`` (different content). It keeps
+  ids in a dict up to ``memory_limit`` entries, then moves them to a temporary SQLite database.
+* :class:`Spill` holds the complaint events of an archive that is not sorted by complaint: each
+  accepted line is written with its complaint id and its position, and read back complaint by
+  complaint, in complaint-id order and, within a complaint, in input order. Memory stays bounded
+  by SQLite's page cache whatever the archive's size.
+* :class:`ResultSpill` keeps an audit's results (one per complaint and module) in memory up to
+  ``memory_limit`` of them, then on disk, pickled in batches; the report reads them back in order.
+* :func:`revive` rebuilds the :class:`~cppolicy.events.Event` of a line that already passed
+  :func:`~cppolicy.events.parse_and_validate` (in a worker process, or read back from a spill)
+  without validating it again.
+
+Both databases live in a private temporary folder (``TMPDIR`` or the folder given) that is
+removed on :meth:`close`, and are written without a journal or fsync: they are scratch space,
+rebuilt by the next run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import pickle
+import shutil
+import sqlite3
+import tempfile
+import weakref
+from collections import Counter
+from collections.abc import Iterator, Sequence
+
+import orjson
+
+from cppolicy.events import Event, _parse_datetime
+
+#: One line of a complaint, as it travels: (index of its source, 1-based line, text).
+Row = tuple[int, int, str]
+
+
+def content_digest(raw: dict) -> bytes:
+    """The digest of an event's canonical content (keys sorted): equal contents, equal digests."""
+    return hashlib.blake2b(orjson.dumps(raw, option=orjson.OPT_SORT_KEYS), digest_size=16).digest()
+
+
+def revive(text: str, source: str, line: int) -> Event:
+    """The Event of a line known to be valid: what ``parse_and_validate`` returned for it."""
+    doc = orjson.loads(text)
+    time = _parse_datetime(doc["time"])
+    if time is None:  # cannot happen for a line that passed parse_and_validate
+        raise ValueError(f"{source}:{line}: not a validated event line")
+    return Event(
+        event_id=doc["event_id"],
+        complaint_id=doc.get("complaint_id"),
+        type=doc["type"],
+        time=time,
+        epoch=time.timestamp(),
+        institution=doc["institution"],
+        data=doc.get("data", {}),
+        raw=doc,
+        source=source,
+        line=line,
+    )
+
+
+class _Scratch:
+    """A private temporary folder holding one SQLite database tuned as scratch space."""
+
+    def __init__(self, name: str, directory: str | os.PathLike[str] | None) -> None:
+        self.folder = tempfile.mkdtemp(prefix="cppolicy-", dir=directory)
+        self.path = os.path.join(self.folder, name)
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "temp_store=FILE",
+                       "locking_mode=EXCLUSIVE", "cache_size=-32768"):  # 32 MiB page cache
+            self.db.execute(f"PRAGMA {pragma}")
+
+    def close(self) -> None:
+        try:
+            self.db.close()
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class EventIds:
+    """First occurrences of event ids: ``id -> (digest, source index, line)``."""
+
+    def __init__(self, memory_limit: int = 250_000, directory: str | os.PathLike[str] | None = None,
+                 batch: int = 10_000) -> None:
+        self.memory_limit = memory_limit
+        self.directory = directory
+        self.batch = batch
+        self._memory: dict[str, tuple[bytes, int, int]] = {}
+        self._scratch: _Scratch | None = None
+
+    @property
+    def on_disk(self) -> bool:
+        return self._scratch is not None
+
+    def first(self, event_id: str) -> tuple[bytes, int, int] | None:
+        found = self._memory.get(event_id)
+        if found is not None or self._scratch is None:
+            return found
+        row = self._scratch.db.execute("SELECT digest, src, line FROM ids WHERE id = ?", (event_id,)).fetchone()
+        return (bytes(row[0]), row[1], row[2]) if row else None
+
+    def add(self, event_id: str, digest: bytes, source: int, line: int) -> None:
+        self._memory[event_id] = (digest, source, line)
+        if self._scratch is None:
+            if len(self._memory) > self.memory_limit:
+                self._scratch = _Scratch("ids.sqlite", self.directory)
+                self._scratch.db.execute(
+                    "CREATE TABLE ids (id TEXT PRIMARY KEY, digest BLOB, src INTEGER, line INTEGER) WITHOUT ROWID")
+                self._flush()
+        elif len(self._memory) >= self.batch:
+            self._flush()
+
+    def _flush(self) -> None:
+        assert self._scratch is not None
+        db = self._scratch.db
+        db.execute("BEGIN")
+        db.executemany("INSERT INTO ids VALUES (?, ?, ?, ?)",
+                       ((key, digest, src, line) for key, (digest, src, line) in self._memory.items()))
+        db.execute("COMMIT")
+        self._memory.clear()
+
+    def close(self) -> None:
+        self._memory.clear()
+        if self._scratch is not None:
+            self._scratch.close()
+            self._scratch = None
+
+
+class Spill:
+    """Complaint events on disk, read back grouped by complaint id (ascending), in input order."""
+
+    def __init__(self, directory: str | os.PathLike[str] | None = None, batch: int = 5_000) -> None:
+        self._scratch = _Scratch("spill.sqlite", directory)
+        self._scratch.db.execute(
+            "CREATE TABLE events (seq INTEGER PRIMARY KEY, cid TEXT NOT NULL, src INTEGER, line INTEGER, text TEXT)")
+        self._pending: list[tuple[str, int, int, str]] = []
+        self.batch = batch
+        self.events = 0
+
+    @property
+    def path(self) -> str:
+        return self._scratch.path
+
+    def add(self, complaint_id: str, source: int, line: int, text: str) -> None:
+        self._pending.append((complaint_id, source, line, text))
+        self.events += 1
+        if len(self._pending) >= self.batch:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        db = self._scratch.db
+        db.execute("BEGIN")
+        db.executemany("INSERT INTO events (cid, src, line, text) VALUES (?, ?, ?, ?)", self._pending)
+        db.execute("COMMIT")
+        self._pending.clear()
+
+    def complaint_count(self) -> int:
+        self._flush()
+        return self._scratch.db.execute("SELECT COUNT(DISTINCT cid) FROM events").fetchone()[0]
+
+    def groups(self) -> Iterator[tuple[str, list[Row]]]:
+        """``(complaint_id, rows)`` in complaint-id order (the order of Python's ``sorted``:
+        SQLite compares text as UTF-8 bytes, which orders as code points), rows in input order."""
+        self._flush()
+        cursor = self._scratch.db.execute("SELECT cid, src, line, text FROM events ORDER BY cid, seq")
+        current: str | None = None
+        rows: list[Row] = []
+        while True:
+            fetched = cursor.fetchmany(2_000)
+            if not fetched:
+                break
+            for cid, src, line, text in fetched:
+                if cid != current:
+                    if current is not None:
+                        yield current, rows
+                    current, rows = cid, []
+                rows.append((src, line, text))
+        if current is not None:
+            yield current, rows
+
+    def close(self) -> None:
+        self._pending.clear()
+        self._scratch.close()
+
+
+class ResultTally:
+    """Counts kept as results are stored, so that a report's counts need no pass over them."""
+
+    def __init__(self) -> None:
+        self.severities: Counter[str] = Counter()
+        self.statuses: Counter[str] = Counter()
+        self.findings = 0
+
+    def add(self, result) -> None:
+        self.statuses[result.status] += 1
+        for finding in result.findings:
+            self.severities[finding.severity] += 1
+        self.findings += len(result.findings)
+
+
+class ResultSpill(Sequence):
+    """An append-only list of results that moves to a temporary SQLite database once it holds
+    more than ``memory_limit`` of them (pickled in batches), and reads them back in order.
+
+    An audit of millions of complaints keeps every result until its report is written; on disk
+    they cost no memory, and the report reads them back one batch at a time. ``tally`` counts
+    statuses and severities as results come, so counting needs no pass over the disk.
+    """
+
+    def __init__(self, memory_limit: int = 50_000, directory: str | os.PathLike[str] | None = None,
+                 batch: int = 512) -> None:
+        self.memory_limit = memory_limit
+        self.directory = directory
+        self.batch = batch
+        self.tally = ResultTally()
+        self._memory: list = []
+        self._pending: list = []
+        self._rows = 0
+        self._scratch: _Scratch | None = None
+        self._length = 0
+
+    @property
+    def on_disk(self) -> bool:
+        return self._scratch is not None
+
+    def append(self, result) -> None:
+        self.tally.add(result)
+        self._length += 1
+        if self._scratch is None:
+            self._memory.append(result)
+            if len(self._memory) > self.memory_limit:
+                self._scratch = _Scratch("results.sqlite", self.directory)
+                self._scratch.db.execute("CREATE TABLE results (n INTEGER PRIMARY KEY, batch BLOB)")
+                # the report reads the results after the audit returns: removed when it is gone
+                self._finalizer = weakref.finalize(self, self._scratch.close)
+                self._pending, self._memory = self._memory, []
+                while len(self._pending) >= self.batch:
+                    self._flush()
+            return
+        self._pending.append(result)
+        if len(self._pending) >= self.batch:
+            self._flush()
+
+    def extend(self, results) -> None:
+        for result in results:
+            self.append(result)
+
+    def _flush(self) -> None:
+        assert self._scratch is not None
+        chunk, self._pending = self._pending[: self.batch], self._pending[self.batch:]
+        self._scratch.db.execute("INSERT INTO results VALUES (?, ?)",
+                                 (self._rows, pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)))
+        self._rows += 1
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __iter__(self):
+        if self._scratch is None:
+            yield from list(self._memory)
+            return
+        rows = self._rows
+        pending = list(self._pending)
+        for n in range(rows):
+            (blob,) = self._scratch.db.execute("SELECT batch FROM results WHERE n = ?", (n,)).fetchone()
+            yield from pickle.loads(blob)
+        yield from pending
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return list(itertools.islice(self, *index.indices(len(self))))
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        if self._scratch is None:
+            return self._memory[index]
+        row, offset = divmod(index, self.batch)
+        if row >= self._rows:
+            return self._pending[offset]
+        (blob,) = self._scratch.db.execute("SELECT batch FROM results WHERE n = ?", (row,)).fetchone()
+        return pickle.loads(blob)[offset]
+
+    def close(self) -> None:
+        if self._scratch is not None:
+            self._finalizer()
+            self._scratch = None

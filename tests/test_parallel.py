@@ -1,0 +1,284 @@
+"""`cppolicy audit --jobs N`, streaming and spilling: the same report for any N and any input
+order, crash isolation, bounded-memory building blocks (spill, event-id index)."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cppolicy import parallel
+from cppolicy.audit import audit_archive, evaluate_archive, read_archive, sorted_by_complaint
+from cppolicy.cli import get_app
+from cppolicy.cli.options import calendar_from, modules_from, parse_as_of
+from cppolicy.plugins import Plugins
+from cppolicy.render import FORMATS
+from cppolicy.spill import EventIds, Spill
+from cppolicy.trail import iter_records
+from tests.helpers import compliant, event, write_jsonl
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "archive-2024-2025.jsonl.gz"
+EXAMPLE_AS_OF = "2026-01-31T00:00:00+08:00"
+AS_OF = "2025-12-31T00:00:00+08:00"
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(get_app(), [str(a) for a in args], input=input)
+
+
+def rendered(report) -> dict[str, str]:
+    out = {}
+    for name, render in FORMATS.items():
+        buffer = io.StringIO()
+        render(report, buffer, "en")
+        out[name] = buffer.getvalue()
+    return out
+
+
+@pytest.fixture(scope="module")
+def setup():
+    plugins = Plugins()
+    return modules_from(None, plugins), calendar_from(None, plugins)
+
+
+@pytest.fixture(scope="module")
+def example_lines() -> list[bytes]:
+    """A slice of the example archive (every institution-level event, so that the archive-scope
+    rules run, and the complaints of about 600 lines), with a few bad lines mixed in."""
+    lines = gzip.decompress(EXAMPLE.read_bytes()).splitlines()
+    institution = [line for line in lines if b'"complaint_id"' not in line]
+    complaints = [line for line in lines if b'"complaint_id"' in line][:600]
+    bad = [b'{"event_id": "broken"', complaints[3]]  # malformed JSON, and a duplicate
+    return institution[:10] + complaints[:300] + bad + complaints[300:] + institution[10:]
+
+
+@pytest.fixture(scope="module")
+def archives(tmp_path_factory, example_lines) -> dict[str, Path]:
+    """The same events by time (as exported) and sorted by complaint id (institution events first)."""
+    folder = tmp_path_factory.mktemp("archives")
+    by_time = folder / "by-time.jsonl"
+    by_time.write_bytes(b"\n".join(example_lines) + b"\n")
+
+    def key(line: bytes):
+        try:
+            return json.loads(line).get("complaint_id") or ""
+        except ValueError:
+            return ""
+
+    by_complaint = folder / "by-complaint.jsonl"
+    by_complaint.write_bytes(b"\n".join(sorted(example_lines, key=key)) + b"\n")
+    return {"time": by_time, "complaint": by_complaint}
+
+
+@pytest.fixture(scope="module")
+def reference(setup, archives):
+    """The in-memory pipeline's report (read_archive + evaluate_archive), rendered."""
+    modules, calendar = setup
+    as_of = parse_as_of(EXAMPLE_AS_OF)
+    return {order: rendered(evaluate_archive(read_archive([str(path)]), modules, calendar, as_of))
+            for order, path in archives.items()}
+
+
+@pytest.mark.parametrize(("order", "mode", "jobs"), [
+    ("time", "auto", 1), ("time", "auto", 2),
+    ("complaint", "auto", 1), ("complaint", "sorted", 2), ("complaint", "unsorted", 3),
+])
+def test_every_format_is_identical_for_any_jobs_and_input_order(setup, archives, reference, order, mode, jobs):
+    modules, calendar = setup
+    report = audit_archive([str(archives[order])], modules, calendar, parse_as_of(EXAMPLE_AS_OF),
+                           jobs=jobs, order=mode)
+    assert report.contents.mode == ("spilled" if order == "time" or mode == "unsorted" else "sorted")
+    assert report.archive_results, "the archive-scope rules ran (institution events are in the input)"
+    assert rendered(report) == reference[order]
+    counts = report.counts()
+    assert counts["lines"] == counts["accepted"] + counts["quarantined"]
+    assert counts["quarantined"] == 2 and counts["complaints"] > 50
+
+
+def test_reports_for_both_input_orders_agree_on_everything_but_line_numbers(reference):
+    by_time = json.loads(reference["time"]["json"])
+    by_complaint = json.loads(reference["complaint"]["json"])
+    assert by_time["findings"] == by_complaint["findings"]
+    assert by_time["complaints"] == by_complaint["complaints"]
+
+
+def test_trail_records_come_in_the_same_order_for_any_jobs(tmp_path, archives):
+    records = {}
+    for jobs in (1, 2):
+        trail = tmp_path / f"trail-{jobs}.jsonl"
+        result = run("audit", archives["time"], "--as-of", EXAMPLE_AS_OF, "--jobs", jobs, "--trail", trail,
+                     "-f", "jsonl")
+        assert result.exit_code == 2, result.output  # two quarantined lines
+        assert run("trail", "verify", trail).exit_code == 0
+        records[jobs] = [{k: v for k, v in r.items() if k not in ("decision_time", "prev", "hash")}
+                         for r in iter_records(trail)]
+    assert records[1] == records[2]
+    assert sum(r["type"] == "evaluation" for r in records[1]) > 50
+
+
+def test_sorted_flag_fails_at_the_first_line_out_of_order(tmp_path):
+    path = write_jsonl(tmp_path / "unsorted.jsonl", compliant("C-2") + compliant("C-1"))
+    result = run("audit", path, "--as-of", AS_OF, "--sorted")
+    assert result.exit_code == 2
+    assert f"{path}:5: the input is not sorted by complaint id ('C-1' after 'C-2')" in result.stderr
+    assert run("audit", path, "--as-of", AS_OF).exit_code == 1  # auto: spilled
+
+
+def test_pre_scan_reads_escaped_and_repeated_keys(tmp_path):
+    sorted_path = write_jsonl(tmp_path / "s.jsonl", compliant("C-1") + compliant("C-2"))
+    assert sorted_by_complaint([str(sorted_path)])
+    # the same id written with an escape, and a nested "complaint_id" key: parsed, not pattern-matched
+    escaped = tmp_path / "e.jsonl"
+    escaped.write_text('{"complaint_id": "C-\\u0032"}\n{"ext": {"complaint_id": "A"}, "complaint_id": "C-1"}\n')
+    assert not sorted_by_complaint([str(escaped)])
+
+
+def test_stdin_is_spilled_and_audited_like_a_file(tmp_path):
+    events = compliant("C-2") + compliant("C-1")
+    path = write_jsonl(tmp_path / "a.jsonl", events)
+    from_file = run("audit", path, "--as-of", AS_OF, "-f", "json")
+    from_stdin = run("audit", "-", "--as-of", AS_OF, "-f", "json", "--jobs", "2", input=path.read_text())
+    assert from_stdin.exit_code == from_file.exit_code
+    strip = lambda doc: {k: v for k, v in json.loads(doc).items() if k != "quarantined"}  # noqa: E731
+    assert strip(from_stdin.stdout) == strip(from_file.stdout)
+
+
+# --------------------------------------------------------------------------- crash isolation
+
+
+@pytest.fixture
+def six(tmp_path) -> Path:
+    events = [e for n in range(1, 6) for e in compliant(f"C-{n}")] + [
+        event("C-6", "received", "2025-09-26T16:30:00+08:00"),
+        event("C-6", "acknowledged", "2025-09-28T10:00:00+08:00"),
+    ]
+    return write_jsonl(tmp_path / "six.jsonl", events)
+
+
+def _by_complaint(doc: dict) -> tuple[dict, dict]:
+    statuses: dict = {}
+    findings: dict = {}
+    for c in doc["complaints"]:
+        statuses.setdefault(c["complaint_id"], []).append(c["status"])
+    for f in doc["findings"]:
+        findings.setdefault(f["complaint_id"], []).append(f)
+    return statuses, findings
+
+
+@pytest.mark.parametrize("signal_name", ["SIGSEGV", "SIGABRT"])
+def test_a_complaint_that_crashes_its_worker_is_an_error_and_the_rest_are_judged(six, monkeypatch, signal_name):
+    baseline = run("audit", six, "--as-of", AS_OF, "-f", "json")
+    assert baseline.exit_code in (0, 1, 4), baseline.output
+    expected_statuses, expected_findings = _by_complaint(json.loads(baseline.stdout))
+
+    monkeypatch.setattr(parallel, "_TEST_CRASH", {"C-3": signal_name})
+    monkeypatch.setattr(parallel, "CHUNK_COMPLAINTS", 4)
+    result = run("audit", six, "--as-of", AS_OF, "-f", "json", "--jobs", "2")
+    assert result.exit_code == 3, result.output
+    doc = json.loads(result.stdout)
+    statuses, findings = _by_complaint(doc)
+    assert [f for f in doc["findings"] if f["severity"] == "error"] == findings["C-3"]
+    assert statuses["C-3"] and set(statuses["C-3"]) == {"error"}
+    assert len(statuses["C-3"]) == len(expected_statuses["C-3"])  # one per module that judges it
+    for finding in findings["C-3"]:
+        assert finding["code"] == "CPPOLICY.EVALUATION_ERROR" and finding["severity"] == "error"
+        assert signal_name in finding["detail"] and "not compliance" in finding["detail"]
+    del statuses["C-3"], expected_statuses["C-3"], findings["C-3"]
+    expected_findings.pop("C-3", None)
+    assert statuses == expected_statuses
+    assert findings == expected_findings
+    counts = doc["counts"]
+    assert counts["lines"] == counts["accepted"] + counts["quarantined"] == 22
+    assert counts["complaints"] == 6 and counts["errors"] == len(doc["complaints"]) - sum(map(len, statuses.values()))
+
+
+def test_a_crash_that_does_not_recur_alone_costs_nothing(six, monkeypatch):
+    baseline = run("audit", six, "--as-of", AS_OF, "-f", "json")
+    monkeypatch.setattr(parallel, "_TEST_CRASH", {"C-2": "SIGKILL:pool"})  # e.g. killed for memory once
+    monkeypatch.setattr(parallel, "CHUNK_COMPLAINTS", 3)
+    result = run("audit", six, "--as-of", AS_OF, "-f", "json", "--isolate")
+    assert result.exit_code == baseline.exit_code
+    assert result.stdout == baseline.stdout
+
+
+def test_crashed_complaint_is_recorded_in_the_trail_as_an_error(six, tmp_path, monkeypatch):
+    monkeypatch.setattr(parallel, "_TEST_CRASH", {"C-5": "SIGSEGV"})
+    trail = tmp_path / "trail.jsonl"
+    result = run("audit", six, "--as-of", AS_OF, "--jobs", "2", "--trail", trail)
+    assert result.exit_code == 3
+    records = [r for r in iter_records(trail) if r["type"] == "evaluation"]
+    assert [r["complaint_id"] for r in records] == sorted(r["complaint_id"] for r in records)
+    crashed = [r for r in records if r["complaint_id"] == "C-5"]
+    assert crashed and all(r["result"]["status"] == "error" for r in crashed)
+    assert list(iter_records(trail))[-1]["exit_code"] == 3
+
+
+# --------------------------------------------------------------------------- building blocks
+
+
+def test_spill_returns_complaints_in_sorted_order_and_events_in_input_order(tmp_path):
+    spill = Spill(tmp_path)
+    ids = ["b", "a\x00b", "a", "é", "😀", "A", "", "a\x00"]
+    for line, complaint_id in enumerate(ids * 2, start=1):
+        spill.add(complaint_id, 0, line, f"text {line}")
+    try:
+        groups = list(spill.groups())
+        assert [cid for cid, _ in groups] == sorted(set(ids))
+        for cid, rows in groups:
+            assert [line for _, line, _ in rows] == [n for n, c in enumerate(ids * 2, start=1) if c == cid]
+        assert spill.complaint_count() == len(set(ids))
+    finally:
+        spill.close()
+    assert not any(tmp_path.iterdir()), "the temporary database is removed"
+
+
+def test_event_ids_move_to_disk_and_still_find_first_occurrences(tmp_path):
+    index = EventIds(memory_limit=10, directory=tmp_path, batch=7)
+    for n in range(100):
+        assert index.first(f"E-{n}") is None
+        index.add(f"E-{n}", bytes([n]) * 16, n % 3, n + 1)
+    assert index.on_disk
+    for n in (0, 9, 10, 50, 99):
+        assert index.first(f"E-{n}") == (bytes([n]) * 16, n % 3, n + 1)
+    assert index.first("E-100") is None
+    index.close()
+    assert not any(tmp_path.iterdir())
+
+
+def test_duplicates_and_conflicts_are_found_once_ids_are_on_disk(tmp_path, monkeypatch, setup):
+    import cppolicy.spill
+
+    original = cppolicy.spill.EventIds.__init__
+
+    def small(self, memory_limit=3, directory=None, batch=2):
+        original(self, memory_limit=3, directory=directory, batch=2)
+
+    monkeypatch.setattr(cppolicy.spill.EventIds, "__init__", small)
+    events = compliant("C-1") + compliant("C-2", "2025-03-10")
+    duplicate = dict(events[0])
+    conflict = {**events[1], "time": "2025-03-03T12:00:00+08:00"}
+    path = write_jsonl(tmp_path / "a.jsonl", events + [duplicate, conflict])
+    modules, calendar = setup
+    report = audit_archive([str(path)], modules, calendar, parse_as_of(AS_OF))
+    assert [(q.line, q.reason) for q in report.contents.quarantined] == [(9, "duplicate"), (10, "conflict")]
+    assert "already seen at" in report.contents.quarantined[0].errors[0].message
+
+
+def test_results_move_to_disk_and_the_report_is_unchanged(setup, archives, reference, monkeypatch):
+    import cppolicy.spill
+
+    original = cppolicy.spill.ResultSpill.__init__
+
+    def small(self, memory_limit=50_000, directory=None, batch=512):
+        original(self, memory_limit=7, directory=directory, batch=5)
+
+    monkeypatch.setattr(cppolicy.spill.ResultSpill, "__init__", small)
+    modules, calendar = setup
+    report = audit_archive([str(archives["time"])], modules, calendar, parse_as_of(EXAMPLE_AS_OF))
+    assert report.results.on_disk
+    assert rendered(report) == reference["time"]
+    assert report.results[3] == list(report.results)[3] and len(report.results[2:9]) == 7
