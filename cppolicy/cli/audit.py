@@ -11,9 +11,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from cppolicy.audit import evaluate_archive, read_archive
+from cppolicy.audit import read_archive, audit_archive
 from cppolicy.cli.options import AS_OF_HELP, CalendarData, Policy, calendar_from, modules_from, parse_as_of
-from cppolicy.errors import CppolicyError, InputError
+from cppolicy.errors import CppolicyError, ExitCode, InputError
 from cppolicy.plugins import Plugins
 from cppolicy.events import Quarantine
 from cppolicy.render import FORMATS
@@ -40,6 +40,24 @@ def audit(
     trail: Optional[Path] = typer.Option(None, "--trail", metavar="FILE",
                                          help="Append this run to a hash-chained audit trail (JSONL); "
                                               "a broken trail is refused. See docs/audit-trail.md."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, metavar="N",
+                             help="Evaluate in N worker processes (1: in this process). The report is the "
+                                  "same for any N. A worker that crashes costs only the complaints it was "
+                                  "evaluating: they are retried alone and reported as errors if they crash again."),
+    isolate: bool = typer.Option(False, "--isolate",
+                                 help="Evaluate in a worker process even with --jobs 1 (crash isolation)."),
+    sorted_input: Optional[bool] = typer.Option(
+        None, "--sorted/--unsorted",
+        help="--sorted: the input is sorted by complaint id; it streams (memory bounded by one complaint) and "
+             "the audit fails at the first line out of order. --unsorted: spill the events to a temporary "
+             "database (TMPDIR) and read them back by complaint. Default: stream files a pre-scan finds "
+             "sorted, spill the rest (and stdin)."),
+    cross_check: bool = typer.Option(False, "--cross-check",
+                                     help="Re-judge the complaints with the independent pure-Python evaluator "
+                                          "and report any disagreement with durable_rules (docs/cross-check.md)."),
+    cross_check_sample: Optional[float] = typer.Option(
+        None, "--cross-check-sample", metavar="FRACTION",
+        help="Cross-check only this fraction (0 < FRACTION <= 1) of the complaints, drawn reproducibly."),
 ) -> None:
     """Audit ARCHIVE... as of a moment; exit 0 clean, 1 violations, 2 input errors, 3 engine
     errors, 4 only undetermined results (see docs/exit-codes.md)."""
@@ -51,10 +69,18 @@ def audit(
         if lang not in ("zh", "en"):
             raise InputError(f"--lang: {lang!r} is not zh or en")
         moment = parse_as_of(as_of)
+        checking = cross_check or cross_check_sample is not None
+        if cross_check_sample is not None and not 0 < cross_check_sample <= 1:
+            raise InputError(f"--cross-check-sample: {cross_check_sample} is not in (0, 1]")
+        if checking and "-" in archives:
+            raise InputError("--cross-check reads the archive a second time: give files, not stdin")
         plugins = Plugins()
         modules = modules_from(policy, plugins)
         calendar = calendar_from(calendar_data, plugins)
         show = sys.stderr.isatty() if progress is None else progress
+        order = {None: "auto", True: "sorted", False: "unsorted"}[sorted_input]
+        if trail and "-" in archives:
+            order = "unsorted"  # stdin's digest is known only once it is read: read it all first
         with ExitStack() as stack:
             # the trail is opened (locked, verified) first: a broken trail fails before any work
             writer = stack.enter_context(TrailWriter(trail, plugins)) if trail else None
@@ -62,29 +88,36 @@ def audit(
             sink = stack.enter_context(Quarantine(quarantine))
             bar = stack.enter_context(_progress(show))
             reading = bar.add_task("reading", total=None) if bar else None
-            contents = read_archive(archives, on_quarantine=sink.add,
-                                    on_line=(lambda: bar.advance(reading)) if bar else None)
-            judging = bar.add_task("evaluating", total=len(contents.complaints)) if bar else None
-            if writer:
-                writer.start_run(command="audit", as_of=moment, modules=modules, calendar=calendar,
-                                 inputs=input_digests(archives, stdin))
-            report = evaluate_archive(contents, modules, calendar, moment,
-                                      on_complaint=(lambda: bar.advance(judging)) if bar else None,
-                                      on_result=writer.evaluation if writer else None,
-                                      on_archive_result=(lambda r: writer.record(
-                                          "archive_evaluation", module={"id": r.module.id, "version": r.module.version,
-                                                                        "digest": r.module.digest},
-                                          as_of=moment.isoformat(), calendar=calendar.version,
-                                          result={"status": r.status, "findings": [
-                                              {"code": f.code, "severity": f.severity, "institution_id": f.institution_id,
-                                               "due": f.due, "observed": f.observed, "evidence": list(f.evidence)}
-                                              for f in r.findings]})) if writer else None)
+            judging = []
+
+            def start(contents) -> None:
+                if bar:
+                    judging.append(bar.add_task("evaluating", total=None))
+                if writer:
+                    writer.start_run(command="audit", as_of=moment, modules=modules, calendar=calendar,
+                                     inputs=input_digests(archives, stdin))
+
+            report = audit_archive(
+                archives, modules, calendar, moment, jobs=jobs, isolate=isolate, order=order,
+                calendar_files=[str(f) for f in calendar_data or []], trail=writer,
+                on_quarantine=sink.add, on_line=(lambda: bar.advance(reading)) if bar else None,
+                on_start=start, on_complaint=(lambda: bar.advance(judging[0])) if bar else None,
+                on_archive_result=(lambda r: writer.record(
+                    "archive_evaluation", module={"id": r.module.id, "version": r.module.version,
+                                                  "digest": r.module.digest},
+                    as_of=moment.isoformat(), calendar=calendar.version,
+                    result={"status": r.status, "findings": [
+                        {"code": f.code, "severity": f.severity, "institution_id": f.institution_id,
+                         "due": f.due, "observed": f.observed, "evidence": list(f.evidence)}
+                        for f in r.findings]})) if writer else None)
             if writer:
                 writer.finish_run(report.counts(), int(report.exit_code()))
                 for error in plugins.sink_errors:
                     if error.hook == "cppolicy_record_trail":
                         print(f"cppolicy: warning: trail sink {error.plugin} failed: {error.error}",
                               file=sys.stderr)
+        disagreements = _cross_check(archives, modules, calendar, moment, report, cross_check_sample) \
+            if checking else 0
         with (output.open("w", encoding="utf-8") if output else nullcontext(sys.stdout)) as out:
             FORMATS[fmt](report, out, lang)
     except CppolicyError as error:
@@ -94,7 +127,32 @@ def audit(
     if report.contents.quarantined:
         where = f" (written to {quarantine})" if quarantine else " (use --quarantine FILE to keep them)"
         print(f"cppolicy: {len(report.contents.quarantined)} line(s) quarantined{where}", file=sys.stderr)
-    raise typer.Exit(int(report.exit_code()))
+    code = report.exit_code()
+    if disagreements and code != ExitCode.USAGE:
+        code = ExitCode.EVALUATION_ERROR  # an engine result the cross-check contradicts is not to be trusted
+    raise typer.Exit(int(code))
+
+
+def _cross_check(archives, modules, calendar, moment, report, sample) -> int:
+    """Re-judge the audited complaints (all, or a reproducible sample) with the independent
+    evaluator, after the audit (any --jobs), reading the archive again; print disagreements."""
+    from cppolicy.crosscheck import CrossChecker
+
+    checker = CrossChecker(modules, calendar, as_of=moment, sample=sample)
+    contents = read_archive(archives)
+    for result in report.results:
+        events = contents.complaints.get(result.complaint_id)
+        if events is not None and result.status != "error":
+            checker.check_result(result, events)
+    for result in report.archive_results:
+        checker.check_archive_result(result)
+    for disagreement in checker.disagreements:
+        print(disagreement.describe(), file=sys.stderr)
+    s = checker.summary()
+    sample = f" (sample {s['sample']}: {s['not_sampled']} not drawn)" if s["sample"] is not None else ""
+    print(f"cppolicy: cross-check: {s['checked']} evaluations checked, {s['agreed']} agree, {s['disagreed']} "
+          f"disagree, {s['unsupported']} not checkable{sample}", file=sys.stderr)
+    return len(checker.disagreements)
 
 
 def register(app: typer.Typer) -> None:
