@@ -136,7 +136,8 @@ def _day(info: Any) -> dict:
     return {"date": info.date.isoformat(), "why": info.reason, "why_zh": zh}
 
 
-def _dig(data: dict, dotted: str) -> Any:
+def dig(data: dict, dotted: str) -> Any:
+    """``data['a']['b']`` for ``'a.b'``, or None when any part is missing."""
     node: Any = data
     for part in dotted.split("."):
         if not isinstance(node, dict) or part not in node:
@@ -178,7 +179,7 @@ def compute_clocks(
                 result.state = "undetermined"
                 result.reason = "no 'received' event: cannot tell whether this clock applies"
                 continue
-            if _dig(received.data, spec.applies_if["field"]) not in params[spec.applies_if["in"]["param"]]:
+            if dig(received.data, spec.applies_if["field"]) not in params[spec.applies_if["in"]["param"]]:
                 result.state = "not_applicable"
                 continue
         start_event = first.get(spec.start_event)

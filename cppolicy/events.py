@@ -294,6 +294,22 @@ def _read_stream(source: str, stream: IO[bytes]) -> Iterator[RawLine]:
 # --------------------------------------------------------------------------- validating
 
 
+def event_from(doc: dict[str, Any], time: datetime, source: str, line: int) -> Event:
+    """The Event for a validated document whose ``time`` was parsed."""
+    return Event(
+        event_id=doc["event_id"],
+        complaint_id=doc.get("complaint_id"),
+        type=doc["type"],
+        time=time,
+        epoch=time.timestamp(),
+        institution=doc["institution"],
+        data=doc.get("data", {}),
+        raw=doc,
+        source=source,
+        line=line,
+    )
+
+
 def parse_and_validate(raw: RawLine) -> Event | Invalid:
     """Parse one line and validate it against complaint-event/v1 plus the semantic checks."""
     if raw.error is not None:
@@ -317,18 +333,7 @@ def parse_and_validate(raw: RawLine) -> Event | Invalid:
         if semantic:
             return Invalid(raw.source, raw.line, tuple(semantic), raw.text)
     assert time is not None
-    return Event(
-        event_id=doc["event_id"],
-        complaint_id=doc.get("complaint_id"),
-        type=doc["type"],
-        time=time,
-        epoch=time.timestamp(),
-        institution=doc["institution"],
-        data=doc.get("data", {}),
-        raw=doc,
-        source=raw.source,
-        line=raw.line,
-    )
+    return event_from(doc, time, raw.source, raw.line)
 
 
 def parse_events(paths: Iterable[str]) -> Iterator[Event | Invalid]:

@@ -14,19 +14,11 @@ reports the receipt as missing (undetermined) rather than the complaint going un
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Sequence
 
 from cppolicy.calendar import local_date
+from cppolicy.clocks import dig
 from cppolicy.rule_module import RuleModule, version_key
-
-
-def _dig(data: dict, dotted: str) -> Any:
-    node: Any = data
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
 
 
 def applies_to(module: RuleModule, received) -> bool:
@@ -34,7 +26,7 @@ def applies_to(module: RuleModule, received) -> bool:
     condition = module.data.get("applies_to")
     if not condition:
         return True
-    value = _dig(received.data, condition["field"])
+    value = dig(received.data, condition["field"])
     return value in module.parameter(condition["in"]["param"], local_date(received.time))[0]
 
 

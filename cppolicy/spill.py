@@ -34,7 +34,7 @@ from collections.abc import Iterator, Sequence
 
 import orjson
 
-from cppolicy.events import Event, _parse_datetime
+from cppolicy.events import Event, _parse_datetime, event_from
 
 #: One line of a complaint, as it travels: (index of its source, 1-based line, text).
 Row = tuple[int, int, str]
@@ -51,18 +51,7 @@ def revive(text: str, source: str, line: int) -> Event:
     time = _parse_datetime(doc["time"])
     if time is None:  # cannot happen for a line that passed parse_and_validate
         raise ValueError(f"{source}:{line}: not a validated event line")
-    return Event(
-        event_id=doc["event_id"],
-        complaint_id=doc.get("complaint_id"),
-        type=doc["type"],
-        time=time,
-        epoch=time.timestamp(),
-        institution=doc["institution"],
-        data=doc.get("data", {}),
-        raw=doc,
-        source=source,
-        line=line,
-    )
+    return event_from(doc, time, source, line)
 
 
 class _Scratch:
