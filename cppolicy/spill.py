@@ -14,9 +14,10 @@
   :func:`~cppolicy.events.parse_and_validate` (in a worker process, or read back from a spill)
   without validating it again.
 
-Both databases live in a private temporary folder (``TMPDIR`` or the folder given) that is
-removed on :meth:`close`, and are written without a journal or fsync: they are scratch space,
-rebuilt by the next run.
+Each database is created in a private temporary folder (``TMPDIR`` or the folder given) whose
+name is removed as soon as the database is open (on POSIX; elsewhere on :meth:`close`), so that
+an audit that is killed leaves nothing behind; they are written without a journal or fsync:
+scratch space, rebuilt by the next run.
 """
 
 from __future__ import annotations
@@ -64,6 +65,14 @@ class _Scratch:
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "temp_store=FILE",
                        "locking_mode=EXCLUSIVE", "cache_size=-32768"):  # 32 MiB page cache
             self.db.execute(f"PRAGMA {pragma}")
+        # One connection, no journal, an exclusive lock: SQLite never opens the file again, so its
+        # name can go now (POSIX) and an audit that is killed leaves no gigabytes behind.
+        self.db.execute("CREATE TABLE _lock (x)")
+        try:
+            os.unlink(self.path)
+            os.rmdir(self.folder)
+        except OSError:
+            pass  # removed on close instead
 
     def close(self) -> None:
         try:

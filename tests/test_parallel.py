@@ -222,6 +222,7 @@ def test_crashed_complaint_is_recorded_in_the_trail_as_an_error(six, tmp_path, m
 
 def test_spill_returns_complaints_in_sorted_order_and_events_in_input_order(tmp_path):
     spill = Spill(tmp_path)
+    assert not any(tmp_path.iterdir()), "the open database has no name: a killed audit leaves nothing behind"
     ids = ["b", "a\x00b", "a", "é", "😀", "A", "", "a\x00"]
     for line, complaint_id in enumerate(ids * 2, start=1):
         spill.add(complaint_id, 0, line, f"text {line}")
