@@ -21,7 +21,7 @@ from cppolicy.errors import CalendarError
 from cppolicy.rule_module import ClockSpec, RuleModule
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Deadline:
     due_date: date | None
     due: datetime  # exclusive end instant, aware (Asia/Shanghai)
@@ -43,6 +43,24 @@ def compute_deadline(
     if unit == "hour":
         return Deadline(None, start + timedelta(hours=value))
     day = local_date(start)
+    # A day-based deadline depends only on the start's local date: remembered per calendar
+    # object (immutable), which spares the calendar walk for the many complaints of one day.
+    key = (id(calendar), day, value, unit, start_counted, roll_forward)
+    hit = _deadlines.get(key)
+    if hit is not None and hit[0] is calendar:
+        return hit[1]
+    if len(_deadlines) >= 65536:
+        _deadlines.clear()
+    deadline = _day_deadline(calendar, day, value, unit, start_counted, roll_forward)
+    _deadlines[key] = (calendar, deadline)
+    return deadline
+
+
+_deadlines: dict[tuple, tuple[WorkingDayCalendar, Deadline]] = {}
+
+
+def _day_deadline(calendar: WorkingDayCalendar, day: date, value: int, unit: str, start_counted: bool,
+                  roll_forward: bool) -> Deadline:
     if unit == "working_day":
         due_date = calendar.add_working_days(day, value, start_counted=start_counted)
     elif unit == "calendar_day":

@@ -82,11 +82,27 @@ def flatten(data: dict, prefix: str = "") -> dict[str, Any]:
     return {k: v for k, v in out.items() if k not in _RESERVED}
 
 
+_flat_cache: dict[int, tuple[dict, dict]] = {}
+
+
+def flat_data(data: dict) -> dict[str, Any]:
+    """``flatten(data)``, remembered for the last few thousand data objects (by identity): every
+    module that judges a complaint flattens the same events. Do not mutate the result."""
+    hit = _flat_cache.get(id(data))
+    if hit is not None and hit[0] is data:
+        return hit[1]
+    if len(_flat_cache) >= 4096:
+        _flat_cache.clear()
+    flat = flatten(data)
+    _flat_cache[id(data)] = (data, flat)
+    return flat
+
+
 def event_facts(events: Sequence, annotations: dict[str, dict] | None = None) -> list[dict]:
     """Events as engine facts: flattened data, ``f: event``, ``t`` epoch, ``first`` of its type."""
     facts, seen_types = [], set()
     for event in events:
-        fact = flatten(event.data)
+        fact = dict(flat_data(event.data))
         fact.update((annotations or {}).get(event.event_id, {}))
         fact.update({"f": "event", "type": event.type, "t": event.epoch, "id": event.event_id,
                      "first": event.type not in seen_types})
@@ -108,6 +124,7 @@ def _iso(epoch: float | None) -> str | None:
 class _Compiled:
     ruleset: str
     rules: dict[str, Rule]
+    handle: int  # the durable_rules C core's handle of the registered ruleset
 
 
 class Engine:
@@ -133,9 +150,10 @@ class Engine:
         self.last_run: tuple[str, date, list[dict], list[tuple[str, dict]]] | None = None
         self.ref = ModuleRef(module.id, module.version, module.digest)
         self._fired: list[tuple[str, dict]] = []
-        self._action_errors: list[BaseException] = []
         self._host = _Host(self._action_for)
         self._compiled: dict[str, _Compiled] = {}
+        self._needed: dict[date | None, set[str]] = {}
+        self._by_date: dict[tuple, _Compiled] = {}
         self._sids = itertools.count(1)
         self._prefix = f"e{next(Engine._ids)}"
 
@@ -144,16 +162,17 @@ class Engine:
 
     # -- durable_rules plumbing -------------------------------------------------------------
 
-    def _action_for(self, rule_id: str) -> Callable:
-        def action(c: Any) -> None:
-            try:
-                self._fired.append((rule_id, {k: dict(v) for k, v in (c._m or {}).items()}))
-            except BaseException as exc:  # durable_rules would swallow it into the state
-                self._action_errors.append(exc)
+    @staticmethod
+    def _action_for(rule_id: str) -> Callable:
+        def action(c: Any) -> None:  # never called: Engine._dispatch runs the firings itself
+            raise RuntimeError(f"rule {rule_id} fired outside cppolicy's dispatch loop")
 
         return action
 
     def _ruleset_for(self, on: date, scope: str) -> _Compiled:
+        by_date = self._by_date.get((on, scope, self.supersede))
+        if by_date is not None:
+            return by_date
         definition = self.module.compile(on, scope, supersede=self.supersede)
         key = str(id(definition))
         if key not in self._compiled:
@@ -161,7 +180,9 @@ class Engine:
             ruleset = {rule_id: {**body, "run": rule_id} for rule_id, body in definition.items()}
             ruleset[_SENTINEL] = {"all": [{"a": {"f": "asof"}}], "run": _SENTINEL}
             self._host.register_rulesets({name: ruleset})
-            self._compiled[key] = _Compiled(name, {r.id: r for r in self.module.rules_in(scope, self._rules_on(on))})
+            self._compiled[key] = _Compiled(name, {r.id: r for r in self.module.rules_in(scope, self._rules_on(on))},
+                                            self._host.get_ruleset(name)._handle)
+        self._by_date[(on, scope, self.supersede)] = self._compiled[key]
         return self._compiled[key]
 
     # -- evaluation ---------------------------------------------------------------------------
@@ -184,10 +205,8 @@ class Engine:
             annotations: dict[str, dict] = {}
             # Clocks serve rules; a clock whose every rule is superseded on this receipt date
             # (e.g. the 2012 notice's working-day limit after 2020-03-01) is not computed.
-            needed = {name for rule in self.module.rules_in("complaint", self._rules_on(on)) for name in rule.clocks}
-            unused = {name for rule in self.module.rules_in("complaint") for name in rule.clocks} - needed
             clocks = compute_clocks(self.module, visible, self.calendar, params, as_of, annotations,
-                                    only=set(self.module.clocks) - unused)
+                                    only=self._clocks_needed(on))
             result.clocks = clocks
             fired = self._run_rules(on, visible, clocks, annotations, as_of)
         except Exception as exc:  # noqa: BLE001 — any failure must surface as an error finding
@@ -202,8 +221,17 @@ class Engine:
         result.findings.sort(key=lambda f: f.sort_key)
         return result
 
+    def _clocks_needed(self, on: date) -> set[str]:
+        """The module's clocks less those whose every rule is superseded on ``on``."""
+        key = self._rules_on(on)
+        only = self._needed.get(key)
+        if only is None:
+            needed = {name for rule in self.module.rules_in("complaint", key) for name in rule.clocks}
+            unused = {name for rule in self.module.rules_in("complaint") for name in rule.clocks} - needed
+            only = self._needed[key] = set(self.module.clocks) - unused
+        return only
+
     def _run_rules(self, on, visible, clocks: list[ClockResult], annotations, as_of) -> list:
-        facts = event_facts(visible, annotations)
         clock_facts = [fact for fact in (clock.fact() for clock in clocks) if fact is not None]
         # Projection: conditions compare a fact only with constants and its own fields (see
         # rule_module.check_no_cross_fact_references), so each event fact carries the clock
@@ -216,59 +244,80 @@ class Engine:
         received = next((e for e in visible if e.type == "received"), None)
         if received is not None:
             projected["received_id"] = received.event_id
-            projected.update({f"received_{k}": v for k, v in flatten(received.data).items()})
+            projected.update({f"received_{k}": v for k, v in flat_data(received.data).items()})
         used = self.module.referenced_fields  # project only what some condition reads
-        projected = {k: v for k, v in projected.items() if k in used or k == "received_id"}
-        for fact in facts:
-            for key, value in projected.items():
-                fact.setdefault(key, value)
-        return self.run_facts("complaint", on, facts + clock_facts, as_of)
+        extra = [(k, v) for k, v in projected.items() if k in used or k == "received_id"]
+        facts = event_facts(visible, annotations)
+        for fact in facts:  # an event's own field wins over a projected one of the same name
+            for key, value in extra:
+                if key not in fact:
+                    fact[key] = value
+        facts.extend(clock_facts)
+        return self.run_facts("complaint", on, facts, as_of, owned=True)
 
-    def run_facts(self, scope: str, on: date, facts: list[dict], as_of: datetime) -> list:
+    def run_facts(self, scope: str, on: date, facts: list[dict], as_of: datetime, *, owned: bool = False) -> list:
         """Assert ``facts`` into a fresh session of ``scope``'s ruleset, then the as-of fact;
-        return ``(rule_id, matched facts by alias)`` for every firing. Raises on any failure."""
+        return ``(rule_id, matched facts by alias)`` for every firing. Raises on any failure.
+        ``owned``: the fact dicts are the caller's to give away (``sid`` and ``asof_t`` are then
+        written into them rather than into copies)."""
         compiled = self._ruleset_for(on, scope)
         sid = f"{self._prefix}-{next(self._sids)}"
         # Every fact carries the as-of time, so "is it past due" is a same-fact comparison.
-        facts = [{**fact, "sid": sid, "asof_t": as_of.timestamp()} for fact in facts]
-        asof = {"sid": sid, "f": "asof", "t": as_of.timestamp()}
-        self._fired, self._action_errors = [], []
+        asof_t = as_of.timestamp()
+        if owned:
+            for fact in facts:
+                fact["sid"] = sid
+                fact["asof_t"] = asof_t
+        else:
+            facts = [{**fact, "sid": sid, "asof_t": asof_t} for fact in facts]
+        asof = {"sid": sid, "f": "asof", "t": asof_t}
+        self._fired = []
         if self.keep_facts:  # the cross-check hook (see __init__)
             self.last_run = (scope, on, [*facts, asof], self._fired)
+        handle = compiled.handle
         try:
             # The history in one batch (one JSON encoding, one call into the C core), then the
             # as-of fact on its own, last, so that absences are judged on the whole history.
             if facts:
-                self._assert_batch(compiled.ruleset, facts)
-            self._assert(compiled.ruleset, asof)
+                self._dispatch(handle, durable_rules_engine.assert_facts(handle, orjson.dumps(facts).decode()))
+            self._dispatch(handle, durable_rules_engine.assert_fact(handle, orjson.dumps(asof).decode()))
         finally:
-            self._host.delete_state(compiled.ruleset, sid)
-        if self._action_errors:
-            raise self._action_errors[0]
+            durable_rules_engine.delete_state(handle, sid)
         fired = [(rule_id, m) for rule_id, m in self._fired if rule_id != _SENTINEL]
         if len(fired) == len(self._fired):
             raise RuntimeError("the engine did not confirm the as-of fact (sentinel rule did not fire)")
         return fired
 
-    def _assert_batch(self, ruleset: str, facts: list[dict]) -> None:
-        # Host.assert_facts encodes with the json module; orjson gives the same JSON (UTF-8, no
-        # ASCII escaping) several times faster, and the encoding is the largest cost per fact.
-        rules = self._host.get_ruleset(ruleset)
-        payload = orjson.dumps(facts).decode()
-
-        def assert_encoded(_facts):
-            return rules._handle_result(durable_rules_engine.assert_facts(rules._handle, payload), _facts)
-
+    def _dispatch(self, handle: int, result: tuple) -> None:
+        """Run the firings an assertion queued, as durable.engine's Ruleset.do_actions and
+        _flush_actions do, minus what cppolicy does not use: each queued action's message (the
+        matched facts by alias) is recorded in ``self._fired`` in the order the C core hands
+        them out, then the action is completed and the next one started. Actions change no
+        session state, so the state is not written back (stock ``update_state``); the JSON
+        is parsed with orjson instead of the json module. Raises on anything unexpected."""
+        code = result[0]
+        if code == 1:
+            return  # no rule's first condition matches the fact(s): normal, nothing queued
+        if code == 2:
+            raise RuntimeError("durable_rules refused a fact as already observed")
+        state_handle = 0 if code == 3 else result[1]
+        started = durable_rules_engine.start_action_for_state(handle, state_handle)
+        if not started:
+            return
+        message = started[1]
         try:
-            self._host._handle_function(rules, assert_encoded, facts, None)
-        except durable.engine.MessageNotHandledException:
-            pass  # no rule's first condition matches any of them: normal
-
-    def _assert(self, ruleset: str, fact: dict) -> None:
-        try:
-            self._host.assert_fact(ruleset, fact)
-        except durable.engine.MessageNotHandledException:
-            pass  # a fact no rule's first condition matches: normal
+            while message:
+                queued = orjson.loads(message)
+                if len(queued) != 1:
+                    raise RuntimeError(f"durable_rules queued {len(queued)} actions at once")
+                ((rule_id, matched),) = queued.items()
+                if not isinstance(matched, dict):
+                    raise RuntimeError(f"rule {rule_id}: durable_rules passed {type(matched).__name__}, not facts by alias")
+                self._fired.append((rule_id, matched))
+                message = durable_rules_engine.complete_and_start_action(handle, state_handle)
+        except BaseException:
+            durable_rules_engine.abandon_action(handle, state_handle)
+            raise
 
     # -- findings -------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ A finding is one of four kinds, by ``severity``:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 SEVERITY_ORDER = {"error": 0, "violation": 1, "undetermined": 2, "warning": 3}
@@ -42,13 +42,30 @@ class Finding:
     detail: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["evidence"] = list(self.evidence)
-        return out
+        """The fields in declaration order, as ``dataclasses.asdict`` gives them (evidence as a
+        list), built by hand: the writers call this for every finding of an archive."""
+        m = self.module
+        return {
+            "code": self.code, "rule_id": self.rule_id,
+            "module": {"id": m.id, "version": m.version, "digest": m.digest},
+            "severity": self.severity, "complaint_id": self.complaint_id,
+            "institution_id": self.institution_id, "due": self.due, "observed": self.observed,
+            "evidence": list(self.evidence), "citation": _copied(self.citation),
+            "message": _copied(self.message), "as_of": self.as_of, "detail": self.detail,
+        }
 
     @property
     def sort_key(self) -> tuple:
         return (self.complaint_id or "", SEVERITY_ORDER.get(self.severity, 9), self.code, self.evidence)
+
+
+def _copied(value: Any) -> Any:
+    """A copy of nested dicts and lists (what ``asdict`` would deep-copy); scalars shared."""
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_copied(v) for v in value)
+    return value
 
 
 def worst_status(findings, *, running: bool = False) -> str:

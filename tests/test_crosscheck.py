@@ -405,8 +405,8 @@ def test_a_planted_missed_firing_is_reported_with_both_results(calendar, monkeyp
     engine = Engine(module, calendar)
     original = Engine.run_facts
 
-    def dropping(self, scope, on, facts, as_of):
-        fired = original(self, scope, on, facts, as_of)
+    def dropping(self, scope, on, facts, as_of, **options):
+        fired = original(self, scope, on, facts, as_of, **options)
         # durable_rules "forgets" the late decision: gone from the raw list and from the result
         self._fired[:] = [item for item in self._fired if item[0] != "p9-decision-late"]
         return [item for item in fired if item[0] != "p9-decision-late"]
@@ -434,8 +434,8 @@ def test_a_planted_spurious_firing_is_reported_with_both_results(calendar, monke
     engine = Engine(module, calendar)
     original = Engine.run_facts
 
-    def inventing(self, scope, on, facts, as_of):
-        fired = original(self, scope, on, facts, as_of)
+    def inventing(self, scope, on, facts, as_of, **options):
+        fired = original(self, scope, on, facts, as_of, **options)
         event = next(f for f in self.last_run[2] if f.get("type") == "received")
         extra = ("p7-ack-incomplete", {"e": event})  # the receipt is no acceptance notice
         self._fired.append(extra)
