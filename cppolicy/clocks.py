@@ -42,18 +42,22 @@ def compute_deadline(
     value, unit = int(period["value"]), period["unit"]
     if unit == "hour":
         return Deadline(None, start + timedelta(hours=value))
-    day = local_date(start)
     # A day-based deadline depends only on the start's local date: remembered per calendar
-    # object (immutable), which spares the calendar walk for the many complaints of one day.
-    key = (id(calendar), day, value, unit, start_counted, roll_forward)
-    hit = _deadlines.get(key)
+    # object (immutable), by the start instant (the tiers and modules of one complaint) and by
+    # its date (the many complaints of one day), which spares the calendar walk.
+    flags = (value, unit, start_counted, roll_forward)
+    hit = _deadlines.get((id(calendar), start, flags))
     if hit is not None and hit[0] is calendar:
         return hit[1]
+    day = local_date(start)
+    hit = _deadlines.get((id(calendar), day, flags))
+    if hit is None or hit[0] is not calendar:
+        hit = (calendar, _day_deadline(calendar, day, value, unit, start_counted, roll_forward))
+        _deadlines[(id(calendar), day, flags)] = hit
     if len(_deadlines) >= 65536:
         _deadlines.clear()
-    deadline = _day_deadline(calendar, day, value, unit, start_counted, roll_forward)
-    _deadlines[key] = (calendar, deadline)
-    return deadline
+    _deadlines[(id(calendar), start, flags)] = hit
+    return hit[1]
 
 
 _deadlines: dict[tuple, tuple[WorkingDayCalendar, Deadline]] = {}

@@ -154,6 +154,9 @@ class Engine:
         self._compiled: dict[str, _Compiled] = {}
         self._needed: dict[date | None, set[str]] = {}
         self._by_date: dict[tuple, _Compiled] = {}
+        self._citations: dict[str, tuple[Rule, dict]] = {}
+        self._rule_index: dict[str, Rule] | None = None
+        self._as_of_text: tuple[datetime, str] | None = None
         self._sids = itertools.count(1)
         self._prefix = f"e{next(Engine._ids)}"
 
@@ -190,7 +193,9 @@ class Engine:
     def evaluate(self, complaint_id: str, events: Sequence, as_of: datetime) -> ComplaintResult:
         """Evaluate one complaint's events as of ``as_of`` (aware datetime)."""
         result = ComplaintResult(complaint_id=complaint_id, module=self.ref)
-        as_of_text = as_of.astimezone(SHANGHAI).isoformat()
+        if self._as_of_text is None or self._as_of_text[0] != as_of:
+            self._as_of_text = (as_of, as_of.astimezone(SHANGHAI).isoformat())
+        as_of_text = self._as_of_text[1]
         visible = sorted(
             (e for e in events if e.time <= as_of),
             key=lambda e: (e.epoch, e.source or "", e.line or 0),
@@ -322,7 +327,9 @@ class Engine:
     # -- findings -------------------------------------------------------------------------------
 
     def findings_for(self, complaint_id, institution, fired, as_of_text) -> list[Finding]:
-        rules = {r.id: r for r in self.module.rules}
+        if not fired:
+            return []
+        rules = self._rules_by_id
         out, seen = [], set()
         for rule_id, matched in fired:
             rule = rules[rule_id]
@@ -348,6 +355,8 @@ class Engine:
 
     def _undetermined(self, complaint_id, institution, clocks, as_of_text, on: date | None) -> list[Finding]:
         unknown = {c.name: c.reason for c in clocks if c.state == "undetermined"}
+        if not unknown:
+            return []
         out = []
         for rule in self.module.rules_in("complaint", on):
             blocked = [name for name in rule.clocks if name in unknown]
@@ -361,7 +370,19 @@ class Engine:
         return out
 
     def citation(self, rule: Rule) -> dict:
-        return {"instrument": self.module.data["instrument"]["number"], **rule.citation}
+        """The rule's citation with the instrument's number (one dict per rule, shared by its
+        findings: treat it as read-only)."""
+        cited = self._citations.get(rule.id)
+        if cited is None or cited[0] is not rule:
+            cited = self._citations[rule.id] = (rule, {"instrument": self.module.data["instrument"]["number"],
+                                                       **rule.citation})
+        return cited[1]
+
+    @property
+    def _rules_by_id(self) -> dict[str, Rule]:
+        if self._rule_index is None:
+            self._rule_index = {r.id: r for r in self.module.rules}
+        return self._rule_index
 
     def error_finding(self, complaint_id, institution, as_of_text, exc: BaseException) -> Finding:
         return Finding(
