@@ -199,14 +199,21 @@ def cluster_facts(spec_name: str, spec: dict, params: dict, calendar: WorkingDay
             (complaint_id, received))
     for (branch, product, issue), items in sorted(groups.items()):
         current: dict | None = None
+        # items are in receipt order, so the receipts within the window before items[index]
+        # are items[left : index + 1] with ``left`` only ever moving forward (linear, not
+        # quadratic, in a group's size), and ``total`` their complainants.
+        left, total = 0, 0
         for index, (complaint_id, received) in enumerate(items):
+            total += people(received)
+            while received.time - items[left][1].time > span:
+                total -= people(items[left][1])
+                left += 1
             if current is not None and received.time - current["last"] <= span:
                 current["members"].append((complaint_id, received))
                 current["last"] = received.time
                 continue
             current = None
-            window_items = [(c, r) for c, r in items[: index + 1] if received.time - r.time <= span]
-            total = sum(people(r) for _, r in window_items)
+            window_items = items[left : index + 1]
             # One complaint reaching the threshold alone is the many_complainants kind below.
             if len(window_items) > 1 and total >= threshold:
                 current = {"kind": "many_complaints", "institution": branch, "product": product, "issue": issue,

@@ -32,7 +32,7 @@ from cppolicy.archive_scope import ArchiveResult, evaluate_archive_scope
 from cppolicy.calendar import WorkingDayCalendar, local_date
 from cppolicy.engine import Engine, engine_version
 from cppolicy.errors import ExitCode, InputError
-from cppolicy.events import Event, EventError, Invalid, RawLine, iter_lines, parse_and_validate
+from cppolicy.events import Event, EventError, Invalid, RawLine, iter_lines, iter_raw_bytes, parse_and_validate
 from cppolicy.findings import ComplaintResult, Finding, ModuleRef
 from cppolicy import parallel
 from cppolicy.parallel import Crashed, Pool, WorkerSpec, evaluate_complaint, slim_result
@@ -360,31 +360,31 @@ class _WorkerCrash(Exception):
     """Stands for a worker process that died (the detail names the signal)."""
 
 
-_CID = re.compile(r'"complaint_id"\s*:\s*"([^"]*)"')
+_CID = re.compile(rb'"complaint_id"\s*:\s*"([^"\\]*)"')
 
 
 def sorted_by_complaint(paths: Sequence[str]) -> bool:
     """Whether the complaint events of these files come in complaint-id order (a cheap pre-scan
     that decides streaming over spilling; the streaming pass verifies it again). Every line that
-    names a complaint id counts, valid or not, so a yes is never wrong."""
-    previous: str | None = None
-    for raw in iter_lines(paths):
-        if raw.error is not None:
+    names a complaint id counts, valid or not (even one that is not UTF-8), so a yes is never
+    wrong. It works on bytes: UTF-8 orders byte strings as their code points."""
+    previous: bytes | None = None
+    key = b'"complaint_id"'
+    for data in iter_raw_bytes(paths):
+        if key not in data:
             continue
-        text = raw.text
-        if "complaint_id" not in text:
-            continue
-        found = _CID.findall(text) if "\\" not in text else None
+        found = _CID.findall(data) if b"\\" not in data else None
         if found is not None and len(found) == 1:
             complaint_id: Any = found[0]
         else:  # escapes, or the key more than once (nested, or repeated): parse it
             try:
-                doc = orjson.loads(text)
+                doc = orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))  # a BOM, as iter_lines drops it
             except orjson.JSONDecodeError:
-                continue
+                continue  # not JSON: quarantined by the streaming pass, never an event
             complaint_id = doc.get("complaint_id") if isinstance(doc, dict) else None
             if not isinstance(complaint_id, str):
                 continue
+            complaint_id = complaint_id.encode("utf-8", "surrogatepass")
         if previous is not None and complaint_id < previous:
             return False
         previous = complaint_id
@@ -573,7 +573,7 @@ def audit_archive(
                         skipped, results, fields = outcome
                         if trail is not None:
                             for record in fields:
-                                _append_evaluation(trail, record)
+                                trail.append_evaluation(record)
                     keep(complaint_id, skipped, results, slim=True)
             finally:
                 pool.close()
@@ -591,15 +591,6 @@ def audit_archive(
         if on_archive_result:
             on_archive_result(archive_result)
     return report
-
-
-def _append_evaluation(trail: Any, fields: dict) -> None:
-    """Append an ``evaluation`` record whose fields a worker computed with
-    ``TrailWriter.evaluation``'s own code (see :func:`cppolicy.parallel.trail_fields`): what
-    ``TrailWriter.evaluation`` itself does once it has computed them."""
-    from cppolicy.trail import EVALUATION
-
-    trail._append(EVALUATION, fields)
 
 
 def _crashed(modules: Sequence[RuleModule], complaint_id: str, events: list[Event], as_of: datetime,

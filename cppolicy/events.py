@@ -266,6 +266,26 @@ def _generate(paths: list[str]) -> Iterator[RawLine]:
             raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
+def iter_raw_bytes(paths: Iterable[str]) -> Iterator[bytes]:
+    """The physical lines of files (gzip or not) as bytes, undecoded and unstripped: for scans
+    that only look for a key and can treat a line they cannot read as a match (no ``-``: stdin
+    cannot be read twice). Errors as :func:`iter_lines`."""
+    paths = list(paths)
+    for path in paths:
+        _check_readable(path)
+    for path in paths:
+        try:
+            with open(path, "rb") as handle:
+                stream: IO[bytes] = handle
+                if handle.peek(2)[:2] == _GZIP_MAGIC:
+                    stream = gzip.GzipFile(fileobj=handle, mode="rb")  # type: ignore[assignment]
+                yield from stream
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+            raise InputError(f"{path}: not a valid gzip file: {exc}") from None
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
 def _peekable(stream: IO[bytes]) -> IO[bytes]:
     return stream if hasattr(stream, "peek") else io.BufferedReader(stream)  # type: ignore[arg-type]
 

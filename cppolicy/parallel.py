@@ -93,31 +93,12 @@ def slim_result(result: ComplaintResult) -> ComplaintResult:
                            clocks=[_RUNNING] if running else [], fired=result.fired, events=result.events)
 
 
-class _CaptureRun:
-    """Stands in for a TrailWriter so that ``TrailWriter.evaluation`` computes a record's fields
-    with the trail's own code, in whichever process holds the complaint's events."""
-
-    def __init__(self, run: dict[str, Any]) -> None:
-        self._run = run
-        self.fields: dict[str, Any] | None = None
-
-    def _require_run(self, kind: str) -> dict[str, Any]:
-        return self._run
-
-    def _append(self, kind: str, fields: dict[str, Any]) -> dict[str, Any]:
-        self.fields = fields
-        return fields
-
-
 def trail_fields(result: ComplaintResult, events: Sequence, as_of: datetime, calendar: str,
                  engine: str) -> dict[str, Any]:
     """The fields of the ``evaluation`` trail record that ``TrailWriter.evaluation`` would append."""
-    from cppolicy.trail import TrailWriter
+    from cppolicy.trail import evaluation_fields
 
-    capture = _CaptureRun({"as_of": as_of, "calendar": calendar, "engine": engine})
-    TrailWriter.evaluation(capture, result, events)  # type: ignore[arg-type]
-    assert capture.fields is not None
-    return capture.fields
+    return evaluation_fields(result, events, as_of, calendar, engine)
 
 
 def evaluate_complaint(modules: Sequence, engines: dict, complaint_id: str, events: Sequence,

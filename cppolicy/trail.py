@@ -97,6 +97,30 @@ def _iso(moment: datetime | str | None) -> str | None:
 # --------------------------------------------------------------------------- record contents
 
 
+def evaluation_fields(result: ComplaintResult, events: Iterable[Event], as_of: datetime | str | None,
+                      calendar: str | None, engine: str | None) -> dict[str, Any]:
+    """The fields of an ``evaluation`` record (see :meth:`TrailWriter.evaluation`)."""
+    moment = as_of
+    if isinstance(moment, str):
+        from cppolicy.cli.options import parse_as_of
+
+        moment = parse_as_of(moment)
+    considered = evaluation_order(events, moment) if moment is not None else list(events)
+    latest = max(considered, key=lambda e: e.epoch) if considered else None
+    payload = result_payload(result)
+    return {
+        "complaint_id": result.complaint_id,
+        "module": module_ref(result.module),
+        "calendar": calendar,
+        "engine": engine,
+        "event_time": _iso(latest.time) if latest else None,
+        "as_of": _iso(moment),
+        "input_digest": input_digest(considered),
+        "result": payload,
+        "result_digest": sha256_text(canonical_json(payload)),
+    }
+
+
 def evaluation_order(events: Iterable[Event], as_of: datetime) -> list[Event]:
     """The events the engine considers, in the order it asserts them: those at or before
     ``as_of``, by time, then source and line (input order breaks ties) — as in ``Engine.evaluate``."""
@@ -554,25 +578,15 @@ class TrailWriter:
         are the complaint's events (those after ``as_of`` are left out, the rest taken in the
         engine's order); ``as_of``, ``calendar`` and ``engine`` default to the run's."""
         run = self._require_run(EVALUATION)
-        moment = as_of if as_of is not None else run["as_of"]
-        if isinstance(moment, str):
-            from cppolicy.cli.options import parse_as_of
+        fields = evaluation_fields(result, events, as_of if as_of is not None else run["as_of"],
+                                   calendar if calendar is not None else run["calendar"],
+                                   engine if engine is not None else run["engine"])
+        return self._append(EVALUATION, fields)
 
-            moment = parse_as_of(moment)
-        considered = evaluation_order(events, moment) if moment is not None else list(events)
-        latest = max(considered, key=lambda e: e.epoch) if considered else None
-        payload = result_payload(result)
-        fields = {
-            "complaint_id": result.complaint_id,
-            "module": module_ref(result.module),
-            "calendar": calendar if calendar is not None else run["calendar"],
-            "engine": engine if engine is not None else run["engine"],
-            "event_time": _iso(latest.time) if latest else None,
-            "as_of": _iso(moment),
-            "input_digest": input_digest(considered),
-            "result": payload,
-            "result_digest": sha256_text(canonical_json(payload)),
-        }
+    def append_evaluation(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """Append an ``evaluation`` record whose fields :func:`evaluation_fields` computed
+        (e.g. in the worker process that held the complaint's events)."""
+        self._require_run(EVALUATION)
         return self._append(EVALUATION, fields)
 
     def record(self, type: str, **fields: Any) -> dict[str, Any]:

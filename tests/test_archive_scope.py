@@ -178,3 +178,28 @@ def test_deadline_in_an_unknown_calendar_year_is_undetermined(engine):
     assert {f.code for f in undetermined} == {"CBRC2012.P15.LARGE_SCALE_NOT_REPORTED",
                                               "CBRC2012.P15.LARGE_SCALE_REPORTED_LATE"}
     assert "2027" in undetermined[0].detail
+
+
+def test_the_window_drops_receipts_older_than_7_days_as_it_slides(engine):
+    # 05-01: 10 people; 05-05: 5; 05-09: 5 (05-01 has left the window: 10 in it); 05-10: 10 →
+    # 05-05 + 05-09 + 05-10 = 20 within 7 days: one cluster, detected on 05-10, without C-0
+    days_people = [(1, 10), (5, 5), (9, 5), (10, 10)]
+    complaints = [received(f"C-{i}", f"2025-05-{day:02d}T10:00:00+08:00", complainants=people)
+                  for i, (day, people) in enumerate(days_people)]
+    grouped: dict[str, list] = {}
+    for e in complaints:
+        grouped.setdefault(e.complaint_id, []).append(e)
+    result = evaluate_archive_scope(engine, grouped, tree_events(), parse_as_of("2025-06-30"))
+    facts = [f for f in result.facts if f.get("f") == "cluster" and f["kind"] == "many_complaints"]
+    assert [(f["complaint_ids"], f["complainants"]) for f in facts] == [("C-1,C-2,C-3", 20)]
+    assert facts[0]["detected_t"] == parse_as_of("2025-05-10T10:00:00+08:00").timestamp()
+
+
+def test_a_long_run_of_small_complaints_is_one_cluster_from_the_day_it_reaches_20(engine):
+    # one complaint a day with 3 complainants: 21 on the 7th day, and every later one joins
+    complaints = [received(f"C-{i:02d}", f"2025-05-{1 + i:02d}T10:00:00+08:00", complainants=3) for i in range(30)]
+    grouped = {e.complaint_id: [e] for e in complaints}
+    result = evaluate_archive_scope(engine, grouped, tree_events(), parse_as_of("2025-06-30"))
+    facts = [f for f in result.facts if f.get("f") == "cluster" and f["kind"] == "many_complaints"]
+    assert len(facts) == 1 and facts[0]["complaints"] == 30
+    assert facts[0]["detected_t"] == parse_as_of("2025-05-07T10:00:00+08:00").timestamp()

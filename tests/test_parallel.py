@@ -283,3 +283,24 @@ def test_results_move_to_disk_and_the_report_is_unchanged(setup, archives, refer
     assert report.results.on_disk
     assert rendered(report) == reference["time"]
     assert report.results[3] == list(report.results)[3] and len(report.results[2:9]) == 7
+
+
+def test_pre_scan_counts_every_line_naming_a_complaint_bom_gzip_and_bad_utf8_included(tmp_path):
+
+    lines = [json.dumps(e) for e in compliant("C-1") + compliant("C-2")]
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes(b"\xef\xbb\xbf" + "\n".join(lines).encode() + b"\n")
+    assert sorted_by_complaint([str(bom)])
+    packed = tmp_path / "s.jsonl.gz"
+    packed.write_bytes(gzip.compress("\n".join(reversed(lines)).encode()))
+    assert not sorted_by_complaint([str(packed)])
+    # a line that is not UTF-8 still names a complaint out of order: no stream for it
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes("\n".join(lines).encode() + b'\n{"complaint_id": "C-0", "x": "\xff"}\n')
+    assert not sorted_by_complaint([str(bad)])
+    # non-ASCII ids compare by code point, as the streaming pass compares them
+    ids = tmp_path / "ids.jsonl"
+    ids.write_text('{"complaint_id": "C-z"}\n{"complaint_id": "C-é"}\n{"complaint_id": "C-中"}\n', encoding="utf-8")
+    assert sorted_by_complaint([str(ids)])
+    ids.write_text('{"complaint_id": "C-中"}\n{"complaint_id": "C-é"}\n', encoding="utf-8")
+    assert not sorted_by_complaint([str(ids)])

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Callable, Optional
 
 import typer
 
@@ -60,6 +60,17 @@ def _emit(tool: str, fmt: Enum, result) -> None:
     sys.stdout.write(tools.render(tool, fmt.value, result))
 
 
+def _answer(tool: str, fmt: Enum, compute: Callable[[list[Path]], Any]) -> Any:
+    """``compute(the registered modules' paths)``, rendered in ``fmt``; a CppolicyError is
+    the command's one-line error and exit code."""
+    try:
+        result = compute(_known(Plugins()))
+    except CppolicyError as error:
+        raise fail(error) from None
+    _emit(tool, fmt, result)
+    return result
+
+
 def list_modules(
     fmt: ListFormatOption = _default(ListFormat),
 ) -> None:
@@ -89,11 +100,7 @@ def show(
     Each parameter value with its start date and legal reference; each clock with its period
     resolved; each rule with its citation (original text) and messages in zh and en.
     """
-    try:
-        doc = tools.describe_module(tools.load_checked(module, _known(Plugins())))
-    except CppolicyError as error:
-        raise fail(error) from None
-    _emit("show", fmt, doc)
+    _answer("show", fmt, lambda known: tools.describe_module(tools.load_checked(module, known)))
 
 
 def coverage(
@@ -105,11 +112,7 @@ def coverage(
     In the instrument's order: status (encoded, institution_data, planned,
     not_machine_checkable), the rules encoding it and the note, then a summary.
     """
-    try:
-        report = tools.coverage_report(tools.load_checked(module, _known(Plugins())))
-    except CppolicyError as error:
-        raise fail(error) from None
-    _emit("coverage", fmt, report)
+    _answer("coverage", fmt, lambda known: tools.coverage_report(tools.load_checked(module, known)))
 
 
 def diff(
@@ -122,12 +125,8 @@ def diff(
     Metadata, parameters (per start date), clocks, rules (condition, severity, citation,
     messages, code) and coverage. Exit 0 when identical, 1 when they differ, 2 on errors.
     """
-    try:
-        known = _known(Plugins())
-        result = tools.diff_modules(tools.load_checked(a, known), tools.load_checked(b, known))
-    except CppolicyError as error:
-        raise fail(error) from None
-    _emit("diff", fmt, result)
+    result = _answer("diff", fmt, lambda known: tools.diff_modules(tools.load_checked(a, known),
+                                                                  tools.load_checked(b, known)))
     if not result["identical"]:
         raise typer.Exit(int(ExitCode.FINDINGS))
 
