@@ -205,7 +205,7 @@ def cluster_facts(spec_name: str, spec: dict, params: dict, calendar: WorkingDay
         left, total = 0, 0
         for index, (complaint_id, received) in enumerate(items):
             total += people(received)
-            while received.time - items[left][1].time > span:
+            while left <= index and received.time - items[left][1].time > span:
                 total -= people(items[left][1])
                 left += 1
             if current is not None and received.time - current["last"] <= span:

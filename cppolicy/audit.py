@@ -371,9 +371,10 @@ def sorted_by_complaint(paths: Sequence[str]) -> bool:
     previous: bytes | None = None
     key = b'"complaint_id"'
     for data in iter_raw_bytes(paths):
-        if key not in data:
+        escaped = b"\\" in data  # the key itself may be written with an escape: parse those lines
+        if key not in data and not escaped:
             continue
-        found = _CID.findall(data) if b"\\" not in data else None
+        found = _CID.findall(data) if not escaped else None
         if found is not None and len(found) == 1:
             complaint_id: Any = found[0]
         else:  # escapes, or the key more than once (nested, or repeated): parse it

@@ -286,7 +286,6 @@ def test_results_move_to_disk_and_the_report_is_unchanged(setup, archives, refer
 
 
 def test_pre_scan_counts_every_line_naming_a_complaint_bom_gzip_and_bad_utf8_included(tmp_path):
-
     lines = [json.dumps(e) for e in compliant("C-1") + compliant("C-2")]
     bom = tmp_path / "bom.jsonl"
     bom.write_bytes(b"\xef\xbb\xbf" + "\n".join(lines).encode() + b"\n")
@@ -304,3 +303,9 @@ def test_pre_scan_counts_every_line_naming_a_complaint_bom_gzip_and_bad_utf8_inc
     assert sorted_by_complaint([str(ids)])
     ids.write_text('{"complaint_id": "C-中"}\n{"complaint_id": "C-é"}\n', encoding="utf-8")
     assert not sorted_by_complaint([str(ids)])
+
+
+def test_pre_scan_reads_a_key_written_with_an_escape(tmp_path):
+    path = tmp_path / "k.jsonl"
+    path.write_text('{"complaint\\u005fid": "C-2"}\n{"complaint_id": "C-1"}\n')
+    assert not sorted_by_complaint([str(path)])
