@@ -125,12 +125,13 @@ def raw_engine(path: str, sample: int) -> dict:
         if name is None:
             definition = engine._host.get_ruleset(compiled.ruleset).get_definition()
             name = names[(id(engine), compiled.ruleset)] = f"stock-{len(names)}"
-            host.register_rulesets({name: {rule: {**body, "run": lambda c, r=rule: fired.append((r, c.m))}
+            host.register_rulesets({name: {rule: {**body, "run": lambda c, r=rule: fired.append((r, c._m))}
                                            for rule, body in definition.items()}})
         sid = f"s{len(prepared)}"
         t = as_of.timestamp()
         prepared.append((name, sid, [{**f, "sid": sid, "asof_t": t} for f in facts], {"sid": sid, "f": "asof", "t": t}))
     n_facts = sum(len(facts) + 1 for _, _, facts, _ in prepared)
+    fired.clear()
     started = time.perf_counter()
     for name, sid, facts, asof in prepared:
         try:
@@ -146,6 +147,8 @@ def raw_engine(path: str, sample: int) -> dict:
         finally:
             host.delete_state(name, sid)
     stock = time.perf_counter() - started
+    if not fired:
+        raise SystemExit("bench: durable_rules' own API fired no rule on the captured facts")
 
     fresh = [(engine, scope, on, [dict(f) for f in facts], as_of) for engine, scope, on, facts, as_of in calls]
     started = time.perf_counter()
