@@ -115,6 +115,12 @@ def raw_engine(path: str, sample: int) -> dict:
 
     # stock durable_rules: one Host, each ruleset the engine registered, actions recording matches
     fired: list = []
+
+    def recorder(rule: str):
+        def action(c):  # one parameter: durable_rules runs it synchronously (two would mean async)
+            fired.append((rule, c._m))
+        return action
+
     host = durable.engine.Host()
     host._run = lambda: None  # no wall-clock timer threads (as cppolicy's own Host)
     names: dict[tuple, str] = {}
@@ -125,8 +131,7 @@ def raw_engine(path: str, sample: int) -> dict:
         if name is None:
             definition = engine._host.get_ruleset(compiled.ruleset).get_definition()
             name = names[(id(engine), compiled.ruleset)] = f"stock-{len(names)}"
-            host.register_rulesets({name: {rule: {**body, "run": lambda c, r=rule: fired.append((r, c._m))}
-                                           for rule, body in definition.items()}})
+            host.register_rulesets({name: {rule: {**body, "run": recorder(rule)} for rule, body in definition.items()}})
         sid = f"s{len(prepared)}"
         t = as_of.timestamp()
         prepared.append((name, sid, [{**f, "sid": sid, "asof_t": t} for f in facts], {"sid": sid, "f": "asof", "t": t}))
@@ -151,11 +156,15 @@ def raw_engine(path: str, sample: int) -> dict:
         raise SystemExit("bench: durable_rules' own API fired no rule on the captured facts")
 
     fresh = [(engine, scope, on, [dict(f) for f in facts], as_of) for engine, scope, on, facts, as_of in calls]
+    driver_firings = 0
     started = time.perf_counter()
     for engine, scope, on, facts, as_of in fresh:
-        engine.run_facts(scope, on, facts, as_of, owned=True)
+        driver_firings += len(engine.run_facts(scope, on, facts, as_of, owned=True)) + 1  # + the sentinel
     driver = time.perf_counter() - started
-    return {"events": events, "facts": n_facts, "sessions": len(calls),
+    if driver_firings != len(fired):
+        raise SystemExit(f"bench: the two baselines disagree ({len(fired)} firings through durable_rules' API, "
+                         f"{driver_firings} through cppolicy's driver)")
+    return {"events": events, "facts": n_facts, "sessions": len(calls), "firings": driver_firings,
             "stock_events_per_s": events / stock, "stock_facts_per_s": n_facts / stock,
             "driver_events_per_s": events / driver, "driver_facts_per_s": n_facts / driver}
 
@@ -195,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"parse only (read + JSON + schema validation): {parse_rate:,.0f} events/s")
         raw = raw_engine(path, args.sample)
         print(f"raw engine on pre-built facts ({raw['events']} events, {raw['sessions']} sessions, "
-              f"{raw['facts'] / raw['events']:.2f} facts per event):")
+              f"{raw['facts'] / raw['events']:.2f} facts per event, the same {raw['firings']} firings both ways):")
         print(f"  durable_rules' own API (Host.assert_facts, Python actions): {raw['stock_facts_per_s']:,.0f} facts/s"
               f" = {raw['stock_events_per_s']:,.0f} events/s")
         print(f"  cppolicy's driver alone (Engine.run_facts): {raw['driver_facts_per_s']:,.0f} facts/s"
