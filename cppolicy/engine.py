@@ -8,7 +8,10 @@ timers — time is the as-of fact). Per complaint the engine
 2. computes the module's clocks with the working-day calendar (deadlines as epoch numbers);
 3. asserts every event and clock as a fact, then the as-of fact last (``none(...)`` never
    retracts a firing, so the whole history must be in place before the as-of fact arrives);
-4. collects the rules that fired, re-raising anything an action swallowed;
+4. collects the rules that fired: the batch goes to durable_rules' C core directly (orjson
+   encoding) and cppolicy runs the queued firings in its own loop (:meth:`Engine._dispatch`:
+   what the stock ``durable.engine`` action loop does, without its per-firing state
+   re-encoding), any failure raised;
 5. deletes the complaint's state (at most 1,024 live sessions per ruleset).
 
 A sentinel rule fires on every as-of fact; if it did not, the evaluation is an error. Any
