@@ -11,11 +11,8 @@ must never read as "no breach"). So complaints are evaluated in worker processes
   :class:`~cppolicy.findings.ComplaintResult` objects (see :func:`slim_result`) and, when an audit
   trail is written, each evaluation record's fields, computed in the worker by the trail's own code.
   Results are yielded in the order the complaints were given, so the output does not depend on N.
-* Each worker has at most :data:`OUTSTANDING` chunks outstanding; a thread per worker receives
-  its results, so a worker never waits for the parent to read. While it runs, the pool shortens
-  the interpreter's thread switch interval (:data:`SWITCH_INTERVAL`): the parent's main thread
-  reads and validates without pause, and with the default 5 ms a receiver or sender thread can
-  wait that long for the GIL while its worker has nothing to do.
+* Each worker has at most two chunks outstanding; a thread per worker receives its results, so a
+  worker never waits for the parent to read.
 * **A worker that dies** (segfault, abort, killed by the out-of-memory killer) costs only its
   chunk: the chunks it had not started go to other workers; each complaint of the chunk it was
   evaluating is retried **alone in a fresh single-use process**. A complaint that kills that
@@ -36,7 +33,6 @@ import multiprocessing
 import os
 import queue
 import signal
-import sys
 import threading
 import traceback
 from collections import deque
@@ -56,10 +52,6 @@ _TEST_CRASH: dict[str, str] = {}
 #: Chunk limits: small enough that retrying a crashed chunk complaint by complaint stays cheap.
 CHUNK_COMPLAINTS = 16
 CHUNK_EVENTS = 400
-#: chunks sent to a worker and not yet answered (a buffer against the parent's pauses)
-OUTSTANDING = 4
-#: sys.setswitchinterval while a pool runs (restored after), see the module docstring
-SWITCH_INTERVAL = 0.0005
 
 
 class WorkerError(EvaluationError):
@@ -346,21 +338,13 @@ class Pool:
         the order given, where outcome is ``(skipped, slim results, trail fields or None)`` or
         a :class:`Crashed`."""
         source = iter(groups)
+        exhausted = False
         ready: deque[_Task] = deque()   # built, not yet sent
         retries: deque[_Task] = deque()  # single-complaint tasks for single-use processes
         done: dict[int, tuple[str, list[Row], Any]] = {}
-        capacity = (OUTSTANDING + 2) * self.jobs
-        switch = sys.getswitchinterval()
-        sys.setswitchinterval(min(switch, SWITCH_INTERVAL))
-        try:
-            yield from self._run(source, ready, retries, done, capacity)
-        finally:
-            sys.setswitchinterval(switch)
-
-    def _run(self, source, ready: deque[_Task], retries: deque[_Task], done: dict, capacity: int):
-        exhausted = False
         sequence = 0
         emitted = 0
+        capacity = 3 * self.jobs
 
         def in_flight() -> int:
             return sum(len(r.outstanding) for r in self._runners) + len(ready) + len(retries)
@@ -383,7 +367,7 @@ class Pool:
                     ready.append(_Task(self._task_ids, items))
                 self._drain(ready, retries, done)
                 self._dispatch(ready, retries)  # a worker that finished is never kept waiting
-            # 2. hand chunks to workers: at most OUTSTANDING each
+            # 2. hand chunks to workers: at most two outstanding each
             self._dispatch(ready, retries)
             # 3. results in order
             while emitted in done:
@@ -400,7 +384,7 @@ class Pool:
         while len(pooled) < self.jobs and ready:
             pooled.append(self._start(single=False))
         for runner in sorted(pooled, key=lambda r: len(r.outstanding)):
-            while ready and len(runner.outstanding) < OUTSTANDING and runner.process.is_alive():
+            while ready and len(runner.outstanding) < 2 and runner.process.is_alive():
                 self._send(runner, ready.popleft())
         singles = [r for r in self._runners if r.single]
         while retries and len(singles) < self.jobs:

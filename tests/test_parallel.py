@@ -309,16 +309,3 @@ def test_pre_scan_reads_a_key_written_with_an_escape(tmp_path):
     path = tmp_path / "k.jsonl"
     path.write_text('{"complaint\\u005fid": "C-2"}\n{"complaint_id": "C-1"}\n')
     assert not sorted_by_complaint([str(path)])
-
-
-def test_the_pool_gives_back_the_interpreters_switch_interval(six, setup):
-    import sys
-
-    modules, calendar = setup
-    before = sys.getswitchinterval()
-    seen = []
-    report = audit_archive([str(six)], modules, calendar, parse_as_of(AS_OF), jobs=2,
-                           on_complaint=lambda: seen.append(sys.getswitchinterval()))
-    assert report.counts()["complaints"] == 6
-    assert seen and max(seen) <= parallel.SWITCH_INTERVAL  # short while the workers are fed
-    assert sys.getswitchinterval() == before
