@@ -510,6 +510,32 @@ def audit_archive(
     summaries = ComplaintSummaries(as_of) if archive_modules else None
     reader = _Reader(paths, contents, summaries, on_quarantine, on_line, spill_dir)
     workers = jobs > 1 or isolate
+    pool: Pool | None = None
+    if workers:  # started now: they load their modules while the archive is pre-scanned and read
+        pool = Pool(WorkerSpec(
+            module_paths=tuple(str(m.path) for m in modules), module_digests=tuple(m.digest for m in modules),
+            calendar_files=tuple(str(f) for f in calendar_files), calendar_version=calendar.version,
+            as_of=as_of, sources=tuple(paths),
+            trail=(calendar.version, engine_version()) if trail is not None else None,
+            crash=tuple(sorted(parallel._TEST_CRASH.items()))), jobs)
+        try:
+            pool.start()
+        except BaseException:
+            pool.close()
+            raise
+    try:
+        return _audit(paths, modules, archive_modules, calendar, as_of, order, spill_dir, trail, on_start,
+                      on_complaint, on_archive_result, contents, summaries, reader, pool)
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def _audit(paths, modules, archive_modules, calendar, as_of, order, spill_dir, trail, on_start, on_complaint,
+           on_archive_result, contents: StreamedContents, summaries: ComplaintSummaries | None, reader: _Reader,
+           pool: Pool | None) -> AuditReport:
+    """The body of :func:`audit_archive` once its reader (and worker pool, if any) exist."""
+    workers = pool is not None
     if order == "auto":
         order = "unsorted" if "-" in paths or not sorted_by_complaint(paths) else "sorted"
     contents.mode = "sorted" if order == "sorted" else "spilled"
@@ -555,29 +581,21 @@ def audit_archive(
                         trail.evaluation(result, events)
                 keep(complaint_id, skipped, results)
         else:
-            spec = WorkerSpec(
-                module_paths=tuple(str(m.path) for m in modules), module_digests=tuple(m.digest for m in modules),
-                calendar_files=tuple(str(f) for f in calendar_files), calendar_version=calendar.version,
-                as_of=as_of, sources=tuple(paths),
-                trail=(calendar.version, engine_version()) if trail is not None else None,
-                crash=tuple(sorted(parallel._TEST_CRASH.items())))
-            pool = Pool(spec, jobs)
-            try:
-                for complaint_id, rows, outcome in pool.run((cid, rows) for cid, _, rows in groups):
-                    if isinstance(outcome, Crashed):
-                        events = events_of(rows)
-                        skipped, results = _crashed(modules, complaint_id, events, as_of, outcome)
-                        if trail is not None:
-                            for result in results:
-                                trail.evaluation(result, events)
-                    else:
-                        skipped, results, fields = outcome
-                        if trail is not None:
-                            for record in fields:
-                                trail.append_evaluation(record)
-                    keep(complaint_id, skipped, results, slim=True)
-            finally:
-                pool.close()
+            assert pool is not None
+            for complaint_id, rows, outcome in pool.run((cid, rows) for cid, _, rows in groups):
+                if isinstance(outcome, Crashed):
+                    events = events_of(rows)
+                    skipped, results = _crashed(modules, complaint_id, events, as_of, outcome)
+                    if trail is not None:
+                        for result in results:
+                            trail.evaluation(result, events)
+                else:
+                    skipped, results, fields = outcome
+                    if trail is not None:
+                        for record in fields:
+                            trail.append_evaluation(record)
+                keep(complaint_id, skipped, results, slim=True)
+            pool.close()  # the workers' memory back before the archive-scope rules (idempotent)
     finally:
         reader.close()
         if spill is not None:

@@ -294,6 +294,13 @@ class Pool:
         self._runners.append(runner)
         return runner
 
+    def start(self) -> None:
+        """Start the ``jobs`` worker processes now rather than when the first chunk is ready
+        (they build their engines while the caller reads). Idempotent."""
+        pooled = [r for r in self._runners if not r.single]
+        while len(pooled) < self.jobs:
+            pooled.append(self._start(single=False))
+
     @staticmethod
     def _sender(runner: _Runner) -> None:
         while True:

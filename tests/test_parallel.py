@@ -309,3 +309,17 @@ def test_pre_scan_reads_a_key_written_with_an_escape(tmp_path):
     path = tmp_path / "k.jsonl"
     path.write_text('{"complaint\\u005fid": "C-2"}\n{"complaint_id": "C-1"}\n')
     assert not sorted_by_complaint([str(path)])
+
+
+def test_workers_started_before_a_failing_pre_scan_are_stopped(tmp_path, setup):
+    import multiprocessing
+
+    from cppolicy.errors import InputError
+
+    modules, calendar = setup
+    broken = tmp_path / "broken.jsonl.gz"
+    whole = gzip.compress(b"".join(b'{"complaint_id": "C-%d"}\n' % (n * 7919 % 10007) for n in range(5000)))
+    broken.write_bytes(whole[: len(whole) // 2])  # truncated: fails while pre-scanned
+    with pytest.raises(InputError, match="not a valid gzip file"):
+        audit_archive([str(broken)], modules, calendar, parse_as_of(AS_OF), jobs=2)
+    assert multiprocessing.active_children() == []
