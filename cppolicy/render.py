@@ -39,7 +39,8 @@ def _json(report: AuditReport, out: TextIO, lang: str) -> None:
              "status": r.status, "events": r.events}
             for r in report.results
         ],
-        "findings": [f.to_dict() for f in report.findings],
+        # orjson writes a Finding (a dataclass) exactly as Finding.to_dict() reads, much faster
+        "findings": list(report.findings),
         "quarantined": [q.to_dict() for q in report.contents.quarantined],
     }
     out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n")
@@ -47,7 +48,7 @@ def _json(report: AuditReport, out: TextIO, lang: str) -> None:
 
 def _jsonl(report: AuditReport, out: TextIO, lang: str) -> None:
     for finding in report.findings:
-        out.write(orjson.dumps(finding.to_dict()).decode() + "\n")
+        out.write(orjson.dumps(finding).decode() + "\n")  # as finding.to_dict(), see _json
 
 
 def _csv_row(finding) -> dict:

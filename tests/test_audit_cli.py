@@ -201,3 +201,19 @@ def test_archive_rules_need_institution_level_events(tmp_path):
     assert (finding["code"], finding["complaint_id"], finding["institution_id"], finding["evidence"]) == (
         "CBRC2012.P16.REPORT_MISSING", None, "BR-SH", ["semiannual_report:BR-SH:2025H1"])
     assert finding["due"] == "2025-07-31T00:00:00+08:00"
+
+
+def test_the_writers_serialise_a_finding_exactly_as_to_dict_reads():
+    """render.py hands Finding objects to orjson directly (its dataclass support) for speed."""
+    import dataclasses
+
+    import orjson
+
+    from cppolicy.findings import Finding, ModuleRef
+
+    finding = Finding(code="X.Y", rule_id="r", module=ModuleRef("m", "1.0.0", "sha256:ab"), severity="violation",
+                      complaint_id="C-1", institution_id=None, due="2025-01-02T00:00:00+08:00", observed=None,
+                      evidence=("e1", "e2"), citation={"instrument": "银监发〔2012〕13号", "point": "九", "n": [1, {"a": 2}]},
+                      message={"zh": "中", "en": "en"}, as_of="2026-01-31T00:00:00+08:00", detail="d")
+    assert orjson.dumps(finding) == orjson.dumps(finding.to_dict())
+    assert orjson.loads(orjson.dumps(finding)) == {**dataclasses.asdict(finding), "evidence": ["e1", "e2"]}
