@@ -6,7 +6,6 @@ Results are computed first (:class:`cppolicy.audit.AuditReport`); each renderer 
 from __future__ import annotations
 
 import csv
-import io
 from datetime import datetime, timedelta
 from collections import Counter
 from typing import Callable, TextIO
@@ -32,18 +31,38 @@ def report_header(report: AuditReport) -> dict:
 
 
 def _json(report: AuditReport, out: TextIO, lang: str) -> None:
-    doc = {
+    complaints = ({"complaint_id": r.complaint_id, "module": f"{r.module.id}@{r.module.version}",
+                   "status": r.status, "events": r.events} for r in report.results)
+    write_indented_json(out, {
         **report_header(report),
-        "complaints": [
-            {"complaint_id": r.complaint_id, "module": f"{r.module.id}@{r.module.version}",
-             "status": r.status, "events": r.events}
-            for r in report.results
-        ],
+        "complaints": complaints,
         # orjson writes a Finding (a dataclass) exactly as Finding.to_dict() reads, much faster
-        "findings": list(report.findings),
-        "quarantined": [q.to_dict() for q in report.contents.quarantined],
-    }
-    out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n")
+        "findings": iter(report.findings),
+        "quarantined": (q.to_dict() for q in report.contents.quarantined),
+    })
+
+
+def write_indented_json(out: TextIO, doc: dict) -> None:
+    """Write ``doc`` as ``orjson.dumps(doc, option=OPT_INDENT_2)`` would, byte for byte, plus a
+    newline, except that a value that is an iterator is written as a list one item at a time:
+    an archive's results and findings are never all in memory (they are read back from disk)."""
+    def indented(value, depth: int) -> str:
+        text = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+        return text.replace("\n", "\n" + "  " * depth) if depth else text
+
+    out.write("{")
+    for n, (key, value) in enumerate(doc.items()):
+        out.write(("\n" if n == 0 else ",\n") + "  " + orjson.dumps(key).decode() + ": ")
+        if not hasattr(value, "__next__"):
+            out.write(indented(value, 1))
+            continue
+        out.write("[")
+        empty = True
+        for item in value:
+            out.write(("\n" if empty else ",\n") + "    " + indented(item, 2))
+            empty = False
+        out.write("]" if empty else "\n  ]")
+    out.write("\n}\n" if doc else "}\n")
 
 
 def _jsonl(report: AuditReport, out: TextIO, lang: str) -> None:
@@ -66,12 +85,10 @@ def _csv_row(finding) -> dict:
 
 
 def _csv(report: AuditReport, out: TextIO, lang: str) -> None:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")  # row by row
     writer.writeheader()
     for finding in report.findings:
         writer.writerow(_csv_row(finding))
-    out.write(buffer.getvalue())
 
 
 def human_time(iso: str | None) -> str:

@@ -506,3 +506,29 @@ def test_forwarded_reported_back_on_time_and_late(tmp_path, modules, calendar):
             fw.report_back_pending) == (2, 2, 2, 1, 1, 0)
     assert dict(report.findings) == {("CBRC2012.P10.REPORT_BACK_LATE", "violation"): 1}
     assert dict(fw.by_office) == {("NFRA", office): 2}
+
+
+# -- streamed JSON ------------------------------------------------------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=10)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(max_size=6), st.tuples(st.booleans(), _json_values), max_size=5))
+def test_streamed_json_is_byte_for_byte_what_orjson_writes_in_one_piece(spec):
+    import io
+
+    import orjson
+
+    from cppolicy.render import write_indented_json
+
+    whole = {k: (v if isinstance(v, list) else [v]) if streamed else v for k, (streamed, v) in spec.items()}
+    parts = {k: iter(whole[k]) if streamed else whole[k] for k, (streamed, _) in spec.items()}
+    out = io.StringIO()
+    write_indented_json(out, parts)
+    assert out.getvalue() == orjson.dumps(whole, option=orjson.OPT_INDENT_2).decode() + "\n"
