@@ -254,16 +254,7 @@ def _check_readable(path: str) -> None:
 
 def _generate(paths: list[str]) -> Iterator[RawLine]:
     for path in paths:
-        try:
-            if path == "-":
-                yield from _read_stream(path, _peekable(sys.stdin.buffer))
-            else:
-                with open(path, "rb") as handle:
-                    yield from _read_stream(path, handle)
-        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-            raise InputError(f"{path}: not a valid gzip file: {exc}") from None
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        yield from _decoded(path, _physical_lines(path))
 
 
 def iter_raw_bytes(paths: Iterable[str]) -> Iterator[bytes]:
@@ -274,26 +265,36 @@ def iter_raw_bytes(paths: Iterable[str]) -> Iterator[bytes]:
     for path in paths:
         _check_readable(path)
     for path in paths:
-        try:
+        yield from _physical_lines(path)
+
+
+def _physical_lines(path: str) -> Iterator[bytes]:
+    """The lines of one file, or of stdin for ``-``, as bytes (a gzip stream is unpacked);
+    a read error or a corrupt gzip stream is an InputError naming the file."""
+    try:
+        if path == "-":
+            yield from _unpacked(_peekable(sys.stdin.buffer))
+        else:
             with open(path, "rb") as handle:
-                stream: IO[bytes] = handle
-                if handle.peek(2)[:2] == _GZIP_MAGIC:
-                    stream = gzip.GzipFile(fileobj=handle, mode="rb")  # type: ignore[assignment]
-                yield from stream
-        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-            raise InputError(f"{path}: not a valid gzip file: {exc}") from None
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+                yield from _unpacked(handle)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise InputError(f"{path}: not a valid gzip file: {exc}") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 def _peekable(stream: IO[bytes]) -> IO[bytes]:
     return stream if hasattr(stream, "peek") else io.BufferedReader(stream)  # type: ignore[arg-type]
 
 
-def _read_stream(source: str, stream: IO[bytes]) -> Iterator[RawLine]:
+def _unpacked(stream: IO[bytes]) -> IO[bytes]:
     if stream.peek(2)[:2] == _GZIP_MAGIC:  # type: ignore[attr-defined]
-        stream = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[assignment]
-    for number, data in enumerate(stream, start=1):
+        return gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[return-value]
+    return stream
+
+
+def _decoded(source: str, lines: Iterable[bytes]) -> Iterator[RawLine]:
+    for number, data in enumerate(lines, start=1):
         shift = 0
         if number == 1 and data.startswith(_BOM):
             data, shift = data[3:], 3
