@@ -110,11 +110,7 @@ def read_archive(
         canonical = orjson.dumps(parsed.raw, option=orjson.OPT_SORT_KEYS)
         previous = seen.get(parsed.event_id)
         if previous is not None:
-            same = previous[0] == canonical
-            reason = "duplicate" if same else "conflict"
-            message = (f"event_id {parsed.event_id!r} already seen at {previous[1]}:{previous[2]}"
-                       + ("" if same else " with different content"))
-            quarantine(Invalid(raw.source, raw.line, (EventError("$.event_id", reason, message),), raw.text))
+            quarantine(_repeated(raw, parsed.event_id, previous[0] == canonical, f"{previous[1]}:{previous[2]}"))
             continue
         seen[parsed.event_id] = (canonical, raw.source, raw.line)
         if parsed.complaint_id is None:
@@ -123,6 +119,14 @@ def read_archive(
             grouped[parsed.complaint_id].append(parsed)
     contents.complaints = dict(sorted(grouped.items()))
     return contents
+
+
+def _repeated(raw: RawLine, event_id: str, same: bool, seen_at: str) -> Invalid:
+    """The quarantine record of a line whose event id came before, at ``seen_at`` (file:line):
+    a duplicate when the content is the same, else a conflict (the first occurrence is kept)."""
+    message = f"event_id {event_id!r} already seen at {seen_at}" + ("" if same else " with different content")
+    return Invalid(raw.source, raw.line, (EventError("$.event_id", "duplicate" if same else "conflict", message),),
+                   raw.text)
 
 
 @dataclass
@@ -425,11 +429,8 @@ class _Reader:
             digest = content_digest(parsed.raw)
             previous = ids.first(parsed.event_id)
             if previous is not None:
-                same = previous[0] == digest
-                reason = "duplicate" if same else "conflict"
-                message = (f"event_id {parsed.event_id!r} already seen at {self.sources[previous[1]]}:{previous[2]}"
-                           + ("" if same else " with different content"))
-                self.quarantine(Invalid(raw.source, raw.line, (EventError("$.event_id", reason, message),), raw.text))
+                self.quarantine(_repeated(raw, parsed.event_id, previous[0] == digest,
+                                          f"{self.sources[previous[1]]}:{previous[2]}"))
                 continue
             ids.add(parsed.event_id, digest, index[raw.source], raw.line)
             if parsed.complaint_id is None:
@@ -518,32 +519,16 @@ def audit_archive(
             as_of=as_of, sources=tuple(paths),
             trail=(calendar.version, engine_version()) if trail is not None else None,
             crash=tuple(sorted(parallel._TEST_CRASH.items()))), jobs)
-        try:
-            pool.start()
-        except BaseException:
-            pool.close()
-            raise
-    try:
-        return _audit(paths, modules, archive_modules, calendar, as_of, order, spill_dir, trail, on_start,
-                      on_complaint, on_archive_result, contents, summaries, reader, pool)
-    finally:
-        if pool is not None:
-            pool.close()
-
-
-def _audit(paths, modules, archive_modules, calendar, as_of, order, spill_dir, trail, on_start, on_complaint,
-           on_archive_result, contents: StreamedContents, summaries: ComplaintSummaries | None, reader: _Reader,
-           pool: Pool | None) -> AuditReport:
-    """The body of :func:`audit_archive` once its reader (and worker pool, if any) exist."""
-    workers = pool is not None
-    if order == "auto":
-        order = "unsorted" if "-" in paths or not sorted_by_complaint(paths) else "sorted"
-    contents.mode = "sorted" if order == "sorted" else "spilled"
-    report = AuditReport(as_of=as_of, modules=list(modules), calendar_version=calendar.version,
-                         engine=engine_version(), results=ResultSpill(directory=spill_dir),  # type: ignore[arg-type]
-                         contents=contents)
     spill: Spill | None = None
     try:
+        if pool is not None:
+            pool.start()
+        if order == "auto":
+            order = "unsorted" if "-" in paths or not sorted_by_complaint(paths) else "sorted"
+        contents.mode = "sorted" if order == "sorted" else "spilled"
+        report = AuditReport(as_of=as_of, modules=list(modules), calendar_version=calendar.version,
+                             engine=engine_version(), results=ResultSpill(directory=spill_dir),  # type: ignore[arg-type]
+                             contents=contents)
         if order == "sorted":
             groups: Iterable[Group] = _sorted_groups(reader, keep_events=not workers, keep_rows=workers)
             if on_start:
@@ -600,6 +585,8 @@ def _audit(paths, modules, archive_modules, calendar, as_of, order, spill_dir, t
         reader.close()
         if spill is not None:
             spill.close()
+        if pool is not None:
+            pool.close()
     if archive_modules and not contents.institution_events:
         report.skipped["archive_rules_no_institution_events"] += len(archive_modules)
         archive_modules = []
