@@ -126,7 +126,6 @@ def _iso(epoch: float | None) -> str | None:
 @dataclass
 class _Compiled:
     ruleset: str
-    rules: dict[str, Rule]
     handle: int  # the durable_rules C core's handle of the registered ruleset
 
 
@@ -157,7 +156,7 @@ class Engine:
         self._compiled: dict[str, _Compiled] = {}
         self._needed: dict[date | None, set[str]] = {}
         self._by_date: dict[tuple, _Compiled] = {}
-        self._citations: dict[str, tuple[Rule, dict]] = {}
+        self._citations: dict[str, dict] = {}
         self._rule_index: dict[str, Rule] | None = None
         self._as_of_text: tuple[datetime, str] | None = None
         self._sids = itertools.count(1)
@@ -186,8 +185,7 @@ class Engine:
             ruleset = {rule_id: {**body, "run": rule_id} for rule_id, body in definition.items()}
             ruleset[_SENTINEL] = {"all": [{"a": {"f": "asof"}}], "run": _SENTINEL}
             self._host.register_rulesets({name: ruleset})
-            self._compiled[key] = _Compiled(name, {r.id: r for r in self.module.rules_in(scope, self._rules_on(on))},
-                                            self._host.get_ruleset(name)._handle)
+            self._compiled[key] = _Compiled(name, self._host.get_ruleset(name)._handle)
         self._by_date[(on, scope, self.supersede)] = self._compiled[key]
         return self._compiled[key]
 
@@ -375,11 +373,11 @@ class Engine:
     def citation(self, rule: Rule) -> dict:
         """The rule's citation with the instrument's number (one dict per rule, shared by its
         findings: treat it as read-only)."""
-        cited = self._citations.get(rule.id)
-        if cited is None or cited[0] is not rule:
-            cited = self._citations[rule.id] = (rule, {"instrument": self.module.data["instrument"]["number"],
-                                                       **rule.citation})
-        return cited[1]
+        cited = self._citations.get(rule.id)  # rule ids are unique within the engine's module
+        if cited is None:
+            cited = self._citations[rule.id] = {"instrument": self.module.data["instrument"]["number"],
+                                                **rule.citation}
+        return cited
 
     @property
     def _rules_by_id(self) -> dict[str, Rule]:
