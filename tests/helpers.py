@@ -62,3 +62,17 @@ def write_jsonl(path: Path, events: list[dict], extra_lines: list[str] = ()) -> 
     else:
         path.write_text(text, encoding="utf-8")
     return path
+
+
+def render_all(report) -> dict[str, str]:
+    """An audit report in every ``--format``, by format name."""
+    import io
+
+    from cppolicy.render import FORMATS
+
+    out = {}
+    for name, render in FORMATS.items():
+        buffer = io.StringIO()
+        render(report, buffer, "en")
+        out[name] = buffer.getvalue()
+    return out

@@ -4,7 +4,6 @@ order, crash isolation, bounded-memory building blocks (spill, event-id index)."
 from __future__ import annotations
 
 import gzip
-import io
 import json
 from pathlib import Path
 
@@ -16,10 +15,9 @@ from cppolicy.audit import audit_archive, evaluate_archive, read_archive, sorted
 from cppolicy.cli import get_app
 from cppolicy.cli.options import calendar_from, modules_from, parse_as_of
 from cppolicy.plugins import Plugins
-from cppolicy.render import FORMATS
 from cppolicy.spill import EventIds, Spill
 from cppolicy.trail import iter_records
-from tests.helpers import compliant, event, write_jsonl
+from tests.helpers import compliant, event, render_all, write_jsonl
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "archive-2024-2025.jsonl.gz"
 EXAMPLE_AS_OF = "2026-01-31T00:00:00+08:00"
@@ -28,15 +26,6 @@ AS_OF = "2025-12-31T00:00:00+08:00"
 
 def run(*args, input=None):
     return CliRunner().invoke(get_app(), [str(a) for a in args], input=input)
-
-
-def rendered(report) -> dict[str, str]:
-    out = {}
-    for name, render in FORMATS.items():
-        buffer = io.StringIO()
-        render(report, buffer, "en")
-        out[name] = buffer.getvalue()
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +68,7 @@ def reference(setup, archives):
     """The in-memory pipeline's report (read_archive + evaluate_archive), rendered."""
     modules, calendar = setup
     as_of = parse_as_of(EXAMPLE_AS_OF)
-    return {order: rendered(evaluate_archive(read_archive([str(path)]), modules, calendar, as_of))
+    return {order: render_all(evaluate_archive(read_archive([str(path)]), modules, calendar, as_of))
             for order, path in archives.items()}
 
 
@@ -93,7 +82,7 @@ def test_every_format_is_identical_for_any_jobs_and_input_order(setup, archives,
                            jobs=jobs, order=mode)
     assert report.contents.mode == ("spilled" if order == "time" or mode == "unsorted" else "sorted")
     assert report.archive_results, "the archive-scope rules ran (institution events are in the input)"
-    assert rendered(report) == reference[order]
+    assert render_all(report) == reference[order]
     counts = report.counts()
     assert counts["lines"] == counts["accepted"] + counts["quarantined"]
     assert counts["quarantined"] == 2 and counts["complaints"] > 50
@@ -281,7 +270,7 @@ def test_results_move_to_disk_and_the_report_is_unchanged(setup, archives, refer
     modules, calendar = setup
     report = audit_archive([str(archives["time"])], modules, calendar, parse_as_of(EXAMPLE_AS_OF))
     assert report.results.on_disk
-    assert rendered(report) == reference["time"]
+    assert render_all(report) == reference["time"]
     assert report.results[3] == list(report.results)[3] and len(report.results[2:9]) == 7
 
 

@@ -9,7 +9,6 @@ small pools so that events share complaints, and ids repeat (duplicates and conf
 
 from __future__ import annotations
 
-import io
 import json
 from functools import cache
 from pathlib import Path
@@ -24,7 +23,7 @@ from cppolicy.audit import audit_archive, evaluate_archive, read_archive  # noqa
 from cppolicy.cli.options import calendar_from, modules_from, parse_as_of  # noqa: E402
 from cppolicy.events import INSTITUTION_TYPES, _type_condition, load_schema  # noqa: E402
 from cppolicy.plugins import Plugins  # noqa: E402
-from cppolicy.render import FORMATS  # noqa: E402
+from tests.helpers import render_all  # noqa: E402
 
 AS_OF = parse_as_of("2025-12-31T00:00:00+08:00")
 SETTINGS = settings(max_examples=int(__import__("os").environ.get("CPPOLICY_PROPERTY_EXAMPLES", "25")), deadline=None, database=None,
@@ -101,15 +100,6 @@ def archives(draw):
         out.append(doc)
         if draw(st.integers(0, 5)) == 0:
             out.append(dict(doc))  # an exact duplicate line
-    return out
-
-
-def render_all(report) -> dict[str, str]:
-    out = {}
-    for name, render in FORMATS.items():
-        buffer = io.StringIO()
-        render(report, buffer, "en")
-        out[name] = buffer.getvalue()
     return out
 
 
