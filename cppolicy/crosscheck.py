@@ -612,17 +612,8 @@ class CrossChecker:
         from cppolicy.archive_scope import evaluate_archive_scope
 
         moment = self._moment(as_of)
-        out = []
-        for module in self.modules:
-            if not module.rules_in("archive"):
-                continue
-            engine = self.engines[(module.id, module.version)]
-            outcome = self._check(f"{module.ref} archive", engine, moment,
-                                  lambda engine=engine: evaluate_archive_scope(engine, complaints,
-                                                                               institution_events, moment))
-            if outcome is not None:
-                out.append(outcome)
-        return out
+        return self._per_module("archive", moment, lambda engine: evaluate_archive_scope(
+            engine, complaints, institution_events, moment))
 
     def check_institution(self, doc: dict, as_of: datetime | None = None) -> list[Disagreement]:
         """Evaluate and cross-check an institution profile under every module with institution
@@ -631,13 +622,17 @@ class CrossChecker:
 
         moment = self._moment(as_of)
         root = next(n["id"] for n in doc["nodes"] if n["level"] == "head_office")
+        return self._per_module("institution", moment, lambda engine: check_institution(doc, engine, moment),
+                                subject=root)
+
+    def _per_module(self, scope: str, moment: datetime, run: Callable[[Any], Any], **options: Any) -> list[Disagreement]:
+        """Cross-check ``run(engine)`` under every module with rules of ``scope``."""
         out = []
         for module in self.modules:
-            if not module.rules_in("institution"):
+            if not module.rules_in(scope):
                 continue
             engine = self.engines[(module.id, module.version)]
-            outcome = self._check(f"{module.ref} institution", engine, moment,
-                                  lambda engine=engine: check_institution(doc, engine, moment), subject=root)
+            outcome = self._check(f"{module.ref} {scope}", engine, moment, lambda engine=engine: run(engine), **options)
             if outcome is not None:
                 out.append(outcome)
         return out
