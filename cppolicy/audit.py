@@ -35,7 +35,7 @@ from cppolicy.errors import ExitCode, InputError
 from cppolicy.events import Event, EventError, Invalid, RawLine, iter_lines, iter_raw_bytes, parse_and_validate
 from cppolicy.findings import ComplaintResult, Finding, ModuleRef
 from cppolicy import parallel
-from cppolicy.parallel import Crashed, Pool, WorkerSpec, evaluate_complaint, slim_result
+from cppolicy.parallel import Crashed, Pool, WorkerSpec, evaluate_complaint, fewer_collections, slim_result
 from cppolicy.rule_module import RuleModule
 from cppolicy.selection import modules_for
 from cppolicy.spill import EventIds, ResultSpill, Row, Spill, content_digest, revive
@@ -472,6 +472,7 @@ def _sorted_groups(reader: _Reader, keep_events: bool, keep_rows: bool) -> Itera
         yield current, events if keep_events else None, rows if keep_rows else None
 
 
+@fewer_collections()
 def audit_archive(
     paths: Sequence[str],
     modules: Sequence[RuleModule],

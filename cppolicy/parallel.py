@@ -29,6 +29,7 @@ nothing else in cppolicy sets it.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import queue
@@ -37,6 +38,7 @@ import threading
 import traceback
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -52,6 +54,26 @@ _TEST_CRASH: dict[str, str] = {}
 #: Chunk limits: small enough that retrying a crashed chunk complaint by complaint stays cheap.
 CHUNK_COMPLAINTS = 16
 CHUNK_EVENTS = 400
+
+
+#: The cyclic garbage collector's first threshold while an audit runs (Python's default: 700).
+#: An audit allocates millions of short-lived containers (events, facts, findings) and keeps its
+#: results; at the default the collector ran about 3,400 times and took a tenth of a 200,000-event
+#: audit's time (measured with gc.callbacks), at this threshold 70 times and under 3 %. Cyclic
+#: garbage is still collected, just in larger batches.
+GC_THRESHOLD = (20_000, 50, 50)
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Run the body (or, as a decorator, the function) with :data:`GC_THRESHOLD`, then put the
+    caller's thresholds back: the host's process is the host's."""
+    before = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 class WorkerError(EvaluationError):
@@ -182,6 +204,7 @@ def _die(name: str) -> None:
     signal.pause()  # a signal that is blocked or ignored: wait for the kill to land
 
 
+@fewer_collections()
 def _worker_main(conn, spec: WorkerSpec, single: bool) -> None:
     """A worker process: build engines, then evaluate chunks until told to stop (``None``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and stops its workers

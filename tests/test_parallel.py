@@ -14,6 +14,7 @@ from cppolicy import parallel
 from cppolicy.audit import audit_archive, evaluate_archive, read_archive, sorted_by_complaint
 from cppolicy.cli import get_app
 from cppolicy.cli.options import calendar_from, modules_from, parse_as_of
+from cppolicy.errors import InputError
 from cppolicy.plugins import Plugins
 from cppolicy.spill import EventIds, Spill
 from cppolicy.trail import iter_records
@@ -312,3 +313,29 @@ def test_workers_started_before_a_failing_pre_scan_are_stopped(tmp_path, setup):
     with pytest.raises(InputError, match="not a valid gzip file"):
         audit_archive([str(broken)], modules, calendar, parse_as_of(AS_OF), jobs=2)
     assert multiprocessing.active_children() == []
+
+
+def test_an_audit_collects_garbage_less_often_and_gives_the_host_its_thresholds_back(archives, setup):
+    import gc
+
+    modules, calendar = setup
+    host = (900, 11, 12)
+    before = gc.get_threshold()
+    seen = []
+    try:
+        gc.set_threshold(*host)
+        report = audit_archive([str(archives["complaint"])], modules, calendar, parse_as_of(EXAMPLE_AS_OF),
+                               on_complaint=lambda: seen.append(gc.get_threshold()))
+        assert gc.get_threshold() == host
+        with pytest.raises(InputError):
+            audit_archive([str(archives["complaint"])], modules, calendar, parse_as_of(EXAMPLE_AS_OF),
+                          order="unsorted", on_start=lambda _: _raise(InputError("stop")))
+        assert gc.get_threshold() == host
+    finally:
+        gc.set_threshold(*before)
+    assert report.contents.streamed_complaints == len(seen) > 0
+    assert set(seen) == {parallel.GC_THRESHOLD}
+
+
+def _raise(exc: BaseException):
+    raise exc
