@@ -356,8 +356,11 @@ def parse_and_validate(raw: RawLine) -> Event | Invalid:
             errors.sort(key=lambda e: e.path)
             return Invalid(raw.source, raw.line, tuple(errors), raw.text)
     time = _parse_datetime(doc["time"])
-    # the rarer semantic cases (a year at the edge of the range may not convert to Asia/Shanghai)
-    if time is None or "recorded_at" in doc or doc["type"] == "extended" or time.year in (1, 9999):
+    recorded = doc.get("recorded_at")
+    # the rarer semantic cases: an instant in the year 1 or 9999 may not convert to Asia/Shanghai
+    # (any other year converts whatever its offset), an extension's new date; else none can arise
+    if (time is None or time.year in (1, 9999) or doc["type"] == "extended"
+            or (recorded is not None and _edge_or_unreal(recorded))):
         semantic = _semantic_errors(doc)
         if time is None and not semantic:  # cannot happen while _DATETIME mirrors the schema pattern
             semantic = [EventError("$.time", "semantic", f"{_shown(doc['time'])} is not a real date-time")]
@@ -365,6 +368,12 @@ def parse_and_validate(raw: RawLine) -> Event | Invalid:
             return Invalid(raw.source, raw.line, tuple(semantic), raw.text)
     assert time is not None
     return event_from(doc, time, raw.source, raw.line)
+
+
+def _edge_or_unreal(text: str) -> bool:
+    """Whether a date-time the schema accepted is no real instant or falls in the year 1 or 9999."""
+    moment = _parse_datetime(text)
+    return moment is None or moment.year in (1, 9999)
 
 
 def parse_events(paths: Iterable[str]) -> Iterator[Event | Invalid]:

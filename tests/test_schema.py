@@ -294,6 +294,26 @@ def test_semantic_and_schema_errors_are_reported_together() -> None:
     assert result.reason == "schema"
 
 
+@pytest.mark.parametrize(("recorded_at", "expected"), [
+    ("2025-04-31T10:00:00+08:00", "is not a real date-time"),
+    ("9999-12-31T20:00:00-08:00", "is out of range"),
+    ("0001-01-01T01:00:00+08:00", "is out of range"),
+    ("9999-12-31T10:00:00+08:00", None),
+    ("0001-01-01T09:00:00+08:00", None),
+    ("2025-04-30T10:00:60+08:00", None),
+])
+def test_recorded_at_is_a_real_instant_in_range(recorded_at, expected) -> None:
+    doc = _doc(FIXTURES / "valid" / "received.json")
+    doc["recorded_at"] = recorded_at
+    result = parse_and_validate(RawLine("x", 1, json.dumps(doc)))
+    if expected is None:
+        assert isinstance(result, Event)
+    else:
+        assert isinstance(result, Invalid) and [(e.path, e.keyword) for e in result.errors] == [
+            ("$.recorded_at", "semantic")]
+        assert expected in result.errors[0].message
+
+
 def test_malformed_json_and_bad_utf8_are_invalid_not_crashes() -> None:
     broken = parse_and_validate(RawLine("f", 3, '{"event_id": '))
     assert isinstance(broken, Invalid) and [(e.path, e.keyword) for e in broken.errors] == [("$", "json")]
