@@ -262,10 +262,12 @@ class _Stand:
 
     __slots__ = ("event_id", "type", "time", "epoch", "institution", "data", "source", "line")
 
-    def __init__(self, event_id, type, time, institution, data) -> None:
-        self.event_id, self.type, self.time, self.epoch = event_id, type, time, time.timestamp()
+    def __init__(self, event_id, type, time, epoch, institution, data) -> None:
+        self.event_id, self.type, self.time, self.epoch = event_id, type, time, epoch
         self.institution, self.data, self.source, self.line = institution, data, "", 0
 
+
+_NO_DATA: dict = {}  # a stand-in's data when it is not a receipt (read, never written)
 
 #: the fields of a receipt that archive-scope rules read (clusters of large-scale complaints)
 _RECEIPT_FIELDS = ("product", "issue", "complainants", "major")
@@ -296,12 +298,12 @@ class ComplaintSummaries(Mapping):
         return moment if moment.tzinfo is zone else moment.replace(tzinfo=zone)
 
     def add(self, event: Event) -> None:
-        entry = self._by_id.get(event.complaint_id)  # [earliest time, receipt, institution...]
+        entry = self._by_id.get(event.complaint_id)  # [earliest time, its epoch, receipt, institution...]
         if entry is None:
-            entry = self._by_id[event.complaint_id] = [self._time(event.time), None]
+            entry = self._by_id[event.complaint_id] = [self._time(event.time), event.epoch, None]
             self._keys = None
         elif event.time < entry[0]:
-            entry[0] = self._time(event.time)
+            entry[0], entry[1] = self._time(event.time), event.epoch
         institution = event.institution
         ident = institution.get("id")
         known = self._shared.get(("last", ident))
@@ -310,18 +312,18 @@ class ComplaintSummaries(Mapping):
         else:
             institution = self._share(("inst", orjson.dumps(institution, option=orjson.OPT_SORT_KEYS)), institution)
             self._shared[("last", ident)] = institution
-        if not any(known.get("id") == ident for known in entry[2:]):
+        if not any(known.get("id") == ident for known in entry[3:]):
             entry.append(institution)
-        if entry[1] is None and event.type == "received" and event.time <= self.as_of:
+        if entry[2] is None and event.type == "received" and event.time <= self.as_of:
             data = {k: event.data[k] for k in _RECEIPT_FIELDS if k in event.data}
             data = self._share(("data", orjson.dumps(data, option=orjson.OPT_SORT_KEYS)), data)
-            entry[1] = (event.event_id, self._time(event.time), institution, data)
+            entry[2] = (event.event_id, "received", self._time(event.time), event.epoch, institution, data)
 
     def __getitem__(self, complaint_id: str) -> list[_Stand]:
-        earliest, receipt, *institutions = self._by_id[complaint_id]
-        out = [_Stand("", "", earliest, institution, {}) for institution in institutions]
+        earliest, epoch, receipt, *institutions = self._by_id[complaint_id]
+        out = [_Stand("", "", earliest, epoch, institution, _NO_DATA) for institution in institutions]
         if receipt is not None:
-            out.append(_Stand(receipt[0], "received", receipt[1], receipt[2], receipt[3]))
+            out.append(_Stand(*receipt))
         return out
 
     def __iter__(self) -> Iterator[str]:
