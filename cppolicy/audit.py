@@ -288,6 +288,7 @@ class ComplaintSummaries(Mapping):
         self.as_of = as_of
         self._by_id: dict[str, list] = {}
         self._shared: dict[Any, Any] = {}
+        self._last: dict[Any, dict] = {}  # institution id -> the shared dict last seen with it
         self._keys: list[str] | None = None
 
     def _share(self, key: Any, value: Any) -> Any:
@@ -302,17 +303,18 @@ class ComplaintSummaries(Mapping):
         if entry is None:
             entry = self._by_id[event.complaint_id] = [self._time(event.time), event.epoch, None]
             self._keys = None
-        elif event.time < entry[0]:
+        elif event.epoch < entry[1]:
             entry[0], entry[1] = self._time(event.time), event.epoch
         institution = event.institution
         ident = institution.get("id")
-        known = self._shared.get(("last", ident))
+        known = self._last.get(ident)
         if known is not None and known == institution:
             institution = known
         else:
             institution = self._share(("inst", orjson.dumps(institution, option=orjson.OPT_SORT_KEYS)), institution)
-            self._shared[("last", ident)] = institution
-        if not any(known.get("id") == ident for known in entry[3:]):
+            self._last[ident] = institution
+        # the institution of the complaint's previous event, most often (the object is shared)
+        if entry[-1] is not institution and not any(known.get("id") == ident for known in entry[3:]):
             entry.append(institution)
         if entry[2] is None and event.type == "received" and event.time <= self.as_of:
             data = {k: event.data[k] for k in _RECEIPT_FIELDS if k in event.data}
