@@ -195,6 +195,39 @@ def test_a_crash_that_does_not_recur_alone_costs_nothing(six, monkeypatch):
     assert result.stdout == baseline.stdout
 
 
+def test_a_crashed_chunk_is_retried_in_halves_down_to_the_complaint_that_crashes(six, monkeypatch):
+    """Six complaints in one chunk, C-3 crashing every time: the chunk dies, then its first half
+    (C-1..C-3), then C-3 alone; C-1, C-2 and C-4..C-6 are judged in single-use processes too.
+    Four retry processes, where retrying each complaint alone took six."""
+    baseline = json.loads(run("audit", six, "--as-of", AS_OF, "-f", "json").stdout)
+    started, deaths = [], []
+    real_start, real_run = parallel.Pool._start, parallel.Pool.run
+
+    def start(self, single):
+        started.append(single)
+        return real_start(self, single)
+
+    def run_pool(self, groups):
+        yield from real_run(self, groups)
+        deaths.extend(self.deaths)
+
+    monkeypatch.setattr(parallel.Pool, "_start", start)
+    monkeypatch.setattr(parallel.Pool, "run", run_pool)
+    monkeypatch.setattr(parallel, "_TEST_CRASH", {"C-3": "SIGSEGV"})
+    monkeypatch.setattr(parallel, "CHUNK_COMPLAINTS", 6)
+    result = run("audit", six, "--as-of", AS_OF, "-f", "json", "--isolate")
+    assert result.exit_code == 3, result.output
+    assert started == [False, True, True, True, True]
+    assert deaths == ["SIGSEGV"] * 3
+    doc = json.loads(result.stdout)
+    statuses, findings = _by_complaint(doc)
+    expected_statuses, expected_findings = _by_complaint(baseline)
+    assert set(statuses.pop("C-3")) == {"error"}
+    del expected_statuses["C-3"]
+    assert statuses == expected_statuses
+    assert {k: v for k, v in findings.items() if k != "C-3"} == {k: v for k, v in expected_findings.items() if k != "C-3"}
+
+
 def test_crashed_complaint_is_recorded_in_the_trail_as_an_error(six, tmp_path, monkeypatch):
     monkeypatch.setattr(parallel, "_TEST_CRASH", {"C-5": "SIGSEGV"})
     trail = tmp_path / "trail.jsonl"

@@ -43,7 +43,8 @@ def audit(
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, metavar="N",
                              help="Evaluate in N worker processes (1: in this process). The report is the "
                                   "same for any N. A worker that crashes costs only the complaints it was "
-                                  "evaluating: they are retried alone and reported as errors if they crash again."),
+                                  "evaluating: they are retried in halves, down to one complaint in a fresh process, "
+                                  "and one that crashes alone is reported as an error."),
     isolate: bool = typer.Option(False, "--isolate",
                                  help="Evaluate in a worker process even with --jobs 1 (crash isolation)."),
     sorted_input: Optional[bool] = typer.Option(
