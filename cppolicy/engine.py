@@ -37,6 +37,8 @@ from cppolicy.rule_module import Rule, RuleModule
 ENGINE_NAME = "durable_rules"
 _SENTINEL = "cppolicy-asof-seen"
 _RESERVED = {"f", "type", "t", "id", "first", "sid", "asof_t"}
+#: what event_facts writes after the annotations (they never override it)
+_CORE = ("f", "type", "t", "id", "first", "institution_id", "institution_level")
 
 
 def engine_version() -> str:
@@ -117,6 +119,33 @@ def event_facts(events: Sequence, annotations: dict[str, dict] | None = None) ->
     return facts
 
 
+class Prepared:
+    """What every module's evaluation of one complaint starts from, computed once for all of
+    them (:func:`cppolicy.parallel.evaluate_complaint` judges a complaint by up to three
+    modules): the events at or before the as-of time in evaluation order, the first receipt,
+    and each visible event's fact before the module's own fields (clock numbers, annotations)."""
+
+    __slots__ = ("as_of", "visible", "received", "_facts")
+
+    def __init__(self, events: Sequence, as_of: datetime) -> None:
+        self.as_of = as_of
+        visible = [e for e in events if e.time <= as_of]
+        visible.sort(key=_order)
+        self.visible = visible
+        self.received = next((e for e in visible if e.type == "received"), None)
+        self._facts: list[dict] | None = None
+
+    def base_facts(self) -> list[dict]:
+        """``event_facts(self.visible)``, built once (the caller copies before changing one)."""
+        if self._facts is None:
+            self._facts = event_facts(self.visible)
+        return self._facts
+
+
+def _order(event) -> tuple:
+    return (event.epoch, event.source or "", event.line or 0)
+
+
 def _iso(epoch: float | None) -> str | None:
     if epoch is None:
         return None
@@ -191,20 +220,21 @@ class Engine:
 
     # -- evaluation ---------------------------------------------------------------------------
 
-    def evaluate(self, complaint_id: str, events: Sequence, as_of: datetime) -> ComplaintResult:
-        """Evaluate one complaint's events as of ``as_of`` (aware datetime)."""
+    def evaluate(self, complaint_id: str, events: Sequence, as_of: datetime, *,
+                 prepared: Prepared | None = None) -> ComplaintResult:
+        """Evaluate one complaint's events as of ``as_of`` (aware datetime). ``prepared``:
+        ``Prepared(events, as_of)``, when the caller evaluates the same events by several modules."""
+        if prepared is None or prepared.as_of != as_of:
+            prepared = Prepared(events, as_of)
         result = ComplaintResult(complaint_id=complaint_id, module=self.ref)
         if self._as_of_text is None or self._as_of_text[0] != as_of:
             self._as_of_text = (as_of, as_of.astimezone(SHANGHAI).isoformat())
         as_of_text = self._as_of_text[1]
-        visible = sorted(
-            (e for e in events if e.time <= as_of),
-            key=lambda e: (e.epoch, e.source or "", e.line or 0),
-        )
+        visible = prepared.visible
         result.events = len(visible)
         institution = visible[0].institution.get("id") if visible else None
         result.institution_id = institution
-        received = next((e for e in visible if e.type == "received"), None)
+        received = prepared.received
         on = local_date(received.time) if received else local_date(as_of)
         try:
             params = self.module.parameters_on(on)
@@ -214,7 +244,7 @@ class Engine:
             clocks = compute_clocks(self.module, visible, self.calendar, params, as_of, annotations,
                                     only=self._clocks_needed(on))
             result.clocks = clocks
-            fired = self._run_rules(on, visible, clocks, annotations, as_of)
+            fired = self._run_rules(on, prepared, clocks, annotations, as_of)
         except Exception as exc:  # noqa: BLE001 — any failure must surface as an error finding
             result.findings.append(self.error_finding(complaint_id, institution, as_of_text, exc))
             return result
@@ -237,7 +267,7 @@ class Engine:
             only = self._needed[key] = set(self.module.clocks) - unused
         return only
 
-    def _run_rules(self, on, visible, clocks: list[ClockResult], annotations, as_of) -> list:
+    def _run_rules(self, on, prepared: Prepared, clocks: list[ClockResult], annotations, as_of) -> list:
         clock_facts = [fact for fact in (clock.fact() for clock in clocks) if fact is not None]
         # Projection: conditions compare a fact only with constants and its own fields (see
         # rule_module.check_no_cross_fact_references), so each event fact carries the clock
@@ -247,17 +277,24 @@ class Engine:
             for key in ("due", "base_due", "cap_due", "start"):
                 if key in clock:
                     projected[f"{clock['clock']}_{key}"] = clock[key]
-        received = next((e for e in visible if e.type == "received"), None)
+        received = prepared.received
         if received is not None:
             projected["received_id"] = received.event_id
             projected.update({f"received_{k}": v for k, v in flat_data(received.data).items()})
         used = self.module.referenced_fields  # project only what some condition reads
         extra = [(k, v) for k, v in projected.items() if k in used or k == "received_id"]
-        facts = event_facts(visible, annotations)
-        for fact in facts:  # an event's own field wins over a projected one of the same name
-            for key, value in extra:
+        facts = []
+        for base in prepared.base_facts():
+            fact = dict(base)
+            if annotations:
+                noted = annotations.get(base["id"])
+                if noted:  # an annotation wins over the event's data (as in event_facts)
+                    fact.update(noted)
+                    fact.update((k, base[k]) for k in _CORE if k in base)
+            for key, value in extra:  # an event's own field wins over a projected one of the same name
                 if key not in fact:
                     fact[key] = value
+            facts.append(fact)
         facts.extend(clock_facts)
         return self.run_facts("complaint", on, facts, as_of, owned=True)
 

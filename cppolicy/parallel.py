@@ -147,7 +147,11 @@ def evaluate_complaint(modules: Sequence, engines: dict, complaint_id: str, even
                 findings=[engine.error_finding(complaint_id, institution, as_of_text, exc)],
                 events=sum(1 for e in events if e.time <= as_of)))
         return None, results
-    return skipped, [engines[module.ref].evaluate(complaint_id, events, as_of) for module in chosen]
+    from cppolicy.engine import Prepared
+
+    prepared = Prepared(events, as_of)  # shared by the modules that judge the complaint
+    return skipped, [engines[module.ref].evaluate(complaint_id, events, as_of, prepared=prepared)
+                     for module in chosen]
 
 
 # --------------------------------------------------------------------------- worker side
