@@ -63,12 +63,20 @@ except zoneinfo.ZoneInfoNotFoundError:  # pragma: no cover - a machine without t
     SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
+#: Asia/Shanghai has been UTC+8 all year since 1992 (its last daylight-saving time ended on
+#: 1991-09-15): from then on, a time written with +08:00 is already Shanghai's local time.
+_UTC8 = timedelta(hours=8)
+
+
 def local_date(dt: datetime) -> date:
     """The Asia/Shanghai calendar date of an aware datetime (a naive one is refused)."""
     if not isinstance(dt, datetime):
         raise TypeError(f"local_date() needs a datetime, got {type(dt).__name__}")
-    if dt.tzinfo is None or dt.tzinfo.utcoffset(dt) is None:
+    offset = dt.utcoffset() if dt.tzinfo is not None else None
+    if offset is None:
         raise ValueError(f"local_date() needs an aware datetime (with an offset), got {dt.isoformat()}")
+    if offset == _UTC8 and dt.year >= 1992:  # most events: no conversion needed
+        return dt.date()
     return dt.astimezone(SHANGHAI).date()
 
 

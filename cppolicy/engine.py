@@ -147,9 +147,18 @@ def _order(event) -> tuple:
 
 
 def _iso(epoch: float | None) -> str | None:
+    """The Asia/Shanghai ISO 8601 text of an epoch, remembered (deadlines recur: the end of a day)."""
     if epoch is None:
         return None
-    return datetime.fromtimestamp(epoch, SHANGHAI).isoformat()
+    text = _iso_texts.get(epoch)
+    if text is None:
+        if len(_iso_texts) >= 65536:
+            _iso_texts.clear()
+        text = _iso_texts[epoch] = datetime.fromtimestamp(epoch, SHANGHAI).isoformat()
+    return text
+
+
+_iso_texts: dict[float, str] = {}
 
 
 @dataclass

@@ -384,6 +384,25 @@ def test_local_date_is_the_shanghai_date_of_an_aware_time_and_refuses_naive_time
     assert str(SHANGHAI) == "Asia/Shanghai"
 
 
+def test_local_date_of_a_plus_eight_time_is_its_own_date_exactly_when_shanghai_agrees():
+    """The +08:00 shortcut against the zone database, every 7 hours 13 minutes from 1985 (China's
+    daylight-saving years 1986-1991 included, where +08:00 is not Shanghai's summer offset) to 2045,
+    and at the far end of the range."""
+    from datetime import timezone as tz
+
+    plus8 = tz(timedelta(hours=8))
+    moment = datetime(1985, 1, 1, tzinfo=plus8)
+    checked = differs = 0
+    while moment.year < 2046:
+        assert local_date(moment) == moment.astimezone(SHANGHAI).date(), moment
+        differs += moment.date() != moment.astimezone(SHANGHAI).date()
+        checked += 1
+        moment += timedelta(hours=7, minutes=13)
+    assert checked > 70_000 and differs > 0  # the daylight-saving summers were really crossed
+    for far in (datetime(9999, 12, 31, 23, 59, tzinfo=plus8), datetime(2200, 7, 1, 0, 30, tzinfo=plus8)):
+        assert local_date(far) == far.astimezone(SHANGHAI).date() == far.date()
+
+
 # --------------------------------------------------------------------------------------------
 # User data files
 # --------------------------------------------------------------------------------------------
