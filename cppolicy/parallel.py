@@ -291,6 +291,10 @@ class _Runner:
     ready: bool = False
     #: messages for the sender thread (so that the parent never blocks on a full pipe)
     outbox: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
+    #: the thread that receives its messages and, once the process is gone, reaps it: the only
+    #: thread that waits for the process (two waiting threads race, and one can see a dead
+    #: process as alive)
+    receiver: threading.Thread | None = None
 
 
 class Pool:
@@ -321,7 +325,8 @@ class Pool:
         process.start()
         child_end.close()
         runner = _Runner(process, parent_end, single)
-        threading.Thread(target=self._receive, args=(runner,), daemon=True).start()
+        runner.receiver = threading.Thread(target=self._receive, args=(runner,), daemon=True)
+        runner.receiver.start()
         threading.Thread(target=self._sender, args=(runner,), daemon=True).start()
         self._runners.append(runner)
         return runner
@@ -363,10 +368,11 @@ class Pool:
         for runner in self._runners:
             runner.outbox.put(None)
         for runner in self._runners:
-            runner.process.join(timeout=5)
-            if runner.process.is_alive():
+            assert runner.receiver is not None
+            runner.receiver.join(timeout=5)  # it returns once the process has exited and been reaped
+            if runner.receiver.is_alive():  # the worker did not stop when asked
                 runner.process.kill()
-                runner.process.join()
+                runner.receiver.join()
             runner.conn.close()
         self._runners = []
 
