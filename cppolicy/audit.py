@@ -38,7 +38,7 @@ from cppolicy import parallel
 from cppolicy.parallel import Crashed, Pool, WorkerSpec, evaluate_complaint, fewer_collections, slim_result
 from cppolicy.rule_module import RuleModule
 from cppolicy.selection import modules_for
-from cppolicy.spill import EventIds, ResultSpill, Row, Spill, content_digest, revive
+from cppolicy.spill import EventIds, ResultSpill, Row, Spill, StreamedResults, content_digest, revive
 
 
 @dataclass
@@ -145,7 +145,7 @@ class AuditReport:
         """Per-complaint findings (by complaint), then archive-scope findings (by institution).
         A list; for results kept on disk (:class:`~cppolicy.spill.ResultSpill`) a view that
         reads them again on each pass."""
-        if isinstance(self.results, ResultSpill):
+        if isinstance(self.results, (ResultSpill, StreamedResults)):
             return _Findings(self)
         return [f for r in self.results for f in r.findings] + [f for r in self.archive_results for f in r.findings]
 
@@ -494,6 +494,8 @@ def audit_archive(
     on_start: Callable[[StreamedContents], None] | None = None,
     on_complaint: Callable[[], None] | None = None,
     on_archive_result: Callable[[ArchiveResult], None] | None = None,
+    on_result: Callable[[ComplaintResult], None] | None = None,
+    keep_results: bool = True,
 ) -> AuditReport:
     """Audit archives with memory bounded by the open complaints (see the module docstring).
 
@@ -507,6 +509,9 @@ def audit_archive(
     ``on_start(contents)`` is called once, before the first complaint is evaluated (after the
     whole input is read when it is spilled). Results keep no clock details (:func:`slim_result`);
     ``report.results`` is a :class:`~cppolicy.spill.ResultSpill` (past 50,000 results, on disk).
+    ``on_result(result)`` is called for each complaint result in report order, as it comes; with
+    ``keep_results=False`` the results are only counted (``report.results`` is a
+    :class:`~cppolicy.spill.StreamedResults`): for a caller that writes them as they come.
     """
     if order not in ("auto", "sorted", "unsorted"):
         raise ValueError(f"order: {order!r}")
@@ -532,7 +537,8 @@ def audit_archive(
             order = "unsorted" if "-" in paths or not sorted_by_complaint(paths) else "sorted"
         contents.mode = "sorted" if order == "sorted" else "spilled"
         report = AuditReport(as_of=as_of, modules=list(modules), calendar_version=calendar.version,
-                             engine=engine_version(), results=ResultSpill(directory=spill_dir),  # type: ignore[arg-type]
+                             engine=engine_version(),
+                             results=ResultSpill(directory=spill_dir) if keep_results else StreamedResults(),  # type: ignore[arg-type]
                              contents=contents)
         if order == "sorted":
             groups: Iterable[Group] = _sorted_groups(reader, keep_events=not workers, keep_rows=workers)
@@ -552,7 +558,13 @@ def audit_archive(
             contents.streamed_complaints += 1
             if skipped:
                 report.skipped[skipped] += 1
-            report.results.extend(interner.result(r if slim else slim_result(r)) for r in results)
+            for result in results:
+                result = result if slim else slim_result(result)
+                if keep_results:  # kept until the report is written: equal dicts shared
+                    result = interner.result(result)
+                report.results.append(result)
+                if on_result:
+                    on_result(result)
             if on_complaint:
                 on_complaint()
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 from datetime import datetime, timedelta
 from collections import Counter
-from typing import Callable, TextIO
+from typing import Any, Callable, TextIO
 
 import orjson
 from rich.console import Console
@@ -65,9 +65,33 @@ def write_indented_json(out: TextIO, doc: dict) -> None:
     out.write("\n}\n" if doc else "}\n")
 
 
-def _jsonl(report: AuditReport, out: TextIO, lang: str) -> None:
-    for finding in report.findings:
-        out.write(orjson.dumps(finding).decode() + "\n")  # as finding.to_dict(), see _json
+class _JsonlStream:
+    """``jsonl``: one finding a line, as ``finding.to_dict()`` (orjson writes the dataclass)."""
+
+    def __init__(self, out: TextIO, lang: str) -> None:
+        self.out = out
+
+    def result(self, result) -> None:
+        for finding in result.findings:
+            self.out.write(orjson.dumps(finding).decode() + "\n")
+
+    def finish(self, report: AuditReport) -> None:
+        for archive_result in report.archive_results:
+            self.result(archive_result)
+
+
+def _streamed(stream: Callable[[TextIO, str], "_JsonlStream | _CsvStream"]) -> Callable[[AuditReport, TextIO, str], None]:
+    """The renderer of a whole report by a stream: its results in order, then ``finish``."""
+    def render(report: AuditReport, out: TextIO, lang: str) -> None:
+        writer = stream(out, lang)
+        for result in report.results:
+            writer.result(result)
+        writer.finish(report)
+
+    return render
+
+
+_jsonl = _streamed(_JsonlStream)
 
 
 def _csv_row(finding) -> dict:
@@ -84,11 +108,23 @@ def _csv_row(finding) -> dict:
     }
 
 
-def _csv(report: AuditReport, out: TextIO, lang: str) -> None:
-    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")  # row by row
-    writer.writeheader()
-    for finding in report.findings:
-        writer.writerow(_csv_row(finding))
+class _CsvStream:
+    """``csv``: a header, then one finding a row."""
+
+    def __init__(self, out: TextIO, lang: str) -> None:
+        self.writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
+        self.writer.writeheader()
+
+    def result(self, result) -> None:
+        for finding in result.findings:
+            self.writer.writerow(_csv_row(finding))
+
+    def finish(self, report: AuditReport) -> None:
+        for archive_result in report.archive_results:
+            self.result(archive_result)
+
+
+_csv = _streamed(_CsvStream)
 
 
 def human_time(iso: str | None) -> str:
@@ -158,4 +194,12 @@ FORMATS: dict[str, Callable[[AuditReport, TextIO, str], None]] = {
     "json": _json,
     "jsonl": _jsonl,
     "csv": _csv,
+}
+
+#: Formats that can be written while the audit runs, complaint by complaint (then ``finish``
+#: writes the archive-scope findings): the same bytes as the format's renderer, which is built
+#: from the stream. ``cppolicy audit -o FILE`` uses them, so results need not be kept for the end.
+STREAMS: dict[str, Callable[[TextIO, str], Any]] = {
+    "jsonl": _JsonlStream,
+    "csv": _CsvStream,
 }

@@ -204,6 +204,34 @@ class ResultTally:
         self.findings += len(result.findings)
 
 
+class StreamedResults(Sequence):
+    """The results of an audit whose report was written while it ran (``audit_archive`` with
+    ``keep_results=False``): counted as they come, not kept. Reading them is an error, not an
+    empty list."""
+
+    def __init__(self) -> None:
+        self.tally = ResultTally()
+        self._length = 0
+
+    def append(self, result) -> None:
+        self.tally.add(result)
+        self._length += 1
+
+    def extend(self, results) -> None:
+        for result in results:
+            self.append(result)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index):
+        raise LookupError("this audit's results were written to its report as they came and not kept "
+                          "(audit_archive(keep_results=False))")
+
+    def __iter__(self):
+        return self[0]
+
+
 class ResultSpill(Sequence):
     """An append-only list of results that moves to a temporary SQLite database once it holds
     more than ``memory_limit`` of them (pickled in batches), and reads them back in order.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -87,6 +88,51 @@ def test_every_format_is_identical_for_any_jobs_and_input_order(setup, archives,
     counts = report.counts()
     assert counts["lines"] == counts["accepted"] + counts["quarantined"]
     assert counts["quarantined"] == 2 and counts["complaints"] > 50
+
+
+@pytest.mark.parametrize(("fmt", "jobs"), [("jsonl", 1), ("csv", 1), ("jsonl", 2), ("csv", 3)])
+def test_a_report_file_written_while_the_audit_runs_is_the_same_report(tmp_path, archives, reference, fmt, jobs):
+    """jsonl and csv with -o are written complaint by complaint (the results are not kept):
+    the same bytes as the whole-report renderer's, the same exit code, nothing left beside it."""
+    out = tmp_path / "out" / f"report.{fmt}"
+    out.parent.mkdir()
+    result = run("audit", archives["time"], "--as-of", EXAMPLE_AS_OF, "-f", fmt, "-o", out, "--jobs", jobs)
+    assert result.exit_code == 2, result.output  # the archive has two bad lines
+    assert out.read_text(encoding="utf-8") == reference["time"][fmt]
+    assert [p.name for p in out.parent.iterdir()] == [out.name]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+    to_null = run("audit", archives["time"], "--as-of", EXAMPLE_AS_OF, "-f", fmt, "-o", "/dev/null")
+    assert to_null.exit_code == 2 and "2 line(s) quarantined" in to_null.stderr
+
+
+def test_a_failed_audit_leaves_no_partial_report_and_the_old_one_intact(tmp_path):
+    path = write_jsonl(tmp_path / "unsorted.jsonl", compliant("C-2") + compliant("C-1"))
+    out = tmp_path / "report.jsonl"
+    out.write_text("the previous report\n")
+    result = run("audit", path, "--as-of", AS_OF, "--sorted", "-f", "jsonl", "-o", out)
+    assert result.exit_code == 2 and "not sorted by complaint id" in result.stderr
+    assert out.read_text() == "the previous report\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.jsonl", "unsorted.jsonl"]
+    missing = run("audit", path, "--as-of", AS_OF, "-f", "csv", "-o", tmp_path / "no-such-folder" / "r.csv")
+    assert missing.exit_code == 2
+    assert f"{tmp_path / 'no-such-folder' / 'r.csv'}: No such file or directory" in missing.stderr
+
+
+def test_results_not_kept_are_counted_and_cannot_be_read_as_none(setup, archives):
+    modules, calendar = setup
+    seen = []
+    report = audit_archive([str(archives["complaint"])], modules, calendar, parse_as_of(EXAMPLE_AS_OF),
+                           on_result=seen.append, keep_results=False)
+    kept = audit_archive([str(archives["complaint"])], modules, calendar, parse_as_of(EXAMPLE_AS_OF))
+    assert len(report.results) == len(seen) == len(kept.results) > 50
+    assert [(r.complaint_id, r.status) for r in seen] == [(r.complaint_id, r.status) for r in kept.results]
+    assert report.counts() == kept.counts() and report.exit_code() == kept.exit_code()
+    with pytest.raises(LookupError, match="not kept"):
+        list(report.results)
+    with pytest.raises(LookupError, match="not kept"):
+        list(report.findings)
 
 
 def test_reports_for_both_input_orders_agree_on_everything_but_line_numbers(reference):

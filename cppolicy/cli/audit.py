@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from contextlib import ExitStack, nullcontext
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager, nullcontext, suppress
 from pathlib import Path
-from typing import Optional
+from typing import Optional, TextIO
 
 import typer
 from rich.console import Console
@@ -16,7 +19,7 @@ from cppolicy.cli.options import AS_OF_HELP, CalendarData, Policy, calendar_from
 from cppolicy.errors import CppolicyError, ExitCode, InputError
 from cppolicy.plugins import Plugins
 from cppolicy.events import Quarantine
-from cppolicy.render import FORMATS
+from cppolicy.render import FORMATS, STREAMS
 from cppolicy.trail import TrailWriter, hashing_stdin, input_digests
 
 
@@ -80,6 +83,9 @@ def audit(
         calendar = calendar_from(calendar_data, plugins)
         show = sys.stderr.isatty() if progress is None else progress
         order = {None: "auto", True: "sorted", False: "unsorted"}[sorted_input]
+        # jsonl and csv to a file are written while the audit runs (the results are not kept for
+        # the end); the cross-check re-reads the results, so it keeps them
+        streaming = fmt in STREAMS and output is not None and not checking
         if trail and "-" in archives:
             order = "unsorted"  # stdin's digest is known only once it is read: read it all first
         with ExitStack() as stack:
@@ -88,6 +94,7 @@ def audit(
             stdin = stack.enter_context(hashing_stdin()) if writer and "-" in archives else None
             sink = stack.enter_context(Quarantine(quarantine))
             bar = stack.enter_context(_progress(show))
+            stream = STREAMS[fmt](stack.enter_context(_report_file(output)), lang) if streaming else None
             reading = bar.add_task("reading", total=None) if bar else None
             judging = []
 
@@ -103,6 +110,7 @@ def audit(
                 calendar_files=[str(f) for f in calendar_data or []], trail=writer,
                 on_quarantine=sink.add, on_line=(lambda: bar.advance(reading)) if bar else None,
                 on_start=start, on_complaint=(lambda: bar.advance(judging[0])) if bar else None,
+                on_result=stream.result if stream else None, keep_results=stream is None,
                 on_archive_result=(lambda r: writer.record(
                     "archive_evaluation", module={"id": r.module.id, "version": r.module.version,
                                                   "digest": r.module.digest},
@@ -111,6 +119,8 @@ def audit(
                         {"code": f.code, "severity": f.severity, "institution_id": f.institution_id,
                          "due": f.due, "observed": f.observed, "evidence": list(f.evidence)}
                         for f in r.findings]})) if writer else None)
+            if stream:
+                stream.finish(report)
             if writer:
                 writer.finish_run(report.counts(), int(report.exit_code()))
                 for error in plugins.sink_errors:
@@ -119,8 +129,9 @@ def audit(
                               file=sys.stderr)
         disagreements = _cross_check(archives, modules, calendar, moment, report, cross_check_sample) \
             if checking else 0
-        with (output.open("w", encoding="utf-8") if output else nullcontext(sys.stdout)) as out:
-            FORMATS[fmt](report, out, lang)
+        if not streaming:
+            with (output.open("w", encoding="utf-8") if output else nullcontext(sys.stdout)) as out:
+                FORMATS[fmt](report, out, lang)
     except CppolicyError as error:
         raise fail(error) from None
     except OSError as error:
@@ -132,6 +143,33 @@ def audit(
     if disagreements and code != ExitCode.USAGE:
         code = ExitCode.EVALUATION_ERROR  # an engine result the cross-check contradicts is not to be trusted
     raise typer.Exit(int(code))
+
+
+@contextmanager
+def _report_file(path: Path) -> Iterator[TextIO]:
+    """``path`` open for a report written while the audit runs. A regular file is written under a
+    temporary name in its folder and renamed over ``path`` only when the audit succeeds: a failed
+    audit leaves no partial report, and an earlier file at ``path`` as it was. Anything else (a
+    device such as /dev/null, a pipe, a symbolic link) is written directly."""
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        with path.open("w", encoding="utf-8") as out:
+            yield out
+        return
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as exc:  # named by the report's path, not the temporary one
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(out.fileno(), 0o666 & ~umask)  # as open() would create it, not mkstemp's 0600
+            yield out
+        os.replace(temporary, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def _cross_check(archives, modules, calendar, moment, report, sample) -> int:
