@@ -286,10 +286,18 @@ def evaluate_archive_scope(engine: Engine, complaints: dict[str, list], institut
     on = as_of.astimezone(SHANGHAI).date()
     tree = Tree()
     firsts = []
-    for events in complaints.values():
-        for event in events:
-            tree.add(event.institution)
-            firsts.append(event.time)
+    # a mapping of complaint summaries may give what this loop reads, once for every module
+    walked = getattr(complaints, "institutions_and_earliest", None)
+    if walked is not None:
+        institutions, earliest = walked()
+        for institution in institutions:
+            tree.add(institution)
+        firsts.extend(earliest)
+    else:
+        for events in complaints.values():
+            for event in events:
+                tree.add(event.institution)
+                firsts.append(event.time)
     for event in institution_events:
         tree.add(event.institution)
         firsts.append(event.time)
