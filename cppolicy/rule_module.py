@@ -10,6 +10,8 @@ JSON, which the C engine interprets, plus the macros documented in docs/rule-mod
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 import copy
 import hashlib
 import json
@@ -163,26 +165,39 @@ class RuleModule:
 
     def parameter(self, name: str, on: date) -> tuple[Any, str, str]:
         """The value of a parameter in force on a date, with its start date and legal reference."""
-        try:
-            values = self.data["parameters"][name]["values"]
-        except KeyError:
-            raise RuleModuleError(f"{self.path}: unknown parameter {name!r}") from None
-        chosen = None
-        for start in sorted(values):
-            if date.fromisoformat(start) <= on:
-                chosen = start
-        if chosen is None:
+        starts = self._parameter_starts.get(name)
+        if starts is None:
+            raise RuleModuleError(f"{self.path}: unknown parameter {name!r}")
+        days, texts = starts
+        index = bisect_right(days, on)
+        if index == 0:
             raise RuleModuleError(
                 f"{self.path}: parameter {name!r} has no value in force on {on.isoformat()}"
             )
-        entry = values[chosen]
+        chosen = texts[index - 1]
+        entry = self.data["parameters"][name]["values"][chosen]
         return entry["value"], chosen, entry["reference"]
 
+    @cached_property
+    def _parameter_starts(self) -> dict[str, tuple[list[date], list[str]]]:
+        """Per parameter, the start dates of its values in order (as dates, and as written)."""
+        out = {}
+        for name, spec in self.data.get("parameters", {}).items():
+            ordered = sorted((date.fromisoformat(text), text) for text in spec["values"])
+            out[name] = ([day for day, _ in ordered], [text for _, text in ordered])
+        return out
+
     def parameters_on(self, on: date) -> dict[str, Any]:
-        """Every parameter's value in force on ``on`` (cached per date: the module is immutable)."""
+        """Every parameter's value in force on ``on`` (cached per date: the module is immutable;
+        dates with the same values in force share one dict)."""
         cache = self._compiled.setdefault("parameters_on", {})
         if on not in cache:
-            cache[on] = {name: self.parameter(name, on)[0] for name in self.data["parameters"]}
+            names = self.data["parameters"]
+            chosen = tuple(self.parameter(name, on)[1] for name in names)
+            by_starts = self._compiled.setdefault("parameters_by_starts", {})
+            if chosen not in by_starts:
+                by_starts[chosen] = {name: self.parameter(name, on)[0] for name in names}
+            cache[on] = by_starts[chosen]
         return cache[on]
 
     def rules_in(self, scope: str, on: date | None = None) -> tuple[Rule, ...]:
@@ -232,7 +247,11 @@ class RuleModule:
             return by_date[(on, scope, supersede)]
         params = self.parameters_on(on)
         rules = self.rules_in(scope, on if supersede else None)
-        key = scope + ",".join(r.id for r in rules) + json.dumps(params, sort_keys=True, ensure_ascii=False)
+        texts = self._compiled.setdefault("params_text", {})  # parameters_on's dicts live as long
+        text = texts.get(id(params))
+        if text is None:
+            text = texts[id(params)] = json.dumps(params, sort_keys=True, ensure_ascii=False)
+        key = scope + ",".join(r.id for r in rules) + text
         if key not in self._compiled:
             self._compiled[key] = {rule.id: {"all": _compile_all(rule, params, self.path)} for rule in rules}
         by_date[(on, scope, supersede)] = self._compiled[key]
