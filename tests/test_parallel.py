@@ -103,6 +103,15 @@ def test_a_report_file_written_while_the_audit_runs_is_the_same_report(tmp_path,
     umask = os.umask(0)
     os.umask(umask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+    # an existing file is written in place, as before: its mode and its other links kept
+    out.chmod(0o600)
+    other = out.parent / "link"
+    os.link(out, other)
+    out.write_text("old")
+    again = run("audit", archives["time"], "--as-of", EXAMPLE_AS_OF, "-f", fmt, "-o", out, "--jobs", jobs)
+    assert again.exit_code == 2
+    assert other.read_text(encoding="utf-8") == reference["time"][fmt]
+    assert out.stat().st_mode & 0o777 == 0o600
     to_null = run("audit", archives["time"], "--as-of", EXAMPLE_AS_OF, "-f", fmt, "-o", "/dev/null")
     assert to_null.exit_code == 2 and "2 line(s) quarantined" in to_null.stderr
 
@@ -115,6 +124,14 @@ def test_a_failed_audit_leaves_no_partial_report_and_the_old_one_intact(tmp_path
     assert result.exit_code == 2 and "not sorted by complaint id" in result.stderr
     assert out.read_text() == "the previous report\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.jsonl", "unsorted.jsonl"]
+    # a report named by a link to the input is written after the input was read, not before
+    expected = run("audit", path, "--as-of", AS_OF, "-f", "jsonl")
+    assert expected.stdout
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(path)
+    read = run("audit", path, "--as-of", AS_OF, "-f", "jsonl", "-o", link)
+    assert read.exit_code == expected.exit_code
+    assert Path(path).read_text() == expected.stdout  # judged in full, then written through the link
     missing = run("audit", path, "--as-of", AS_OF, "-f", "csv", "-o", tmp_path / "no-such-folder" / "r.csv")
     assert missing.exit_code == 2
     assert f"{tmp_path / 'no-such-folder' / 'r.csv'}: No such file or directory" in missing.stderr

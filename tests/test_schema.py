@@ -229,6 +229,15 @@ def _patterns(node) -> list[str]:
     return own + [p for value in node.values() for p in _patterns(value)]
 
 
+def test_an_event_id_with_whitespace_is_reported_in_words_not_as_the_pattern() -> None:
+    doc = _doc(FIXTURES / "invalid" / "event_id_with_whitespace.json")
+    result = parse_and_validate(RawLine("x", 1, json.dumps(doc)))
+    assert isinstance(result, Invalid)
+    assert [e.message for e in result.errors] == [
+        f"{json.dumps(doc['event_id'])} is not a string without whitespace (the idempotency key: the same id "
+        "always carries the same content)"]
+
+
 def test_every_schema_pattern_means_the_same_to_python_re_and_to_jsonschema_rs() -> None:
     """Python's ``re`` (the reference) and the Rust engine differ on some shorthand classes (``\\s``
     takes U+001C..U+001F in Python only): each pattern is tried with every code point in the

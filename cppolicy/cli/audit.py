@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, nullcontext, suppress
+from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
 from typing import Optional, TextIO
 
@@ -89,12 +89,14 @@ def audit(
         if trail and "-" in archives:
             order = "unsorted"  # stdin's digest is known only once it is read: read it all first
         with ExitStack() as stack:
+            # entered first, left last: the report reaches its file only once the trail and the
+            # quarantine file are closed without error
+            stream = STREAMS[fmt](stack.enter_context(_report_file(output)), lang) if streaming else None
             # the trail is opened (locked, verified) first: a broken trail fails before any work
             writer = stack.enter_context(TrailWriter(trail, plugins)) if trail else None
             stdin = stack.enter_context(hashing_stdin()) if writer and "-" in archives else None
             sink = stack.enter_context(Quarantine(quarantine))
             bar = stack.enter_context(_progress(show))
-            stream = STREAMS[fmt](stack.enter_context(_report_file(output)), lang) if streaming else None
             reading = bar.add_task("reading", total=None) if bar else None
             judging = []
 
@@ -147,29 +149,16 @@ def audit(
 
 @contextmanager
 def _report_file(path: Path) -> Iterator[TextIO]:
-    """``path`` open for a report written while the audit runs. A regular file is written under a
-    temporary name in its folder and renamed over ``path`` only when the audit succeeds: a failed
-    audit leaves no partial report, and an earlier file at ``path`` as it was. Anything else (a
-    device such as /dev/null, a pipe, a symbolic link) is written directly."""
-    if path.is_symlink() or (path.exists() and not path.is_file()):
-        with path.open("w", encoding="utf-8") as out:
-            yield out
-        return
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    except OSError as exc:  # named by the report's path, not the temporary one
-        raise OSError(exc.errno, exc.strerror, str(path)) from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.fchmod(out.fileno(), 0o666 & ~umask)  # as open() would create it, not mkstemp's 0600
-            yield out
-        os.replace(temporary, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(temporary)
-        raise
+    """A file for a report written while the audit runs: an unnamed temporary file (``TMPDIR``),
+    copied into ``path`` when the audit has succeeded, so ``path`` is opened and written exactly
+    as a report written at the end would be (created, or truncated in place: its mode, owner and
+    links kept; nothing written, nothing truncated if the audit fails)."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        yield spool
+        spool.flush()
+        spool.seek(0)
+        with path.open("wb") as out:
+            shutil.copyfileobj(spool.buffer, out, 1 << 20)
 
 
 def _cross_check(archives, modules, calendar, moment, report, sample) -> int:
