@@ -329,7 +329,8 @@ class Engine:
         handle = compiled.handle
         try:
             # The history in one batch (one JSON encoding, one call into the C core), then the
-            # as-of fact on its own, last, so that absences are judged on the whole history.
+            # as-of fact on its own, last, so that absences are judged on the whole history. (At
+            # the end of the same batch it is not equivalent: measured, some findings change.)
             if facts:
                 self._dispatch(handle, durable_rules_engine.assert_facts(handle, orjson.dumps(facts).decode()))
             self._dispatch(handle, durable_rules_engine.assert_fact(handle, orjson.dumps(asof).decode()))
