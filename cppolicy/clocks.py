@@ -25,6 +25,11 @@ from cppolicy.rule_module import ClockSpec, RuleModule
 class Deadline:
     due_date: date | None
     due: datetime  # exclusive end instant, aware (Asia/Shanghai)
+    #: ``due`` as epoch seconds, computed once (deadlines are shared between complaints)
+    due_t: float = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "due_t", self.due.timestamp())
 
 
 def compute_deadline(
@@ -96,20 +101,26 @@ class ClockResult:
     pauses: list[dict] = field(default_factory=list)
     paused_open: bool = False
     restarted_by: str | None = None
+    #: epoch seconds of ``start``, ``base_due`` and ``cap_due`` when known already (else computed)
+    start_t: float | None = None
+    base_due_t: float | None = None
+    cap_due_t: float | None = None
 
     def fact(self) -> dict | None:
         if self.deadline is None or self.start is None:
             return None
+        base_t = self.base_due_t if self.base_due_t is not None and self.base_due is not None \
+            else (self.base_due or self.deadline.due).timestamp()
         out = {
             "f": "clock",
             "clock": self.name,
-            "start": self.start.timestamp(),
+            "start": self.start_t if self.start_t is not None else self.start.timestamp(),
             "start_id": self.start_id,
-            "due": self.deadline.due.timestamp(),
-            "base_due": (self.base_due or self.deadline.due).timestamp(),
+            "due": self.deadline.due_t,
+            "base_due": base_t,
         }
         if self.cap_due is not None:
-            out["cap_due"] = self.cap_due.timestamp()
+            out["cap_due"] = self.cap_due_t if self.cap_due_t is not None else self.cap_due.timestamp()
         return out
 
     def describe(self, calendar: WorkingDayCalendar) -> dict[str, Any]:
@@ -218,13 +229,13 @@ def compute_clocks(
             start_event = restart
             scope = [e for e in events if e.time >= restart.time]
             result.restarted_by = restart.event_id
-        result.start, result.start_id = start_event.time, start_event.event_id
+        result.start, result.start_id, result.start_t = start_event.time, start_event.event_id, start_event.epoch
         result.period = params[spec.period_param]
         try:
             result.deadline = compute_deadline(
                 calendar, result.start, result.period, start_counted=start_counted, roll_forward=roll_forward
             )
-            result.base_due = result.deadline.due
+            result.base_due, result.base_due_t = result.deadline.due, result.deadline.due_t
             if spec.pauses:
                 _apply_pauses(result, spec, scope, calendar, params, as_of, annotations)
             if spec.extension:
@@ -335,7 +346,7 @@ def _apply_extensions(
 
     limits = [limit(params[t["up_to"]["param"]]) for t in tiers]
     cap = limits[-1]
-    result.cap_due = cap.due
+    result.cap_due, result.cap_due_t = cap.due, cap.due_t
     for event in events:
         if event.type != ext["event"]:
             continue
