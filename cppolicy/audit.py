@@ -290,7 +290,6 @@ class ComplaintSummaries(Mapping):
         self._shared: dict[Any, Any] = {}
         self._last: dict[Any, dict] = {}  # institution id -> the shared dict last seen with it
         self._keys: list[str] | None = None
-        self._walked: tuple[int, list[dict], list[datetime]] | None = None
 
     def _share(self, key: Any, value: Any) -> Any:
         return self._shared.setdefault(key, value)
@@ -323,18 +322,16 @@ class ComplaintSummaries(Mapping):
             entry[2] = (event.event_id, "received", self._time(event.time), event.epoch, institution, data)
 
     def institutions_and_earliest(self) -> tuple[list[dict], list[datetime]]:
-        """What archive-scope evaluation reads of every stand-in, in the same order: each
-        complaint's institutions (in complaint id order) and the earliest time (at most one per
-        complaint). Computed once (the summaries are complete when the rules run)."""
-        if self._walked is None or self._walked[0] != len(self._by_id):
-            institutions: list[dict] = []
-            earliest = []
-            for complaint_id in self:
-                entry = self._by_id[complaint_id]
-                institutions.extend(entry[3:])
-                earliest.append(entry[0])
-            self._walked = (len(self._by_id), institutions, earliest)
-        return self._walked[1], self._walked[2]
+        """What archive-scope evaluation reads of every stand-in, in the same order, without
+        making the stand-ins: each complaint's institutions (in complaint id order) and its
+        earliest time (the receipt's is never earlier)."""
+        institutions: list[dict] = []
+        earliest = []
+        for complaint_id in self:
+            entry = self._by_id[complaint_id]
+            institutions.extend(entry[3:])
+            earliest.append(entry[0])
+        return institutions, earliest
 
     def __getitem__(self, complaint_id: str) -> list[_Stand]:
         earliest, epoch, receipt, *institutions = self._by_id[complaint_id]

@@ -92,8 +92,8 @@ class ClockResult:
     start_id: str | None = None
     period: dict | None = None
     deadline: Deadline | None = None
-    base_due: datetime | None = None
-    cap_due: datetime | None = None
+    base: Deadline | None = None  # the deadline before pauses and extensions moved it
+    cap: Deadline | None = None  # the latest an extension may move it to
     met_at: datetime | None = None
     met_id: str | None = None
     reason: str | None = None
@@ -101,26 +101,29 @@ class ClockResult:
     pauses: list[dict] = field(default_factory=list)
     paused_open: bool = False
     restarted_by: str | None = None
-    #: epoch seconds of ``start``, ``base_due`` and ``cap_due`` when known already (else computed)
-    start_t: float | None = None
-    base_due_t: float | None = None
-    cap_due_t: float | None = None
+    start_t: float | None = None  # ``start`` as epoch seconds (the start event's)
+
+    @property
+    def base_due(self) -> datetime | None:
+        return self.base.due if self.base else None
+
+    @property
+    def cap_due(self) -> datetime | None:
+        return self.cap.due if self.cap else None
 
     def fact(self) -> dict | None:
         if self.deadline is None or self.start is None:
             return None
-        base_t = self.base_due_t if self.base_due_t is not None and self.base_due is not None \
-            else (self.base_due or self.deadline.due).timestamp()
         out = {
             "f": "clock",
             "clock": self.name,
             "start": self.start_t if self.start_t is not None else self.start.timestamp(),
             "start_id": self.start_id,
             "due": self.deadline.due_t,
-            "base_due": base_t,
+            "base_due": (self.base or self.deadline).due_t,
         }
-        if self.cap_due is not None:
-            out["cap_due"] = self.cap_due_t if self.cap_due_t is not None else self.cap_due.timestamp()
+        if self.cap is not None:
+            out["cap_due"] = self.cap.due_t
         return out
 
     def describe(self, calendar: WorkingDayCalendar) -> dict[str, Any]:
@@ -235,7 +238,7 @@ def compute_clocks(
             result.deadline = compute_deadline(
                 calendar, result.start, result.period, start_counted=start_counted, roll_forward=roll_forward
             )
-            result.base_due, result.base_due_t = result.deadline.due, result.deadline.due_t
+            result.base = result.deadline
             if spec.pauses:
                 _apply_pauses(result, spec, scope, calendar, params, as_of, annotations)
             if spec.extension:
@@ -346,7 +349,7 @@ def _apply_extensions(
 
     limits = [limit(params[t["up_to"]["param"]]) for t in tiers]
     cap = limits[-1]
-    result.cap_due, result.cap_due_t = cap.due, cap.due_t
+    result.cap = cap
     for event in events:
         if event.type != ext["event"]:
             continue

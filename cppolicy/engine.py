@@ -37,7 +37,7 @@ from cppolicy.rule_module import Rule, RuleModule
 ENGINE_NAME = "durable_rules"
 _SENTINEL = "cppolicy-asof-seen"
 _RESERVED = {"f", "type", "t", "id", "first", "sid", "asof_t"}
-#: what event_facts writes after the annotations (they never override it)
+#: what event_facts writes over an event's data (a module's annotations never override it)
 _CORE = ("f", "type", "t", "id", "first", "institution_id", "institution_level")
 
 
@@ -103,12 +103,11 @@ def flat_data(data: dict) -> dict[str, Any]:
     return flat
 
 
-def event_facts(events: Sequence, annotations: dict[str, dict] | None = None) -> list[dict]:
+def event_facts(events: Sequence) -> list[dict]:
     """Events as engine facts: flattened data, ``f: event``, ``t`` epoch, ``first`` of its type."""
     facts, seen_types = [], set()
     for event in events:
         fact = dict(flat_data(event.data))
-        fact.update((annotations or {}).get(event.event_id, {}))
         fact.update({"f": "event", "type": event.type, "t": event.epoch, "id": event.event_id,
                      "first": event.type not in seen_types})
         if event.institution:
@@ -297,7 +296,7 @@ class Engine:
             fact = dict(base)
             if annotations:
                 noted = annotations.get(base["id"])
-                if noted:  # an annotation wins over the event's data (as in event_facts)
+                if noted:  # an annotation wins over the event's data, not over its core fields
                     fact.update(noted)
                     fact.update((k, base[k]) for k in _CORE if k in base)
             for key, value in extra:  # an event's own field wins over a projected one of the same name

@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 from datetime import datetime, timedelta
 from collections import Counter
-from typing import Any, Callable, TextIO
+from typing import Callable, TextIO
 
 import orjson
 from rich.console import Console
@@ -65,7 +65,19 @@ def write_indented_json(out: TextIO, doc: dict) -> None:
     out.write("\n}\n" if doc else "}\n")
 
 
-class _JsonlStream:
+class _FindingStream:
+    """A format written finding by finding: ``result`` for each complaint result in report
+    order, then ``finish`` for the archive-scope findings."""
+
+    def result(self, result) -> None:
+        raise NotImplementedError
+
+    def finish(self, report: AuditReport) -> None:
+        for archive_result in report.archive_results:
+            self.result(archive_result)
+
+
+class _JsonlStream(_FindingStream):
     """``jsonl``: one finding a line, as ``finding.to_dict()`` (orjson writes the dataclass)."""
 
     def __init__(self, out: TextIO, lang: str) -> None:
@@ -75,12 +87,8 @@ class _JsonlStream:
         for finding in result.findings:
             self.out.write(orjson.dumps(finding).decode() + "\n")
 
-    def finish(self, report: AuditReport) -> None:
-        for archive_result in report.archive_results:
-            self.result(archive_result)
 
-
-def _streamed(stream: Callable[[TextIO, str], "_JsonlStream | _CsvStream"]) -> Callable[[AuditReport, TextIO, str], None]:
+def _streamed(stream: Callable[[TextIO, str], _FindingStream]) -> Callable[[AuditReport, TextIO, str], None]:
     """The renderer of a whole report by a stream: its results in order, then ``finish``."""
     def render(report: AuditReport, out: TextIO, lang: str) -> None:
         writer = stream(out, lang)
@@ -108,7 +116,7 @@ def _csv_row(finding) -> dict:
     }
 
 
-class _CsvStream:
+class _CsvStream(_FindingStream):
     """``csv``: a header, then one finding a row."""
 
     def __init__(self, out: TextIO, lang: str) -> None:
@@ -118,10 +126,6 @@ class _CsvStream:
     def result(self, result) -> None:
         for finding in result.findings:
             self.writer.writerow(_csv_row(finding))
-
-    def finish(self, report: AuditReport) -> None:
-        for archive_result in report.archive_results:
-            self.result(archive_result)
 
 
 _csv = _streamed(_CsvStream)
@@ -199,7 +203,7 @@ FORMATS: dict[str, Callable[[AuditReport, TextIO, str], None]] = {
 #: Formats that can be written while the audit runs, complaint by complaint (then ``finish``
 #: writes the archive-scope findings): the same bytes as the format's renderer, which is built
 #: from the stream. ``cppolicy audit -o FILE`` uses them, so results need not be kept for the end.
-STREAMS: dict[str, Callable[[TextIO, str], Any]] = {
+STREAMS: dict[str, Callable[[TextIO, str], _FindingStream]] = {
     "jsonl": _JsonlStream,
     "csv": _CsvStream,
 }

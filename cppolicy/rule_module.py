@@ -10,12 +10,11 @@ JSON, which the C engine interprets, plus the macros documented in docs/rule-mod
 
 from __future__ import annotations
 
-from bisect import bisect_right
-
 import copy
 import hashlib
 import json
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
@@ -192,12 +191,12 @@ class RuleModule:
         dates with the same values in force share one dict)."""
         cache = self._compiled.setdefault("parameters_on", {})
         if on not in cache:
-            names = self.data["parameters"]
-            chosen = tuple(self.parameter(name, on)[1] for name in names)
+            picked = {name: self.parameter(name, on) for name in self.data["parameters"]}
+            starts = tuple(start for _, start, _ in picked.values())
             by_starts = self._compiled.setdefault("parameters_by_starts", {})
-            if chosen not in by_starts:
-                by_starts[chosen] = {name: self.parameter(name, on)[0] for name in names}
-            cache[on] = by_starts[chosen]
+            if starts not in by_starts:
+                by_starts[starts] = {name: value for name, (value, _, _) in picked.items()}
+            cache[on] = by_starts[starts]
         return cache[on]
 
     def rules_in(self, scope: str, on: date | None = None) -> tuple[Rule, ...]:

@@ -217,10 +217,6 @@ class StreamedResults(Sequence):
         self.tally.add(result)
         self._length += 1
 
-    def extend(self, results) -> None:
-        for result in results:
-            self.append(result)
-
     def __len__(self) -> int:
         return self._length
 
@@ -274,10 +270,6 @@ class ResultSpill(Sequence):
         self._pending.append(result)
         if len(self._pending) >= self.batch:
             self._flush()
-
-    def extend(self, results) -> None:
-        for result in results:
-            self.append(result)
 
     def _flush(self) -> None:
         assert self._scratch is not None
