@@ -400,8 +400,6 @@ def test_pre_scan_reads_a_key_written_with_an_escape(tmp_path):
 def test_workers_started_before_a_failing_pre_scan_are_stopped(tmp_path, setup):
     import multiprocessing
 
-    from cppolicy.errors import InputError
-
     modules, calendar = setup
     broken = tmp_path / "broken.jsonl.gz"
     whole = gzip.compress(b"".join(b'{"complaint_id": "C-%d"}\n' % (n * 7919 % 10007) for n in range(5000)))
