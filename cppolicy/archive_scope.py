@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from operator import itemgetter
 from typing import Any, Iterable, Sequence
 
 from cppolicy.calendar import SHANGHAI, WorkingDayCalendar, end_of_day, local_date
@@ -42,6 +43,16 @@ class Tree:
     def add(self, institution: dict) -> None:
         self.level.setdefault(institution["id"], institution["level"])
         self.parent.setdefault(institution["id"], institution.get("parent"))
+
+    def add_all(self, institutions: Iterable[dict]) -> None:
+        """:meth:`add` each of ``institutions``, in order: complaint summaries name an institution
+        once per complaint, a million times over, and a method call for each cost more than the
+        adding."""
+        level, parent = self.level.setdefault, self.parent.setdefault
+        for institution in institutions:
+            ident = institution["id"]
+            level(ident, institution["level"])
+            parent(ident, institution.get("parent"))
 
     def ancestor_at(self, node: str, levels: Iterable[str]) -> str:
         """The nearest node (itself included) at one of ``levels``; the root if none."""
@@ -170,6 +181,37 @@ def obligation_facts(spec_name: str, spec: dict, params: dict, calendar: Working
     return facts
 
 
+#: the level a cluster is counted at: a complaint's branch, or the head office when none is above it
+_CLUSTER_LEVELS = ("branch", "head_office")
+
+
+def _receipts(complaints: dict[str, list], as_of: datetime) -> list[tuple]:
+    """Each complaint's first ``received`` event at or before ``as_of``, as a receipt ``(complaint
+    id, time, epoch, institution, data)``, sorted by time then complaint id.
+
+    A mapping of complaint summaries may give these receipts itself, in any order, through
+    ``receipts(as_of)`` (None when it cannot for that as-of time): through ``__getitem__`` it
+    would make a stand-in for every institution of every complaint only for this loop to skip
+    them. A plain mapping of events (what :func:`~cppolicy.audit.read_archive` gives) is walked."""
+    given = getattr(complaints, "receipts", None)
+    receipts = given(as_of) if given is not None else None
+    if receipts is not None:
+        receipts = list(receipts)
+    else:
+        receipts = []
+        for complaint_id, events in complaints.items():
+            for event in events:
+                if event.type == "received" and event.time <= as_of:
+                    receipts.append((complaint_id, event.time, event.epoch, event.institution, event.data))
+                    break
+    # Two stable sorts on one key each give the order of a sort keyed on (epoch, complaint id), in
+    # a third of its time: a key of tuples is compared item by item, a float key natively; and
+    # the ids mostly come in order already (a mapping's are sorted), which a sort sees in one pass.
+    receipts.sort(key=itemgetter(0))
+    receipts.sort(key=itemgetter(2))
+    return receipts
+
+
 def cluster_facts(spec_name: str, spec: dict, params: dict, calendar: WorkingDayCalendar, tree: Tree,
                   complaints: dict[str, list], institution_events: Sequence, as_of: datetime,
                   undetermined: dict[str, str]) -> list[dict]:
@@ -178,64 +220,85 @@ def cluster_facts(spec_name: str, spec: dict, params: dict, calendar: WorkingDay
         raise RuleModuleError(f"cluster {spec_name}: the window must be in calendar days")
     span = timedelta(days=int(window["value"]))
     threshold = int(params[spec["min_complainants"]["param"]])
-    receipts = []
-    for complaint_id, events in complaints.items():
-        received = next((e for e in events if e.type == "received" and e.time <= as_of), None)
-        if received is not None:
-            receipts.append((complaint_id, received))
-    receipts.sort(key=lambda item: (item[1].epoch, item[0]))
+    receipts = _receipts(complaints, as_of)
     clusters: list[dict] = []
+    # Complaints come from far fewer institutions than there are complaints: each institution's
+    # branch is looked up in the tree once, not once per receipt.
+    branches: dict[str, str] = {}
+
+    def branch_of(institution: dict) -> str:
+        ident = institution["id"]
+        branch = branches.get(ident)
+        if branch is None:
+            branch = branches[ident] = tree.ancestor_at(ident, _CLUSTER_LEVELS)
+        return branch
+
     # Many complaints: same branch, product and issue, complainants adding up within the window.
-    groups: dict[tuple, list] = {}
-
-    def people(received) -> int:
-        return int(received.data.get("complainants", 1))
-
-    for complaint_id, received in receipts:
-        if people(received) >= threshold:
-            continue  # large-scale on its own (below), not counted twice in a group
-        branch = tree.ancestor_at(received.institution["id"], ("branch", "head_office"))
-        groups.setdefault((branch, received.data["product"], received.data["issue"]), []).append(
-            (complaint_id, received))
-    for (branch, product, issue), items in sorted(groups.items()):
+    # A group is its receipts in receipt order and, beside them, their complainants (read once,
+    # not each time the window passes them). A complaint large-scale on its own is not counted
+    # twice in a group: it and those flagged major are kept aside, in receipt order, to be
+    # clusters of one (below).
+    groups: dict[tuple, tuple[list, list]] = {}
+    singles: list[tuple[tuple, int, str]] = []
+    for receipt in receipts:
+        data = receipt[4]
+        people = int(data.get("complainants", 1))
+        # One complaint is one cluster, whichever makes it large-scale (many complainants first).
+        if people >= threshold:
+            singles.append((receipt, people, "many_complainants"))
+            continue
+        key = (branch_of(receipt[3]), data["product"], data["issue"])
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = ([], [])
+        group[0].append(receipt)
+        group[1].append(people)  # counts[i]: the complainants of items[i]
+        if data.get("major"):
+            singles.append((receipt, people, "flagged_major"))
+    for (branch, product, issue), (items, counts) in sorted(groups.items()):
         current: dict | None = None
+        last = None  # the time of current's last member
         # items are in receipt order, so the receipts within the window before items[index]
         # are items[left : index + 1] with ``left`` only ever moving forward (linear, not
         # quadratic, in a group's size), and ``total`` their complainants.
         left, total = 0, 0
-        for index, (complaint_id, received) in enumerate(items):
-            total += people(received)
-            while left <= index and received.time - items[left][1].time > span:
-                total -= people(items[left][1])
+        for index, receipt in enumerate(items):
+            time = receipt[1]
+            total += counts[index]
+            while left <= index and time - items[left][1] > span:
+                total -= counts[left]
                 left += 1
-            if current is not None and received.time - current["last"] <= span:
-                current["members"].append((complaint_id, received))
-                current["last"] = received.time
+            if current is not None and time - last <= span:
+                current["members"].append(receipt)
+                current["complainants"] += counts[index]
+                last = time
                 continue
             current = None
-            window_items = items[left : index + 1]
-            # One complaint reaching the threshold alone is the many_complainants kind below.
-            if len(window_items) > 1 and total >= threshold:
+            # Two receipts or more in the window (one complaint reaching the threshold alone is
+            # the many_complainants kind below).
+            if index > left and total >= threshold:
                 current = {"kind": "many_complaints", "institution": branch, "product": product, "issue": issue,
-                           "members": window_items, "detected": received.time, "last": received.time}
+                           "members": items[left : index + 1], "complainants": total, "detected": time}
+                last = time
                 clusters.append(current)
-    for complaint_id, received in receipts:
-        branch = tree.ancestor_at(received.institution["id"], ("branch", "head_office"))
-        base = {"institution": branch, "product": received.data["product"], "issue": received.data["issue"],
-                "members": [(complaint_id, received)], "detected": received.time}
-        # One complaint is one cluster, whichever makes it large-scale (many complainants first).
-        if people(received) >= threshold:
-            clusters.append({**base, "kind": "many_complainants"})
-        elif received.data.get("major"):
-            clusters.append({**base, "kind": "flagged_major"})
+    for receipt, people, kind in singles:
+        data = receipt[4]
+        clusters.append({"kind": kind, "institution": branch_of(receipt[3]), "product": data["product"],
+                         "issue": data["issue"], "members": [receipt], "complainants": people,
+                         "detected": receipt[1]})
     reports = sorted((e for e in institution_events if e.type == spec["met_by"] and e.time <= as_of),
                      key=lambda e: e.epoch)
+    # What the loop below reads of a report or of a cluster's institution, made once for each
+    # (there are as many clusters as reports, or more) rather than for every pair of them.
+    listed_in: dict[int, set] = {}  # report index -> the complaint ids it lists
+    covering: dict[str, set] = {}  # cluster institution -> the institutions whose reports cover it
     facts = []
     for cluster in clusters:
-        members = {c for c, _ in cluster["members"]}
-        first_t = min(r.time for _, r in cluster["members"])
-        first_member = min(cluster["members"], key=lambda item: (item[1].epoch, item[0]))[0]
-        complainants = sum(int(r.data.get("complainants", 1)) for _, r in cluster["members"])
+        members = set(map(itemgetter(0), cluster["members"]))
+        first_t = min(map(itemgetter(1), cluster["members"]))
+        # members are in receipt order: the first is the first by (epoch, complaint id)
+        first_member = cluster["members"][0][0]
+        complainants = cluster["complainants"]
         fact = {"f": "cluster", "cluster": spec_name, "kind": cluster["kind"],
                 # named after its first member, so unrelated complaints never renumber it
                 "id": f"{spec_name}:{cluster['kind']}:{cluster['institution']}:{first_member}",
@@ -249,14 +312,20 @@ def cluster_facts(spec_name: str, spec: dict, params: dict, calendar: WorkingDay
             undetermined.setdefault(spec_name, f"{fact['id']}: {exc.message}")
             continue
         fact["due"] = _epoch(deadline.due)
-        for report in reports:
+        for index, report in enumerate(reports):
             if report.time < first_t:
                 continue
-            if report.institution["id"] not in tree.ancestors(cluster["institution"]) + [cluster["institution"]]:
+            above = covering.get(cluster["institution"])
+            if above is None:  # the cluster's institution and those above it
+                above = covering[cluster["institution"]] = {*tree.ancestors(cluster["institution"]),
+                                                            cluster["institution"]}
+            if report.institution["id"] not in above:
                 continue
-            listed = set(report.data.get("complaint_ids") or ())
+            listed = listed_in.get(index)
+            if listed is None:
+                listed = listed_in[index] = set(report.data.get("complaint_ids") or ())
             same_matter = report.data.get("product") == cluster["product"] and report.data.get("issue") == cluster["issue"]
-            if listed & members or same_matter:
+            if not listed.isdisjoint(members) or same_matter:
                 fact.update({"met_t": report.epoch, "met_id": report.event_id})
                 break
         facts.append(fact)
@@ -290,8 +359,7 @@ def evaluate_archive_scope(engine: Engine, complaints: dict[str, list], institut
     walked = getattr(complaints, "institutions_and_earliest", None)
     if walked is not None:
         institutions, earliest = walked()
-        for institution in institutions:
-            tree.add(institution)
+        tree.add_all(institutions)
         firsts.extend(earliest)
     else:
         for events in complaints.values():

@@ -203,3 +203,60 @@ def test_a_long_run_of_small_complaints_is_one_cluster_from_the_day_it_reaches_2
     facts = [f for f in result.facts if f.get("f") == "cluster" and f["kind"] == "many_complaints"]
     assert len(facts) == 1 and facts[0]["complaints"] == 30
     assert facts[0]["detected_t"] == parse_as_of("2025-05-07T10:00:00+08:00").timestamp()
+
+
+def test_receipts_at_the_same_moment_are_taken_in_complaint_id_order(engine):
+    # the mapping gives C-b first; the cluster is named after C-a, the first by (time, id), and
+    # detected with the second (C-b: 20 complainants), C-c joining it
+    at = "2025-05-05T10:00:00+08:00"
+    grouped = {cid: [received(cid, at, complainants=10)] for cid in ("C-b", "C-c", "C-a")}
+    result = evaluate_archive_scope(engine, grouped, tree_events(), parse_as_of("2025-06-30"))
+    [fact] = [f for f in result.facts if f.get("f") == "cluster"]
+    assert fact["id"] == "large_scale:many_complaints:BR-GD:C-a"
+    assert (fact["complaint_ids"], fact["complainants"]) == ("C-a,C-b,C-c", 30)
+
+
+class _GivesReceipts(dict):
+    """Complaints that give their receipts themselves (in any order), as complaint summaries may;
+    or say they cannot (None), when the plain walk over their events is taken instead."""
+
+    def __init__(self, grouped: dict, answers: bool) -> None:
+        super().__init__(grouped)
+        self.answers, self.asked = answers, []
+
+    def receipts(self, as_of):
+        self.asked.append(as_of)
+        if not self.answers:
+            return None
+        out = []
+        for complaint_id, events in reversed(list(self.items())):
+            first = next((e for e in events if e.type == "received" and e.time <= as_of), None)
+            if first is not None:
+                out.append((complaint_id, first.time, first.epoch, first.institution, first.data))
+        return out
+
+
+def test_complaints_that_give_their_receipts_are_judged_as_their_events(engine):
+    complaints = [
+        *cluster(5, 4),                                                        # many complaints
+        received("C-J", "2025-05-20T10:00:00+08:00", complainants=25),         # many complainants
+        received("C-M", "2025-06-05T10:00:00+08:00", product="deposit", issue="account_freeze", major=True),
+        # a second receipt of C-M: not the one read
+        received("C-M", "2025-06-06T10:00:00+08:00", product="deposit", issue="fees", major=True),
+        received("C-L", "2025-07-05T10:00:00+08:00", complainants=30),         # after the as-of time
+    ]
+    covered = inst("large_scale_complaint_reported", "2025-05-21T10:00:00+08:00", BR, regulator="NFRA",
+                   complaint_ids=["C-J"])
+    grouped: dict[str, list] = {}
+    for e in complaints:
+        grouped.setdefault(e.complaint_id, []).append(e)
+    institution_events = [*tree_events(), covered]
+    as_of = parse_as_of("2025-06-30")
+    walked = evaluate_archive_scope(engine, grouped, institution_events, as_of)
+    kinds = sorted(f["kind"] for f in walked.facts if f.get("f") == "cluster")
+    assert kinds == ["flagged_major", "many_complainants", "many_complaints"]
+    for answers in (True, False):
+        given = _GivesReceipts(grouped, answers)
+        result = evaluate_archive_scope(engine, given, institution_events, as_of)
+        assert given.asked == [as_of]
+        assert (result.facts, result.findings) == (walked.facts, walked.findings)
