@@ -10,12 +10,28 @@ A finding is one of four kinds, by ``severity``:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import operator
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 SEVERITY_ORDER = {"error": 0, "violation": 1, "undetermined": 2, "warning": 3}
 
 
+def _pickled_by_fields(cls: type) -> type:
+    """Pickle instances as ``cls(*field values)``. Results cross from the worker processes to
+    the audit process by the hundred thousand; a slotted dataclass's own pickling calls
+    ``__setstate__``, which walks ``dataclasses.fields()`` in Python for every object (measured:
+    two to three times the cost, both ways, and a quarter more bytes)."""
+    values = operator.attrgetter(*(f.name for f in fields(cls)))
+
+    def __reduce__(self):
+        return cls, values(self)
+
+    cls.__reduce__ = __reduce__  # type: ignore[method-assign]
+    return cls
+
+
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ModuleRef:
     id: str
@@ -23,6 +39,7 @@ class ModuleRef:
     digest: str
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One finding. Times are ISO 8601 strings with offset (Asia/Shanghai) or None."""
@@ -78,6 +95,7 @@ def worst_status(findings, *, running: bool = False) -> str:
     return "open" if running else "compliant"
 
 
+@_pickled_by_fields
 @dataclass(slots=True)
 class ComplaintResult:
     """The outcome of evaluating one complaint under one rule module."""
