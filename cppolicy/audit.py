@@ -333,6 +333,16 @@ class ComplaintSummaries(Mapping):
             earliest.append(entry[0])
         return institutions, earliest
 
+    def receipts(self, as_of: datetime) -> list[tuple] | None:
+        """What cluster facts read of each complaint's first ``received`` event at or before
+        ``as_of``: ``(complaint id, time, epoch, institution, data)``, in any order; None when
+        ``as_of`` is not the time these summaries kept receipts for (the caller then reads the
+        stand-ins). Without it, archive scope makes every complaint's stand-ins to find one."""
+        if as_of != self.as_of:
+            return None
+        return [(complaint_id, receipt[2], receipt[3], receipt[4], receipt[5])
+                for complaint_id, entry in self._by_id.items() if (receipt := entry[2]) is not None]
+
     def __getitem__(self, complaint_id: str) -> list[_Stand]:
         earliest, epoch, receipt, *institutions = self._by_id[complaint_id]
         out = [_Stand("", "", earliest, epoch, institution, _NO_DATA) for institution in institutions]
@@ -542,6 +552,17 @@ def audit_archive(
             trail=(calendar.version, engine_version()) if trail is not None else None,
             crash=tuple(sorted(parallel._TEST_CRASH.items()))), jobs)
     spill: Spill | None = None
+    engines: dict[str, Engine] = {}
+    early: list[ArchiveResult] | None = None  # judged while the workers finish (see Pool.run)
+
+    def judge_archive() -> list[ArchiveResult]:
+        """The archive-scope rules, once every line is read (not when there are no institution
+        events: see evaluate_archive)."""
+        if not contents.institution_events:
+            return []
+        return [evaluate_archive_scope(engines.get(module.ref) or Engine(module, calendar), summaries,  # type: ignore[arg-type]
+                                       contents.institution_events, as_of) for module in archive_modules]
+
     try:
         if pool is not None:
             pool.start()
@@ -583,7 +604,6 @@ def audit_archive(
         def events_of(rows: list[Row]) -> list[Event]:
             return [revive(text, paths[src], line) for src, line, text in rows]
 
-        engines: dict[str, Engine] = {}
         if not workers:
             engines = {m.ref: Engine(m, calendar) for m in modules}
             for complaint_id, events, rows in groups:
@@ -596,7 +616,13 @@ def audit_archive(
                 keep(complaint_id, skipped, results)
         else:
             assert pool is not None
-            for complaint_id, rows, outcome in pool.run((cid, rows) for cid, _, rows in groups):
+
+            def judge_archive_now() -> None:  # the input is all read: the summaries are complete
+                nonlocal early
+                early = judge_archive()
+
+            for complaint_id, rows, outcome in pool.run(((cid, rows) for cid, _, rows in groups),
+                                                        on_exhausted=judge_archive_now):
                 if isinstance(outcome, Crashed):
                     events = events_of(rows)
                     skipped, results = _crashed(modules, complaint_id, events, as_of, outcome)
@@ -609,7 +635,7 @@ def audit_archive(
                         for record in fields:
                             trail.append_evaluation(record)
                 keep(complaint_id, skipped, results, slim=True)
-            pool.close()  # the workers' memory back before the archive-scope rules (idempotent)
+            pool.close()  # (idempotent)
     finally:
         reader.close()
         if spill is not None:
@@ -618,10 +644,7 @@ def audit_archive(
             pool.close()
     if archive_modules and not contents.institution_events:
         report.skipped["archive_rules_no_institution_events"] += len(archive_modules)
-        archive_modules = []
-    for module in archive_modules:
-        engine = engines.get(module.ref) or Engine(module, calendar)
-        archive_result = evaluate_archive_scope(engine, summaries, contents.institution_events, as_of)  # type: ignore[arg-type]
+    for archive_result in early if early is not None else judge_archive():
         report.archive_results.append(archive_result)
         if on_archive_result:
             on_archive_result(archive_result)

@@ -40,7 +40,7 @@ import signal
 import threading
 import traceback
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -59,6 +59,12 @@ _TEST_CRASH: dict[str, str] = {}
 #: is retried by halving, so its size costs a crash only a few more processes.
 CHUNK_COMPLAINTS = 64
 CHUNK_EVENTS = 1600
+
+#: How far the audit process reads ahead of the workers, in events (chunks built, not yet
+#: evaluated; their lines are held in memory: about 20 MB). When the input is all read, that
+#: backlog keeps the workers busy while the audit process judges the archive-scope rules, which
+#: would otherwise run alone at the end, with the workers idle.
+READ_AHEAD_EVENTS = 32_000
 
 
 #: The cyclic garbage collector's first threshold while an audit runs (Python's default: 700).
@@ -378,10 +384,16 @@ class Pool:
 
     # -- evaluation -------------------------------------------------------------------------------
 
-    def run(self, groups: Iterable[tuple[str, list[Row]]]) -> Iterator[tuple[str, list[Row], Any]]:
+    def run(self, groups: Iterable[tuple[str, list[Row]]],
+            on_exhausted: Callable[[], None] | None = None) -> Iterator[tuple[str, list[Row], Any]]:
         """Evaluate ``(complaint_id, rows)`` groups; yield ``(complaint_id, rows, outcome)`` in
         the order given, where outcome is ``(skipped, slim results, trail fields or None)`` or
-        a :class:`Crashed`."""
+        a :class:`Crashed`.
+
+        ``groups`` are read up to :data:`READ_AHEAD_EVENTS` events ahead of the workers. Once
+        they are all read, every chunk built is handed to the workers and ``on_exhausted()`` is
+        called: work for this process (the archive-scope rules) while the workers finish theirs.
+        """
         source = iter(groups)
         exhausted = False
         ready: deque[_Task] = deque()   # built, not yet sent
@@ -389,7 +401,7 @@ class Pool:
         done: dict[int, tuple[str, list[Row], Any]] = {}
         sequence = 0
         emitted = 0
-        capacity = 3 * self.jobs
+        capacity = 3 * self.jobs + max(1, READ_AHEAD_EVENTS // self.chunk_events)
 
         def in_flight() -> int:
             return sum(len(r.outstanding) for r in self._runners) + len(ready) + len(retries)
@@ -412,6 +424,9 @@ class Pool:
                     ready.append(_Task(self._task_ids, items))
                 self._drain(ready, retries, done)
                 self._dispatch(ready, retries)  # a worker that finished is never kept waiting
+                if exhausted and on_exhausted is not None:
+                    self._dispatch(ready, retries, outstanding=None)  # all of it: this process is busy now
+                    on_exhausted()
             # 2. hand chunks to workers: at most two outstanding each
             self._dispatch(ready, retries)
             # 3. results in order
@@ -424,12 +439,20 @@ class Pool:
             self._handle(*self._inbox.get(), ready, retries, done)
             self._drain(ready, retries, done)
 
-    def _dispatch(self, ready: deque[_Task], retries: deque[_Task]) -> None:
+    def _dispatch(self, ready: deque[_Task], retries: deque[_Task], outstanding: int | None = 2) -> None:
+        """Send ready chunks to the workers, up to ``outstanding`` each (None: every chunk, to the
+        worker with the fewest events outstanding)."""
         pooled = [r for r in self._runners if not r.single]
         while len(pooled) < self.jobs and ready:
             pooled.append(self._start(single=False))
+        if outstanding is None:
+            alive = [r for r in pooled if r.process.is_alive()]
+            while ready and alive:
+                runner = min(alive, key=lambda r: sum(len(rows) for t in r.outstanding for _, _, rows in t.items))
+                self._send(runner, ready.popleft())
         for runner in sorted(pooled, key=lambda r: len(r.outstanding)):
-            while ready and len(runner.outstanding) < 2 and runner.process.is_alive():
+            while ready and (outstanding is None or len(runner.outstanding) < outstanding) \
+                    and runner.process.is_alive():
                 self._send(runner, ready.popleft())
         singles = [r for r in self._runners if r.single]
         while retries and len(singles) < self.jobs:

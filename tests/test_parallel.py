@@ -270,8 +270,8 @@ def test_a_crashed_chunk_is_retried_in_halves_down_to_the_complaint_that_crashes
         started.append(single)
         return real_start(self, single)
 
-    def run_pool(self, groups):
-        yield from real_run(self, groups)
+    def run_pool(self, groups, **kwargs):
+        yield from real_run(self, groups, **kwargs)
         deaths.extend(self.deaths)
 
     monkeypatch.setattr(parallel.Pool, "_start", start)
@@ -433,3 +433,88 @@ def test_an_audit_collects_garbage_less_often_and_gives_the_host_its_thresholds_
 
 def _raise(exc: BaseException):
     raise exc
+
+
+def test_archive_scope_rules_are_judged_while_the_workers_finish_and_reported_last(
+        setup, archives, reference, monkeypatch):
+    """With workers, the archive-scope rules run as soon as the input is all read (the backlog
+    read ahead keeps the workers busy meanwhile), not after the last complaint; the report, the
+    archive results last, is the same."""
+    import cppolicy.audit as audit_module
+
+    modules, calendar = setup
+    monkeypatch.setattr(parallel, "CHUNK_COMPLAINTS", 2)
+    monkeypatch.setattr(parallel, "READ_AHEAD_EVENTS", 10**6)  # read it all ahead: judged before any result
+    results_before: list[int] = []
+    kept: list = []
+    real = audit_module.evaluate_archive_scope
+
+    def judged(*args, **kwargs):
+        results_before.append(len(kept))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(audit_module, "evaluate_archive_scope", judged)
+    archive_results: list = []
+    report = audit_archive([str(archives["complaint"])], modules, calendar, parse_as_of(EXAMPLE_AS_OF), jobs=2,
+                           on_result=kept.append, on_archive_result=lambda r: archive_results.append(len(kept)))
+    assert len(results_before) == len(report.archive_results) == 3
+    assert results_before == [0, 0, 0] and kept, "judged before the complaint results came back"
+    assert archive_results == [len(kept)] * 3, "reported after every complaint result"
+    assert render_all(report) == reference["complaint"]
+
+
+def test_results_cross_processes_as_equal_objects(setup, archives):
+    """Results, findings and module references are pickled as constructor calls (cheaper than a
+    slotted dataclass's own way): what arrives equals what was sent, field by field."""
+    import pickle
+
+    modules, calendar = setup
+    report = evaluate_archive(read_archive([str(archives["complaint"])]), modules, calendar,
+                              parse_as_of(EXAMPLE_AS_OF))
+    results = [parallel.slim_result(r) for r in report.results]
+    assert any(r.findings for r in results)
+    again = pickle.loads(pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL))
+    assert again == results
+    assert [type(f) for r in again for f in r.findings] == [type(f) for r in results for f in r.findings]
+    assert all(r.status == s.status for r, s in zip(again, results))
+
+
+@pytest.mark.parametrize("as_of", [EXAMPLE_AS_OF, "2025-06-30T12:00:00+08:00"])
+def test_complaint_summaries_give_archive_scope_what_the_events_give(setup, as_of):
+    """The archive-scope rules read the same from the summaries kept while the complaints
+    stream past (with their receipts, or through the stand-ins) as from the events themselves."""
+    from cppolicy.archive_scope import evaluate_archive_scope
+    from cppolicy.audit import ComplaintSummaries
+    from cppolicy.engine import Engine
+
+    modules, calendar = setup
+    moment = parse_as_of(as_of)
+    contents = read_archive([str(EXAMPLE)])  # the whole example: its large-scale complaints too
+    summaries = ComplaintSummaries(moment)
+    for events in contents.complaints.values():
+        for e in events:
+            summaries.add(e)
+
+    class StandIns(ComplaintSummaries):
+        def receipts(self, as_of):
+            return None
+
+    stand_ins = StandIns(moment)
+    stand_ins.__dict__.update(summaries.__dict__)
+    assert summaries.receipts(moment) and summaries.receipts(parse_as_of("2020-01-01T00:00:00+08:00")) is None
+    from cppolicy.archive_scope import _receipts
+
+    fields = ("product", "issue", "complainants", "major")
+    read = [(*r[:4], {k: r[4][k] for k in fields if k in r[4]}) for r in _receipts(contents.complaints, moment)]
+    assert _receipts(summaries, moment) == read and len(read) > 100
+    clusters = 0
+    for module in modules:
+        if not module.rules_in("archive"):
+            continue
+        engine = Engine(module, calendar)
+        runs = [evaluate_archive_scope(engine, source, contents.institution_events, moment)
+                for source in (contents.complaints, summaries, stand_ins)]
+        assert runs[0].facts == runs[1].facts == runs[2].facts
+        assert runs[0].findings == runs[1].findings == runs[2].findings
+        clusters += sum(f["f"] == "cluster" for f in runs[0].facts)
+    assert clusters, "the example's large-scale complaints are among the facts"
