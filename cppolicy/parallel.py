@@ -60,11 +60,15 @@ _TEST_CRASH: dict[str, str] = {}
 CHUNK_COMPLAINTS = 64
 CHUNK_EVENTS = 1600
 
-#: How far the audit process reads ahead of the workers, in events (chunks built, not yet
-#: evaluated; their lines are held in memory: about 20 MB). When the input is all read, that
-#: backlog keeps the workers busy while the audit process judges the archive-scope rules, which
-#: would otherwise run alone at the end, with the workers idle.
-READ_AHEAD_EVENTS = 32_000
+#: How many chunks the audit process builds ahead of the workers (beyond the two each worker
+#: holds and one more each in hand). When the input is all read, this backlog keeps the workers
+#: busy while the audit process judges the archive-scope rules, which would otherwise run alone
+#: at the end with the workers idle (0.9-1.1 s on one million events). The backlog covers only
+#: part of that (eleven chunks of the benchmark's archive, about 4,600 events, are a quarter of
+#: a second of two workers' time): chunks held cost memory beyond their size (fragmentation) —
+#: 20 more raised the audit process's peak on one million events from about 230 to 320-370 MiB,
+#: these 5 to about 260 MiB.
+READ_AHEAD_CHUNKS = 5
 
 
 #: The cyclic garbage collector's first threshold while an audit runs (Python's default: 700).
@@ -390,7 +394,7 @@ class Pool:
         the order given, where outcome is ``(skipped, slim results, trail fields or None)`` or
         a :class:`Crashed`.
 
-        ``groups`` are read up to :data:`READ_AHEAD_EVENTS` events ahead of the workers. Once
+        ``groups`` are read up to :data:`READ_AHEAD_CHUNKS` chunks ahead of the workers. Once
         they are all read, every chunk built is handed to the workers and ``on_exhausted()`` is
         called: work for this process (the archive-scope rules) while the workers finish theirs.
         """
@@ -401,7 +405,7 @@ class Pool:
         done: dict[int, tuple[str, list[Row], Any]] = {}
         sequence = 0
         emitted = 0
-        capacity = 3 * self.jobs + max(1, READ_AHEAD_EVENTS // self.chunk_events)
+        capacity = 3 * self.jobs + READ_AHEAD_CHUNKS
 
         def in_flight() -> int:
             return sum(len(r.outstanding) for r in self._runners) + len(ready) + len(retries)

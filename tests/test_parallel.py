@@ -444,7 +444,7 @@ def test_archive_scope_rules_are_judged_while_the_workers_finish_and_reported_la
 
     modules, calendar = setup
     monkeypatch.setattr(parallel, "CHUNK_COMPLAINTS", 2)
-    monkeypatch.setattr(parallel, "READ_AHEAD_EVENTS", 10**6)  # read it all ahead: judged before any result
+    monkeypatch.setattr(parallel, "READ_AHEAD_CHUNKS", 10**6)  # read it all ahead: judged before any result
     results_before: list[int] = []
     kept: list = []
     real = audit_module.evaluate_archive_scope
