@@ -66,8 +66,8 @@ CHUNK_EVENTS = 1600
 #: at the end with the workers idle (0.9-1.1 s on one million events). The backlog covers only
 #: part of that (eleven chunks of the benchmark's archive, about 4,600 events, are a quarter of
 #: a second of two workers' time): chunks held cost memory beyond their size (fragmentation) —
-#: 20 more raised the audit process's peak on one million events from about 230 to 320-370 MiB,
-#: these 5 to about 260 MiB.
+#: 20 more raised the audit process's peak on one million events from about 250 to 320-370 MiB,
+#: these 5 to 260-355 MiB (it varies from run to run).
 READ_AHEAD_CHUNKS = 5
 
 
