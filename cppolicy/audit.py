@@ -619,6 +619,7 @@ def audit_archive(
 
             def judge_archive_now() -> None:  # the input is all read: the summaries are complete
                 nonlocal early
+                reader.close()  # the event ids are not needed any more: their memory first
                 early = judge_archive()
 
             for complaint_id, rows, outcome in pool.run(((cid, rows) for cid, _, rows in groups),

@@ -25,6 +25,9 @@ def _pickled_by_fields(cls: type) -> type:
     values = operator.attrgetter(*(f.name for f in fields(cls)))
 
     def __reduce__(self):
+        kind = type(self)
+        if kind is not cls:  # a dataclass subclass: its own fields, by name
+            return kind, tuple(getattr(self, f.name) for f in fields(kind))
         return cls, values(self)
 
     cls.__reduce__ = __reduce__  # type: ignore[method-assign]

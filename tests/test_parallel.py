@@ -3,6 +3,7 @@ order, crash isolation, bounded-memory building blocks (spill, event-id index)."
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import os
@@ -16,6 +17,7 @@ from cppolicy.audit import audit_archive, evaluate_archive, read_archive, sorted
 from cppolicy.cli import get_app
 from cppolicy.cli.options import calendar_from, modules_from, parse_as_of
 from cppolicy.errors import InputError
+from cppolicy.findings import ModuleRef
 from cppolicy.plugins import Plugins
 from cppolicy.spill import EventIds, Spill
 from cppolicy.trail import iter_records
@@ -463,6 +465,11 @@ def test_archive_scope_rules_are_judged_while_the_workers_finish_and_reported_la
     assert render_all(report) == reference["complaint"]
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Tagged(ModuleRef):
+    tag: str = "x"
+
+
 def test_results_cross_processes_as_equal_objects(setup, archives):
     """Results, findings and module references are pickled as constructor calls (cheaper than a
     slotted dataclass's own way): what arrives equals what was sent, field by field."""
@@ -477,6 +484,8 @@ def test_results_cross_processes_as_equal_objects(setup, archives):
     assert again == results
     assert [type(f) for r in again for f in r.findings] == [type(f) for r in results for f in r.findings]
     assert all(r.status == s.status for r, s in zip(again, results))
+    tagged = _Tagged("m", "1", "d", "y")  # a subclass keeps its class and its own fields
+    assert pickle.loads(pickle.dumps(tagged)) == tagged and type(pickle.loads(pickle.dumps(tagged))) is _Tagged
 
 
 @pytest.mark.parametrize("as_of", [EXAMPLE_AS_OF, "2025-06-30T12:00:00+08:00"])
