@@ -454,10 +454,10 @@ class Pool:
             while ready and alive:
                 runner = min(alive, key=lambda r: sum(len(rows) for t in r.outstanding for _, _, rows in t.items))
                 self._send(runner, ready.popleft())
-        for runner in sorted(pooled, key=lambda r: len(r.outstanding)):
-            while ready and (outstanding is None or len(runner.outstanding) < outstanding) \
-                    and runner.process.is_alive():
-                self._send(runner, ready.popleft())
+        else:
+            for runner in sorted(pooled, key=lambda r: len(r.outstanding)):
+                while ready and len(runner.outstanding) < outstanding and runner.process.is_alive():
+                    self._send(runner, ready.popleft())
         singles = [r for r in self._runners if r.single]
         while retries and len(singles) < self.jobs:
             runner = self._start(single=True)
