@@ -546,7 +546,7 @@ def audit_archive(
     pool: Pool | None = None
     if workers:  # started now: they load their modules while the archive is pre-scanned and read
         pool = Pool(WorkerSpec(
-            module_paths=tuple(str(m.path) for m in modules), module_digests=tuple(m.digest for m in modules),
+            modules=tuple((str(m.path), m.data, m.digest) for m in modules),
             calendar_files=tuple(str(f) for f in calendar_files), calendar_version=calendar.version,
             as_of=as_of, sources=tuple(paths),
             trail=(calendar.version, engine_version()) if trail is not None else None,

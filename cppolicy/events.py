@@ -25,6 +25,7 @@ import sys
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from functools import cache
@@ -324,20 +325,39 @@ def _decoded(source: str, lines: Iterable[bytes]) -> Iterator[RawLine]:
 # --------------------------------------------------------------------------- validating
 
 
+def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple:
+    fields = tuple(f.name for f in dataclasses.fields(cls))
+    if fields != names:  # this module's fast constructor below must set every field
+        raise AssertionError(f"{cls.__name__} fields {fields} are not {names}")
+    return tuple(getattr(cls, name).__set__ for name in names)
+
+
+_new_object = object.__new__
+(_set_event_id, _set_complaint_id, _set_type, _set_time, _set_epoch, _set_institution, _set_data,
+ _set_raw, _set_source, _set_line) = _slot_setters(
+    Event, ("event_id", "complaint_id", "type", "time", "epoch", "institution", "data", "raw", "source", "line"))
+
+
 def event_from(doc: dict[str, Any], time: datetime, source: str, line: int) -> Event:
-    """The Event for a validated document whose ``time`` was parsed."""
-    return Event(
-        event_id=doc["event_id"],
-        complaint_id=doc.get("complaint_id"),
-        type=doc["type"],
-        time=time,
-        epoch=time.timestamp(),
-        institution=doc["institution"],
-        data=doc.get("data", {}),
-        raw=doc,
-        source=source,
-        line=line,
-    )
+    """The Event for a validated document whose ``time`` was parsed.
+
+    Built by setting its slots directly, which is what the frozen dataclass ``__init__`` does
+    through ``object.__setattr__`` by name: about half the cost (1.3 against 2.4 µs measured,
+    ``time.timestamp()`` included). Every event is built once in an audit, and twice with worker
+    processes (the audit process builds it to validate the line, the worker again from the line).
+    The result is the same frozen ``Event``, equal to the one ``Event(...)`` builds."""
+    event = _new_object(Event)
+    _set_event_id(event, doc["event_id"])
+    _set_complaint_id(event, doc.get("complaint_id"))
+    _set_type(event, doc["type"])
+    _set_time(event, time)
+    _set_epoch(event, time.timestamp())
+    _set_institution(event, doc["institution"])
+    _set_data(event, doc.get("data", {}))
+    _set_raw(event, doc)
+    _set_source(event, source)
+    _set_line(event, line)
+    return event
 
 
 def parse_and_validate(raw: RawLine) -> Event | Invalid:

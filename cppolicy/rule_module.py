@@ -481,7 +481,13 @@ def load_module(folder: Path | str) -> RuleModule:
     path = folder if folder.is_file() else folder / MODULE_FILE
     if not path.is_file():
         raise RuleModuleError(f"{path}: no such rule module file")
-    data = load_yaml(path)
+    return module_from_data(path, load_yaml(path))
+
+
+def module_from_data(path: Path, data: Any) -> RuleModule:
+    """Validate and build the module whose ``module.yaml`` at ``path`` parsed to ``data``: every
+    check of :func:`load_module` but the YAML parse (which takes most of its time). Worker
+    processes build their modules from the audit's parsed data this way."""
     if not isinstance(data, dict):
         raise RuleModuleError(f"{path}: a rule module must be a mapping")
     validator = jsonschema.Draft202012Validator(_module_schema())

@@ -527,3 +527,21 @@ def test_complaint_summaries_give_archive_scope_what_the_events_give(setup, as_o
         assert runs[0].findings == runs[1].findings == runs[2].findings
         clusters += sum(f["f"] == "cluster" for f in runs[0].facts)
     assert clusters, "the example's large-scale complaints are among the facts"
+
+
+def test_workers_judge_with_the_modules_the_audit_loaded_not_the_files_on_disk(tmp_path, setup, archives, reference):
+    """Workers build their modules from the audit's parsed documents: a module folder removed or
+    rewritten after the audit loaded it changes nothing (and costs no second YAML parse)."""
+    from cppolicy.rule_module import load_module
+
+    modules, calendar = setup
+    copies = []
+    for module in modules:
+        folder = tmp_path / module.id
+        folder.mkdir()
+        (folder / "module.yaml").write_bytes(module.path.read_bytes())
+        copies.append(load_module(folder))
+    copies[0].path.write_text("not: [a rule module\n")
+    copies[1].path.unlink()
+    report = audit_archive([str(archives["time"])], copies, calendar, parse_as_of(EXAMPLE_AS_OF), jobs=2)
+    assert render_all(report) == reference["time"]

@@ -5,6 +5,7 @@ Invalid fixtures are asserted by JSON path and failing keyword, never by message
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import io
 import json
@@ -197,6 +198,13 @@ def test_valid_fixture_gives_an_event(path: Path) -> None:
         assert result.complaint_id is None
     else:
         assert result.complaint_id == doc["complaint_id"]
+    # built slot by slot (events.event_from), it is the frozen event the constructor builds
+    built = Event(event_id=doc["event_id"], complaint_id=doc.get("complaint_id"), type=doc["type"],
+                  time=result.time, epoch=result.epoch, institution=doc["institution"],
+                  data=doc.get("data", {}), raw=doc, source=result.source, line=result.line)
+    assert result == built and repr(result) == repr(built)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.type = "other"  # type: ignore[misc]
 
 
 @pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
