@@ -32,7 +32,7 @@ from cppolicy.archive_scope import ArchiveResult, evaluate_archive_scope
 from cppolicy.calendar import WorkingDayCalendar, local_date
 from cppolicy.engine import Engine, engine_version
 from cppolicy.errors import ExitCode, InputError
-from cppolicy.events import Event, EventError, Invalid, RawLine, iter_lines, iter_raw_bytes, parse_and_validate
+from cppolicy.events import Event, EventError, Invalid, RawLine, iter_lines, iter_raw_blocks, parse_and_validate
 from cppolicy.findings import ComplaintResult, Finding, ModuleRef
 from cppolicy import parallel
 from cppolicy.parallel import Crashed, Pool, WorkerSpec, evaluate_complaint, fewer_collections, slim_result
@@ -290,6 +290,7 @@ class ComplaintSummaries(Mapping):
         self._shared: dict[Any, Any] = {}
         self._last: dict[Any, dict] = {}  # institution id -> the shared dict last seen with it
         self._keys: list[str] | None = None
+        self._walked: tuple[list[dict], list[datetime]] | None = None  # institutions_and_earliest()
 
     def _share(self, key: Any, value: Any) -> Any:
         return self._shared.setdefault(key, value)
@@ -299,6 +300,7 @@ class ComplaintSummaries(Mapping):
         return moment if moment.tzinfo is zone else moment.replace(tzinfo=zone)
 
     def add(self, event: Event) -> None:
+        self._walked = None
         entry = self._by_id.get(event.complaint_id)  # [earliest time, its epoch, receipt, institution...]
         if entry is None:
             entry = self._by_id[event.complaint_id] = [self._time(event.time), event.epoch, None]
@@ -324,14 +326,18 @@ class ComplaintSummaries(Mapping):
     def institutions_and_earliest(self) -> tuple[list[dict], list[datetime]]:
         """What archive-scope evaluation reads of every stand-in, in the same order, without
         making the stand-ins: each complaint's institutions (in complaint id order) and its
-        earliest time (the receipt's is never earlier)."""
+        earliest time (the receipt's is never earlier). Walked once for all the modules (0.14 s
+        of each module's archive scope on a million events): callers must not change the lists."""
+        if self._walked is not None:
+            return self._walked
         institutions: list[dict] = []
         earliest = []
         for complaint_id in self:
             entry = self._by_id[complaint_id]
             institutions.extend(entry[3:])
             earliest.append(entry[0])
-        return institutions, earliest
+        self._walked = (institutions, earliest)
+        return self._walked
 
     def receipts(self, as_of: datetime) -> list[tuple] | None:
         """What cluster facts read of each complaint's first ``received`` event at or before
@@ -391,35 +397,55 @@ class _WorkerCrash(Exception):
 
 
 _CID = re.compile(rb'"complaint_id"\s*:\s*"([^"\\]*)"')
+#: _CID within one line of a block of lines (``\s`` and ``[^"\\]`` would run on into the next line)
+_BLOCK_CID = re.compile(rb'"complaint_id"[ \t\r\x0b\x0c]*:[ \t\r\x0b\x0c]*"([^"\\\n]*)"')
 
 
 def sorted_by_complaint(paths: Sequence[str]) -> bool:
     """Whether the complaint events of these files come in complaint-id order (a cheap pre-scan
     that decides streaming over spilling; the streaming pass verifies it again). Every line that
     names a complaint id counts, valid or not (even one that is not UTF-8), so a yes is never
-    wrong. It works on bytes: UTF-8 orders byte strings as their code points."""
+    wrong. It works on bytes: UTF-8 orders byte strings as their code points.
+
+    A block of lines without a backslash is read whole: every ``"complaint_id": "..."`` in it,
+    in order. That is the complaint id of each line that names one, plus any other the line
+    names (nested, or the key repeated): those can only turn a yes into a no (the audit then
+    spills), never a no into a yes, because the ids of the line-by-line reading are among them
+    in the same order. A block with a backslash (the key may be written with an escape) is read
+    line by line, parsing the lines that need it. (The benchmark's million lines: 0.6 s, against
+    1.5 s line by line; the workers wait for it.)"""
     previous: bytes | None = None
+    for block in iter_raw_blocks(paths):
+        ids = _BLOCK_CID.findall(block) if b"\\" not in block else _line_ids(block.split(b"\n"))
+        if not ids:
+            continue
+        if previous is not None and ids[0] < previous or ids != sorted(ids):
+            return False
+        previous = ids[-1]
+    return True
+
+
+def _line_ids(lines: Iterable[bytes]) -> list[bytes]:
+    """The complaint id of each line that names one as a string, in order (as bytes)."""
     key = b'"complaint_id"'
-    for data in iter_raw_bytes(paths):
+    out = []
+    for data in lines:
         escaped = b"\\" in data  # the key itself may be written with an escape: parse those lines
         if key not in data and not escaped:
             continue
         found = _CID.findall(data) if not escaped else None
         if found is not None and len(found) == 1:
-            complaint_id: Any = found[0]
-        else:  # escapes, or the key more than once (nested, or repeated): parse it
-            try:
-                doc = orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))  # a BOM, as iter_lines drops it
-            except orjson.JSONDecodeError:
-                continue  # not JSON: quarantined by the streaming pass, never an event
-            complaint_id = doc.get("complaint_id") if isinstance(doc, dict) else None
-            if not isinstance(complaint_id, str):
-                continue
-            complaint_id = complaint_id.encode("utf-8", "surrogatepass")
-        if previous is not None and complaint_id < previous:
-            return False
-        previous = complaint_id
-    return True
+            out.append(found[0])
+            continue
+        # escapes, or the key more than once (nested, or repeated): parse it
+        try:
+            doc = orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))  # a BOM, as iter_lines drops it
+        except orjson.JSONDecodeError:
+            continue  # not JSON: quarantined by the streaming pass, never an event
+        complaint_id = doc.get("complaint_id") if isinstance(doc, dict) else None
+        if isinstance(complaint_id, str):
+            out.append(complaint_id.encode("utf-8", "surrogatepass"))
+    return out
 
 
 class _Reader:

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import gzip
 import io
 import json
@@ -25,7 +26,7 @@ import sys
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-import dataclasses
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from functools import cache
@@ -269,26 +270,46 @@ def _generate(paths: list[str]) -> Iterator[RawLine]:
         yield from _decoded(path, _physical_lines(path))
 
 
-def iter_raw_bytes(paths: Iterable[str]) -> Iterator[bytes]:
-    """The physical lines of files (gzip or not) as bytes, undecoded and unstripped: for scans
-    that only look for a key and can treat a line they cannot read as a match (no ``-``: stdin
-    cannot be read twice). Errors as :func:`iter_lines`."""
+#: How much :func:`iter_raw_blocks` reads at a time.
+RAW_BLOCK_SIZE = 1 << 22
+
+
+def iter_raw_blocks(paths: Iterable[str], size: int | None = None) -> Iterator[bytes]:
+    """The physical lines of files (gzip or not) as bytes, undecoded and unstripped, whole lines
+    a block at a time: ``size`` bytes (default :data:`RAW_BLOCK_SIZE`) and the rest of the last
+    line, so a long line makes a longer block; a block never spans two files. For scans that
+    only look for a key and can treat a line they cannot read as a match (no ``-``: stdin cannot
+    be read twice). A block's lines are ``block.split(b"\\n")`` (the last one empty when the
+    block ends with a newline). Errors as :func:`iter_lines`."""
     paths = list(paths)
+    size = size or RAW_BLOCK_SIZE
     for path in paths:
         _check_readable(path)
     for path in paths:
-        yield from _physical_lines(path)
+        with _opened(path) as stream:
+            while data := stream.read(size):
+                if data[-1:] != b"\n":
+                    data += stream.readline()  # the rest of its last line
+                yield data
 
 
 def _physical_lines(path: str) -> Iterator[bytes]:
     """The lines of one file, or of stdin for ``-``, as bytes (a gzip stream is unpacked);
     a read error or a corrupt gzip stream is an InputError naming the file."""
+    with _opened(path) as stream:
+        yield from stream
+
+
+@contextmanager
+def _opened(path: str) -> Iterator[IO[bytes]]:
+    """One file, or stdin for ``-``, unpacked if it is gzip; errors while it is open or read
+    become an InputError naming the file."""
     try:
         if path == "-":
-            yield from _unpacked(_peekable(sys.stdin.buffer))
+            yield _unpacked(_peekable(sys.stdin.buffer))
         else:
             with open(path, "rb") as handle:
-                yield from _unpacked(handle)
+                yield _unpacked(handle)
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise InputError(f"{path}: not a valid gzip file: {exc}") from None
     except OSError as exc:

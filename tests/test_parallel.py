@@ -545,3 +545,78 @@ def test_workers_judge_with_the_modules_the_audit_loaded_not_the_files_on_disk(t
     copies[1].path.unlink()
     report = audit_archive([str(archives["time"])], copies, calendar, parse_as_of(EXAMPLE_AS_OF), jobs=2)
     assert render_all(report) == reference["time"]
+
+
+def test_complaint_summaries_walk_once_and_again_after_an_event_is_added():
+    """institutions_and_earliest is walked once for all the archive modules, and again once a
+    later event changes what it gives (a new complaint, an earlier time, another institution)."""
+    from cppolicy.audit import ComplaintSummaries
+    from cppolicy.events import parse_and_validate, RawLine
+
+    def parsed(doc):
+        result = parse_and_validate(RawLine("t", 1, json.dumps(doc)))
+        assert not hasattr(result, "errors"), result
+        return result
+
+    first, second = compliant("C-1")[:2]
+    summaries = ComplaintSummaries(parse_as_of(AS_OF))
+    summaries.add(parsed(second))
+    walked = summaries.institutions_and_earliest()
+    assert summaries.institutions_and_earliest() is walked
+    summaries.add(parsed(first))  # earlier
+    earliest = summaries.institutions_and_earliest()[1]
+    assert earliest == [parsed(first).time] != walked[1]
+    other = dict(compliant("C-2")[0], institution={"id": "OT-9", "level": "outlet", "parent": "HO-1", "name": "x"})
+    summaries.add(parsed(other))
+    institutions, earliest = summaries.institutions_and_earliest()
+    assert [i["id"] for i in institutions][-1] == "OT-9" and len(earliest) == 2
+
+
+def test_pre_scan_by_blocks_says_yes_only_when_line_by_line_does(tmp_path, monkeypatch):
+    """The block pre-scan against the line-by-line reading it replaced (audit._line_ids over
+    every line), on seeded random files with blocks from a few bytes to whole files: the same
+    answer when no line names a complaint twice; otherwise never a yes the lines would refuse."""
+    import random
+
+    from cppolicy import audit, events
+
+    rng = random.Random(20261127)
+    pieces = [
+        lambda c: f'{{"complaint_id": "{c}", "type": "received"}}',
+        lambda c: f'{{"type":"acknowledged","complaint_id" :\t"{c}"}}',
+        lambda c: f'{{"complaint_id": "{c}", "x": "中文 \\u4e2d"}}',        # a backslash in the block
+        lambda c: f'{{"complaint\\u005fid": "{c}"}}',                      # the key escaped
+        lambda c: '{"type": "channel_disclosure"}',                        # no complaint
+        lambda c: f'{{"complaint_id": "{c}"',                              # not JSON
+        lambda c: f'{{"complaint_id": "{c}", "bad": "\xff"}}',             # not UTF-8 (made so below)
+        lambda c: '{"n": 1, "complaint_id": "',                            # cut short: no id
+    ]
+    twice = [lambda c: f'{{"data": {{"complaint_id": "{c}0"}}, "complaint_id": "{c}"}}',
+             lambda c: f'{{"complaint_id": "{c}", "complaint_id": "{c}"}}']
+    seen = {True: 0, False: 0}
+    for trial in range(300):
+        ids = sorted(f"C-{rng.randrange(30):02d}" for _ in range(rng.randrange(1, 25)))
+        if rng.random() < 0.4:
+            i, j = rng.randrange(len(ids)), rng.randrange(len(ids))
+            ids[i], ids[j] = ids[j], ids[i]
+        repeated = rng.random() < 0.2
+        kinds = pieces + (twice if repeated else [])
+        lines = [rng.choice(kinds if rng.random() < 0.3 else kinds[:2])(c) for c in ids]
+        ending = rng.choice(["\n", "\r\n"])
+        text = ending.join(lines) + rng.choice(["", ending])
+        data = text.encode("utf-8").replace("\xff".encode("utf-8"), b"\xff")
+        if rng.random() < 0.2:
+            data = b"\xef\xbb\xbf" + data
+        path = tmp_path / f"t{trial}.jsonl{'.gz' if trial % 7 == 0 else ''}"
+        path.write_bytes(gzip.compress(data) if trial % 7 == 0 else data)
+        expected_ids = audit._line_ids(data.split(b"\n"))
+        expected = expected_ids == sorted(expected_ids)
+        for size in (1, 3, 17, 64, 1 << 20):
+            monkeypatch.setattr(events, "RAW_BLOCK_SIZE", size)
+            got = sorted_by_complaint([str(path)])
+            if repeated:
+                assert not got or expected, (trial, size, data)
+            else:
+                assert got == expected, (trial, size, data)
+        seen[expected] += 1
+    assert seen[True] > 50 and seen[False] > 50
