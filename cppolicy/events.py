@@ -274,23 +274,39 @@ def _generate(paths: list[str]) -> Iterator[RawLine]:
 RAW_BLOCK_SIZE = 1 << 22
 
 
-def iter_raw_blocks(paths: Iterable[str], size: int | None = None) -> Iterator[bytes]:
-    """The physical lines of files (gzip or not) as bytes, undecoded and unstripped, whole lines
-    a block at a time: ``size`` bytes (default :data:`RAW_BLOCK_SIZE`) and the rest of the last
-    line, so a long line makes a longer block; a block never spans two files. For scans that
-    only look for a key and can treat a line they cannot read as a match (no ``-``: stdin cannot
-    be read twice). A block's lines are ``block.split(b"\\n")`` (the last one empty when the
-    block ends with a newline). Errors as :func:`iter_lines`."""
+def iter_raw_blocks(paths: Iterable[str], size: int | None = None) -> Iterator[tuple[bytearray, int]]:
+    """The physical lines of files (gzip or not) as bytes, undecoded and unstripped, many at a
+    time: ``(buffer, end)`` where ``buffer[:end]`` holds whole lines (the last line of a file may
+    have no newline; a block never spans two files). The buffer (``size`` bytes, default
+    :data:`RAW_BLOCK_SIZE`; doubled for a line longer than that) is filled again for the next
+    block: read it in place (``find``, a pattern's ``findall(buffer, 0, end)``) before asking for
+    the next, which costs no copy. For scans that only look for a key and can treat a line they
+    cannot read as a match (no ``-``: stdin cannot be read twice). Errors as :func:`iter_lines`."""
     paths = list(paths)
     size = size or RAW_BLOCK_SIZE
     for path in paths:
         _check_readable(path)
     for path in paths:
         with _opened(path) as stream:
-            while data := stream.read(size):
-                if data[-1:] != b"\n":
-                    data += stream.readline()  # the rest of its last line
-                yield data
+            buffer = bytearray(size)
+            kept = 0  # bytes of a line begun in the last block, at the start of the buffer
+            while True:
+                if kept == len(buffer):  # a line longer than the buffer
+                    buffer.extend(bytes(len(buffer)))
+                with memoryview(buffer) as view, view[kept:] as free:
+                    read = stream.readinto(free)
+                if not read:
+                    if kept:
+                        yield buffer, kept
+                    break
+                end = kept + read
+                cut = buffer.rfind(b"\n", 0, end) + 1
+                if cut:
+                    yield buffer, cut
+                    buffer[:end - cut] = buffer[cut:end]
+                    kept = end - cut
+                else:
+                    kept = end
 
 
 def _physical_lines(path: str) -> Iterator[bytes]:

@@ -14,8 +14,10 @@ must never read as "no breach"). So complaints are evaluated in worker processes
   :class:`~cppolicy.findings.ComplaintResult` objects (see :func:`slim_result`) and, when an audit
   trail is written, each evaluation record's fields, computed in the worker by the trail's own code.
   Results are yielded in the order the complaints were given, so the output does not depend on N.
-* Each worker has at most two chunks outstanding; a thread per worker receives its results, so a
-  worker never waits for the parent to read.
+* Each worker has up to :data:`OUTSTANDING` chunks outstanding; a thread per worker receives its
+  results, so a worker never waits for the parent to read. A worker that has finished its work
+  leaves with ``os._exit(0)``: everything it sent is in the pipe by then, and tearing down its
+  interpreter (engines, modules) cost about 0.1 s the audit waited for.
 * **A worker that dies** (segfault, abort, killed by the out-of-memory killer) costs only its
   chunk: the chunks it had not started go to other workers; the chunk it was evaluating is
   retried in two halves, each in a **fresh single-use process**, a half that dies again in two
@@ -40,6 +42,7 @@ import multiprocessing
 import os
 import queue
 import signal
+import sys
 import threading
 import traceback
 from collections import deque
@@ -57,21 +60,33 @@ from cppolicy.spill import Row, revive
 #: Test-only crash hook; see the module docstring. Never set outside tests.
 _TEST_CRASH: dict[str, str] = {}
 
-#: Chunk limits. Larger chunks cost less to send and receive (from 16 complaints / 400 events to
-#: 64 / 1,600: about a tenth less wall time with two workers on 200,000 events); a crashed chunk
-#: is retried by halving, so its size costs a crash only a few more processes.
+#: Chunk limits: a chunk ends once it holds this many complaints, events or characters of lines
+#: (a complaint is never split). Larger chunks cost less to send and receive (from 16 complaints /
+#: 400 events to 64 / 1,600: about a tenth less wall time with two workers on 200,000 events); a
+#: crashed chunk is retried by halving, so its size costs a crash only a few more processes. The
+#: characters bound the memory of chunks of very long lines.
 CHUNK_COMPLAINTS = 64
 CHUNK_EVENTS = 1600
+CHUNK_CHARS = 1 << 20
 
-#: How many chunks the audit process builds ahead of the workers (beyond the two each worker
-#: holds and one more each in hand). When the input is all read, this backlog keeps the workers
-#: busy while the audit process judges the archive-scope rules, which would otherwise run alone
-#: at the end with the workers idle (0.9-1.1 s on one million events). The backlog covers only
-#: part of that (eleven chunks of the benchmark's archive, about 4,600 events, are a quarter of
-#: a second of two workers' time): chunks held cost memory beyond their size (fragmentation) —
-#: 20 more raised the audit process's peak on one million events from about 250 to 320-370 MiB,
-#: these 5 to 260-355 MiB (it varies from run to run).
-READ_AHEAD_CHUNKS = 5
+#: How far the audit process reads ahead of the complaints it has reported, in characters of
+#: lines a worker: what is read is held until reported, whether waiting to be sent, sent, or
+#: evaluated and waiting for an earlier complaint (a slow one holds up the report, never the
+#: memory bound); at least one chunk is always read. When the input is all read, this backlog
+#: keeps the workers busy while the audit process judges the archive-scope rules, which would
+#: otherwise run alone at the end with the workers idle. On the benchmark's million events those
+#: rules take about 0.7 s; 6,000,000 characters for two workers are about 16,000 of its events,
+#: a second of one worker's time. (Counted in chunks, as before, the backlog was eleven chunks
+#: of 64 complaints: about 4,200 of these events, and the workers sat idle through most of the
+#: archive-scope rules; and a chunk evaluated but waiting for an earlier one was not counted.)
+READ_AHEAD_CHARS = 3_000_000
+
+#: Chunks sent to a worker ahead of its results. A chunk of the benchmark's archive is about
+#: 25 ms of a worker's time; with two outstanding, the audit process's round trip (receive the
+#: results, send the next chunk: threads sharing one interpreter, a process sharing two cores)
+#: was often longer, and each worker waited for work about 220 times in a million events
+#: (2-3 s); with four, about 25 times, at the start and at the end.
+OUTSTANDING = 4
 
 
 #: The cyclic garbage collector's first threshold while an audit runs (Python's default: 700).
@@ -226,32 +241,43 @@ def _die(name: str) -> None:
     signal.pause()  # a signal that is blocked or ignored: wait for the kill to land
 
 
-@fewer_collections()
 def _worker_main(conn, spec: WorkerSpec, single: bool) -> None:
-    """A worker process: build engines, then evaluate chunks until told to stop (``None``)."""
+    """A worker process: build engines, then evaluate chunks until told to stop (``None``), then
+    leave without tearing the interpreter down (see the module docstring)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and stops its workers
+    if _serve(conn, spec, single):
+        conn.close()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+@fewer_collections()
+def _serve(conn, spec: WorkerSpec, single: bool) -> bool:
+    """Evaluate chunks until told to stop: True then, or once a single-use worker has sent its
+    results; False if the pipe broke or an error was reported."""
     try:
         worker = _Worker(spec)
     except BaseException as exc:  # noqa: BLE001 — reported to the parent, which stops the audit
         conn.send(("error", None, _describe(exc)))
-        return
+        return False
     conn.send(("ready", None, None))
     while True:
         try:
             message = conn.recv()
         except (EOFError, OSError):
-            return
+            return False
         if message is None:
-            return
+            return True
         task_id, complaints = message
         try:
             out = [worker.evaluate(cid, rows, single) for cid, rows in complaints]
         except BaseException as exc:  # noqa: BLE001
             conn.send(("error", task_id, _describe(exc)))
-            return
+            return False
         conn.send(("done", task_id, out))
         if single:
-            return
+            return True
 
 
 def _describe(exc: BaseException) -> str:
@@ -293,6 +319,7 @@ class _Task:
     items: list[tuple[int, str, list[Row]]]  # (sequence number, complaint id, rows)
     single: bool = False
     cause: str = ""  # for a retry: how the first worker died
+    chars: int = 0  # characters of the lines it holds (for the read-ahead)
 
 
 @dataclass(eq=False)
@@ -397,9 +424,11 @@ class Pool:
         the order given, where outcome is ``(skipped, slim results, trail fields or None)`` or
         a :class:`Crashed`.
 
-        ``groups`` are read up to :data:`READ_AHEAD_CHUNKS` chunks ahead of the workers. Once
-        they are all read, every chunk built is handed to the workers and ``on_exhausted()`` is
-        called: work for this process (the archive-scope rules) while the workers finish theirs.
+        ``groups`` are read ahead of what was yielded up to :data:`READ_AHEAD_CHARS` characters
+        of lines a worker (built, sent, evaluated and waiting for an earlier one: all of it is
+        held), and always a chunk. Once they are all read, every chunk built is handed to the
+        workers and ``on_exhausted()`` is called: work for this process (the archive-scope rules)
+        while the workers finish theirs.
         """
         source = iter(groups)
         exhausted = False
@@ -408,45 +437,51 @@ class Pool:
         done: dict[int, tuple[str, list[Row], Any]] = {}
         sequence = 0
         emitted = 0
-        capacity = 3 * self.jobs + READ_AHEAD_CHUNKS
+        held = 0  # characters of the lines read and not yet yielded
+        budget = READ_AHEAD_CHARS * self.jobs
 
-        def in_flight() -> int:
-            return sum(len(r.outstanding) for r in self._runners) + len(ready) + len(retries)
+        def room() -> bool:  # for another chunk
+            return held < budget or emitted == sequence
 
         while True:
             # 1. build chunks while there is room
-            while not exhausted and in_flight() < capacity:
+            while not exhausted and room():
                 items: list[tuple[int, str, list[Row]]] = []
-                events = 0
+                events = chars = 0
                 for complaint_id, rows in source:
                     items.append((sequence, complaint_id, rows))
                     sequence += 1
                     events += len(rows)
-                    if len(items) >= self.chunk_complaints or events >= self.chunk_events:
+                    chars += sum(len(text) for _, _, text in rows)
+                    if len(items) >= self.chunk_complaints or events >= self.chunk_events or chars >= CHUNK_CHARS:
                         break
                 else:
                     exhausted = True
                 if items:
                     self._task_ids += 1
-                    ready.append(_Task(self._task_ids, items))
+                    ready.append(_Task(self._task_ids, items, chars=chars))
+                    held += chars
                 self._drain(ready, retries, done)
                 self._dispatch(ready, retries)  # a worker that finished is never kept waiting
                 if exhausted and on_exhausted is not None:
                     self._dispatch(ready, retries, outstanding=None)  # all of it: this process is busy now
                     on_exhausted()
-            # 2. hand chunks to workers: at most two outstanding each
+            # 2. hand chunks to workers: up to OUTSTANDING each
             self._dispatch(ready, retries)
             # 3. results in order
             while emitted in done:
-                yield done.pop(emitted)
+                complaint_id, rows, outcome = done.pop(emitted)
+                held -= sum(len(text) for _, _, text in rows)
+                yield complaint_id, rows, outcome
                 emitted += 1
             if exhausted and emitted == sequence:
                 return
-            # 4. wait for something to happen
-            self._handle(*self._inbox.get(), ready, retries, done)
+            # 4. wait for something to happen (unless there is room to read on)
+            if exhausted or not room():
+                self._handle(*self._inbox.get(), ready, retries, done)
             self._drain(ready, retries, done)
 
-    def _dispatch(self, ready: deque[_Task], retries: deque[_Task], outstanding: int | None = 2) -> None:
+    def _dispatch(self, ready: deque[_Task], retries: deque[_Task], outstanding: int | None = OUTSTANDING) -> None:
         """Send ready chunks to the workers, up to ``outstanding`` each (None: every chunk, to the
         worker with the fewest events outstanding)."""
         pooled = [r for r in self._runners if not r.single]
@@ -500,7 +535,8 @@ class Pool:
                 for part in (items[:half], items[half:]):
                     if part:
                         self._task_ids += 1
-                        retries.append(_Task(self._task_ids, part, single=True, cause=crashed.cause or how))
+                        retries.append(_Task(self._task_ids, part, single=True, cause=crashed.cause or how,
+                                             chars=sum(len(text) for _, _, rows in part for _, _, text in rows)))
             # chunks it had not started go back to the front of the queue, in order
             ready.extendleft(reversed(runner.outstanding))
             runner.outstanding.clear()

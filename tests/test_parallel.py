@@ -446,7 +446,7 @@ def test_archive_scope_rules_are_judged_while_the_workers_finish_and_reported_la
 
     modules, calendar = setup
     monkeypatch.setattr(parallel, "CHUNK_COMPLAINTS", 2)
-    monkeypatch.setattr(parallel, "READ_AHEAD_CHUNKS", 10**6)  # read it all ahead: judged before any result
+    monkeypatch.setattr(parallel, "READ_AHEAD_CHARS", 10**9)  # read it all ahead: judged before any result
     results_before: list[int] = []
     kept: list = []
     real = audit_module.evaluate_archive_scope
@@ -620,3 +620,64 @@ def test_pre_scan_by_blocks_says_yes_only_when_line_by_line_does(tmp_path, monke
                 assert got == expected, (trial, size, data)
         seen[expected] += 1
     assert seen[True] > 50 and seen[False] > 50
+
+
+def test_the_audit_reads_ahead_of_the_workers_as_far_as_the_characters_allow(setup, archives, reference, monkeypatch):
+    """The groups read but not yet yielded stay within the read-ahead (READ_AHEAD_CHARS a worker,
+    and always one chunk), evaluated or not; a chunk ends at CHUNK_CHARS characters even with
+    room for more complaints. The report is the same whatever the bounds."""
+    modules, calendar = setup
+    monkeypatch.setattr(parallel, "CHUNK_COMPLAINTS", 2)
+    real_run, real_send = parallel.Pool.run, parallel.Pool._send
+    ahead: list[int] = []
+    sizes: list[int] = []
+
+    def run(self, groups, on_exhausted=None):
+        pulled = [0]
+
+        def counted():
+            for group in groups:
+                pulled[0] += 1
+                yield group
+
+        for emitted, item in enumerate(real_run(self, counted(), on_exhausted=on_exhausted), start=1):
+            ahead.append(pulled[0] - emitted)
+            yield item
+
+    def send(self, runner, task):
+        sizes.append(len(task.items))
+        return real_send(self, runner, task)
+
+    monkeypatch.setattr(parallel.Pool, "run", run)
+    monkeypatch.setattr(parallel.Pool, "_send", send)
+
+    def audit():
+        ahead.clear()
+        sizes.clear()
+        report = audit_archive([str(archives["complaint"])], modules, calendar, parse_as_of(EXAMPLE_AS_OF), jobs=2)
+        assert render_all(report) == reference["complaint"]
+        return report.counts()["complaints"]
+
+    audit()
+    assert max(sizes) == 2, "chunks of CHUNK_COMPLAINTS"
+    monkeypatch.setattr(parallel, "READ_AHEAD_CHARS", 1)  # one chunk at a time
+    complaints = audit()
+    assert max(ahead) <= 2 < complaints
+    monkeypatch.setattr(parallel, "READ_AHEAD_CHARS", 10**9)
+    monkeypatch.setattr(parallel, "CHUNK_CHARS", 1)
+    audit()
+    assert set(sizes) == {1}
+
+
+def test_workers_leave_with_status_0_once_told_to_stop(setup, archives, monkeypatch):
+    modules, calendar = setup
+    processes = []
+    real_close = parallel.Pool.close
+
+    def close(self):
+        processes.extend(r.process for r in self._runners)
+        real_close(self)
+
+    monkeypatch.setattr(parallel.Pool, "close", close)
+    audit_archive([str(archives["complaint"])], modules, calendar, parse_as_of(EXAMPLE_AS_OF), jobs=2)
+    assert len(processes) == 2 and [p.exitcode for p in processes] == [0, 0]
