@@ -669,15 +669,20 @@ def test_the_audit_reads_ahead_of_the_workers_as_far_as_the_characters_allow(set
     assert set(sizes) == {1}
 
 
-def test_workers_leave_with_status_0_once_told_to_stop(setup, archives, monkeypatch):
+def test_workers_run_nicer_and_leave_with_status_0_once_told_to_stop(setup, archives, monkeypatch):
     modules, calendar = setup
     processes = []
     real_close = parallel.Pool.close
 
     def close(self):
         processes.extend(r.process for r in self._runners)
+        niceness.extend(os.getpriority(os.PRIO_PROCESS, r.process.pid) for r in self._runners)
         real_close(self)
 
+    niceness: list[int] = []
     monkeypatch.setattr(parallel.Pool, "close", close)
     audit_archive([str(archives["complaint"])], modules, calendar, parse_as_of(EXAMPLE_AS_OF), jobs=2)
     assert len(processes) == 2 and [p.exitcode for p in processes] == [0, 0]
+    # nicer than the audit process, which must keep ahead of them (parallel.WORKER_NICE)
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    assert niceness == [min(19, own + parallel.WORKER_NICE)] * 2
