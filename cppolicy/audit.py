@@ -589,8 +589,11 @@ def audit_archive(
         events: see evaluate_archive)."""
         if not contents.institution_events:
             return []
-        return [evaluate_archive_scope(engines.get(module.ref) or Engine(module, calendar), summaries,  # type: ignore[arg-type]
-                                       contents.institution_events, as_of) for module in archive_modules]
+        judged = [evaluate_archive_scope(engines.get(module.ref) or Engine(module, calendar), summaries,  # type: ignore[arg-type]
+                                         contents.institution_events, as_of) for module in archive_modules]
+        if summaries is not None:
+            summaries._walked = None  # walked for these modules only: its memory back
+        return judged
 
     try:
         if pool is not None:

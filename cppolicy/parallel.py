@@ -7,15 +7,17 @@ must never read as "no breach"). So complaints are evaluated in worker processes
   modules' parsed documents and the calendar's data files (:class:`WorkerSpec` carries plain data,
   paths and digests, never live objects). A worker validates and compiles each module as
   :func:`~cppolicy.rule_module.load_module` does, but from the audit's parsed document rather than
-  by parsing its YAML again (which took most of a worker's start: about 0.2 s of 0.3); a worker
-  whose modules or calendar differ from the parent's refuses to start.
+  by parsing its YAML again (which took most of a worker's start: about 0.2 s of 0.3), and
+  checks that the module it built has the audit's digest; a worker whose calendar (loaded from
+  the same data files) is not the audit's version refuses to start.
 * Work is partitioned by complaint: the parent sends chunks of whole complaints (each event as
   its validated input line, see :func:`cppolicy.spill.revive`) and receives plain data — slim
   :class:`~cppolicy.findings.ComplaintResult` objects (see :func:`slim_result`) and, when an audit
   trail is written, each evaluation record's fields, computed in the worker by the trail's own code.
   Results are yielded in the order the complaints were given, so the output does not depend on N.
 * Workers run :data:`WORKER_NICE` steps nicer than the parent, so that it stays ahead of them.
-* Each worker has up to :data:`OUTSTANDING` chunks outstanding; a thread per worker receives its
+* Each worker has up to :data:`OUTSTANDING` chunks outstanding (once the input is all read, every
+  chunk waiting is handed out, see :meth:`Pool.run`); a thread per worker receives its
   results, so a worker never waits for the parent to read. A worker that has finished its work
   leaves with ``os._exit(0)``: everything it sent is in the pipe by then, and tearing down its
   interpreter (engines, modules) cost about 0.1 s the audit waited for.
@@ -127,7 +129,8 @@ class WorkerError(EvaluationError):
 
 @dataclass(frozen=True)
 class WorkerSpec:
-    """What a worker needs to build its engines, as paths and digests."""
+    """What a worker needs to build its engines: plain data (the modules' parsed documents),
+    paths and digests."""
 
     #: ``(module.yaml path, parsed document, digest)`` of each rule module, as the audit loaded it
     modules: tuple[tuple[str, dict, str], ...]
@@ -256,10 +259,11 @@ def _worker_main(conn, spec: WorkerSpec, single: bool) -> None:
     """A worker process: build engines, then evaluate chunks until told to stop (``None``), then
     leave without tearing the interpreter down (see the module docstring)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and stops its workers
-    try:
-        os.nice(WORKER_NICE)
-    except OSError:
-        pass  # a platform without it: the same results, only scheduled differently
+    if hasattr(os, "nice"):  # not on Windows
+        try:
+            os.nice(WORKER_NICE)
+        except OSError:  # refused (a sandbox): the same results, only scheduled differently
+            pass
     if _serve(conn, spec, single):
         conn.close()
         sys.stdout.flush()
@@ -334,7 +338,6 @@ class _Task:
     items: list[tuple[int, str, list[Row]]]  # (sequence number, complaint id, rows)
     single: bool = False
     cause: str = ""  # for a retry: how the first worker died
-    chars: int = 0  # characters of the lines it holds (for the read-ahead)
 
 
 @dataclass(eq=False)
@@ -474,12 +477,12 @@ class Pool:
                     exhausted = True
                 if items:
                     self._task_ids += 1
-                    ready.append(_Task(self._task_ids, items, chars=chars))
+                    ready.append(_Task(self._task_ids, items))
                     held += chars
                 self._drain(ready, retries, done)
                 self._dispatch(ready, retries)  # a worker that finished is never kept waiting
                 if exhausted and on_exhausted is not None:
-                    self._dispatch(ready, retries, outstanding=None)  # all of it: this process is busy now
+                    self._dispatch(ready, retries, everything=True)  # this process is busy now
                     on_exhausted()
             # 2. hand chunks to workers: up to OUTSTANDING each
             self._dispatch(ready, retries)
@@ -496,20 +499,20 @@ class Pool:
                 self._handle(*self._inbox.get(), ready, retries, done)
             self._drain(ready, retries, done)
 
-    def _dispatch(self, ready: deque[_Task], retries: deque[_Task], outstanding: int | None = OUTSTANDING) -> None:
-        """Send ready chunks to the workers, up to ``outstanding`` each (None: every chunk, to the
-        worker with the fewest events outstanding)."""
+    def _dispatch(self, ready: deque[_Task], retries: deque[_Task], everything: bool = False) -> None:
+        """Send ready chunks to the workers, up to :data:`OUTSTANDING` each (``everything``: every
+        chunk, each to the worker with the fewest events outstanding)."""
         pooled = [r for r in self._runners if not r.single]
         while len(pooled) < self.jobs and ready:
             pooled.append(self._start(single=False))
-        if outstanding is None:
+        if everything:
             alive = [r for r in pooled if r.process.is_alive()]
             while ready and alive:
                 runner = min(alive, key=lambda r: sum(len(rows) for t in r.outstanding for _, _, rows in t.items))
                 self._send(runner, ready.popleft())
         else:
             for runner in sorted(pooled, key=lambda r: len(r.outstanding)):
-                while ready and len(runner.outstanding) < outstanding and runner.process.is_alive():
+                while ready and len(runner.outstanding) < OUTSTANDING and runner.process.is_alive():
                     self._send(runner, ready.popleft())
         singles = [r for r in self._runners if r.single]
         while retries and len(singles) < self.jobs:
@@ -550,8 +553,7 @@ class Pool:
                 for part in (items[:half], items[half:]):
                     if part:
                         self._task_ids += 1
-                        retries.append(_Task(self._task_ids, part, single=True, cause=crashed.cause or how,
-                                             chars=sum(len(text) for _, _, rows in part for _, _, text in rows)))
+                        retries.append(_Task(self._task_ids, part, single=True, cause=crashed.cause or how))
             # chunks it had not started go back to the front of the queue, in order
             ready.extendleft(reversed(runner.outstanding))
             runner.outstanding.clear()
