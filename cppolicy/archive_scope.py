@@ -41,8 +41,7 @@ class Tree:
     parent: dict[str, str | None] = field(default_factory=dict)
 
     def add(self, institution: dict) -> None:
-        self.level.setdefault(institution["id"], institution["level"])
-        self.parent.setdefault(institution["id"], institution.get("parent"))
+        self.add_all((institution,))
 
     def add_all(self, institutions: Iterable[dict]) -> None:
         """:meth:`add` each of ``institutions``, in order: complaint summaries name an institution
@@ -53,6 +52,11 @@ class Tree:
             ident = institution["id"]
             level(ident, institution["level"])
             parent(ident, institution.get("parent"))
+
+    def branch(self, node: str) -> str:
+        """The branch a complaint at ``node`` is counted at (large-scale clusters, impact reports):
+        its branch, or the head office when no branch is above it."""
+        return self.ancestor_at(node, ("branch", "head_office"))
 
     def ancestor_at(self, node: str, levels: Iterable[str]) -> str:
         """The nearest node (itself included) at one of ``levels``; the root if none."""
@@ -181,9 +185,6 @@ def obligation_facts(spec_name: str, spec: dict, params: dict, calendar: Working
     return facts
 
 
-#: the level a cluster is counted at: a complaint's branch, or the head office when none is above it
-_CLUSTER_LEVELS = ("branch", "head_office")
-
 
 def _receipts(complaints: dict[str, list], as_of: datetime) -> list[tuple]:
     """Each complaint's first ``received`` event at or before ``as_of``, as a receipt ``(complaint
@@ -230,7 +231,7 @@ def cluster_facts(spec_name: str, spec: dict, params: dict, calendar: WorkingDay
         ident = institution["id"]
         branch = branches.get(ident)
         if branch is None:
-            branch = branches[ident] = tree.ancestor_at(ident, _CLUSTER_LEVELS)
+            branch = branches[ident] = tree.branch(ident)
         return branch
 
     # Many complaints: same branch, product and issue, complainants adding up within the window.

@@ -143,7 +143,7 @@ def compare(contents: ArchiveContents, before: RuleModule, after: RuleModule,
             continue
         report.changes.append(Change(
             complaint_id=complaint_id, kind=kind,
-            branch=tree.ancestor_at(received.institution["id"], ("branch", "head_office")) if received else None,
+            branch=tree.branch(received.institution["id"]) if received else None,
             period=half_year(local_date(received.time)) if received else None,
             before=sorted(f.code for f in a.findings if f.severity == "violation"),
             after=sorted(f.code for f in b.findings if f.severity == "violation"),

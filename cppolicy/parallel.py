@@ -456,6 +456,7 @@ class Pool:
         sequence = 0
         emitted = 0
         held = 0  # characters of the lines read and not yet yielded
+        sizes: deque[int] = deque()  # the characters of each complaint read, in order, until yielded
         budget = READ_AHEAD_CHARS * self.jobs
 
         def room() -> bool:  # for another chunk
@@ -470,7 +471,9 @@ class Pool:
                     items.append((sequence, complaint_id, rows))
                     sequence += 1
                     events += len(rows)
-                    chars += sum(len(text) for _, _, text in rows)
+                    size = sum(len(text) for _, _, text in rows)
+                    sizes.append(size)
+                    chars += size
                     if len(items) >= self.chunk_complaints or events >= self.chunk_events or chars >= CHUNK_CHARS:
                         break
                 else:
@@ -488,9 +491,8 @@ class Pool:
             self._dispatch(ready, retries)
             # 3. results in order
             while emitted in done:
-                complaint_id, rows, outcome = done.pop(emitted)
-                held -= sum(len(text) for _, _, text in rows)
-                yield complaint_id, rows, outcome
+                held -= sizes.popleft()
+                yield done.pop(emitted)
                 emitted += 1
             if exhausted and emitted == sequence:
                 return
