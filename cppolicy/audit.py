@@ -482,12 +482,11 @@ class _Reader:
                 self.quarantine(parsed)
                 continue
             digest = content_digest(parsed.raw)
-            previous = ids.first(parsed.event_id)
+            previous = ids.seen(parsed.event_id, digest, index[raw.source], raw.line)
             if previous is not None:
                 self.quarantine(_repeated(raw, parsed.event_id, previous[0] == digest,
                                           f"{self.sources[previous[1]]}:{previous[2]}"))
                 continue
-            ids.add(parsed.event_id, digest, index[raw.source], raw.line)
             if parsed.complaint_id is None:
                 contents.institution_events.append(parsed)
                 continue

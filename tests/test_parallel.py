@@ -326,7 +326,7 @@ def test_spill_returns_complaints_in_sorted_order_and_events_in_input_order(tmp_
 
 
 def test_event_ids_move_to_disk_and_still_find_first_occurrences(tmp_path):
-    index = EventIds(memory_limit=10, directory=tmp_path, batch=7)
+    index = EventIds(table_limit=10, directory=tmp_path, batch=7)
     for n in range(100):
         assert index.first(f"E-{n}") is None
         index.add(f"E-{n}", bytes([n]) * 16, n % 3, n + 1)
@@ -343,8 +343,8 @@ def test_duplicates_and_conflicts_are_found_once_ids_are_on_disk(tmp_path, monke
 
     original = cppolicy.spill.EventIds.__init__
 
-    def small(self, memory_limit=3, directory=None, batch=2):
-        original(self, memory_limit=3, directory=directory, batch=2)
+    def small(self, table_limit=3, directory=None, batch=2):
+        original(self, table_limit=3, directory=directory, batch=2)
 
     monkeypatch.setattr(cppolicy.spill.EventIds, "__init__", small)
     events = compliant("C-1") + compliant("C-2", "2025-03-10")
