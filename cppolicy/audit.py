@@ -521,7 +521,7 @@ def _sorted_groups(reader: _Reader, keep_events: bool, keep_rows: bool) -> Itera
         if keep_events:
             events.append(event)
         if keep_rows:
-            rows.append((index[raw.source], raw.line, raw.text))
+            rows.append((index[raw.source], raw.line, raw.data))
     if current is not None:
         yield current, events if keep_events else None, rows if keep_rows else None
 
@@ -611,7 +611,7 @@ def audit_archive(
         else:
             spill = Spill(spill_dir)
             for event, raw in reader.accepted():
-                spill.add(event.complaint_id, reader.index[raw.source], raw.line, raw.text)  # type: ignore[arg-type]
+                spill.add(event.complaint_id, reader.index[raw.source], raw.line, raw.data)  # type: ignore[arg-type]
             reader.close()
             if on_start:
                 on_start(contents)
@@ -633,7 +633,7 @@ def audit_archive(
                 on_complaint()
 
         def events_of(rows: list[Row]) -> list[Event]:
-            return [revive(text, paths[src], line) for src, line, text in rows]
+            return [revive(data, paths[src], line) for src, line, data in rows]
 
         if not workers:
             engines = {m.ref: Engine(m, calendar) for m in modules}

@@ -63,26 +63,27 @@ from cppolicy.spill import Row, revive
 #: Test-only crash hook; see the module docstring. Never set outside tests.
 _TEST_CRASH: dict[str, str] = {}
 
-#: Chunk limits: a chunk ends once it holds this many complaints, events or characters of lines
+#: Chunk limits: a chunk ends once it holds this many complaints, events or bytes of lines
 #: (a complaint is never split). Larger chunks cost less to send and receive (from 16 complaints /
 #: 400 events to 64 / 1,600: about a tenth less wall time with two workers on 200,000 events); a
 #: crashed chunk is retried by halving, so its size costs a crash only a few more processes. The
-#: characters bound the memory of chunks of very long lines.
+#: bytes bound the memory of chunks of very long lines.
 CHUNK_COMPLAINTS = 64
 CHUNK_EVENTS = 1600
-CHUNK_CHARS = 1 << 20
+CHUNK_BYTES = 1 << 20
 
-#: How far the audit process reads ahead of the complaints it has reported, in characters of
-#: lines a worker: what is read is held until reported, whether waiting to be sent, sent, or
+#: How far the audit process reads ahead of the complaints it has reported, in bytes of lines
+#: a worker: what is read is held until reported, whether waiting to be sent, sent, or
 #: evaluated and waiting for an earlier complaint (a slow one holds up the report, never the
 #: memory bound); at least one chunk is always read. When the input is all read, this backlog
 #: keeps the workers busy while the audit process judges the archive-scope rules, which would
 #: otherwise run alone at the end with the workers idle. On the benchmark's million events those
-#: rules take about 0.7 s; 6,000,000 characters for two workers are about 16,000 of its events,
-#: a second of one worker's time. (Counted in chunks, as before, the backlog was eleven chunks
-#: of 64 complaints: about 4,200 of these events, and the workers sat idle through most of the
-#: archive-scope rules; and a chunk evaluated but waiting for an earlier one was not counted.)
-READ_AHEAD_CHARS = 3_000_000
+#: rules take about 0.7 s; 7,000,000 bytes for two workers are about 16,000 of its events (433
+#: bytes a line), a second of one worker's time. (Counted in chunks, as before, the backlog was
+#: eleven chunks of 64 complaints: about 4,200 of these events, and the workers sat idle through
+#: most of the archive-scope rules; and a chunk evaluated but waiting for an earlier one was not
+#: counted.)
+READ_AHEAD_BYTES = 3_500_000
 
 #: Chunks sent to a worker ahead of its results. A chunk of the benchmark's archive is about
 #: 25 ms of a worker's time; with two outstanding, the audit process's round trip (receive the
@@ -226,7 +227,7 @@ class _Worker:
             if not (where == "pool" and single):
                 _die(name)
         sources = self.spec.sources
-        events = [revive(text, sources[src], line) for src, line, text in rows]
+        events = [revive(data, sources[src], line) for src, line, data in rows]
         skipped, results = evaluate_complaint(self.modules, self.engines, complaint_id, events, self.spec.as_of)
         fields = None
         if self.spec.trail is not None:
@@ -442,8 +443,8 @@ class Pool:
         the order given, where outcome is ``(skipped, slim results, trail fields or None)`` or
         a :class:`Crashed`.
 
-        ``groups`` are read ahead of what was yielded up to :data:`READ_AHEAD_CHARS` characters
-        of lines a worker (built, sent, evaluated and waiting for an earlier one: all of it is
+        ``groups`` are read ahead of what was yielded up to :data:`READ_AHEAD_BYTES` bytes of
+        lines a worker (built, sent, evaluated and waiting for an earlier one: all of it is
         held), and always a chunk. Once they are all read, every chunk built is handed to the
         workers and ``on_exhausted()`` is called: work for this process (the archive-scope rules)
         while the workers finish theirs.
@@ -455,9 +456,9 @@ class Pool:
         done: dict[int, tuple[str, list[Row], Any]] = {}
         sequence = 0
         emitted = 0
-        held = 0  # characters of the lines read and not yet yielded
-        sizes: deque[int] = deque()  # the characters of each complaint read, in order, until yielded
-        budget = READ_AHEAD_CHARS * self.jobs
+        held = 0  # bytes of the lines read and not yet yielded
+        sizes: deque[int] = deque()  # the bytes of each complaint read, in order, until yielded
+        budget = READ_AHEAD_BYTES * self.jobs
 
         def room() -> bool:  # for another chunk
             return held < budget or emitted == sequence
@@ -466,22 +467,23 @@ class Pool:
             # 1. build chunks while there is room
             while not exhausted and room():
                 items: list[tuple[int, str, list[Row]]] = []
-                events = chars = 0
+                events = size_of_chunk = 0
                 for complaint_id, rows in source:
                     items.append((sequence, complaint_id, rows))
                     sequence += 1
                     events += len(rows)
-                    size = sum(len(text) for _, _, text in rows)
+                    size = sum(len(data) for _, _, data in rows)
                     sizes.append(size)
-                    chars += size
-                    if len(items) >= self.chunk_complaints or events >= self.chunk_events or chars >= CHUNK_CHARS:
+                    size_of_chunk += size
+                    if (len(items) >= self.chunk_complaints or events >= self.chunk_events
+                            or size_of_chunk >= CHUNK_BYTES):
                         break
                 else:
                     exhausted = True
                 if items:
                     self._task_ids += 1
                     ready.append(_Task(self._task_ids, items))
-                    held += chars
+                    held += size_of_chunk
                 self._drain(ready, retries, done)
                 self._dispatch(ready, retries)  # a worker that finished is never kept waiting
                 if exhausted and on_exhausted is not None:

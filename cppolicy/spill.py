@@ -41,8 +41,8 @@ import orjson
 
 from cppolicy.events import Event, _parse_datetime, event_from
 
-#: One line of a complaint, as it travels: (index of its source, 1-based line, text).
-Row = tuple[int, int, str]
+#: One line of a complaint, as it travels: (index of its source, 1-based line, its UTF-8 bytes).
+Row = tuple[int, int, bytes]
 
 
 def content_digest(raw: dict) -> bytes:
@@ -50,9 +50,10 @@ def content_digest(raw: dict) -> bytes:
     return hashlib.blake2b(orjson.dumps(raw, option=orjson.OPT_SORT_KEYS), digest_size=16).digest()
 
 
-def revive(text: str, source: str, line: int) -> Event:
-    """The Event of a line known to be valid: what ``parse_and_validate`` returned for it."""
-    doc = orjson.loads(text)
+def revive(data: bytes | str, source: str, line: int) -> Event:
+    """The Event of a line known to be valid (its bytes, or its text): what
+    ``parse_and_validate`` returned for it."""
+    doc = orjson.loads(data)
     time = _parse_datetime(doc["time"])
     if time is None:  # cannot happen for a line that passed parse_and_validate
         raise ValueError(f"{source}:{line}: not a validated event line")
@@ -296,7 +297,7 @@ class Spill:
     def __init__(self, directory: str | os.PathLike[str] | None = None, batch: int = 5_000) -> None:
         self._scratch = _Scratch("spill.sqlite", directory)
         self._scratch.db.execute(
-            "CREATE TABLE events (seq INTEGER PRIMARY KEY, cid TEXT NOT NULL, src INTEGER, line INTEGER, text TEXT)")
+            "CREATE TABLE events (seq INTEGER PRIMARY KEY, cid TEXT NOT NULL, src INTEGER, line INTEGER, data BLOB)")
         self._pending: list[tuple[str, int, int, str]] = []
         self.batch = batch
         self.events = 0
@@ -305,8 +306,8 @@ class Spill:
     def path(self) -> str:
         return self._scratch.path
 
-    def add(self, complaint_id: str, source: int, line: int, text: str) -> None:
-        self._pending.append((complaint_id, source, line, text))
+    def add(self, complaint_id: str, source: int, line: int, data: bytes) -> None:
+        self._pending.append((complaint_id, source, line, data))
         self.events += 1
         if len(self._pending) >= self.batch:
             self._flush()
@@ -316,7 +317,7 @@ class Spill:
             return
         db = self._scratch.db
         db.execute("BEGIN")
-        db.executemany("INSERT INTO events (cid, src, line, text) VALUES (?, ?, ?, ?)", self._pending)
+        db.executemany("INSERT INTO events (cid, src, line, data) VALUES (?, ?, ?, ?)", self._pending)
         db.execute("COMMIT")
         self._pending.clear()
 
@@ -328,19 +329,19 @@ class Spill:
         """``(complaint_id, rows)`` in complaint-id order (the order of Python's ``sorted``:
         SQLite compares text as UTF-8 bytes, which orders as code points), rows in input order."""
         self._flush()
-        cursor = self._scratch.db.execute("SELECT cid, src, line, text FROM events ORDER BY cid, seq")
+        cursor = self._scratch.db.execute("SELECT cid, src, line, data FROM events ORDER BY cid, seq")
         current: str | None = None
         rows: list[Row] = []
         while True:
             fetched = cursor.fetchmany(2_000)
             if not fetched:
                 break
-            for cid, src, line, text in fetched:
+            for cid, src, line, data in fetched:
                 if cid != current:
                     if current is not None:
                         yield current, rows
                     current, rows = cid, []
-                rows.append((src, line, text))
+                rows.append((src, line, data))
         if current is not None:
             yield current, rows
 

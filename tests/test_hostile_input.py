@@ -245,3 +245,25 @@ def test_all_of_it_at_once_gives_the_same_report_for_any_jobs_and_order(tmp_path
         assert code == 2
         outputs.add(json.dumps(doc, sort_keys=True))
     assert len(outputs) == 1
+
+
+def test_lines_are_parsed_from_their_bytes_with_the_same_outcome_as_from_their_text(tmp_path):
+    from cppolicy.events import iter_lines, parse_and_validate
+
+    events = compliant("C-投诉-1")
+    raw = (b"\xef\xbb\xbf" + line(events[0]) + b"\r\n" + line(events[1]) + b"\n"
+           + '{"event_id": "中文", "x": 1,}'.encode() + b"\n" + b"\xe4\xb8" + b"\n" + line(events[2]))
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(raw)
+    lines = list(iter_lines([str(path)]))
+    assert len(lines) == 5
+    for item in lines:
+        if item.error is None:
+            assert item.data == item.text.encode("utf-8"), "no BOM, no line end: the text's own bytes"
+        else:
+            assert item.data is None
+        assert parse_and_validate(item) == parse_and_validate(item._replace(data=None))
+    outcomes = [type(parse_and_validate(item)).__name__ for item in lines]
+    assert outcomes == ["Event", "Event", "Invalid", "Invalid", "Event"]
+    # the comma is the 26th character, the 30th byte: positions count characters, as before
+    assert "column 26 (char 25)" in parse_and_validate(lines[2]).errors[0].message

@@ -313,12 +313,13 @@ def test_spill_returns_complaints_in_sorted_order_and_events_in_input_order(tmp_
     assert not any(tmp_path.iterdir()), "the open database has no name: a killed audit leaves nothing behind"
     ids = ["b", "a\x00b", "a", "é", "😀", "A", "", "a\x00"]
     for line, complaint_id in enumerate(ids * 2, start=1):
-        spill.add(complaint_id, 0, line, f"text {line}")
+        spill.add(complaint_id, 0, line, f"第 {line} 行".encode())
     try:
         groups = list(spill.groups())
         assert [cid for cid, _ in groups] == sorted(set(ids))
         for cid, rows in groups:
             assert [line for _, line, _ in rows] == [n for n, c in enumerate(ids * 2, start=1) if c == cid]
+            assert all(data == f"第 {line} 行".encode() for _, line, data in rows), "the bytes, as given"
         assert spill.complaint_count() == len(set(ids))
     finally:
         spill.close()
@@ -446,7 +447,7 @@ def test_archive_scope_rules_are_judged_while_the_workers_finish_and_reported_la
 
     modules, calendar = setup
     monkeypatch.setattr(parallel, "CHUNK_COMPLAINTS", 2)
-    monkeypatch.setattr(parallel, "READ_AHEAD_CHARS", 10**9)  # read it all ahead: judged before any result
+    monkeypatch.setattr(parallel, "READ_AHEAD_BYTES", 10**9)  # read it all ahead: judged before any result
     results_before: list[int] = []
     kept: list = []
     real = audit_module.evaluate_archive_scope
@@ -622,9 +623,9 @@ def test_pre_scan_by_blocks_says_yes_only_when_line_by_line_does(tmp_path, monke
     assert seen[True] > 50 and seen[False] > 50
 
 
-def test_the_audit_reads_ahead_of_the_workers_as_far_as_the_characters_allow(setup, archives, reference, monkeypatch):
-    """The groups read but not yet yielded stay within the read-ahead (READ_AHEAD_CHARS a worker,
-    and always one chunk), evaluated or not; a chunk ends at CHUNK_CHARS characters even with
+def test_the_audit_reads_ahead_of_the_workers_as_far_as_the_bytes_allow(setup, archives, reference, monkeypatch):
+    """The groups read but not yet yielded stay within the read-ahead (READ_AHEAD_BYTES a worker,
+    and always one chunk), evaluated or not; a chunk ends at CHUNK_BYTES bytes even with
     room for more complaints. The report is the same whatever the bounds."""
     modules, calendar = setup
     monkeypatch.setattr(parallel, "CHUNK_COMPLAINTS", 2)
@@ -660,11 +661,11 @@ def test_the_audit_reads_ahead_of_the_workers_as_far_as_the_characters_allow(set
 
     audit()
     assert max(sizes) == 2, "chunks of CHUNK_COMPLAINTS"
-    monkeypatch.setattr(parallel, "READ_AHEAD_CHARS", 1)  # one chunk at a time
+    monkeypatch.setattr(parallel, "READ_AHEAD_BYTES", 1)  # one chunk at a time
     complaints = audit()
     assert max(ahead) <= 2 < complaints
-    monkeypatch.setattr(parallel, "READ_AHEAD_CHARS", 10**9)
-    monkeypatch.setattr(parallel, "CHUNK_CHARS", 1)
+    monkeypatch.setattr(parallel, "READ_AHEAD_BYTES", 10**9)
+    monkeypatch.setattr(parallel, "CHUNK_BYTES", 1)
     audit()
     assert set(sizes) == {1}
 
