@@ -125,8 +125,9 @@ class _IdTable:
     def __len__(self) -> int:
         return self._count
 
-    def get(self, event_id: str) -> tuple[bytes, int, int] | None:
-        """The record of ``event_id``: ``(digest, source, line)``; None if it is not kept."""
+    def _find(self, event_id: str) -> tuple[int, int, tuple[bytes, int, int] | None]:
+        """``(tag, slot, record)``: the id's record if it is kept, else None and the empty slot
+        where it goes."""
         tag = (hash(event_id) & _HASH_MASK) >> _OFFSET_BITS
         slots, mask = self._slots, self._mask
         index = tag >> self._home_shift
@@ -134,21 +135,19 @@ class _IdTable:
             if value >> _OFFSET_BITS == tag:
                 record = self._record((value & _OFFSET_MASK) - 1)
                 if record[0] == event_id:
-                    return record[1:]
+                    return tag, index, record[1:]
             index = (index + 1) & mask
-        return None
+        return tag, index, None
+
+    def get(self, event_id: str) -> tuple[bytes, int, int] | None:
+        """The record of ``event_id``: ``(digest, source, line)``; None if it is not kept."""
+        return self._find(event_id)[2]
 
     def seen(self, event_id: str, digest: bytes, source: int, line: int) -> tuple[bytes, int, int] | None:
         """:meth:`get`, and if the id is not kept, keep it with this record (one probe for both)."""
-        tag = (hash(event_id) & _HASH_MASK) >> _OFFSET_BITS
-        slots, mask = self._slots, self._mask
-        index = tag >> self._home_shift
-        while value := slots[index]:
-            if value >> _OFFSET_BITS == tag:
-                record = self._record((value & _OFFSET_MASK) - 1)
-                if record[0] == event_id:
-                    return record[1:]
-            index = (index + 1) & mask
+        tag, index, found = self._find(event_id)
+        if found is not None:
+            return found
         tail = self._tail
         offset = self._written + len(tail)
         if offset >= _OFFSET_MASK:
@@ -159,7 +158,7 @@ class _IdTable:
         tail += encoded
         if len(tail) >= self._buffer:
             self._flush()
-        slots[index] = tag << _OFFSET_BITS | (offset + 1)
+        self._slots[index] = tag << _OFFSET_BITS | (offset + 1)
         self._count += 1
         if self._count > self._most:
             self._grow()
