@@ -50,12 +50,15 @@ def _check_against_dict(index, ids: list[str], rng: random.Random) -> None:
 def test_the_table_answers_as_a_dict_through_growth_and_records_on_disk(tmp_path, seed):
     rng = random.Random(seed)
     index = EventIds(directory=tmp_path)
+    ids = _ids(rng, 3_000)
     index._table._buffer = 512  # records go to the file after a few ids: read back from there
-    _check_against_dict(index, _ids(rng, 3_000), rng)
+    _check_against_dict(index, ids, rng)
     assert index._table._bits > 12, "the table grew"
     assert index._table._file is not None and not index.on_disk
     index.close()
+    assert index._table._file is None, "the records file is closed (on POSIX it never had a name)"
     assert not any(tmp_path.iterdir())
+    assert index.first(ids[0]) is None and not index._table.open, "closed: keeps nothing"
 
 
 @pytest.mark.parametrize("limit", [0, 1, 57])
@@ -127,3 +130,15 @@ def test_every_slot_is_where_probing_finds_it_after_each_growth(tmp_path):
 def test_the_table_limit_is_checked():
     with pytest.raises(ValueError, match="ids, not"):
         _IdTable(None, limit=(2 << _TAG_BITS) // 3 + 1)
+
+
+def test_where_hash_is_not_64_bits_sqlite_alone_keeps_the_ids(tmp_path, monkeypatch):
+    import cppolicy.spill
+
+    monkeypatch.setattr(cppolicy.spill, "_HASH_BITS", 32)
+    rng = random.Random(32)
+    index = EventIds(directory=tmp_path, batch=5)
+    assert index.table_limit == 0
+    _check_against_dict(index, _ids(rng, 60), rng)
+    assert index.on_disk and len(index._table) == 0
+    index.close()
