@@ -339,6 +339,11 @@ class ComplaintSummaries(Mapping):
         self._walked = (institutions, earliest)
         return self._walked
 
+    def forget_walk(self) -> None:
+        """Drop what :meth:`institutions_and_earliest` keeps, once the modules that read it are
+        judged: its memory back (it is walked again if asked)."""
+        self._walked = None
+
     def receipts(self, as_of: datetime) -> list[tuple] | None:
         """What cluster facts read of each complaint's first ``received`` event at or before
         ``as_of``: ``(complaint id, time, epoch, institution, data)``, in any order; None when
@@ -591,7 +596,7 @@ def audit_archive(
         judged = [evaluate_archive_scope(engines.get(module.ref) or Engine(module, calendar), summaries,  # type: ignore[arg-type]
                                          contents.institution_events, as_of) for module in archive_modules]
         if summaries is not None:
-            summaries._walked = None  # walked for these modules only: its memory back
+            summaries.forget_walk()
         return judged
 
     try:

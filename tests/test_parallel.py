@@ -571,6 +571,10 @@ def test_complaint_summaries_walk_once_and_again_after_an_event_is_added():
     summaries.add(parsed(other))
     institutions, earliest = summaries.institutions_and_earliest()
     assert [i["id"] for i in institutions][-1] == "OT-9" and len(earliest) == 2
+    walked = summaries.institutions_and_earliest()
+    summaries.forget_walk()
+    assert summaries.institutions_and_earliest() is not walked
+    assert summaries.institutions_and_earliest() == walked
 
 
 def test_pre_scan_by_blocks_says_yes_only_when_line_by_line_does(tmp_path, monkeypatch):
