@@ -96,9 +96,10 @@ def raw_engine(path: str, sample: int) -> dict:
     import durable.engine
 
     from cppolicy.audit import audit_archive
-    from cppolicy.cli.options import calendar_from, modules_from, parse_as_of
-    from cppolicy.engine import Engine
-    from cppolicy.plugins import Plugins
+    from cppolicy.calendar import parse_moment
+    from cppolicy.cli.options import calendar_from, modules_from
+    from cppolicy.evaluation.engine import Engine
+    from cppolicy.plugin import Plugins
 
     head = tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False)
     with open(path, "rb") as source, head:
@@ -118,7 +119,7 @@ def raw_engine(path: str, sample: int) -> dict:
 
     Engine.run_facts = capture
     try:
-        report = audit_archive([head.name], modules, calendar, parse_as_of(AS_OF), order="unsorted")
+        report = audit_archive([head.name], modules, calendar, parse_moment(AS_OF), order="unsorted")
     finally:
         Engine.run_facts = original
         os.unlink(head.name)

@@ -1,50 +1,95 @@
 """cppolicy: rules-as-code for Chinese financial consumer-protection complaint handling.
 
-The public API is flat: ``from cppolicy import Engine, load_module, load_calendar``. Names are
-imported lazily so that ``import cppolicy`` (and the CLI's start-up) stays cheap.
+The public API, re-exported here (docs/architecture.md shows where each lives)::
+
+    from cppolicy import Evaluator, audit_archive, load_module, load_calendar, hookimpl
+
+Every exception the API raises is a :class:`CppolicyError` (with its documented exit code), and
+each kind is exported. ``import cppolicy`` loads no command-line library (typer, rich).
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from cppolicy.audit import (
+    ArchiveContents,
+    AuditObserver,
+    AuditReport,
+    JudgedComplaint,
+    WorkerError,
+    audit_archive,
+    read_archive,
+)
+from cppolicy.calendar import WorkingDayCalendar, load_calendar
+from cppolicy.errors import (
+    CalendarError,
+    CalendarYearUnknown,
+    CppolicyError,
+    EvaluationError,
+    ExitCode,
+    InputError,
+    RuleModuleError,
+    TrailError,
+)
+from cppolicy.evaluation import (
+    Alert,
+    AlertKind,
+    ComplaintResult,
+    Engine,
+    Finding,
+    Judge,
+    Judgement,
+    ModuleRef,
+    Severity,
+    Status,
+)
+from cppolicy.events import Event, Invalid, parse_and_validate
+from cppolicy.host import Evaluator, Monitor
+from cppolicy.plugin import Plugins, hookimpl
+from cppolicy.resources import VERSION
+from cppolicy.rules import RuleModule, load_module, resolve_module
+from cppolicy.trail import TrailWriter, verify_trail
 
-__version__ = "0.1.0"
+__version__ = VERSION
 
-_EXPORTS = {
-    "AuditReport": "cppolicy.audit",
-    "read_archive": "cppolicy.audit",
-    "evaluate_archive": "cppolicy.audit",
-    "WorkingDayCalendar": "cppolicy.calendar",
-    "load_calendar": "cppolicy.calendar",
-    "Engine": "cppolicy.engine",
-    "Evaluator": "cppolicy.host",
-    "CppolicyError": "cppolicy.errors",
-    "CalendarYearUnknown": "cppolicy.errors",
-    "ExitCode": "cppolicy.errors",
-    "Event": "cppolicy.events",
-    "Invalid": "cppolicy.events",
-    "parse_and_validate": "cppolicy.events",
-    "ComplaintResult": "cppolicy.findings",
-    "Finding": "cppolicy.findings",
-    "Plugins": "cppolicy.plugins",
-    "hookimpl": "cppolicy.plugins",
-    "Alert": "cppolicy.alerts",
-    "RuleModule": "cppolicy.rule_module",
-    "load_module": "cppolicy.rule_module",
-    "resolve_module": "cppolicy.rule_module",
-}
-
-__all__ = ["__version__", *_EXPORTS]
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'cppolicy' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__all__ = [
+    "Alert",
+    "AlertKind",
+    "ArchiveContents",
+    "AuditObserver",
+    "AuditReport",
+    "CalendarError",
+    "CalendarYearUnknown",
+    "ComplaintResult",
+    "CppolicyError",
+    "Engine",
+    "EvaluationError",
+    "Evaluator",
+    "Event",
+    "ExitCode",
+    "Finding",
+    "InputError",
+    "Invalid",
+    "Judge",
+    "Judgement",
+    "JudgedComplaint",
+    "ModuleRef",
+    "Monitor",
+    "Plugins",
+    "RuleModule",
+    "RuleModuleError",
+    "Severity",
+    "Status",
+    "TrailError",
+    "TrailWriter",
+    "WorkerError",
+    "WorkingDayCalendar",
+    "__version__",
+    "audit_archive",
+    "hookimpl",
+    "load_calendar",
+    "load_module",
+    "parse_and_validate",
+    "read_archive",
+    "resolve_module",
+    "verify_trail",
+]

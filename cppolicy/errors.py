@@ -67,3 +67,7 @@ class EvaluationError(CppolicyError):
     """The engine failed on a complaint; never to be read as compliance."""
 
     exit_code = ExitCode.EVALUATION_ERROR
+
+
+class TrailError(CppolicyError):
+    """A trail that cannot be written (broken, locked, unwritable) or a record that cannot be made."""

@@ -7,6 +7,8 @@ import json
 from itertools import count
 from pathlib import Path
 
+from cppolicy.audit import AuditObserver
+
 #: The module the tests below are about. Looked up by id, not as bundled_module_paths()[0]:
 #: other modules (e.g. cbirc-2020-3, which sorts first) may be bundled next to it.
 MODULE_2012 = "cbrc-2012-13"
@@ -49,7 +51,7 @@ def compliant(complaint_id: str, day: str = "2025-03-03") -> list[dict]:
 
 def module_2012_path() -> Path:
     """The folder of the bundled 2012 CBRC notice module (cbrc-2012-13@1.0.0)."""
-    from cppolicy.rule_module import resolve_folder
+    from cppolicy.rules import resolve_folder
 
     return resolve_folder(f"{MODULE_2012}@1.0.0")
 
@@ -65,14 +67,29 @@ def write_jsonl(path: Path, events: list[dict], extra_lines: list[str] = ()) -> 
 
 
 def render_all(report) -> dict[str, str]:
-    """An audit report in every ``--format``, by format name."""
+    """An audit report in every ``--format``, by format name (the command line's table included)."""
     import io
 
-    from cppolicy.render import FORMATS
+    import cppolicy.cli.formats  # noqa: F401 — registers the table
+    from cppolicy.reports import FORMATS
 
     out = {}
-    for name, render in FORMATS.items():
+    for name in FORMATS.names("audit"):
         buffer = io.StringIO()
-        render(report, buffer, "en")
+        FORMATS.render("audit", name, report, buffer, "en")
         out[name] = buffer.getvalue()
     return out
+
+
+class ResultCollector(AuditObserver):
+    """An audit observer keeping every complaint result it is shown, in order."""
+
+    def __init__(self) -> None:
+        self.results: list = []
+        self.archive_results: list = []
+
+    def complaint_judged(self, judged) -> None:
+        self.results.extend(judged.results)
+
+    def archive_judged(self, result) -> None:
+        self.archive_results.append(result)

@@ -6,12 +6,12 @@ from itertools import count
 
 import pytest
 
-from cppolicy.archive_scope import evaluate_archive_scope
+from cppolicy.evaluation.archive_scope import evaluate_archive_scope
 from cppolicy.calendar import load_calendar
-from cppolicy.cli.options import parse_as_of
-from cppolicy.engine import Engine
+from cppolicy.calendar import parse_moment
+from cppolicy.evaluation.engine import Engine
 from cppolicy.host import to_event
-from cppolicy.rule_module import resolve_module
+from cppolicy.rules import resolve_module
 from tests.helpers import event
 
 HO = {"id": "HO-001", "level": "head_office", "parent": None}
@@ -53,7 +53,7 @@ def run(engine, complaints=(), institution_events=(), as_of="2026-01-31T00:00:00
     grouped: dict[str, list] = {}
     for e in complaints:
         grouped.setdefault(e.complaint_id, []).append(e)
-    result = evaluate_archive_scope(engine, grouped, list(institution_events), parse_as_of(as_of))
+    result = evaluate_archive_scope(engine, grouped, list(institution_events), parse_moment(as_of))
     return sorted((f.code, f.institution_id, f.evidence) for f in result.findings if f".{point}." in f.code)
 
 
@@ -173,7 +173,7 @@ def test_one_complaint_with_20_joint_complainants_or_flagged_major_must_be_repor
 
 def test_deadline_in_an_unknown_calendar_year_is_undetermined(engine):
     complaints = [received("C-1", "2026-12-30T10:00:00+08:00", complainants=25)]  # due after 2026
-    result = evaluate_archive_scope(engine, {"C-1": complaints}, tree_events(), parse_as_of("2027-02-01"))
+    result = evaluate_archive_scope(engine, {"C-1": complaints}, tree_events(), parse_moment("2027-02-01"))
     undetermined = [f for f in result.findings if f.severity == "undetermined"]
     assert {f.code for f in undetermined} == {"CBRC2012.P15.LARGE_SCALE_NOT_REPORTED",
                                               "CBRC2012.P15.LARGE_SCALE_REPORTED_LATE"}
@@ -189,20 +189,20 @@ def test_the_window_drops_receipts_older_than_7_days_as_it_slides(engine):
     grouped: dict[str, list] = {}
     for e in complaints:
         grouped.setdefault(e.complaint_id, []).append(e)
-    result = evaluate_archive_scope(engine, grouped, tree_events(), parse_as_of("2025-06-30"))
+    result = evaluate_archive_scope(engine, grouped, tree_events(), parse_moment("2025-06-30"))
     facts = [f for f in result.facts if f.get("f") == "cluster" and f["kind"] == "many_complaints"]
     assert [(f["complaint_ids"], f["complainants"]) for f in facts] == [("C-1,C-2,C-3", 20)]
-    assert facts[0]["detected_t"] == parse_as_of("2025-05-10T10:00:00+08:00").timestamp()
+    assert facts[0]["detected_t"] == parse_moment("2025-05-10T10:00:00+08:00").timestamp()
 
 
 def test_a_long_run_of_small_complaints_is_one_cluster_from_the_day_it_reaches_20(engine):
     # one complaint a day with 3 complainants: 21 on the 7th day, and every later one joins
     complaints = [received(f"C-{i:02d}", f"2025-05-{1 + i:02d}T10:00:00+08:00", complainants=3) for i in range(30)]
     grouped = {e.complaint_id: [e] for e in complaints}
-    result = evaluate_archive_scope(engine, grouped, tree_events(), parse_as_of("2025-06-30"))
+    result = evaluate_archive_scope(engine, grouped, tree_events(), parse_moment("2025-06-30"))
     facts = [f for f in result.facts if f.get("f") == "cluster" and f["kind"] == "many_complaints"]
     assert len(facts) == 1 and facts[0]["complaints"] == 30
-    assert facts[0]["detected_t"] == parse_as_of("2025-05-07T10:00:00+08:00").timestamp()
+    assert facts[0]["detected_t"] == parse_moment("2025-05-07T10:00:00+08:00").timestamp()
 
 
 def test_receipts_at_the_same_moment_are_taken_in_complaint_id_order(engine):
@@ -210,7 +210,7 @@ def test_receipts_at_the_same_moment_are_taken_in_complaint_id_order(engine):
     # detected with the second (C-b: 20 complainants), C-c joining it
     at = "2025-05-05T10:00:00+08:00"
     grouped = {cid: [received(cid, at, complainants=10)] for cid in ("C-b", "C-c", "C-a")}
-    result = evaluate_archive_scope(engine, grouped, tree_events(), parse_as_of("2025-06-30"))
+    result = evaluate_archive_scope(engine, grouped, tree_events(), parse_moment("2025-06-30"))
     [fact] = [f for f in result.facts if f.get("f") == "cluster"]
     assert fact["id"] == "large_scale:many_complaints:BR-GD:C-a"
     assert (fact["complaint_ids"], fact["complainants"]) == ("C-a,C-b,C-c", 30)
@@ -251,7 +251,7 @@ def test_complaints_that_give_their_receipts_are_judged_as_their_events(engine):
     for e in complaints:
         grouped.setdefault(e.complaint_id, []).append(e)
     institution_events = [*tree_events(), covered]
-    as_of = parse_as_of("2025-06-30")
+    as_of = parse_moment("2025-06-30")
     walked = evaluate_archive_scope(engine, grouped, institution_events, as_of)
     kinds = sorted(f["kind"] for f in walked.facts if f.get("f") == "cluster")
     assert kinds == ["flagged_major", "many_complainants", "many_complaints"]

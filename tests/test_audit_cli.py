@@ -149,7 +149,7 @@ def test_deadline_in_2027_is_judged_once_the_year_is_supplied(tmp_path):
 
 
 def test_engine_failure_is_an_error_finding_and_exit_3(breached, monkeypatch):
-    from cppolicy.engine import Engine
+    from cppolicy.evaluation.engine import Engine
 
     def broken(self, *args, **kwargs):
         raise RuntimeError("simulated engine crash")
@@ -209,7 +209,7 @@ def test_the_writers_serialise_a_finding_exactly_as_to_dict_reads():
 
     import orjson
 
-    from cppolicy.findings import Finding, ModuleRef
+    from cppolicy.evaluation.findings import Finding, ModuleRef
 
     finding = Finding(code="X.Y", rule_id="r", module=ModuleRef("m", "1.0.0", "sha256:ab"), severity="violation",
                       complaint_id="C-1", institution_id=None, due="2025-01-02T00:00:00+08:00", observed=None,

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 import cppolicy.cli.audit as audit_cli
+from cppolicy.audit import AuditObserver
 from cppolicy.cli import get_app
 from tests.helpers import event, write_jsonl
 
@@ -32,10 +33,12 @@ def test_cross_check_agrees_and_keeps_the_audit_exit_code(tmp_path, jobs):
 def test_a_report_the_cross_check_contradicts_exits_3(tmp_path, monkeypatch):
     original = audit_cli.audit_archive
 
-    def tampered(*args, **kwargs):  # the engine "loses" a finding
-        report = original(*args, **kwargs)
-        report.results[0].findings.clear()
-        return report
+    class LoseAFinding(AuditObserver):  # the engine "loses" a finding, before anyone else sees it
+        def complaint_judged(self, judged):
+            judged.results[0].findings.clear()
+
+    def tampered(*args, observers=(), **kwargs):
+        return original(*args, observers=[LoseAFinding(), *observers], **kwargs)
 
     monkeypatch.setattr(audit_cli, "audit_archive", tampered)
     archive = write_jsonl(tmp_path / "a.jsonl", LATE)

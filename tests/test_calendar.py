@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import cppolicy.calendar as calendar_module
+import cppolicy.calendar.years as calendar_years
 from cppolicy.calendar import (
     BUNDLED_YEARS,
     HOLIDAYS_CHECKED_VERSION,
@@ -287,11 +287,11 @@ def test_bundled_table_matches_the_installed_holidays_release():
 
 
 def test_a_different_holidays_release_still_only_trusts_the_table_years(monkeypatch):
-    monkeypatch.setattr(calendar_module, "_installed_holidays_version", lambda: "0.999")
+    monkeypatch.setattr(calendar_years, "installed_holidays_version", lambda: "0.999")
     # pretend 0.999 changed 2013: its fingerprint no longer matches, so 2013 is not trusted
     table = dict(BUNDLED_YEARS)
-    table[2013] = calendar_module._BundledYear("0" * 16, table[2013].notice)
-    monkeypatch.setattr(calendar_module, "BUNDLED_YEARS", table)
+    table[2013] = calendar_years.BundledYear("0" * 16, table[2013].notice)
+    monkeypatch.setattr(calendar_years, "BUNDLED_YEARS", table)
     with pytest.warns(RuntimeWarning, match="checked against holidays 0.109"):
         cal = WorkingDayCalendar()
     assert cal.covered_years == frozenset(range(2012, 2027)) - {2013}
@@ -305,8 +305,8 @@ def test_a_different_holidays_release_still_only_trusts_the_table_years(monkeypa
 
 def test_a_changed_arrangement_under_the_checked_release_is_refused(monkeypatch):
     table = dict(BUNDLED_YEARS)
-    table[2024] = calendar_module._BundledYear("0" * 16, table[2024].notice)
-    monkeypatch.setattr(calendar_module, "BUNDLED_YEARS", table)
+    table[2024] = calendar_years.BundledYear("0" * 16, table[2024].notice)
+    monkeypatch.setattr(calendar_years, "BUNDLED_YEARS", table)
     cal = WorkingDayCalendar()
     with pytest.raises(CalendarError, match="differs from the one cppolicy checked"):
         cal.is_working_day(date(2024, 2, 10))

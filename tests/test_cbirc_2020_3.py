@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from cppolicy.archive_scope import evaluate_archive_scope
+from cppolicy.evaluation.archive_scope import evaluate_archive_scope
 from cppolicy.calendar import load_calendar
-from cppolicy.cli.options import parse_as_of
-from cppolicy.engine import Engine
+from cppolicy.calendar import parse_moment
+from cppolicy.evaluation.engine import Engine
 from cppolicy.host import to_event
-from cppolicy.institution import check_institution, default_as_of, load_profile
-from cppolicy.policy_tools import coverage_report, parse_numeral
-from cppolicy.rule_module import resolve_module
-from cppolicy.selection import modules_for
+from cppolicy.evaluation.institution import check_institution, default_as_of, load_profile
+from cppolicy.authoring import coverage_report, parse_numeral
+from cppolicy.rules import resolve_module
+from cppolicy.rules import modules_for
 
 ROOT_PROFILE = Path(__file__).resolve().parents[1] / "examples" / "institution-profile.json"
 BR = {"id": "BR-SH", "level": "branch", "parent": "HO-001"}
@@ -121,7 +121,7 @@ def test_disclosures_must_show_the_complaint_phone_and_postal_address(engine):
         _disclosure("outlet", ["letter"], BR),              # no phone
         _disclosure("hotline", ["phone"]),                  # not a place Art. 8 names
     ]
-    result = evaluate_archive_scope(engine, {}, events, parse_as_of("2025-06-30"))
+    result = evaluate_archive_scope(engine, {}, events, parse_moment("2025-06-30"))
     assert sorted((f.code, f.institution_id, f.evidence) for f in result.findings) == [
         ("CBIRC2020.A8.DISCLOSURE_INCOMPLETE", "BR-SH", (events[2].event_id,)),
         ("CBIRC2020.A8.DISCLOSURE_INCOMPLETE", "HO-001", (events[1].event_id,)),
@@ -152,7 +152,7 @@ def test_every_rule_cites_an_article_of_the_order_verbatim(module):
 
 
 def test_day_limits_are_calendar_days(module):
-    params = module.parameters_on(parse_as_of("2020-03-01").date())
+    params = module.parameters_on(parse_moment("2020-03-01").date())
     for name in ("decision_limit", "complex_extension_limit", "special_extension_limit", "review_limit"):
         assert params[name]["unit"] == "calendar_day", name
     assert [params[n]["value"] for n in ("decision_limit", "complex_extension_limit",

@@ -15,18 +15,18 @@ from pathlib import Path
 import orjson
 import pytest
 
-from cppolicy import crosscheck
-from cppolicy.audit import evaluate_archive, read_archive
-from cppolicy.cases import module_cases
-from cppolicy.cli.options import parse_as_of
-from cppolicy.crosscheck import (
+from cppolicy.evaluation import crosscheck
+from cppolicy.audit import CrossCheck, audit_archive, read_archive
+from cppolicy.authoring.cases import module_cases
+from cppolicy.calendar import parse_moment
+from cppolicy.evaluation.crosscheck import (
     CrossChecker, Disagreement, Firing, UnsupportedCondition, compare, compile_condition, cross_check_facts,
     cross_check_result, evaluate_ruleset, satisfied_terms, selected,
 )
-from cppolicy.engine import Engine
+from cppolicy.evaluation.engine import Engine
 from cppolicy.events import Invalid, RawLine, parse_and_validate
-from cppolicy.institution import default_as_of, load_profile
-from cppolicy.rule_module import bundled_module_paths, load_module
+from cppolicy.evaluation.institution import default_as_of, load_profile
+from cppolicy.rules import bundled_module_paths, load_module
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCHIVE = ROOT / "examples" / "archive-2024-2025.jsonl.gz"
@@ -219,7 +219,7 @@ def test_an_or_in_the_first_condition_repeats_the_firing_once_per_true_branch():
 DURABLE_PARITY = r"""
 import itertools, json, sys
 import durable.engine
-from cppolicy.engine import _Host
+from cppolicy.evaluation.engine import _Host
 fired = []
 def resolve(name):
     def act(c):
@@ -307,10 +307,10 @@ def test_keep_facts_records_the_facts_as_asserted_and_costs_nothing_when_off(cal
     module_case = next(c for c in module_cases(module) if c.expect.get("codes"))
     events = _events(list(module_case.events))
     plain = Engine(module, calendar)
-    plain.evaluate("CASE", events, parse_as_of(module_case.as_of))
+    plain.evaluate("CASE", events, parse_moment(module_case.as_of))
     assert plain.last_run is None
     kept = Engine(module, calendar, keep_facts=True)
-    kept.evaluate("CASE", events, parse_as_of(module_case.as_of))
+    kept.evaluate("CASE", events, parse_moment(module_case.as_of))
     scope, on, facts, fired = kept.last_run
     assert scope == "complaint" and facts[-1]["f"] == "asof"
     assert all("sid" in fact for fact in facts) and all("asof_t" in fact for fact in facts[:-1])
@@ -324,7 +324,7 @@ def test_keep_facts_records_the_facts_as_asserted_and_costs_nothing_when_off(cal
 def test_cross_check_agrees_with_durable_rules_on_golden_case(module, case, engines):
     engine = engines[module.ref]
     disagreement = cross_check_result(engine, "CASE", _events(list(case.events), str(case.file)),
-                                      parse_as_of(case.as_of))
+                                      parse_moment(case.as_of))
     assert disagreement is None, f"{case.name}\n{disagreement.describe()}"
     assert engine.last_run is not None or case.expect.get("status") == "error"
 
@@ -334,7 +334,7 @@ def test_golden_cases_exercise_the_cross_check(engines):
     for module in MODULES:
         engine, fired = engines[module.ref], set()
         for case in module_cases(module):
-            cross_check_result(engine, "CASE", _events(list(case.events)), parse_as_of(case.as_of))
+            cross_check_result(engine, "CASE", _events(list(case.events)), parse_moment(case.as_of))
             if engine.last_run:
                 fired |= {rule_id for rule_id, _ in engine.last_run[3] if rule_id != "cppolicy-asof-seen"}
         assert len(fired) >= 5, (module.ref, fired)
@@ -346,10 +346,9 @@ def archive():
 
 
 def test_every_complaint_of_the_example_archive_and_its_archive_scope_agree(archive, calendar):
-    """The way ``audit --cross-check`` runs: the checker on evaluate_archive's callbacks."""
+    """The way ``audit --cross-check`` runs: the checker watching the archive pipeline."""
     checker = CrossChecker(MODULES, calendar, as_of=ARCHIVE_AS_OF)
-    report = evaluate_archive(archive, MODULES, calendar, ARCHIVE_AS_OF, on_result=checker.check_result,
-                              on_archive_result=checker.check_archive_result)
+    report = audit_archive(archive, MODULES, calendar, ARCHIVE_AS_OF, keep="full", observers=[CrossCheck(checker)])
     assert not checker.disagreements, "\n".join(d.describe() for d in checker.disagreements)
     assert not checker.unsupported
     assert checker.counts["checked"] == len(report.results) + len(report.archive_results)
@@ -412,7 +411,7 @@ def test_a_planted_missed_firing_is_reported_with_both_results(calendar, monkeyp
         return [item for item in fired if item[0] != "p9-decision-late"]
 
     monkeypatch.setattr(Engine, "run_facts", dropping)
-    disagreement = cross_check_result(engine, "CASE", _events(list(case.events)), parse_as_of(case.as_of))
+    disagreement = cross_check_result(engine, "CASE", _events(list(case.events)), parse_moment(case.as_of))
     assert isinstance(disagreement, Disagreement)
     assert disagreement.scope == "complaint" and disagreement.subject == "CASE"
     assert disagreement.module == module.ref
@@ -442,7 +441,7 @@ def test_a_planted_spurious_firing_is_reported_with_both_results(calendar, monke
         return [*fired, extra]
 
     monkeypatch.setattr(Engine, "run_facts", inventing)
-    disagreement = cross_check_result(engine, "CASE", _events(list(case.events)), parse_as_of(case.as_of))
+    disagreement = cross_check_result(engine, "CASE", _events(list(case.events)), parse_moment(case.as_of))
     assert disagreement is not None
     assert [f.split("(")[0] for f in disagreement.only_engine] == ["p7-ack-incomplete"]
     assert disagreement.only_crosscheck == []
@@ -452,7 +451,7 @@ def test_a_planted_spurious_firing_is_reported_with_both_results(calendar, monke
 
 def test_the_checker_compares_the_codes_the_audit_reported(calendar):
     module, case = _late_decision_case()
-    as_of = parse_as_of(case.as_of)
+    as_of = parse_moment(case.as_of)
     events = _events(list(case.events))
     result = Engine(module, calendar).evaluate("CASE", events, as_of)
     # a tampered report
@@ -469,19 +468,19 @@ def test_the_checker_compares_the_codes_the_audit_reported(calendar):
 
 def test_an_unsupported_condition_is_counted_not_silently_agreed(calendar, monkeypatch):
     module, case = _late_decision_case()
-    checker = CrossChecker([module], calendar, as_of=parse_as_of(case.as_of))
+    checker = CrossChecker([module], calendar, as_of=parse_moment(case.as_of))
 
     def unsupported(ruleset, facts):
         raise UnsupportedCondition("rule x, alias e: operator $mt is not interpreted by the cross-check")
 
-    monkeypatch.setattr(crosscheck, "evaluate_ruleset", unsupported)
+    monkeypatch.setattr(crosscheck.checker, "evaluate_ruleset", unsupported)
     assert checker.check_complaint("CASE", _events(list(case.events))) == []
     assert checker.counts["unsupported"] >= 1 and checker.counts["checked"] == 0
     assert "$mt" in checker.summary()["unsupported_conditions"][0]
 
 
 def test_cross_check_facts_on_institution_facts(calendar):
-    from cppolicy.institution import profile_facts
+    from cppolicy.evaluation.institution import profile_facts
 
     module = next(m for m in MODULES if m.id == "cbrc-2012-13")
     doc = load_profile(PROFILE)

@@ -17,16 +17,17 @@ SCRIPT = r"""
 import json, sys
 sys.path.insert(0, sys.argv[1])
 from cppolicy.calendar import load_calendar
-from cppolicy.cases import module_cases, run_case
-from cppolicy.engine import Engine
-from cppolicy.institution import check_institution, default_as_of, load_profile
-from cppolicy.rule_module import bundled_module_paths, load_module
+from cppolicy.authoring.cases import module_cases, run_case
+from cppolicy.evaluation import Judge, every_module
+from cppolicy.evaluation.institution import check_institution, default_as_of, load_profile
+from cppolicy.rules import bundled_module_paths, load_module
 calendar = load_calendar()
 out = []
 for path in bundled_module_paths():
     module = load_module(path)
-    engine = Engine(module, calendar)
-    out += [len(run_case(case, module, calendar, engine)) for case in module_cases(module)]
+    judge = Judge([module], calendar, select=every_module)
+    engine = judge.engine(module)
+    out += [len(run_case(case, module, calendar, judge)) for case in module_cases(module)]
     if module.rules_in("institution"):
         doc = load_profile(sys.argv[1] + "/examples/institution-profile.json")
         out.append(sorted(f.code for f in check_institution(doc, engine, default_as_of(doc)).findings))

@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from cppolicy.spill import _OFFSET_BITS, _TAG_BITS, EventIds, _IdTable
+from cppolicy.audit.ids import OFFSET_BITS, TAG_BITS, EventIds, IdTable
 
 
 class Hashed(str):
@@ -72,7 +72,7 @@ def test_ids_past_the_table_go_to_sqlite_and_are_still_found(tmp_path, limit):
 
 
 def test_colliding_hashes_are_told_apart_by_the_id_itself(tmp_path):
-    table = _IdTable(tmp_path, limit=100, bits=4)
+    table = IdTable(tmp_path, limit=100, bits=4)
     same = 0x0EDC_BA98_7654_3210
     first, second = Hashed("E-1", same), Hashed("E-2", same)
     assert table.seen(first, b"a" * 16, 0, 1) is None
@@ -86,7 +86,7 @@ def test_colliding_hashes_are_told_apart_by_the_id_itself(tmp_path):
 def test_probing_wraps_past_the_end_of_the_table_also_after_growing(tmp_path):
     # Every id's first slot is the last one: each probe runs off the end and goes on at the start.
     ids = [Hashed(f"E-{n}", -3 - n) for n in range(40)]  # as 64 bits: all ones at the top
-    table = _IdTable(tmp_path, limit=1_000, bits=3)
+    table = IdTable(tmp_path, limit=1_000, bits=3)
     for n, event_id in enumerate(ids):
         assert table.get(event_id) is None
         assert table.seen(event_id, bytes([n]) * 16, 1, n) is None
@@ -98,12 +98,12 @@ def test_probing_wraps_past_the_end_of_the_table_also_after_growing(tmp_path):
     table.close()
 
 
-def _probing_finds_every_slot(table: _IdTable) -> bool:
+def _probing_finds_every_slot(table: IdTable) -> bool:
     """The invariant of linear probing: between a slot's first slot and where it is, no gap."""
     slots, size = table._slots, len(table._slots)
     for index, value in enumerate(slots):
         if value:
-            at = (value >> _OFFSET_BITS) >> (_TAG_BITS - table._bits)
+            at = (value >> OFFSET_BITS) >> (TAG_BITS - table._bits)
             while at != index:
                 if not slots[at]:
                     return False
@@ -113,7 +113,7 @@ def _probing_finds_every_slot(table: _IdTable) -> bool:
 
 def test_every_slot_is_where_probing_finds_it_after_each_growth(tmp_path):
     rng = random.Random(7)
-    table = _IdTable(tmp_path, limit=10_000, bits=3)
+    table = IdTable(tmp_path, limit=10_000, bits=3)
     ids = [Hashed(f"E-{n}", rng.randrange(-(2**61) + 2, 2**61 - 1)) for n in range(3_000)]
     ids += [Hashed(f"F-{n}", -3 - n % 50) for n in range(200)]  # crowds at the table's end
     sizes = set()
@@ -129,13 +129,13 @@ def test_every_slot_is_where_probing_finds_it_after_each_growth(tmp_path):
 
 def test_the_table_limit_is_checked():
     with pytest.raises(ValueError, match="ids, not"):
-        _IdTable(None, limit=(2 << _TAG_BITS) // 3 + 1)
+        IdTable(None, limit=(2 << TAG_BITS) // 3 + 1)
 
 
 def test_where_hash_is_not_64_bits_sqlite_alone_keeps_the_ids(tmp_path, monkeypatch):
-    import cppolicy.spill
+    import cppolicy.audit.ids
 
-    monkeypatch.setattr(cppolicy.spill, "_HASH_BITS", 32)
+    monkeypatch.setattr(cppolicy.audit.ids, "_HASH_BITS", 32)
     rng = random.Random(32)
     index = EventIds(directory=tmp_path, batch=5)
     assert index.table_limit == 0

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cppolicy.audit import evaluate_archive, read_archive
+from cppolicy.audit import audit_archive, read_archive
 from cppolicy.calendar import SHANGHAI
 from cppolicy.cli import get_app
-from cppolicy.rule_module import bundled_module_paths, load_module
+from cppolicy.rules import bundled_module_paths, load_module
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCHIVE = ROOT / "examples" / "archive-2024-2025.jsonl.gz"
@@ -136,8 +136,8 @@ def test_clusters_of_example_archive_match_the_manifest(calendar):
     """Every large-scale cluster cppolicy detects (reported or not): kind, place, members, detection,
     due and report time, as the generator's own detection lists them in ``archive_clusters``."""
     modules = [load_module(p) for p in bundled_module_paths()]
-    report = evaluate_archive(read_archive([str(ARCHIVE)]), modules, calendar,
-                              datetime.fromisoformat(MANIFEST["as_of"]))
+    report = audit_archive(read_archive([str(ARCHIVE)]), modules, calendar,
+                           datetime.fromisoformat(MANIFEST["as_of"]), keep="full")
     facts = [f for r in report.archive_results for f in r.facts if f.get("f") == "cluster"]
 
     def key(kind, institution, ids, detected, due, reported):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cppolicy.cases import module_cases, run_case
-from cppolicy.rule_module import bundled_module_paths, load_module
+from cppolicy.authoring.cases import module_cases, run_case
+from cppolicy.rules import bundled_module_paths, load_module
 
 MODULES = [load_module(path) for path in bundled_module_paths()]
 CASES = [(module, case) for module in MODULES for case in module_cases(module)]

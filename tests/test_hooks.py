@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from cppolicy import hookspecs
+from cppolicy.plugin import hookspecs
 from cppolicy.calendar import load_calendar
 from cppolicy.errors import CppolicyError, RuleModuleError
 from cppolicy.host import Evaluator
-from cppolicy.monitor import Monitor, ingest_all
-from cppolicy.plugins import Plugins, hookimpl
+from cppolicy.host.monitor import Monitor, ingest_all
+from cppolicy.plugin import Plugins, hookimpl
 from tests.helpers import compliant, event, module_2012_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,19 +55,24 @@ def test_misspelt_hook_fails_loudly():
         plugins(Typo())
 
 
-def test_hook_cppolicy_register_policies(tmp_path):
+def _renamed_copy(tmp_path):
     copy = tmp_path / "acme-internal" / "1.0.0"
     shutil.copytree(module_2012_path(), copy)
     text = (copy / "module.yaml").read_text(encoding="utf-8")
     (copy / "module.yaml").write_text(text.replace("id: cbrc-2012-13", "id: acme-internal"), encoding="utf-8")
+    return copy
+
+
+def test_hook_cppolicy_register_rule_modules(tmp_path):
+    copy = _renamed_copy(tmp_path)
 
     class Internal:
         @hookimpl
-        def cppolicy_register_policies(self, register):
+        def cppolicy_register_rule_modules(self, register):
             register(copy)
 
     loaded = plugins(Internal())
-    registered = {(p.path.parent.name, p.plugin) for p in loaded.policies()}
+    registered = {(p.path.parent.name, p.plugin) for p in loaded.rule_modules()}
     assert any(name == "acme-internal" and who != "cppolicy.builtin.policies" for name, who in registered)
     assert any(name == "cbrc-2012-13" and who == "cppolicy.builtin.policies" for name, who in registered)
     evaluator = Evaluator(["acme-internal"], plugins=loaded)
@@ -75,11 +80,25 @@ def test_hook_cppolicy_register_policies(tmp_path):
 
     class Broken:
         @hookimpl
-        def cppolicy_register_policies(self, register):
+        def cppolicy_register_rule_modules(self, register):
             register(tmp_path / "nowhere")
 
     with pytest.raises(RuleModuleError, match="has no module.yaml"):
-        plugins(Broken()).policies()
+        plugins(Broken()).rule_modules()
+
+
+def test_hook_cppolicy_register_policies(tmp_path):
+    """The former name still registers, and says it is deprecated."""
+    copy = _renamed_copy(tmp_path)
+
+    class Old:
+        @hookimpl
+        def cppolicy_register_policies(self, register):
+            register(copy)
+
+    with pytest.warns(DeprecationWarning, match="cppolicy_register_rule_modules"):
+        loaded = plugins(Old())
+    assert any(p.path.parent.name == "acme-internal" for p in loaded.rule_modules())
 
 
 def test_hook_cppolicy_provide_calendar():
@@ -190,6 +209,41 @@ def test_hook_cppolicy_handle_finding():
     assert [r.complaint_id for r in results] == ["C-1", "C-2"]
     assert [f.code for f in sink.findings] == ["CBRC2012.P9.DECISION_LATE"]
     assert sink.findings[0] is results[0].findings[0]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_hook_cppolicy_handle_finding_receives_every_finding_of_an_audit(jobs):
+    """Complaint and archive findings, in report order, whatever --jobs (the example archive)."""
+    from cppolicy.audit import audit_archive
+    from cppolicy.calendar import parse_moment
+    from cppolicy.rules import bundled_module_paths, load_module
+
+    sink = Collector()
+    modules = [load_module(p) for p in bundled_module_paths()]
+    report = audit_archive([str(ROOT / "examples" / "archive-2024-2025.jsonl.gz")], modules, load_calendar(),
+                           parse_moment("2026-01-31T00:00:00+08:00"), jobs=jobs, plugins=plugins(sink))
+    assert [f.to_dict() for f in sink.findings] == [f.to_dict() for f in report.findings]
+    assert any(f.complaint_id is None for f in sink.findings)  # archive-scope findings too
+
+
+def test_a_finding_sink_that_raises_is_one_warning_and_the_audit_completes(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import cppolicy.cli.audit as audit_cli
+    from cppolicy.cli import get_app
+    from tests.helpers import write_jsonl
+
+    class Failing:
+        @hookimpl
+        def cppolicy_handle_finding(self, finding):
+            raise RuntimeError("sink down")
+
+    monkeypatch.setattr(audit_cli, "Plugins", lambda: plugins(Failing()))
+    archive = write_jsonl(tmp_path / "a.jsonl", late_complaint())
+    result = CliRunner().invoke(get_app(), ["audit", str(archive), "--as-of", "2019-06-30", "-f", "json"])
+    assert result.exit_code == 1, result.output
+    warnings = [line for line in result.stderr.splitlines() if "finding sink" in line]
+    assert len(warnings) == 1 and "sink down" in warnings[0]
 
 
 def test_hook_cppolicy_record_trail(tmp_path):

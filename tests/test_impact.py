@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cppolicy.cli import get_app
-from cppolicy.rule_module import bundled_module_paths
+from cppolicy.rules import bundled_module_paths
 
 BR = {"id": "BR-SH", "level": "branch", "parent": "HO-001"}
 

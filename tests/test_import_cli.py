@@ -13,7 +13,7 @@ import cppolicy.cli.importer as importer_cli
 from cppolicy import hookimpl
 from cppolicy.cli import get_app
 from cppolicy.events import Event, RawLine, parse_and_validate
-from cppolicy.plugins import Plugins
+from cppolicy.plugin import Plugins
 from tests.helpers import DATA, INSTITUTION
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 
 from cppolicy.calendar import load_calendar
 from cppolicy.cli import get_app
-from cppolicy.engine import Engine
+from cppolicy.evaluation.engine import Engine
 from cppolicy.errors import InputError
-from cppolicy.institution import check_institution, default_as_of, load_profile, months_before
-from cppolicy.rule_module import resolve_module
+from cppolicy.evaluation.institution import check_institution, default_as_of, load_profile, months_before
+from cppolicy.rules import resolve_module
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = json.loads((ROOT / "examples" / "institution-profile.json").read_text(encoding="utf-8"))

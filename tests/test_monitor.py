@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from cppolicy.calendar import SHANGHAI
 from cppolicy.cli import get_app
 from cppolicy.host import Evaluator
-from cppolicy.monitor import Monitor, ingest_all
-from cppolicy.plugins import Plugins, hookimpl
+from cppolicy.host.monitor import Monitor, ingest_all
+from cppolicy.plugin import Plugins, hookimpl
 from tests.helpers import MODULE_2012, compliant, event, write_jsonl
 
 

@@ -33,9 +33,12 @@ def test_wheel_contains_schemas_and_rule_modules(wheel):
         "cppolicy/_data/policies/cbrc-2012-13/1.0.0/module.yaml",
         "cppolicy/_data/policies/cbrc-2012-13/1.0.0/cases/p9-calendar-traps.yaml",
         "cppolicy/_data/policies/cbrc-2012-13/1.0.0/cases/p9-superseded-2020.yaml",
-        "cppolicy/engine.py",
+        "cppolicy/evaluation/engine.py",
+        "cppolicy/py.typed",
     ):
         assert required in names, required
+    for source in (ROOT / "cppolicy").rglob("*.py"):  # every module of every sub-package
+        assert source.relative_to(ROOT).as_posix() in names, source
     for source in (ROOT / "schemas").rglob("*.json"):
         assert f"cppolicy/_data/schemas/{source.relative_to(ROOT / 'schemas').as_posix()}" in names
     metadata = next(n for n in names if n.endswith("METADATA"))
@@ -60,7 +63,7 @@ def test_unpacked_wheel_audits_without_the_source_tree(wheel, tmp_path):
     # Dependencies come from this interpreter's site-packages; cppolicy itself only from the wheel.
     deps = [p for p in sys.path if p and "site-packages" in p]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), *deps]), "PYTHONNOUSERSITE": "1"}
-    code = ("import cppolicy, cppolicy._resources as r, runpy, sys;"
+    code = ("import cppolicy, cppolicy.resources as r, runpy, sys;"
             "assert '_data' in str(r.schemas_dir()) and '_data' in str(r.policies_dir()), r.schemas_dir();"
             "print(cppolicy.__file__);"
             "sys.argv=['cppolicy','audit',sys.argv[1],'--as-of','2019-06-30','--format','jsonl'];"

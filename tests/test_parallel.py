@@ -12,16 +12,21 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cppolicy import parallel
-from cppolicy.audit import audit_archive, evaluate_archive, read_archive, sorted_by_complaint
+from cppolicy.audit import pool as pool_module
+from cppolicy.audit import workers as worker_module
+from cppolicy.evaluation import slim_result
+from tests.crashing import inject_crashes
+from cppolicy.audit import AuditObserver, audit_archive, read_archive, sorted_by_complaint
 from cppolicy.cli import get_app
-from cppolicy.cli.options import calendar_from, modules_from, parse_as_of
+from cppolicy.calendar import parse_moment
+from cppolicy.cli.options import calendar_from, modules_from
 from cppolicy.errors import InputError
-from cppolicy.findings import ModuleRef
-from cppolicy.plugins import Plugins
-from cppolicy.spill import EventIds, Spill
+from cppolicy.evaluation.findings import ModuleRef
+from cppolicy.plugin import Plugins
+from cppolicy.audit.ids import EventIds
+from cppolicy.audit.spill import Spill
 from cppolicy.trail import iter_records
-from tests.helpers import compliant, event, render_all, write_jsonl
+from tests.helpers import ResultCollector, compliant, event, render_all, write_jsonl
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "archive-2024-2025.jsonl.gz"
 EXAMPLE_AS_OF = "2026-01-31T00:00:00+08:00"
@@ -69,10 +74,10 @@ def archives(tmp_path_factory, example_lines) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def reference(setup, archives):
-    """The in-memory pipeline's report (read_archive + evaluate_archive), rendered."""
+    """The pipeline's report on contents read whole into memory (read_archive), rendered."""
     modules, calendar = setup
-    as_of = parse_as_of(EXAMPLE_AS_OF)
-    return {order: render_all(evaluate_archive(read_archive([str(path)]), modules, calendar, as_of))
+    as_of = parse_moment(EXAMPLE_AS_OF)
+    return {order: render_all(audit_archive(read_archive([str(path)]), modules, calendar, as_of, keep="full"))
             for order, path in archives.items()}
 
 
@@ -82,7 +87,7 @@ def reference(setup, archives):
 ])
 def test_every_format_is_identical_for_any_jobs_and_input_order(setup, archives, reference, order, mode, jobs):
     modules, calendar = setup
-    report = audit_archive([str(archives[order])], modules, calendar, parse_as_of(EXAMPLE_AS_OF),
+    report = audit_archive([str(archives[order])], modules, calendar, parse_moment(EXAMPLE_AS_OF),
                            jobs=jobs, order=mode)
     assert report.contents.mode == ("spilled" if order == "time" or mode == "unsorted" else "sorted")
     assert report.archive_results, "the archive-scope rules ran (institution events are in the input)"
@@ -141,10 +146,11 @@ def test_a_failed_audit_leaves_no_partial_report_and_the_old_one_intact(tmp_path
 
 def test_results_not_kept_are_counted_and_cannot_be_read_as_none(setup, archives):
     modules, calendar = setup
-    seen = []
-    report = audit_archive([str(archives["complaint"])], modules, calendar, parse_as_of(EXAMPLE_AS_OF),
-                           on_result=seen.append, keep_results=False)
-    kept = audit_archive([str(archives["complaint"])], modules, calendar, parse_as_of(EXAMPLE_AS_OF))
+    collector = ResultCollector()
+    report = audit_archive([str(archives["complaint"])], modules, calendar, parse_moment(EXAMPLE_AS_OF),
+                           observers=[collector], keep="none")
+    seen = collector.results
+    kept = audit_archive([str(archives["complaint"])], modules, calendar, parse_moment(EXAMPLE_AS_OF))
     assert len(report.results) == len(seen) == len(kept.results) > 50
     assert [(r.complaint_id, r.status) for r in seen] == [(r.complaint_id, r.status) for r in kept.results]
     assert report.counts() == kept.counts() and report.exit_code() == kept.exit_code()
@@ -230,8 +236,8 @@ def test_a_complaint_that_crashes_its_worker_is_an_error_and_the_rest_are_judged
     assert baseline.exit_code in (0, 1, 4), baseline.output
     expected_statuses, expected_findings = _by_complaint(json.loads(baseline.stdout))
 
-    monkeypatch.setattr(parallel, "_TEST_CRASH", {"C-3": signal_name})
-    monkeypatch.setattr(parallel, "CHUNK_COMPLAINTS", 4)
+    inject_crashes(monkeypatch, {"C-3": signal_name})
+    monkeypatch.setattr(pool_module, "CHUNK_COMPLAINTS", 4)
     result = run("audit", six, "--as-of", AS_OF, "-f", "json", "--jobs", "2")
     assert result.exit_code == 3, result.output
     doc = json.loads(result.stdout)
@@ -253,8 +259,8 @@ def test_a_complaint_that_crashes_its_worker_is_an_error_and_the_rest_are_judged
 
 def test_a_crash_that_does_not_recur_alone_costs_nothing(six, monkeypatch):
     baseline = run("audit", six, "--as-of", AS_OF, "-f", "json")
-    monkeypatch.setattr(parallel, "_TEST_CRASH", {"C-2": "SIGKILL:pool"})  # e.g. killed for memory once
-    monkeypatch.setattr(parallel, "CHUNK_COMPLAINTS", 3)
+    inject_crashes(monkeypatch, {"C-2": "SIGKILL:pool"})  # e.g. killed for memory once
+    monkeypatch.setattr(pool_module, "CHUNK_COMPLAINTS", 3)
     result = run("audit", six, "--as-of", AS_OF, "-f", "json", "--isolate")
     assert result.exit_code == baseline.exit_code
     assert result.stdout == baseline.stdout
@@ -266,7 +272,7 @@ def test_a_crashed_chunk_is_retried_in_halves_down_to_the_complaint_that_crashes
     Four retry processes, where retrying each complaint alone took six."""
     baseline = json.loads(run("audit", six, "--as-of", AS_OF, "-f", "json").stdout)
     started, deaths = [], []
-    real_start, real_run = parallel.Pool._start, parallel.Pool.run
+    real_start, real_run = pool_module.Pool._start, pool_module.Pool.run
 
     def start(self, single):
         started.append(single)
@@ -276,10 +282,10 @@ def test_a_crashed_chunk_is_retried_in_halves_down_to_the_complaint_that_crashes
         yield from real_run(self, groups, **kwargs)
         deaths.extend(self.deaths)
 
-    monkeypatch.setattr(parallel.Pool, "_start", start)
-    monkeypatch.setattr(parallel.Pool, "run", run_pool)
-    monkeypatch.setattr(parallel, "_TEST_CRASH", {"C-3": "SIGSEGV"})
-    monkeypatch.setattr(parallel, "CHUNK_COMPLAINTS", 6)
+    monkeypatch.setattr(pool_module.Pool, "_start", start)
+    monkeypatch.setattr(pool_module.Pool, "run", run_pool)
+    inject_crashes(monkeypatch, {"C-3": "SIGSEGV"})
+    monkeypatch.setattr(pool_module, "CHUNK_COMPLAINTS", 6)
     result = run("audit", six, "--as-of", AS_OF, "-f", "json", "--isolate")
     assert result.exit_code == 3, result.output
     assert started == [False, True, True, True, True]
@@ -294,7 +300,7 @@ def test_a_crashed_chunk_is_retried_in_halves_down_to_the_complaint_that_crashes
 
 
 def test_crashed_complaint_is_recorded_in_the_trail_as_an_error(six, tmp_path, monkeypatch):
-    monkeypatch.setattr(parallel, "_TEST_CRASH", {"C-5": "SIGSEGV"})
+    inject_crashes(monkeypatch, {"C-5": "SIGSEGV"})
     trail = tmp_path / "trail.jsonl"
     result = run("audit", six, "--as-of", AS_OF, "--jobs", "2", "--trail", trail)
     assert result.exit_code == 3
@@ -340,35 +346,33 @@ def test_event_ids_move_to_disk_and_still_find_first_occurrences(tmp_path):
 
 
 def test_duplicates_and_conflicts_are_found_once_ids_are_on_disk(tmp_path, monkeypatch, setup):
-    import cppolicy.spill
-
-    original = cppolicy.spill.EventIds.__init__
+    original = EventIds.__init__
 
     def small(self, table_limit=3, directory=None, batch=2):
         original(self, table_limit=3, directory=directory, batch=2)
 
-    monkeypatch.setattr(cppolicy.spill.EventIds, "__init__", small)
+    monkeypatch.setattr(EventIds, "__init__", small)
     events = compliant("C-1") + compliant("C-2", "2025-03-10")
     duplicate = dict(events[0])
     conflict = {**events[1], "time": "2025-03-03T12:00:00+08:00"}
     path = write_jsonl(tmp_path / "a.jsonl", events + [duplicate, conflict])
     modules, calendar = setup
-    report = audit_archive([str(path)], modules, calendar, parse_as_of(AS_OF))
+    report = audit_archive([str(path)], modules, calendar, parse_moment(AS_OF))
     assert [(q.line, q.reason) for q in report.contents.quarantined] == [(9, "duplicate"), (10, "conflict")]
     assert "already seen at" in report.contents.quarantined[0].errors[0].message
 
 
 def test_results_move_to_disk_and_the_report_is_unchanged(setup, archives, reference, monkeypatch):
-    import cppolicy.spill
+    from cppolicy.audit.spill import ResultSpill
 
-    original = cppolicy.spill.ResultSpill.__init__
+    original = ResultSpill.__init__
 
     def small(self, memory_limit=50_000, directory=None, batch=512):
         original(self, memory_limit=7, directory=directory, batch=5)
 
-    monkeypatch.setattr(cppolicy.spill.ResultSpill, "__init__", small)
+    monkeypatch.setattr(ResultSpill, "__init__", small)
     modules, calendar = setup
-    report = audit_archive([str(archives["time"])], modules, calendar, parse_as_of(EXAMPLE_AS_OF))
+    report = audit_archive([str(archives["time"])], modules, calendar, parse_moment(EXAMPLE_AS_OF))
     assert report.results.on_disk
     assert render_all(report) == reference["time"]
     assert report.results[3] == list(report.results)[3] and len(report.results[2:9]) == 7
@@ -408,7 +412,7 @@ def test_workers_started_before_a_failing_pre_scan_are_stopped(tmp_path, setup):
     whole = gzip.compress(b"".join(b'{"complaint_id": "C-%d"}\n' % (n * 7919 % 10007) for n in range(5000)))
     broken.write_bytes(whole[: len(whole) // 2])  # truncated: fails while pre-scanned
     with pytest.raises(InputError, match="not a valid gzip file"):
-        audit_archive([str(broken)], modules, calendar, parse_as_of(AS_OF), jobs=2)
+        audit_archive([str(broken)], modules, calendar, parse_moment(AS_OF), jobs=2)
     assert multiprocessing.active_children() == []
 
 
@@ -419,23 +423,28 @@ def test_an_audit_collects_garbage_less_often_and_gives_the_host_its_thresholds_
     host = (900, 11, 12)
     before = gc.get_threshold()
     seen = []
+
+    class Thresholds(AuditObserver):
+        def complaint_judged(self, judged):
+            seen.append(gc.get_threshold())
+
+    class Stop(AuditObserver):
+        def started(self, contents):
+            raise InputError("stop")
+
     try:
         gc.set_threshold(*host)
-        report = audit_archive([str(archives["complaint"])], modules, calendar, parse_as_of(EXAMPLE_AS_OF),
-                               on_complaint=lambda: seen.append(gc.get_threshold()))
+        report = audit_archive([str(archives["complaint"])], modules, calendar, parse_moment(EXAMPLE_AS_OF),
+                               observers=[Thresholds()])
         assert gc.get_threshold() == host
         with pytest.raises(InputError):
-            audit_archive([str(archives["complaint"])], modules, calendar, parse_as_of(EXAMPLE_AS_OF),
-                          order="unsorted", on_start=lambda _: _raise(InputError("stop")))
+            audit_archive([str(archives["complaint"])], modules, calendar, parse_moment(EXAMPLE_AS_OF),
+                          order="unsorted", observers=[Stop()])
         assert gc.get_threshold() == host
     finally:
         gc.set_threshold(*before)
     assert report.contents.streamed_complaints == len(seen) > 0
-    assert set(seen) == {parallel.GC_THRESHOLD}
-
-
-def _raise(exc: BaseException):
-    raise exc
+    assert set(seen) == {worker_module.GC_THRESHOLD}
 
 
 def test_archive_scope_rules_are_judged_while_the_workers_finish_and_reported_last(
@@ -443,23 +452,31 @@ def test_archive_scope_rules_are_judged_while_the_workers_finish_and_reported_la
     """With workers, the archive-scope rules run as soon as the input is all read (the backlog
     read ahead keeps the workers busy meanwhile), not after the last complaint; the report, the
     archive results last, is the same."""
-    import cppolicy.audit as audit_module
+    import cppolicy.audit.pipeline as pipeline_module
 
     modules, calendar = setup
-    monkeypatch.setattr(parallel, "CHUNK_COMPLAINTS", 2)
-    monkeypatch.setattr(parallel, "READ_AHEAD_BYTES", 10**9)  # read it all ahead: judged before any result
+    monkeypatch.setattr(pool_module, "CHUNK_COMPLAINTS", 2)
+    monkeypatch.setattr(pool_module, "READ_AHEAD_BYTES", 10**9)  # read it all ahead: judged before any result
     results_before: list[int] = []
     kept: list = []
-    real = audit_module.evaluate_archive_scope
+    real = pipeline_module.evaluate_archive_scope
 
     def judged(*args, **kwargs):
         results_before.append(len(kept))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(audit_module, "evaluate_archive_scope", judged)
+    monkeypatch.setattr(pipeline_module, "evaluate_archive_scope", judged)
     archive_results: list = []
-    report = audit_archive([str(archives["complaint"])], modules, calendar, parse_as_of(EXAMPLE_AS_OF), jobs=2,
-                           on_result=kept.append, on_archive_result=lambda r: archive_results.append(len(kept)))
+
+    class Order(AuditObserver):
+        def complaint_judged(self, judged):
+            kept.extend(judged.results)
+
+        def archive_judged(self, result):
+            archive_results.append(len(kept))
+
+    report = audit_archive([str(archives["complaint"])], modules, calendar, parse_moment(EXAMPLE_AS_OF), jobs=2,
+                           observers=[Order()])
     assert len(results_before) == len(report.archive_results) == 3
     assert results_before == [0, 0, 0] and kept, "judged before the complaint results came back"
     assert archive_results == [len(kept)] * 3, "reported after every complaint result"
@@ -477,9 +494,9 @@ def test_results_cross_processes_as_equal_objects(setup, archives):
     import pickle
 
     modules, calendar = setup
-    report = evaluate_archive(read_archive([str(archives["complaint"])]), modules, calendar,
-                              parse_as_of(EXAMPLE_AS_OF))
-    results = [parallel.slim_result(r) for r in report.results]
+    report = audit_archive(read_archive([str(archives["complaint"])]), modules, calendar,
+                           parse_moment(EXAMPLE_AS_OF), keep="full")
+    results = [slim_result(r) for r in report.results]
     assert any(r.findings for r in results)
     again = pickle.loads(pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL))
     assert again == results
@@ -493,12 +510,12 @@ def test_results_cross_processes_as_equal_objects(setup, archives):
 def test_complaint_summaries_give_archive_scope_what_the_events_give(setup, as_of):
     """The archive-scope rules read the same from the summaries kept while the complaints
     stream past (with their receipts, or through the stand-ins) as from the events themselves."""
-    from cppolicy.archive_scope import evaluate_archive_scope
-    from cppolicy.audit import ComplaintSummaries
-    from cppolicy.engine import Engine
+    from cppolicy.evaluation.archive_scope import evaluate_archive_scope
+    from cppolicy.audit.summaries import ComplaintSummaries
+    from cppolicy.evaluation.engine import Engine
 
     modules, calendar = setup
-    moment = parse_as_of(as_of)
+    moment = parse_moment(as_of)
     contents = read_archive([str(EXAMPLE)])  # the whole example: its large-scale complaints too
     summaries = ComplaintSummaries(moment)
     for events in contents.complaints.values():
@@ -511,8 +528,8 @@ def test_complaint_summaries_give_archive_scope_what_the_events_give(setup, as_o
 
     stand_ins = StandIns(moment)
     stand_ins.__dict__.update(summaries.__dict__)
-    assert summaries.receipts(moment) and summaries.receipts(parse_as_of("2020-01-01T00:00:00+08:00")) is None
-    from cppolicy.archive_scope import _receipts
+    assert summaries.receipts(moment) and summaries.receipts(parse_moment("2020-01-01T00:00:00+08:00")) is None
+    from cppolicy.evaluation.archive_scope import _receipts
 
     fields = ("product", "issue", "complainants", "major")
     read = [(*r[:4], {k: r[4][k] for k in fields if k in r[4]}) for r in _receipts(contents.complaints, moment)]
@@ -533,7 +550,7 @@ def test_complaint_summaries_give_archive_scope_what_the_events_give(setup, as_o
 def test_workers_judge_with_the_modules_the_audit_loaded_not_the_files_on_disk(tmp_path, setup, archives, reference):
     """Workers build their modules from the audit's parsed documents: a module folder removed or
     rewritten after the audit loaded it changes nothing (and costs no second YAML parse)."""
-    from cppolicy.rule_module import load_module
+    from cppolicy.rules import load_module
 
     modules, calendar = setup
     copies = []
@@ -544,14 +561,14 @@ def test_workers_judge_with_the_modules_the_audit_loaded_not_the_files_on_disk(t
         copies.append(load_module(folder))
     copies[0].path.write_text("not: [a rule module\n")
     copies[1].path.unlink()
-    report = audit_archive([str(archives["time"])], copies, calendar, parse_as_of(EXAMPLE_AS_OF), jobs=2)
+    report = audit_archive([str(archives["time"])], copies, calendar, parse_moment(EXAMPLE_AS_OF), jobs=2)
     assert render_all(report) == reference["time"]
 
 
 def test_complaint_summaries_walk_once_and_again_after_an_event_is_added():
     """institutions_and_earliest is walked once for all the archive modules, and again once a
     later event changes what it gives (a new complaint, an earlier time, another institution)."""
-    from cppolicy.audit import ComplaintSummaries
+    from cppolicy.audit.summaries import ComplaintSummaries
     from cppolicy.events import parse_and_validate, RawLine
 
     def parsed(doc):
@@ -560,7 +577,7 @@ def test_complaint_summaries_walk_once_and_again_after_an_event_is_added():
         return result
 
     first, second = compliant("C-1")[:2]
-    summaries = ComplaintSummaries(parse_as_of(AS_OF))
+    summaries = ComplaintSummaries(parse_moment(AS_OF))
     summaries.add(parsed(second))
     walked = summaries.institutions_and_earliest()
     assert summaries.institutions_and_earliest() is walked
@@ -578,12 +595,13 @@ def test_complaint_summaries_walk_once_and_again_after_an_event_is_added():
 
 
 def test_pre_scan_by_blocks_says_yes_only_when_line_by_line_does(tmp_path, monkeypatch):
-    """The block pre-scan against the line-by-line reading it replaced (audit._line_ids over
+    """The block pre-scan against the line-by-line reading it replaced (reading.line_ids over
     every line), on seeded random files with blocks from a few bytes to whole files: the same
     answer when no line names a complaint twice; otherwise never a yes the lines would refuse."""
     import random
 
-    from cppolicy import audit, events
+    from cppolicy.audit import reading
+    from cppolicy.events import reading as event_reading
 
     rng = random.Random(20261127)
     pieces = [
@@ -614,10 +632,10 @@ def test_pre_scan_by_blocks_says_yes_only_when_line_by_line_does(tmp_path, monke
             data = b"\xef\xbb\xbf" + data
         path = tmp_path / f"t{trial}.jsonl{'.gz' if trial % 7 == 0 else ''}"
         path.write_bytes(gzip.compress(data) if trial % 7 == 0 else data)
-        expected_ids = audit._line_ids(data.split(b"\n"))
+        expected_ids = reading.line_ids(data.split(b"\n"))
         expected = expected_ids == sorted(expected_ids)
         for size in (1, 3, 17, 64, 1 << 20):
-            monkeypatch.setattr(events, "RAW_BLOCK_SIZE", size)
+            monkeypatch.setattr(event_reading, "RAW_BLOCK_SIZE", size)
             got = sorted_by_complaint([str(path)])
             if repeated:
                 assert not got or expected, (trial, size, data)
@@ -632,8 +650,8 @@ def test_the_audit_reads_ahead_of_the_workers_as_far_as_the_bytes_allow(setup, a
     and always one chunk), evaluated or not; a chunk ends at CHUNK_BYTES bytes even with
     room for more complaints. The report is the same whatever the bounds."""
     modules, calendar = setup
-    monkeypatch.setattr(parallel, "CHUNK_COMPLAINTS", 2)
-    real_run, real_send = parallel.Pool.run, parallel.Pool._send
+    monkeypatch.setattr(pool_module, "CHUNK_COMPLAINTS", 2)
+    real_run, real_send = pool_module.Pool.run, pool_module.Pool._send
     ahead: list[int] = []
     sizes: list[int] = []
 
@@ -653,23 +671,23 @@ def test_the_audit_reads_ahead_of_the_workers_as_far_as_the_bytes_allow(setup, a
         sizes.append(len(task.items))
         return real_send(self, runner, task)
 
-    monkeypatch.setattr(parallel.Pool, "run", run)
-    monkeypatch.setattr(parallel.Pool, "_send", send)
+    monkeypatch.setattr(pool_module.Pool, "run", run)
+    monkeypatch.setattr(pool_module.Pool, "_send", send)
 
     def audit():
         ahead.clear()
         sizes.clear()
-        report = audit_archive([str(archives["complaint"])], modules, calendar, parse_as_of(EXAMPLE_AS_OF), jobs=2)
+        report = audit_archive([str(archives["complaint"])], modules, calendar, parse_moment(EXAMPLE_AS_OF), jobs=2)
         assert render_all(report) == reference["complaint"]
         return report.counts()["complaints"]
 
     audit()
     assert max(sizes) == 2, "chunks of CHUNK_COMPLAINTS"
-    monkeypatch.setattr(parallel, "READ_AHEAD_BYTES", 1)  # one chunk at a time
+    monkeypatch.setattr(pool_module, "READ_AHEAD_BYTES", 1)  # one chunk at a time
     complaints = audit()
     assert max(ahead) <= 2 < complaints
-    monkeypatch.setattr(parallel, "READ_AHEAD_BYTES", 10**9)
-    monkeypatch.setattr(parallel, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(pool_module, "READ_AHEAD_BYTES", 10**9)
+    monkeypatch.setattr(pool_module, "CHUNK_BYTES", 1)
     audit()
     assert set(sizes) == {1}
 
@@ -677,7 +695,7 @@ def test_the_audit_reads_ahead_of_the_workers_as_far_as_the_bytes_allow(setup, a
 def test_workers_run_nicer_and_leave_with_status_0_once_told_to_stop(setup, archives, monkeypatch):
     modules, calendar = setup
     processes = []
-    real_close = parallel.Pool.close
+    real_close = pool_module.Pool.close
 
     def close(self):
         processes.extend(r.process for r in self._runners)
@@ -685,9 +703,9 @@ def test_workers_run_nicer_and_leave_with_status_0_once_told_to_stop(setup, arch
         real_close(self)
 
     niceness: list[int] = []
-    monkeypatch.setattr(parallel.Pool, "close", close)
-    audit_archive([str(archives["complaint"])], modules, calendar, parse_as_of(EXAMPLE_AS_OF), jobs=2)
+    monkeypatch.setattr(pool_module.Pool, "close", close)
+    audit_archive([str(archives["complaint"])], modules, calendar, parse_moment(EXAMPLE_AS_OF), jobs=2)
     assert len(processes) == 2 and [p.exitcode for p in processes] == [0, 0]
-    # nicer than the audit process, which must keep ahead of them (parallel.WORKER_NICE)
+    # nicer than the audit process, which must keep ahead of them (worker_module.WORKER_NICE)
     own = os.getpriority(os.PRIO_PROCESS, 0)
-    assert niceness == [min(19, own + parallel.WORKER_NICE)] * 2
+    assert niceness == [min(19, own + worker_module.WORKER_NICE)] * 2

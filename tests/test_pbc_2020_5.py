@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from cppolicy.archive_scope import evaluate_archive_scope
+from cppolicy.evaluation.archive_scope import evaluate_archive_scope
 from cppolicy.calendar import load_calendar
-from cppolicy.cli.options import parse_as_of
-from cppolicy.engine import Engine
+from cppolicy.calendar import parse_moment
+from cppolicy.evaluation.engine import Engine
 from cppolicy.host import to_event
-from cppolicy.institution import check_institution, default_as_of
-from cppolicy.rule_module import load_module, resolve_module
-from cppolicy.selection import modules_for
+from cppolicy.evaluation.institution import check_institution, default_as_of
+from cppolicy.rules import load_module, resolve_module
+from cppolicy.rules import modules_for
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "policies" / "pbc-2020-5" / "1.0.0"
@@ -119,19 +119,19 @@ def test_reply_on_the_15th_calendar_day_across_national_day_is_in_time_and_the_1
     for day, expected in (("2021-10-13T23:59:59+08:00", []), ("2021-10-14T00:00:00+08:00", ["PBC2020.A43.REPLY_LATE"])):
         events = [received("2021-09-28T10:00:00+08:00"), ev("result_notified", day, channel="letter"),
                   ev("reported_to_regulator", "2021-10-15T10:00:00+08:00", contents=ALL_ITEMS, **PBOC)]
-        assert codes(engine.evaluate("C-1", events, parse_as_of("2021-12-31"))) == expected
+        assert codes(engine.evaluate("C-1", events, parse_moment("2021-12-31"))) == expected
 
 
 def test_a_contact_failure_excuses_the_reply_only_when_the_parameter_says_so(engine, calendar, tmp_path):
     events = [received("2021-09-28T10:00:00+08:00"),
               ev("contact_failed", "2021-10-09T10:00:00+08:00", channel="phone", attempts=3)]
-    assert codes(engine.evaluate("C-1", events, parse_as_of("2021-12-31"))) == ["PBC2020.A43.REPLY_OVERDUE"]
+    assert codes(engine.evaluate("C-1", events, parse_moment("2021-12-31"))) == ["PBC2020.A43.REPLY_OVERDUE"]
     lenient = variant(tmp_path, "        value: false\n        reference: \"第三十九条",
                       "        value: true\n        reference: \"第三十九条")
-    assert codes(Engine(lenient, calendar).evaluate("C-1", events, parse_as_of("2021-12-31"))) == []
+    assert codes(Engine(lenient, calendar).evaluate("C-1", events, parse_moment("2021-12-31"))) == []
     # a failure recorded only after the limit had passed excuses nothing
     late = [events[0], ev("contact_failed", "2021-10-14T10:00:00+08:00", channel="phone")]
-    assert codes(Engine(lenient, calendar).evaluate("C-1", late, parse_as_of("2021-12-31"))) == [
+    assert codes(Engine(lenient, calendar).evaluate("C-1", late, parse_moment("2021-12-31"))) == [
         "PBC2020.A43.REPLY_OVERDUE"]
 
 
@@ -143,10 +143,10 @@ def test_a_head_office_senior_managers_approval_counts_when_the_policy_owner_add
                  approval={"by": "副行长", "level": "head_office_senior_manager"}),
               ev("result_notified", "2021-11-12T10:00:00+08:00", channel="letter"),
               ev("reported_to_regulator", "2021-11-15T10:00:00+08:00", contents=ALL_ITEMS, **PBOC)]
-    assert codes(engine.evaluate("C-1", events, parse_as_of("2021-12-31"))) == [
+    assert codes(engine.evaluate("C-1", events, parse_moment("2021-12-31"))) == [
         "PBC2020.A43.EXTENSION_NOT_APPROVED", "PBC2020.A43.REPLY_LATE"]
     wider = variant(tmp_path, "value: [complaint_head]", "value: [complaint_head, head_office_senior_manager]")
-    assert codes(Engine(wider, calendar).evaluate("C-1", events, parse_as_of("2021-12-31"))) == []
+    assert codes(Engine(wider, calendar).evaluate("C-1", events, parse_moment("2021-12-31"))) == []
 
 
 # -- 第五十六条: the annual self-assessment report (archive scope) ------------------------------
@@ -164,7 +164,7 @@ def tree(day="2024-01-02"):
 
 
 def audit(engine, institution_events, as_of, complaints=None, day="2024-01-02"):
-    result = evaluate_archive_scope(engine, complaints or {}, [*tree(day), *institution_events], parse_as_of(as_of))
+    result = evaluate_archive_scope(engine, complaints or {}, [*tree(day), *institution_events], parse_moment(as_of))
     return sorted((f.code, f.institution_id, f.evidence, f.severity) for f in result.findings)
 
 

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from cppolicy.alerts import derive_alerts
+from cppolicy.evaluation.alerts import derive_alerts
 from cppolicy.calendar import SHANGHAI, load_calendar
-from cppolicy.engine import Engine
+from cppolicy.evaluation.engine import Engine
 from cppolicy.events import Event, RawLine, parse_and_validate
-from cppolicy.plugins import DEFAULT_PLUGINS, Plugins, entry_point_names
-from cppolicy.rule_module import resolve_module
+from cppolicy.plugin import DEFAULT_PLUGINS, Plugins, entry_point_names
+from cppolicy.rules import resolve_module
 from tests.helpers import event
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,6 +8,8 @@ its signal instead of killing the whole test run.
 
 from __future__ import annotations
 
+import io
+
 import copy
 import json
 import os
@@ -23,12 +25,16 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from cppolicy import policy_tools as tools
-from cppolicy.cases import module_cases
+from cppolicy import authoring as tools
+from cppolicy.authoring.text import short_digest
+from cppolicy.reports import FORMATS
+from cppolicy.rules import resolve_folder, resolve_module
+from cppolicy.authoring.cases import module_cases
 from cppolicy.cli import get_app
 from cppolicy.errors import RuleModuleError
-from cppolicy.plugins import RegisteredPolicy
-from cppolicy.rule_module import bundled_module_paths, load_module, load_yaml
+from cppolicy.plugin import RegisteredModule
+from cppolicy.documents import load_yaml
+from cppolicy.rules import bundled_module_paths, load_module
 
 FIXTURES = Path(__file__).parent / "fixtures" / "modules"
 BASE = FIXTURES / "base" / "demo" / "1.0.0"
@@ -123,7 +129,7 @@ def test_list_shows_the_bundled_module():
     result = run("list")
     assert result.exit_code == 0, result.stderr
     row = next(line for line in result.stdout.splitlines() if line.startswith("cbrc-2012-13 "))
-    for text in ("1.0.0", "银监发〔2012〕13号", "2012-04-03", "open", tools.short_digest(MODULE.digest),
+    for text in ("1.0.0", "银监发〔2012〕13号", "2012-04-03", "open", short_digest(MODULE.digest),
                  "cppolicy.builtin.policies", str(len(MODULE.rules)), str(len(module_cases(MODULE)))):
         assert text in row, text
 
@@ -140,12 +146,18 @@ def test_list_json():
 
 
 def test_list_keeps_a_module_that_does_not_load_as_a_row_with_its_error():
-    rows = tools.list_modules([RegisteredPolicy(BASE, "demo-plugin"),
-                               RegisteredPolicy(FIXTURES / "duplicate_rule_id", "bad-plugin")])
+    rows = tools.list_modules([RegisteredModule(BASE, "demo-plugin"),
+                               RegisteredModule(FIXTURES / "duplicate_rule_id", "bad-plugin")])
     assert [r["error"] is None for r in rows] == [True, False]
     assert rows[0]["cases"] == 2 and rows[1]["plugin"] == "bad-plugin"
     assert "duplicate rule id" in rows[1]["error"]
-    assert "(does not load)" in tools.render("list", "table", rows)
+    assert "(does not load)" in render("modules.list", "table", rows)
+
+
+def render(subject: str, fmt: str, result) -> str:
+    out = io.StringIO()
+    FORMATS.render(subject, fmt, result, out)
+    return out.getvalue()
 
 
 def test_an_unknown_format_is_a_usage_error():
@@ -283,7 +295,7 @@ def test_coverage_of_articles_with_arabic_numbers(tmp_path):
                         "3": {"status": "encoded", "rules": ["decision-late", "decision-overdue"]}}
     for rule in data["rules"]:
         rule["citation"]["article"] = "3"
-    report = tools.coverage_report(tools.load_checked(write_module(tmp_path / "demo" / "1.0.0", data)))
+    report = tools.coverage_report(resolve_module(write_module(tmp_path / "demo" / "1.0.0", data)))
     assert [e["label"] for e in report["entries"]] == ["2", "3", "10"]
     assert report["unit"] == "article"
     assert tools.coverage_summary(report) == \
@@ -598,11 +610,11 @@ def test_a_case_without_expect_names_its_json_path(tmp_path):
 
 def test_module_folder_resolves_id_and_version_among_known_folders():
     known = [BASE, VARIANT]
-    assert tools.module_folder("demo", known) == VARIANT
-    assert tools.module_folder("demo@1.0.0", known) == BASE
-    assert tools.module_folder(str(BASE), []) == BASE
+    assert resolve_folder("demo", known) == VARIANT
+    assert resolve_folder("demo@1.0.0", known) == BASE
+    assert resolve_folder(str(BASE), []) == BASE
     with pytest.raises(RuleModuleError, match=r"no rule module 'demo@9.9.9' \(known: demo@1.0.0, demo@1"):
-        tools.module_folder("demo@9.9.9", known)
+        resolve_folder("demo@9.9.9", known)
 
 
 def test_a_misspelt_expected_status_and_reversed_validity_are_errors(tmp_path):

@@ -19,13 +19,15 @@ from hypothesis import strategies as st
 
 hypothesis_jsonschema = pytest.importorskip("hypothesis_jsonschema")
 
-from cppolicy.audit import audit_archive, evaluate_archive, read_archive  # noqa: E402
-from cppolicy.cli.options import calendar_from, modules_from, parse_as_of  # noqa: E402
-from cppolicy.events import INSTITUTION_TYPES, _type_condition, load_schema  # noqa: E402
-from cppolicy.plugins import Plugins  # noqa: E402
+from cppolicy.audit import audit_archive, read_archive  # noqa: E402
+from cppolicy.calendar import parse_moment
+from cppolicy.cli.options import calendar_from, modules_from  # noqa: E402
+from cppolicy.events import INSTITUTION_TYPES, load_schema  # noqa: E402
+from cppolicy.events.schema import type_condition  # noqa: E402
+from cppolicy.plugin import Plugins  # noqa: E402
 from tests.helpers import render_all  # noqa: E402
 
-AS_OF = parse_as_of("2025-12-31T00:00:00+08:00")
+AS_OF = parse_moment("2025-12-31T00:00:00+08:00")
 SETTINGS = settings(max_examples=int(__import__("os").environ.get("CPPOLICY_PROPERTY_EXAMPLES", "25")), deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture])
@@ -55,7 +57,7 @@ def _inline(node, defs: dict):
 
 def schema_for(kind: str) -> dict:
     schema = load_schema()
-    schema["allOf"] = [part["then"] for part in schema["allOf"] if kind in (_type_condition(part) or ())]
+    schema["allOf"] = [part["then"] for part in schema["allOf"] if kind in (type_condition(part) or ())]
     schema["properties"]["type"] = {"const": kind}
     defs = schema.pop("$defs")
     for key in ("$id", "$schema"):
@@ -132,7 +134,7 @@ def test_no_valid_event_crashes_the_pipeline_and_counts_reconcile(tmp_path, even
 def test_streaming_spilling_and_in_memory_pipelines_agree(tmp_path, events):
     modules, calendar = setup()
     path = write(tmp_path, events)
-    reference = render_all(evaluate_archive(read_archive([path]), modules, calendar, AS_OF))
+    reference = render_all(audit_archive(read_archive([path]), modules, calendar, AS_OF, keep="full"))
     assert render_all(audit_archive([path], modules, calendar, AS_OF, order="unsorted")) == reference
     assert render_all(audit_archive([path], modules, calendar, AS_OF, order="auto")) == reference
 

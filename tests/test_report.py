@@ -17,8 +17,9 @@ from cppolicy.audit import read_archive
 from cppolicy.calendar import SHANGHAI
 from cppolicy.cli import get_app
 from cppolicy.errors import InputError
-from cppolicy.report import RENDERERS, compute_semiannual, parse_period, render, report_sections
-from cppolicy.rule_module import bundled_module_paths, load_module
+from cppolicy.reports import FORMATS
+from cppolicy.reports.semiannual import compute_semiannual, parse_period, report_sections
+from cppolicy.rules import bundled_module_paths, load_module
 from tests.helpers import event, write_jsonl
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "archive-2024-2025.jsonl.gz"
@@ -168,7 +169,7 @@ def test_header_and_reconciliation(small):
         (3, 2, 1, 1, 1, 0, 0)
     assert h.total == small.total
     buffer = io.StringIO()
-    render(small, "markdown", buffer)
+    FORMATS.render("semiannual", "markdown", small, buffer)
     text = buffer.getvalue()
     assert ("8 complaints = 3 decided within the limit + 2 decided late + 1 open + 1 overdue undecided"
             " + 1 withdrawn + 0 undetermined + 0 not evaluated") in text
@@ -258,7 +259,7 @@ def test_previous_half_year_not_covered_is_na(small_path, modules, calendar):
     assert report.total == 2 and report.previous_coverage == "none"
     assert all(h.previous is None and h.change is None for h in report.hot_issues)
     buffer = io.StringIO()
-    render(report, "markdown", buffer)
+    FORMATS.render("semiannual", "markdown", report, buffer)
     assert "| credit_card 信用卡 × fees 收费 | 1 | 1 | n/a | n/a | n/a |" in buffer.getvalue()
 
 
@@ -321,7 +322,7 @@ def test_period_without_complaints_is_a_report_of_zero(small_path):
 @pytest.mark.parametrize("args, message", [
     (["--period", "2025H3"], "--period: '2025H3' is not a half-year"),
     (["--period", "2025"], "--period"),
-    (["--period", "2025H1", "--format", "pdf"], "--format: unknown format 'pdf'"),
+    (["--period", "2025H1", "--format", "pdf"], "'pdf' is not one of 'markdown', 'csv', 'html'"),
     (["--period", "2025H1", "--institution", "NOPE"], "--institution: 'NOPE' does not occur"),
     (["--period", "2025H1", "--as-of", "2025-07-30T10:00"], "--as-of"),
 ])
@@ -366,7 +367,7 @@ def received_in_2025h1(e: dict) -> bool:
 def example_outputs(tmp_path_factory) -> dict[str, str]:
     folder = tmp_path_factory.mktemp("example-report")
     out = {}
-    for fmt in RENDERERS:
+    for fmt in FORMATS.names("semiannual"):
         path = folder / f"report.{fmt}"
         result = run("report", "semiannual", EXAMPLE, "--period", "2025H1", "--format", fmt, "--output", path)
         assert result.exit_code == 0, result.output
@@ -429,7 +430,7 @@ def test_example_html_escapes_text(small_path, modules, calendar):
     report = compute_semiannual(read_archive([str(path)]), parse_period("2025H1"), modules, calendar)
     assert report.total == 1
     buffer = io.StringIO()
-    render(report, "html", buffer)
+    FORMATS.render("semiannual", "html", report, buffer)
     page = buffer.getvalue()
     assert "<script>" not in page and "<b>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "BR-&lt;x&gt;" in page
@@ -525,7 +526,7 @@ def test_streamed_json_is_byte_for_byte_what_orjson_writes_in_one_piece(spec):
 
     import orjson
 
-    from cppolicy.render import write_indented_json
+    from cppolicy.reports import write_indented_json
 
     whole = {k: (v if isinstance(v, list) else [v]) if streamed else v for k, (streamed, v) in spec.items()}
     parts = {k: iter(whole[k]) if streamed else whole[k] for k, (streamed, _) in spec.items()}

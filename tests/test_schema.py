@@ -19,6 +19,9 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from cppolicy import events
+from cppolicy.events import schema as schema_module
+from cppolicy.audit import QuarantineWriter
+from cppolicy.documents import json_path
 from cppolicy.errors import InputError
 from cppolicy.events import (
     INSTITUTION_TYPES,
@@ -26,11 +29,10 @@ from cppolicy.events import (
     Event,
     EventError,
     Invalid,
-    Quarantine,
+
     RawLine,
     format_error,
     iter_lines,
-    json_path,
     load_schema,
     parse_and_validate,
     schema_path,
@@ -223,7 +225,7 @@ def test_fast_check_and_the_reference_agree(path: Path) -> None:
     doc = _doc(path)
     exact_ok = events.exact_validator().is_valid(doc)
     assert events.fast_validator()(doc) == exact_ok
-    assert events._fast_for(None)(doc) == exact_ok
+    assert schema_module.fast_for(None)(doc) == exact_ok
     semantic_only = all(kw == "semantic" for _, kw in EXPECTED.get(path.stem, set()))
     assert exact_ok == (path in VALID or semantic_only)
 
@@ -270,7 +272,7 @@ def test_every_schema_pattern_means_the_same_to_python_re_and_to_jsonschema_rs()
 
 
 def test_hot_path_is_specialised_per_type() -> None:
-    assert events._fast_types() == frozenset(_doc_types())
+    assert schema_module.fast_types() == frozenset(_doc_types())
 
 
 def test_errors_for_acknowledged_point_into_data_not_at_oneof_noise() -> None:
@@ -433,7 +435,7 @@ def test_quarantine_writes_records_and_counts(tmp_path: Path) -> None:
     out = tmp_path / "q.jsonl"
     bad_json = parse_and_validate(RawLine("a", 1, "{"))
     bad_schema = parse_and_validate(_line(FIXTURES / "invalid" / "bad_channel.json"))
-    with Quarantine(out) as quarantine:
+    with QuarantineWriter(out) as quarantine:
         quarantine.add(bad_json)  # type: ignore[arg-type]
         quarantine.add(bad_schema)  # type: ignore[arg-type]
     assert quarantine.total == 2 and quarantine.by_reason == {"json": 1, "schema": 1}
@@ -445,7 +447,7 @@ def test_quarantine_writes_records_and_counts(tmp_path: Path) -> None:
 
 
 def test_quarantine_without_a_file_only_counts() -> None:
-    quarantine = Quarantine()
+    quarantine = QuarantineWriter()
     quarantine.add(parse_and_validate(RawLine("a", 1, "[]")))  # type: ignore[arg-type]
     quarantine.close()
     assert quarantine.total == 1 and quarantine.by_reason == {"schema": 1}

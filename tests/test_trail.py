@@ -12,17 +12,18 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cppolicy.audit import evaluate_archive, read_archive
+from cppolicy.audit import TrailObserver, audit_archive, read_archive
 from cppolicy.cli import get_app
-from cppolicy.cli.options import modules_from, parse_as_of
-from cppolicy.engine import engine_version
-from cppolicy.plugins import Plugins, hookimpl
+from cppolicy.calendar import parse_moment
+from cppolicy.cli.options import modules_from
+from cppolicy.evaluation import evaluation_order
+from cppolicy.evaluation.engine import engine_version
+from cppolicy.plugin import Plugins, hookimpl
 from cppolicy.trail import (
     GENESIS,
     TrailError,
     TrailWriter,
     canonical_json,
-    evaluation_order,
     iter_records,
     record_hash,
     verify_trail,
@@ -58,14 +59,13 @@ def archive(tmp_path) -> Path:
 
 def audit_to_trail(archive: Path, trail: Path, plugins: Plugins, calendar):
     """What `cppolicy audit --trail` does, through the Python API (so that tests can plug in)."""
-    moment = parse_as_of(AS_OF)
+    moment = parse_moment(AS_OF)
     modules = modules_from([POLICY], plugins)
     with TrailWriter(trail, plugins, clock=fixed_clock()) as writer:
         contents = read_archive([str(archive)])
-        writer.start_run(command="audit", as_of=moment, modules=modules, calendar=calendar,
-                         inputs=[{"source": str(archive), "sha256": "x"}])
-        report = evaluate_archive(contents, modules, calendar, moment, on_result=writer.evaluation)
-        writer.finish_run(report.counts(), int(report.exit_code()))
+        observer = TrailObserver(writer, modules=modules, calendar=calendar.version, as_of=moment,
+                                 inputs=lambda: [{"source": str(archive), "sha256": "x"}])
+        report = audit_archive(contents, modules, calendar, moment, keep="full", observers=[observer])
     return report
 
 
@@ -151,7 +151,7 @@ def test_evaluation_digests_cover_the_input_in_engine_order_and_the_result(tmp_p
     path = tmp_path / "t.jsonl"
     report = audit_to_trail(archive, path, plugins, calendar)
     contents = read_archive([str(archive)])
-    moment = parse_as_of(AS_OF)
+    moment = parse_moment(AS_OF)
     by_id = {r["complaint_id"]: r for r in iter_records(path) if r["type"] == "evaluation"}
     for result in report.results:
         record = by_id[result.complaint_id]

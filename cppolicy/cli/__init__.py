@@ -1,15 +1,54 @@
-"""The ``cppolicy`` command line: one module per command group, mounted here."""
+"""The ``cppolicy`` command line: one module per command, mounted here.
+
+The command line is the only layer that imports typer and rich's console. Each command parses
+its options into plain values, computes its result with the layers below, and writes it through
+the format registry (:data:`cppolicy.reports.FORMATS`). An expected failure is one line on stderr,
+``cppolicy: error: …``, and a documented exit code (docs/exit-codes.md) — a usage error (a missing
+option, an unknown ``--format``) too: never a traceback, never a box.
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
+from importlib import import_module
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
-from cppolicy.errors import CppolicyError
+from cppolicy.errors import CppolicyError, ExitCode
+
+
+class _OneLineErrors(TyperGroup):
+    """The application's group: a usage error is one line on stderr and exit 2, as every other
+    expected error (typer would draw a box around it)."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except typer.TyperException as error:  # typer's (vendored click's) usage errors
+            if not standalone_mode:
+                raise
+            where = f"{error.ctx.command_path}: " if getattr(error, "ctx", None) is not None else ""  # type: ignore[attr-defined]
+            message = " ".join(error.format_message().split())
+            if message:  # (none when the help was shown for want of arguments)
+                print(f"cppolicy: error: {where}{message}", file=sys.stderr)
+            sys.exit(int(error.exit_code))
+        except typer.Abort:
+            if not standalone_mode:
+                raise
+            print("cppolicy: aborted", file=sys.stderr)
+            sys.exit(130)
+        if standalone_mode:
+            sys.exit(code if isinstance(code, int) else 0)
+        return code
+
 
 app = typer.Typer(
     name="cppolicy",
+    cls=_OneLineErrors,
     help="Rules-as-code for Chinese financial consumer-protection complaint handling.",
     no_args_is_help=True,
     add_completion=False,
@@ -21,10 +60,11 @@ _mounted = False
 
 
 def get_app() -> typer.Typer:
-    """The application with every command group mounted (once)."""
+    """The application with every command mounted (once)."""
     global _mounted
     if not _mounted:
-        _mount()
+        for name in COMMAND_MODULES:
+            import_module(f"cppolicy.cli.{name}").register(app)
         _mounted = True
     return app
 
@@ -41,17 +81,9 @@ COMMAND_MODULES = (
     "importer",
     "check_institution",
     "report",
-    "policies",
+    "modules",
     "impact",
 )
-
-
-def _mount() -> None:
-    # Imported here so that `import cppolicy.cli` stays cheap and each group stays in its module.
-    from importlib import import_module
-
-    for name in COMMAND_MODULES:
-        import_module(f"cppolicy.cli.{name}").register(app)
 
 
 def fail(error: CppolicyError) -> typer.Exit:
@@ -66,3 +98,6 @@ def main() -> None:
     except CppolicyError as error:  # raised outside a command body (e.g. during parsing)
         print(f"cppolicy: error: {error.message}", file=sys.stderr)
         sys.exit(int(error.exit_code))
+
+
+__all__ = ["ExitCode", "app", "fail", "get_app", "main"]

@@ -1,4 +1,10 @@
-"""``cppolicy audit``: judge archives of complaint events against rule modules."""
+"""``cppolicy audit``: judge archives of complaint events against rule modules.
+
+The options become an :class:`AuditRequest` (plain values, checked), then the objects that work:
+the rule modules, the calendar, the observers (quarantine file, trail, progress bar, a report
+written as the audit runs, the cross-check), and one run of the archive pipeline
+(:func:`~cppolicy.audit.audit_archive`). The report is written through the format registry.
+"""
 
 from __future__ import annotations
 
@@ -6,149 +12,117 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Optional, TextIO
+from typing import IO, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from cppolicy.audit import read_archive, audit_archive
-from cppolicy.cli.options import AS_OF_HELP, CalendarData, Policy, calendar_from, modules_from, parse_as_of
+from cppolicy.audit import (
+    AuditObserver,
+    AuditReport,
+    CrossCheck,
+    JudgedComplaint,
+    QuarantineWriter,
+    StreamedContents,
+    TrailObserver,
+    audit_archive,
+)
+from cppolicy.calendar import WorkingDayCalendar
+from cppolicy.cli import fail
+from cppolicy.cli import formats as _formats  # noqa: F401 — registers the table format
+from cppolicy.cli.options import (
+    AS_OF_HELP,
+    LANG_HELP,
+    CalendarData,
+    ModuleOption,
+    as_of_option,
+    calendar_from,
+    format_name,
+    format_option,
+    language,
+    modules_from,
+)
 from cppolicy.errors import CppolicyError, ExitCode, InputError
-from cppolicy.plugins import Plugins
-from cppolicy.events import Quarantine
-from cppolicy.render import FORMATS, STREAMS
-from cppolicy.trail import TrailWriter, hashing_stdin, input_digests
+from cppolicy.evaluation.crosscheck import CrossChecker
+from cppolicy.plugin import Plugins
+from cppolicy.reports import FORMATS, ReportStream
+from cppolicy.rules import RuleModule
+from cppolicy.trail import StdinDigest, TrailWriter, hashing_stdin, input_digests
+
+AuditFormat = FORMATS.choices("audit")
 
 
-def _progress(enabled: bool):
+@dataclass(frozen=True)
+class AuditRequest:
+    """What ``cppolicy audit`` was asked, parsed and checked, before anything is opened."""
+
+    archives: list[str]
+    as_of: datetime
+    fmt: str
+    lang: str
+    output: Path | None
+    quarantine: Path | None
+    trail: Path | None
+    jobs: int
+    isolate: bool
+    order: str
+    cross_check: bool
+    cross_check_sample: float | None
+    progress: bool
+
+    @property
+    def streaming(self) -> bool:
+        """jsonl and csv to a file are written while the audit runs (the results are not kept)."""
+        return FORMATS.get("audit", self.fmt).stream is not None and self.output is not None
+
+
+def _request(archives: list[str], as_of: str, fmt: str, lang: str, output: Path | None, quarantine: Path | None,
+             trail: Path | None, jobs: int, isolate: bool, sorted_input: bool | None, cross_check: bool,
+             cross_check_sample: float | None, progress: bool | None) -> AuditRequest:
+    FORMATS.get("audit", fmt)
+    moment = as_of_option(as_of)
+    if cross_check_sample is not None and not 0 < cross_check_sample <= 1:
+        raise InputError(f"--cross-check-sample: {cross_check_sample} is not in (0, 1]")
+    order = {None: "auto", True: "sorted", False: "unsorted"}[sorted_input]
+    if trail and "-" in archives:
+        order = "unsorted"  # stdin's digest is known only once it is read: read it all first
+    return AuditRequest(archives, moment, fmt, language(lang), output, quarantine, trail, jobs, isolate, order,
+                        cross_check or cross_check_sample is not None, cross_check_sample,
+                        sys.stderr.isatty() if progress is None else progress)
+
+
+class _Progress(AuditObserver):
+    """A progress bar on stderr: lines read, then complaints judged."""
+
+    def __init__(self, bar: Progress) -> None:
+        self.bar = bar
+        self.reading = bar.add_task("reading", total=None)
+        self.judging: Any = None
+
+    def line_read(self) -> None:
+        self.bar.advance(self.reading)
+
+    def started(self, contents: StreamedContents) -> None:
+        self.judging = self.bar.add_task("evaluating", total=None)
+
+    def complaint_judged(self, judged: JudgedComplaint) -> None:
+        self.bar.advance(self.judging)
+
+
+def _progress(enabled: bool) -> AbstractContextManager[Progress | None]:
     if not enabled:
         return nullcontext(None)
     return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TimeElapsedColumn(), console=Console(stderr=True), transient=True)
 
 
-def audit(
-    archives: list[str] = typer.Argument(..., metavar="ARCHIVE...", help="JSONL or gzip files; - for stdin."),
-    as_of: str = typer.Option(..., "--as-of", help=AS_OF_HELP),
-    policy: Optional[list[str]] = Policy,
-    fmt: str = typer.Option("table", "--format", "-f", help=f"Output format: {', '.join(FORMATS)}."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
-    quarantine: Optional[Path] = typer.Option(None, "--quarantine", help="Write invalid lines, with their reason, as JSONL."),
-    calendar_data: Optional[list[Path]] = CalendarData,
-    lang: str = typer.Option("en", "--lang", help="Language of messages in the table: zh or en."),
-    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: when stderr is a terminal)."),
-    trail: Optional[Path] = typer.Option(None, "--trail", metavar="FILE",
-                                         help="Append this run to a hash-chained audit trail (JSONL); "
-                                              "a broken trail is refused. See docs/audit-trail.md."),
-    jobs: int = typer.Option(1, "--jobs", "-j", min=1, metavar="N",
-                             help="Evaluate in N worker processes (1: in this process). The report is the "
-                                  "same for any N. A worker that crashes costs only the complaints it was "
-                                  "evaluating: they are retried in halves, down to one complaint in a fresh process, "
-                                  "and one that crashes alone is reported as an error."),
-    isolate: bool = typer.Option(False, "--isolate",
-                                 help="Evaluate in a worker process even with --jobs 1 (crash isolation)."),
-    sorted_input: Optional[bool] = typer.Option(
-        None, "--sorted/--unsorted",
-        help="--sorted: the input is sorted by complaint id; it streams (memory bounded by one complaint) and "
-             "the audit fails at the first line out of order. --unsorted: spill the events to a temporary "
-             "database (TMPDIR) and read them back by complaint. Default: stream files a pre-scan finds "
-             "sorted, spill the rest (and stdin)."),
-    cross_check: bool = typer.Option(False, "--cross-check",
-                                     help="Re-judge the complaints with the independent pure-Python evaluator "
-                                          "and report any disagreement with durable_rules (docs/cross-check.md)."),
-    cross_check_sample: Optional[float] = typer.Option(
-        None, "--cross-check-sample", metavar="FRACTION",
-        help="Cross-check only this fraction (0 < FRACTION <= 1) of the complaints, drawn reproducibly."),
-) -> None:
-    """Audit ARCHIVE... as of a moment; exit 0 clean, 1 violations, 2 input errors, 3 engine
-    errors, 4 only undetermined results (see docs/exit-codes.md)."""
-    from cppolicy.cli import fail
-
-    try:
-        if fmt not in FORMATS:
-            raise InputError(f"--format: unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
-        if lang not in ("zh", "en"):
-            raise InputError(f"--lang: {lang!r} is not zh or en")
-        moment = parse_as_of(as_of)
-        checking = cross_check or cross_check_sample is not None
-        if cross_check_sample is not None and not 0 < cross_check_sample <= 1:
-            raise InputError(f"--cross-check-sample: {cross_check_sample} is not in (0, 1]")
-        if checking and "-" in archives:
-            raise InputError("--cross-check reads the archive a second time: give files, not stdin")
-        plugins = Plugins()
-        modules = modules_from(policy, plugins)
-        calendar = calendar_from(calendar_data, plugins)
-        show = sys.stderr.isatty() if progress is None else progress
-        order = {None: "auto", True: "sorted", False: "unsorted"}[sorted_input]
-        # jsonl and csv to a file are written while the audit runs (the results are not kept for
-        # the end); the cross-check re-reads the results, so it keeps them
-        streaming = fmt in STREAMS and output is not None and not checking
-        if trail and "-" in archives:
-            order = "unsorted"  # stdin's digest is known only once it is read: read it all first
-        with ExitStack() as stack:
-            # entered first, left last: the report reaches its file only once the trail and the
-            # quarantine file are closed without error
-            stream = STREAMS[fmt](stack.enter_context(_report_file(output)), lang) if streaming else None
-            # the trail is opened (locked, verified) first: a broken trail fails before any work
-            writer = stack.enter_context(TrailWriter(trail, plugins)) if trail else None
-            stdin = stack.enter_context(hashing_stdin()) if writer and "-" in archives else None
-            sink = stack.enter_context(Quarantine(quarantine))
-            bar = stack.enter_context(_progress(show))
-            reading = bar.add_task("reading", total=None) if bar else None
-            judging = []
-
-            def start(contents) -> None:
-                if bar:
-                    judging.append(bar.add_task("evaluating", total=None))
-                if writer:
-                    writer.start_run(command="audit", as_of=moment, modules=modules, calendar=calendar,
-                                     inputs=input_digests(archives, stdin))
-
-            report = audit_archive(
-                archives, modules, calendar, moment, jobs=jobs, isolate=isolate, order=order,
-                calendar_files=[str(f) for f in calendar_data or []], trail=writer,
-                on_quarantine=sink.add, on_line=(lambda: bar.advance(reading)) if bar else None,
-                on_start=start, on_complaint=(lambda: bar.advance(judging[0])) if bar else None,
-                on_result=stream.result if stream else None, keep_results=stream is None,
-                on_archive_result=(lambda r: writer.record(
-                    "archive_evaluation", module={"id": r.module.id, "version": r.module.version,
-                                                  "digest": r.module.digest},
-                    as_of=moment.isoformat(), calendar=calendar.version,
-                    result={"status": r.status, "findings": [
-                        {"code": f.code, "severity": f.severity, "institution_id": f.institution_id,
-                         "due": f.due, "observed": f.observed, "evidence": list(f.evidence)}
-                        for f in r.findings]})) if writer else None)
-            if stream:
-                stream.finish(report)
-            if writer:
-                writer.finish_run(report.counts(), int(report.exit_code()))
-                for error in plugins.sink_errors:
-                    if error.hook == "cppolicy_record_trail":
-                        print(f"cppolicy: warning: trail sink {error.plugin} failed: {error.error}",
-                              file=sys.stderr)
-        disagreements = _cross_check(archives, modules, calendar, moment, report, cross_check_sample) \
-            if checking else 0
-        if not streaming:
-            with (output.open("w", encoding="utf-8") if output else nullcontext(sys.stdout)) as out:
-                FORMATS[fmt](report, out, lang)
-    except CppolicyError as error:
-        raise fail(error) from None
-    except OSError as error:
-        raise fail(InputError(f"{getattr(error, 'filename', '') or ''}: {error.strerror or error}")) from None
-    if report.contents.quarantined:
-        where = f" (written to {quarantine})" if quarantine else " (use --quarantine FILE to keep them)"
-        print(f"cppolicy: {len(report.contents.quarantined)} line(s) quarantined{where}", file=sys.stderr)
-    code = report.exit_code()
-    if disagreements and code != ExitCode.USAGE:
-        code = ExitCode.EVALUATION_ERROR  # an engine result the cross-check contradicts is not to be trusted
-    raise typer.Exit(int(code))
-
-
 @contextmanager
-def _report_file(path: Path) -> Iterator[TextIO]:
+def _report_file(path: Path) -> Iterator[IO[str]]:
     """A file for a report written while the audit runs: an unnamed temporary file (``TMPDIR``),
     copied into ``path`` when the audit has succeeded, so ``path`` is opened and written exactly
     as a report written at the end would be (created, or truncated in place: its mode, owner and
@@ -161,19 +135,51 @@ def _report_file(path: Path) -> Iterator[TextIO]:
             shutil.copyfileobj(spool.buffer, out, 1 << 20)
 
 
-def _cross_check(archives, modules, calendar, moment, report, sample) -> int:
-    """Re-judge the audited complaints (all, or a reproducible sample) with the independent
-    evaluator, after the audit (any --jobs), reading the archive again; print disagreements."""
-    from cppolicy.crosscheck import CrossChecker
+def _run(request: AuditRequest, modules: list[RuleModule], calendar: WorkingDayCalendar, plugins: Plugins,
+         calendar_data: list[Path]) -> tuple[AuditReport, CrossChecker | None]:
+    """The audit with its observers; files are closed in order (the report reaches its file only
+    once the trail and the quarantine file are closed without error)."""
+    checker = CrossChecker(modules, calendar, as_of=request.as_of, sample=request.cross_check_sample) \
+        if request.cross_check else None
+    with ExitStack() as stack:
+        observers: list[AuditObserver] = []
+        if request.streaming:  # entered first, left last
+            assert request.output is not None
+            stream = FORMATS.get("audit", request.fmt).stream
+            assert stream is not None
+            observers.append(ReportStream(stream(stack.enter_context(_report_file(request.output)), request.lang)))
+        if request.trail:  # opened (locked, verified) first: a broken trail fails before any work
+            writer = stack.enter_context(TrailWriter(request.trail, plugins))
+            stdin: StdinDigest | None = stack.enter_context(hashing_stdin()) if "-" in request.archives else None
+            observers.append(TrailObserver(writer, modules=modules, calendar=calendar.version, as_of=request.as_of,
+                                           inputs=lambda: input_digests(request.archives, stdin)))
+        observers.append(stack.enter_context(QuarantineWriter(request.quarantine)) if request.quarantine
+                         else AuditObserver())
+        bar = stack.enter_context(_progress(request.progress))
+        if bar is not None:
+            observers.append(_Progress(bar))
+        if checker is not None:
+            observers.append(CrossCheck(checker))
+        report = audit_archive(
+            request.archives, modules, calendar, request.as_of, jobs=request.jobs, isolate=request.isolate,
+            order=request.order, calendar_files=[str(f) for f in calendar_data], plugins=plugins,
+            observers=observers, keep="none" if request.streaming else "slim")
+    return report, checker
 
-    checker = CrossChecker(modules, calendar, as_of=moment, sample=sample)
-    contents = read_archive(archives)
-    for result in report.results:
-        events = contents.complaints.get(result.complaint_id)
-        if events is not None and result.status != "error":
-            checker.check_result(result, events)
-    for result in report.archive_results:
-        checker.check_archive_result(result)
+
+def _warn_sink_errors(plugins: Plugins) -> None:
+    """One line per failing sink plugin and hook (with how often it failed)."""
+    failures: dict[tuple[str, str], list[BaseException]] = {}
+    for error in plugins.sink_errors:
+        failures.setdefault((error.hook, error.plugin), []).append(error.error)
+    for (hook, plugin), errors in failures.items():
+        kind = {"cppolicy_record_trail": "trail", "cppolicy_handle_finding": "finding"}.get(hook, hook)
+        times = f" ({len(errors)} times)" if len(errors) > 1 else ""
+        print(f"cppolicy: warning: {kind} sink {plugin} failed: {errors[0]}{times}", file=sys.stderr)
+
+
+def _report_cross_check(checker: CrossChecker) -> int:
+    """Print the disagreements and the tally on stderr; the number of disagreements."""
     for disagreement in checker.disagreements:
         print(disagreement.describe(), file=sys.stderr)
     s = checker.summary()
@@ -181,6 +187,66 @@ def _cross_check(archives, modules, calendar, moment, report, sample) -> int:
     print(f"cppolicy: cross-check: {s['checked']} evaluations checked, {s['agreed']} agree, {s['disagreed']} "
           f"disagree, {s['unsupported']} not checkable{sample}", file=sys.stderr)
     return len(checker.disagreements)
+
+
+def audit(
+    archives: list[str] = typer.Argument(..., metavar="ARCHIVE...", help="JSONL or gzip files; - for stdin."),
+    as_of: str = typer.Option(..., "--as-of", help=AS_OF_HELP),
+    module: list[str] | None = ModuleOption,
+    fmt: AuditFormat = format_option("audit", "-f"),  # type: ignore[valid-type]
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
+    quarantine: Path | None = typer.Option(None, "--quarantine", help="Write invalid lines, with their reason, as JSONL."),
+    calendar_data: list[Path] | None = CalendarData,
+    lang: str = typer.Option("en", "--lang", help=LANG_HELP),
+    progress: bool | None = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: when stderr is a terminal)."),
+    trail: Path | None = typer.Option(None, "--trail", metavar="FILE",
+                                      help="Append this run to a hash-chained audit trail (JSONL); "
+                                           "a broken trail is refused. See docs/audit-trail.md."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, metavar="N",
+                             help="Evaluate in N worker processes (1: in this process). The report is the "
+                                  "same for any N. A worker that crashes costs only the complaints it was "
+                                  "evaluating: they are retried in halves, down to one complaint in a fresh process, "
+                                  "and one that crashes alone is reported as an error."),
+    isolate: bool = typer.Option(False, "--isolate",
+                                 help="Evaluate in a worker process even with --jobs 1 (crash isolation)."),
+    sorted_input: bool | None = typer.Option(
+        None, "--sorted/--unsorted",
+        help="--sorted: the input is sorted by complaint id; it streams (memory bounded by one complaint) and "
+             "the audit fails at the first line out of order. --unsorted: spill the events to a temporary "
+             "database (TMPDIR) and read them back by complaint. Default: stream files a pre-scan finds "
+             "sorted, spill the rest (and stdin)."),
+    cross_check: bool = typer.Option(False, "--cross-check",
+                                     help="Re-judge the complaints with the independent pure-Python evaluator "
+                                          "and report any disagreement with durable_rules (docs/cross-check.md)."),
+    cross_check_sample: float | None = typer.Option(
+        None, "--cross-check-sample", metavar="FRACTION",
+        help="Cross-check only this fraction (0 < FRACTION <= 1) of the complaints, drawn reproducibly."),
+) -> None:
+    """Audit ARCHIVE... as of a moment; exit 0 clean, 1 violations, 2 input errors, 3 engine
+    errors, 4 only undetermined results (see docs/exit-codes.md)."""
+    try:
+        request = _request(archives, as_of, format_name(fmt), lang, output, quarantine, trail, jobs, isolate,
+                           sorted_input, cross_check, cross_check_sample, progress)
+        plugins = Plugins()
+        modules = modules_from(module, plugins)
+        calendar = calendar_from(calendar_data, plugins)
+        report, checker = _run(request, modules, calendar, plugins, list(calendar_data or []))
+        _warn_sink_errors(plugins)
+        disagreements = _report_cross_check(checker) if checker is not None else 0
+        if not request.streaming:
+            with (output.open("w", encoding="utf-8") if output else nullcontext(sys.stdout)) as out:
+                FORMATS.render("audit", request.fmt, report, out, request.lang)
+    except CppolicyError as error:
+        raise fail(error) from None
+    except OSError as error:
+        raise fail(InputError(f"{getattr(error, 'filename', '') or ''}: {error.strerror or error}")) from None
+    if report.contents.quarantined:
+        where = f" (written to {quarantine})" if quarantine else " (use --quarantine FILE to keep them)"
+        print(f"cppolicy: {len(report.contents.quarantined)} line(s) quarantined{where}", file=sys.stderr)
+    code = report.exit_code()
+    if disagreements and code != ExitCode.USAGE:
+        code = ExitCode.EVALUATION_ERROR  # an engine result the cross-check contradicts is not to be trusted
+    raise typer.Exit(int(code))
 
 
 def register(app: typer.Typer) -> None:

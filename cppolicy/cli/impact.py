@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
-import orjson
 import typer
 
-from cppolicy.audit import read_archive
-from cppolicy.cli.options import AS_OF_HELP, CalendarData, calendar_from, parse_as_of
-from cppolicy.errors import CppolicyError, ExitCode, InputError
-from cppolicy.impact import compare, render_text
-from cppolicy.plugins import Plugins
-from cppolicy.rule_module import resolve_module
+from cppolicy.authoring import compare
+from cppolicy.cli import fail
+from cppolicy.cli.options import AS_OF_HELP, CalendarData, as_of_option, calendar_from, format_name, format_option
+from cppolicy.errors import CppolicyError, ExitCode
+from cppolicy.plugin import Plugins
+from cppolicy.reports import FORMATS
+from cppolicy.rules import resolve_module
+
+ImpactFormat = FORMATS.choices("impact")
 
 
 def impact(
@@ -22,33 +23,25 @@ def impact(
     before: str = typer.Option(..., "--from", help="Module judged now: ID, ID@VERSION or a folder."),
     after: str = typer.Option(..., "--to", help="Module to compare: ID, ID@VERSION or a folder."),
     as_of: str = typer.Option(..., "--as-of", help=AS_OF_HELP),
-    fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
-    calendar_data: Optional[list[Path]] = CalendarData,
+    fmt: ImpactFormat = format_option("impact", "-f"),  # type: ignore[valid-type]
+    calendar_data: list[Path] | None = CalendarData,
 ) -> None:
     """Replay ARCHIVE... under two modules and list each complaint whose verdict changes (new
     breach, cleared breach, changed breach, moved deadline), summarised by obligation, branch
     and half-year. Exit 0 when nothing changes, 1 when something does, 2 on errors."""
-    from cppolicy.cli import fail
-
     try:
-        if fmt not in ("text", "json"):
-            raise InputError(f"--format: {fmt!r} is not text or json")
-        moment = parse_as_of(as_of)
+        moment = as_of_option(as_of)
         plugins = Plugins()
-        known = [entry.path for entry in plugins.policies()]
+        known = plugins.rule_module_paths()
         a, b = resolve_module(before, known), resolve_module(after, known)
         calendar = calendar_from(calendar_data, plugins)
-        contents = read_archive(archives)
-        report = compare(contents, a, b, calendar, moment)
+        report = compare(archives, a, b, calendar, moment)
     except CppolicyError as error:
         raise fail(error) from None
-    if fmt == "json":
-        sys.stdout.write(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
-    else:
-        sys.stdout.write(render_text(report))
-    if contents.quarantined:
-        print(f"cppolicy: {len(contents.quarantined)} invalid line(s) in the input were ignored", file=sys.stderr)
-    code = ExitCode.USAGE if contents.quarantined or report.errors else (
+    FORMATS.render("impact", format_name(fmt), report, sys.stdout)
+    if report.quarantined:
+        print(f"cppolicy: {report.quarantined} invalid line(s) in the input were ignored", file=sys.stderr)
+    code = ExitCode.USAGE if report.quarantined or report.errors else (
         ExitCode.FINDINGS if report.changes else ExitCode.OK)
     raise typer.Exit(int(code))
 

@@ -36,14 +36,16 @@ import sys
 import tempfile
 from contextlib import suppress
 from pathlib import Path
-from typing import IO, Any, Iterator, Optional
+from collections.abc import Iterator
+from typing import IO, Any
 
 import orjson
 import typer
 
+from cppolicy.cli import fail
 from cppolicy.errors import CppolicyError, ExitCode, InputError
 from cppolicy.events import Invalid, RawLine, parse_and_validate
-from cppolicy.plugins import Plugins
+from cppolicy.plugin import Plugins
 
 OPTION_HELP = "key=value passed to the importer (repeatable), e.g. --option mapping=columns.yaml."
 
@@ -52,7 +54,7 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def parse_options(items: Optional[list[str]]) -> dict[str, str]:
+def parse_options(items: list[str] | None) -> dict[str, str]:
     """``["mapping=m.yaml", "encoding=gb18030"]`` → a dict; a malformed or repeated key is an error."""
     options: dict[str, str] = {}
     for item in items or []:
@@ -169,15 +171,13 @@ def import_events(
         ..., metavar="NAME", help="The importer, e.g. csv (an unknown name lists them)."
     ),
     file: Path = typer.Argument(..., metavar="FILE", help="The host's file to import."),
-    option: Optional[list[str]] = typer.Option(None, "--option", metavar="KEY=VALUE", help=OPTION_HELP),
-    output: Optional[Path] = typer.Option(
+    option: list[str] | None = typer.Option(None, "--option", metavar="KEY=VALUE", help=OPTION_HELP),
+    output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the JSONL here instead of stdout."
     ),
 ) -> None:
     """Convert a host's file to complaint events (JSONL) with an importer plugin; every event is
     validated, and a row with any invalid event is skipped and reported (exit 2)."""
-    from cppolicy.cli import fail
-
     temporary: Path | None = None
     try:
         options = parse_options(option)

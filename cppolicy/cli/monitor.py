@@ -3,31 +3,33 @@
 from __future__ import annotations
 
 import queue
-from contextlib import ExitStack
 import signal
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
-from typing import Optional
 
 import orjson
 import typer
 
 from cppolicy.calendar import SHANGHAI
-from cppolicy.cli.options import CalendarData, Policy, calendar_from, modules_from
+from cppolicy.cli import fail
+from cppolicy.cli.options import CalendarData, ModuleOption, calendar_from, modules_from
 from cppolicy.errors import CppolicyError, InputError
-from cppolicy.events import Invalid, iter_lines, parse_and_validate
-from cppolicy.host import Evaluator
-from cppolicy.monitor import Monitor
-from cppolicy.plugins import Plugins, hookimpl
+from cppolicy.evaluation import Alert
+from cppolicy.events import Invalid, RawLine, iter_lines, parse_and_validate
+from cppolicy.host import Evaluator, Monitor
+from cppolicy.plugin import Plugins, hookimpl
+from cppolicy.trail import TrailWriter
 
 
 class _StdoutSink:
     """The command's own alert sink: one JSON line per alert on stdout."""
 
     @hookimpl
-    def cppolicy_handle_alert(self, alert):
+    def cppolicy_handle_alert(self, alert: Alert) -> None:
         sys.stdout.write(orjson.dumps(alert.to_dict()).decode() + "\n")
         sys.stdout.flush()
 
@@ -39,23 +41,21 @@ def monitor(
     tick_seconds: float = typer.Option(60.0, "--tick-seconds", help="With --clock wall: seconds between ticks."),
     follow: bool = typer.Option(False, "--follow", help="With --clock wall: keep ticking after the input ends, until interrupted."),
     at_risk_days: int = typer.Option(2, "--at-risk-days", min=0, help="Alert when this many working days or fewer remain."),
-    policy: Optional[list[str]] = Policy,
-    calendar_data: Optional[list[Path]] = CalendarData,
-    trail: Optional[Path] = typer.Option(None, "--trail", help="Append evaluation records to this hash-chained trail."),
+    module: list[str] | None = ModuleOption,
+    calendar_data: list[Path] | None = CalendarData,
+    trail: Path | None = typer.Option(None, "--trail", help="Append evaluation records to this hash-chained trail."),
 ) -> None:
     """Ingest complaint events and print new alerts (at risk, breach, cleared) as JSON lines.
 
     Alerts also go to every installed alert plugin (e.g. cppolicy-webhook). Re-running over the
     same state emits no alert twice. Exit 0, or 2 on usage errors or invalid input lines (each
     reported on stderr and skipped)."""
-    from cppolicy.cli import fail
-
     invalid = 0
     try:
         if clock not in ("event", "wall"):
             raise InputError(f"--clock: {clock!r} is not event or wall")
         plugins = Plugins(extra=[_StdoutSink()])
-        evaluator = Evaluator(modules_from(policy, plugins), calendar=calendar_from(calendar_data, plugins),
+        evaluator = Evaluator(modules_from(module, plugins), calendar=calendar_from(calendar_data, plugins),
                               plugins=plugins)
         with ExitStack() as stack:
             # The trail writer's context closes an unfinished run with an error record, so a
@@ -82,16 +82,14 @@ def monitor(
     raise typer.Exit(2 if invalid else 0)
 
 
-def _trail_writer(path, plugins, evaluator):
-    from cppolicy.trail import TrailWriter
-
+def _trail_writer(path: Path, plugins: Plugins, evaluator: Evaluator) -> TrailWriter:
     writer = TrailWriter(path, plugins)
     writer.start_run(command="monitor", as_of=None, modules=evaluator.modules,
                      calendar=evaluator.calendar.version, inputs=[])
     return writer
 
 
-def _ingest(live: Monitor, raw) -> int:
+def _ingest(live: Monitor, raw: RawLine) -> int:
     parsed = parse_and_validate(raw)
     if isinstance(parsed, Invalid):
         for line in parsed.format_lines():
@@ -104,8 +102,8 @@ def _ingest(live: Monitor, raw) -> int:
     return 0
 
 
-def _run_wall(live: Monitor, lines, tick_seconds: float, follow: bool) -> int:
-    inbox: queue.Queue = queue.Queue()
+def _run_wall(live: Monitor, lines: Iterator[RawLine], tick_seconds: float, follow: bool) -> int:
+    inbox: queue.Queue[RawLine | None] = queue.Queue()
     stop = threading.Event()
 
     def read() -> None:

@@ -4,40 +4,29 @@ from __future__ import annotations
 
 import sys
 
-import orjson
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from cppolicy.errors import CppolicyError, InputError
-from cppolicy.plugins import DISABLE_ENV, Plugins, external_plugins_disabled
+from cppolicy.cli import fail
+from cppolicy.cli import formats as _formats  # noqa: F401 — registers the plugins formats
+from cppolicy.cli.options import format_name, format_option
+from cppolicy.errors import CppolicyError
+from cppolicy.plugin import DISABLE_ENV, Plugins, external_plugins_disabled
+from cppolicy.reports import FORMATS
 
+PluginsFormat = FORMATS.choices("plugins")
 group = typer.Typer(help="Inspect loaded plugins.", no_args_is_help=True)
 
 
 @group.command("list")
-def list_plugins(fmt: str = typer.Option("table", "--format", "-f", help="table or json.")) -> None:
+def list_plugins(fmt: PluginsFormat = format_option("plugins", "-f")) -> None:  # type: ignore[valid-type]
     """List loaded plugins (built-in and entry points) and the hooks each implements."""
-    from cppolicy.cli import fail
-
     try:
-        if fmt not in ("table", "json"):
-            raise InputError(f"--format: {fmt!r} is not table or json")
         rows = Plugins().describe()
     except CppolicyError as error:
         raise fail(error) from None
-    if fmt == "json":
-        sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
-        return
-    table = Table(title="cppolicy plugins")
-    for column in ("name", "source", "hooks"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(row["name"], row["source"], "\n".join(row["hooks"]))
-    console = Console(width=160) if not sys.stdout.isatty() else Console()
-    console.print(table)
-    if external_plugins_disabled():
-        console.print(f"external plugins disabled by {DISABLE_ENV}")
+    FORMATS.render("plugins", format_name(fmt), rows, sys.stdout)
+    if format_name(fmt) == "table" and external_plugins_disabled():
+        print(f"external plugins disabled by {DISABLE_ENV}")
 
 
 def register(app: typer.Typer) -> None:

@@ -5,13 +5,26 @@ from __future__ import annotations
 import sys
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-from cppolicy.cli.options import AS_OF_HELP, CalendarData, Policy, calendar_from, modules_from, parse_as_of
+from cppolicy.audit import read_archive
+from cppolicy.cli import fail
+from cppolicy.cli.options import (
+    AS_OF_HELP,
+    CalendarData,
+    ModuleOption,
+    as_of_option,
+    calendar_from,
+    format_name,
+    format_option,
+    modules_from,
+)
 from cppolicy.errors import CppolicyError, ExitCode, InputError
+from cppolicy.plugin import Plugins
+from cppolicy.reports import FORMATS, compute_semiannual, parse_period
 
+SemiannualFormat = FORMATS.choices("semiannual")
 group = typer.Typer(name="report", help="Periodic reports built from event archives.", no_args_is_help=True)
 
 
@@ -19,37 +32,30 @@ group = typer.Typer(name="report", help="Periodic reports built from event archi
 def semiannual(
     archives: list[str] = typer.Argument(..., metavar="ARCHIVE...", help="JSONL or gzip files; - for stdin."),
     period: str = typer.Option(..., "--period", help="The half-year: YYYYH1 (Jan–Jun) or YYYYH2 (Jul–Dec)."),
-    as_of: Optional[str] = typer.Option(
+    as_of: str | None = typer.Option(
         None, "--as-of", help=AS_OF_HELP + " Default: the end of the report's due date (30 July / 30 January)."),
-    fmt: str = typer.Option("markdown", "--format", "-f", help="markdown, csv or html."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
-    institution: Optional[str] = typer.Option(
+    fmt: SemiannualFormat = format_option("semiannual", "-f"),  # type: ignore[valid-type]
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
+    institution: str | None = typer.Option(
         None, "--institution", metavar="ID",
         help="Only this institution and every institution under it (tree as recorded in the archive)."),
-    policy: Optional[list[str]] = Policy,
-    calendar_data: Optional[list[Path]] = CalendarData,
+    module: list[str] | None = ModuleOption,
+    calendar_data: list[Path] | None = CalendarData,
 ) -> None:
     """The half-yearly complaint statistics and analysis report of 银监发〔2012〕13号 point 十六
     (due by 30 July for H1 and 30 January of the next year for H2), for the complaints received
     in the period.
     Exit 0; 2 on bad options or input (the report is still written when lines were quarantined)."""
-    from cppolicy.audit import read_archive
-    from cppolicy.cli import fail
-    from cppolicy.plugins import Plugins
-    from cppolicy.report import RENDERERS, compute_semiannual, parse_period, render
-
     try:
-        if fmt not in RENDERERS:
-            raise InputError(f"--format: unknown format {fmt!r} (choose from {', '.join(RENDERERS)})")
         half = parse_period(period)
-        moment = parse_as_of(as_of) if as_of is not None else None
+        moment = as_of_option(as_of) if as_of is not None else None
         plugins = Plugins()
-        modules = modules_from(policy, plugins)
+        modules = modules_from(module, plugins)
         calendar = calendar_from(calendar_data, plugins)
         contents = read_archive(archives)
         report = compute_semiannual(contents, half, modules, calendar, moment, institution)
         with (output.open("w", encoding="utf-8") if output else nullcontext(sys.stdout)) as out:
-            render(report, fmt, out)
+            FORMATS.render("semiannual", format_name(fmt), report, out)
     except CppolicyError as error:
         raise fail(error) from None
     except OSError as error:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
+from cppolicy.cli import fail
 from cppolicy.errors import CppolicyError, ExitCode, InputError
+from cppolicy.trail import verify_trail
 
 
 def verify(
     file: Path = typer.Argument(..., metavar="FILE", help="The trail (JSONL) to verify."),
-    anchor: Optional[list[str]] = typer.Option(
+    anchor: list[str] | None = typer.Option(
         None, "--anchor", metavar="HASH",
         help="A hash kept elsewhere from an earlier run (e.g. the last hash printed then); it must be "
              "the hash of a record in FILE. Repeatable."),
@@ -21,9 +22,6 @@ def verify(
 
     Prints ``ok: N records, M runs, last hash …`` and exits 0; otherwise prints the first bad
     line (``FILE:LINE: seq S: problem``) and exits 1. Exit 2 when FILE cannot be read."""
-    from cppolicy.cli import fail
-    from cppolicy.trail import verify_trail
-
     try:
         if not file.exists():
             raise InputError(f"{file}: no such file")

@@ -1,8 +1,8 @@
 """``cppolicy validate FILE...``: check event archives against complaint-event/v1.
 
-Text output: one ``FILE:LINE: $.path: message [keyword]`` line per error, then a summary line
-``checked N events in M files: V valid, I invalid``. JSON output (``--format json``): one
-document with the counts and the errors. Exit 0 when every event is valid, 1 when any is
+Text output: one ``FILE:LINE: $.path: message [keyword]`` line per error as it is found, then a
+summary line ``checked N events in M files: V valid, I invalid``. JSON output (``--format json``):
+one document with the counts and the errors. Exit 0 when every event is valid, 1 when any is
 invalid, 2 on usage errors (e.g. a missing file).
 """
 
@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
-from typing import Annotated
+from collections.abc import Iterator
+from typing import IO, Annotated, Any
 
 import typer
 
 from cppolicy.cli import fail
+from cppolicy.cli.options import format_name, format_option
 from cppolicy.errors import CppolicyError, ExitCode
 from cppolicy.events import SCHEMA_ID, Invalid, iter_lines, parse_and_validate
-
-
-class OutputFormat(str, Enum):
-    text = "text"
-    json = "json"
+from cppolicy.reports import FORMATS
 
 
 def _plural(count: int, noun: str) -> str:
@@ -35,45 +32,64 @@ def summary_line(checked: int, files: int, valid: int, invalid: int) -> str:
     return f"checked {events} in {files_}: {valid} valid, {invalid} invalid"
 
 
+class Validation:
+    """The validation of files, run as it is written: :meth:`invalid_lines` reads the lines and
+    yields those that are not valid events, counting as it goes."""
+
+    def __init__(self, files: list[str]) -> None:
+        self.files = files
+        self.checked = self.invalid = 0
+        self._lines = iter_lines(files)  # checks that every file is readable, now
+
+    def invalid_lines(self) -> Iterator[Invalid]:
+        for raw in self._lines:
+            self.checked += 1
+            result = parse_and_validate(raw)
+            if isinstance(result, Invalid):
+                self.invalid += 1
+                yield result
+
+    @property
+    def valid(self) -> int:
+        return self.checked - self.invalid
+
+
+@FORMATS.register("validate", "text", help="one line per error, then a summary")
+def write_text(run: Validation, out: IO[str], lang: str) -> None:
+    for invalid in run.invalid_lines():
+        for text in invalid.format_lines():
+            out.write(text + "\n")
+    out.write(summary_line(run.checked, len(run.files), run.valid, run.invalid) + "\n")
+
+
+@FORMATS.register("validate", "json", help="the counts and every error")
+def write_json(run: Validation, out: IO[str], lang: str) -> None:
+    errors: list[dict[str, Any]] = [{"source": invalid.source, "line": invalid.line, **error.as_dict()}
+                                    for invalid in run.invalid_lines() for error in invalid.errors]
+    document = {"schema": SCHEMA_ID, "files": len(run.files), "checked": run.checked, "valid": run.valid,
+                "invalid": run.invalid, "errors": errors}
+    out.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+
+
+ValidateFormat = FORMATS.choices("validate")
+
+
 def validate(
     files: Annotated[
         list[str],
         typer.Argument(metavar="FILE", help="JSONL event archives (gzip accepted); '-' reads stdin.",
                        show_default=False),
     ],
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="text (one line per error) or json.")
-    ] = OutputFormat.text,
+    fmt: ValidateFormat = format_option("validate"),  # type: ignore[valid-type]
 ) -> None:
     """Validate complaint events against the complaint-event/v1 schema."""
-    as_json = output_format is OutputFormat.json
-    checked = invalid = 0
-    errors: list[dict[str, object]] = []
     try:
-        for raw in iter_lines(files):
-            checked += 1
-            result = parse_and_validate(raw)
-            if not isinstance(result, Invalid):
-                continue
-            invalid += 1
-            if as_json:
-                errors.extend({"source": result.source, "line": result.line, **error.as_dict()}
-                              for error in result.errors)
-            else:
-                for text in result.format_lines():
-                    print(text)
+        run = Validation(files)
+        FORMATS.render("validate", format_name(fmt), run, sys.stdout)
     except CppolicyError as error:
         sys.stdout.flush()
         raise fail(error) from None
-
-    valid = checked - invalid
-    if as_json:
-        document = {"schema": SCHEMA_ID, "files": len(files), "checked": checked, "valid": valid,
-                    "invalid": invalid, "errors": errors}
-        print(json.dumps(document, ensure_ascii=False, indent=2))
-    else:
-        print(summary_line(checked, len(files), valid, invalid))
-    if invalid:
+    if run.invalid:
         raise typer.Exit(int(ExitCode.FINDINGS))
 
 

@@ -11,7 +11,7 @@ import yaml
 
 import cppolicy_csv_import
 from cppolicy.events import Event, Invalid, RawLine, parse_and_validate
-from cppolicy.plugins import Plugins
+from cppolicy.plugin import Plugins
 from cppolicy_csv_import import CsvImportError, MappingError, build_mapping, import_csv, load_mapping
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

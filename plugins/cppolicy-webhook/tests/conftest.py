@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from cppolicy.alerts import Alert
-from cppolicy.findings import ModuleRef
+from cppolicy.evaluation.alerts import Alert
+from cppolicy.evaluation.findings import ModuleRef
 
 PROXY_VARIABLES = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
 

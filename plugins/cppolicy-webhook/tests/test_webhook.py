@@ -11,7 +11,7 @@ import pytest
 from conftest import Reply
 
 import cppolicy_webhook
-from cppolicy.plugins import Plugins
+from cppolicy.plugin import Plugins
 from cppolicy_webhook import (
     WebhookConfig,
     WebhookConfigError,

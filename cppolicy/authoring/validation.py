@@ -1,0 +1,34 @@
+"""``cppolicy modules validate``: a module and its case files loaded and checked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from cppolicy.authoring.cases import module_cases
+from cppolicy.authoring.text import json_text, writes
+from cppolicy.reports.formats import FORMATS
+from cppolicy.rules import resolve_module
+
+
+def validate_module(spec: str | Path, known: Sequence[Path] = ()) -> dict:
+    """Load and check a module and its case files; raises RuleModuleError on the first problem."""
+    module = resolve_module(spec, known)
+    cases = module_cases(module)
+    warnings = []
+    folder = module.path.parent
+    if (folder.parent.name, folder.name) != (module.id, module.version):
+        warnings.append(f"{folder}: folder is not named {module.id}/{module.version}, "
+                        f"so ID@VERSION will not find it (only its path will)")
+    return {"module": module.ref, "path": str(module.path), "rules": len(module.rules), "cases": len(cases),
+            "digest": module.digest, "warnings": warnings}
+
+
+def _validate_text(result: dict) -> str:
+    return f"ok: {result['module']} ({result['rules']} rules, {result['cases']} cases, {result['digest']})\n"
+
+
+
+FORMATS.register("modules.validate", "text")(writes(_validate_text))
+FORMATS.register("modules.validate", "json")(writes(json_text))

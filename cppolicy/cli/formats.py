@@ -1,0 +1,115 @@
+"""Formats the command line registers: those drawn with rich for a person at a terminal (the
+audit's findings table, the institution findings table, the plugins table: registered here because
+the command line is the only layer that draws with rich's console; each is its subject's default),
+and the JSON documents of results only a command makes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import IO, Any
+
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from cppolicy.audit import AuditReport
+from cppolicy.reports import FORMATS
+from cppolicy.reports.audit import citation_point, human_time, report_header
+
+_SEVERITY_STYLE = {"error": "bold red", "violation": "red", "undetermined": "yellow", "warning": "cyan"}
+
+_NOT_JUDGED = {
+    "no_module_in_force": "complaints received when no selected module was in force: {n}",
+    "no_module_applies": "complaints to which no selected module applies: {n}",
+    "archive_rules_no_institution_events": "points judged over the whole archive (e.g. reports to the "
+                                           "regulator) were not judged: the input has no institution-level "
+                                           "events ({n} module(s))",
+}
+
+
+def console_for(out: IO[str], width: int = 180) -> Console:
+    """On a terminal its width; in a file or pipe, wide enough that codes never wrap."""
+    probe = Console(file=out)
+    return Console(file=out, width=probe.width if probe.is_terminal else width, highlight=False)
+
+
+@FORMATS.register("audit", "table", help="findings, a summary by code, the counts", default=True)
+def write_audit_table(report: AuditReport, out: IO[str], lang: str) -> None:
+    console = console_for(out)
+    header = report_header(report)
+    modules = ", ".join(f"{m['id']}@{m['version']}" for m in header["modules"])
+    console.print(f"cppolicy audit as of {header['as_of']} — {modules}; calendar {header['calendar']}; "
+                  f"{header['engine']}")
+    findings = report.findings
+    if findings:
+        table = Table(title="Findings", show_lines=False)
+        for column in ("complaint", "severity", "code", "point", "due", "observed"):
+            table.add_column(column, no_wrap=True)
+        table.add_column("message", overflow="fold")
+        for f in findings:
+            table.add_row(f.complaint_id or "", f"[{_SEVERITY_STYLE[f.severity]}]{f.severity}[/]", f.code,
+                          citation_point(f), human_time(f.due), human_time(f.observed),
+                          f.message[lang] + (f" ({f.detail})" if f.detail else ""))
+        console.print(table)
+    by_code = Counter((f.code, f.severity) for f in findings)
+    summary = Table(title="Summary by code")
+    summary.add_column("code")
+    summary.add_column("severity")
+    summary.add_column("count", justify="right")
+    for (code, severity), count in sorted(by_code.items()):
+        summary.add_row(code, severity, str(count))
+    console.print(summary)
+    _print_counts(console, header["counts"])
+
+
+def _print_counts(console: Console, counts: dict[str, int]) -> None:
+    console.print(
+        f"read {counts['lines']} lines from {counts['files']} file(s): {counts['accepted']} accepted, "
+        f"{counts['quarantined']} quarantined; {counts['complaints']} complaints, "
+        f"{counts['institution_events']} institution-level events; "
+        f"{counts['violations']} violations, {counts['warnings']} warnings, "
+        f"{counts['undetermined']} undetermined, {counts['errors']} errors"
+    )
+    statuses = {k.removeprefix("complaints_"): v for k, v in counts.items() if k.startswith("complaints_")}
+    console.print("complaints by status: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))
+    skipped = {k.removeprefix("skipped_"): v for k, v in counts.items() if k.startswith("skipped_")}
+    for key, n in skipped.items():
+        console.print("not judged: " + _NOT_JUDGED.get(key, key.replace("_", " ") + " {n}").format(n=n))
+
+
+@FORMATS.register("institution", "table", help="the findings on the institution's nodes", default=True)
+def write_institution_table(result: dict[str, Any], out: IO[str], lang: str) -> None:
+    console = Console(file=out, width=160) if not out.isatty() else Console(file=out)
+    profile = result["profile"]
+    console.print(f"{profile['institution']['name']} ({profile['institution']['id']}) as of {result['as_of']} — "
+                  + ", ".join(f"{m['id']}@{m['version']}" for m in result["modules"]))
+    table = Table(title="Institution findings")
+    for column in ("institution", "severity", "code", "point"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("message", overflow="fold")
+    for f in result["findings"]:
+        table.add_row(f["institution_id"] or "", f["severity"], f["code"],
+                      f["citation"].get("point") or f["citation"].get("article") or "",
+                      f["message"][lang] + (f" ({f['detail']})" if f["detail"] else ""))
+    console.print(table)
+    console.print(f"{len(result['findings'])} finding(s) on {sum(profile['nodes'].values())} institution node(s)")
+
+
+@FORMATS.register("plugins", "table", help="each plugin, where it comes from, its hooks", default=True)
+def write_plugins_table(rows: list[dict[str, Any]], out: IO[str], lang: str) -> None:
+    table = Table(title="cppolicy plugins")
+    for column in ("name", "source", "hooks"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["name"], row["source"], "\n".join(row["hooks"]))
+    console = Console(file=out, width=160) if not out.isatty() else Console(file=out)
+    console.print(table)
+
+
+def write_json_document(value: Any, out: IO[str], lang: str) -> None:
+    """One JSON document, indented by two spaces, non-ASCII as is."""
+    out.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+FORMATS.register("institution", "json", help="profile, as-of time, modules and findings")(write_json_document)
+FORMATS.register("plugins", "json", help="each plugin with its source and hooks")(write_json_document)

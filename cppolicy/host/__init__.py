@@ -1,0 +1,12 @@
+"""For host systems: the Python API (:class:`Evaluator`) and the live monitor (:class:`Monitor`).
+
+Nothing here prints or keeps global state; several evaluators with other module versions can
+live in one process.
+"""
+
+from __future__ import annotations
+
+from cppolicy.host.api import Evaluator, to_event
+from cppolicy.host.monitor import IngestResult, Monitor, alert_from_dict, ingest_all
+
+__all__ = ["Evaluator", "IngestResult", "Monitor", "alert_from_dict", "ingest_all", "to_event"]

@@ -1,0 +1,198 @@
+"""Verifying a trail: the first line that is not what an honest writer would have produced.
+
+An edited, deleted, inserted, reordered or duplicated record, a cut-off last line or an
+unfinished last run is named with its line and ``seq``; anchors (hashes kept elsewhere) catch a
+trail rewritten from scratch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cppolicy.trail.records import (
+    COMMON_FIELDS,
+    GENESIS,
+    HASH_RE,
+    RUN_FINISHED,
+    RUN_STARTED,
+    TYPE_FIELDS,
+    TYPE_RE,
+    canonical_json,
+    record_hash,
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The first defect found: 1-based ``line`` (None for the file as a whole), the record's
+    ``seq`` when it could be read, and what is wrong."""
+
+    line: int | None
+    seq: int | None
+    problem: str
+
+    def format(self, source: str) -> str:
+        """``FILE:LINE: seq S: problem``."""
+        where = f"{source}:{self.line}" if self.line is not None else source
+        return f"{where}: " + (f"seq {self.seq}: " if self.seq is not None else "") + self.problem
+
+
+@dataclass
+class VerifyResult:
+    """What :func:`verify_trail` found. On failure, ``records`` / ``runs`` / ``last_hash``
+    describe the intact prefix before ``first_bad``."""
+
+    path: str
+    ok: bool
+    records: int = 0
+    runs: int = 0
+    last_hash: str = GENESIS
+    first_bad: Problem | None = None
+    #: 1-based line of the last record (0 for an empty trail)
+    lines: int = 0
+
+    def message(self) -> str:
+        if self.ok:
+            return f"ok: {self.records} records, {self.runs} runs, last hash {self.last_hash}"
+        assert self.first_bad is not None
+        return self.first_bad.format(self.path)
+
+
+def _field_problem(record: dict[str, Any]) -> str | None:
+    for name in COMMON_FIELDS:
+        if name not in record:
+            return f"missing field {name!r}"
+    if type(record["seq"]) is not int or record["seq"] < 0:
+        return "field 'seq' is not a whole number"
+    for name in ("prev", "hash"):
+        if not isinstance(record[name], str) or not HASH_RE.match(record[name]):
+            return f"field {name!r} is not a sha256:<64 hex> hash"
+    if not isinstance(record["type"], str) or not TYPE_RE.match(record["type"]):
+        return "field 'type' is not a record type"
+    if not isinstance(record["decision_time"], str):
+        return "field 'decision_time' is not a string"
+    for name in TYPE_FIELDS.get(record["type"], ()):
+        if name not in record:
+            return f"{record['type']} record without field {name!r}"
+    if record["type"] == RUN_FINISHED:
+        if type(record["records"]) is not int:
+            return "field 'records' is not a whole number"
+        if record["exit_code"] is not None and type(record["exit_code"]) is not int:
+            return "field 'exit_code' is not a whole number"
+    return None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _find_duplicate(path: Path, text: bytes, before: int) -> int | None:
+    with path.open("rb") as handle:
+        for number, data in enumerate(handle, start=1):
+            if number >= before:
+                return None
+            if data.rstrip(b"\n") == text:
+                return number
+    return None
+
+
+def verify_trail(path: str | os.PathLike[str], anchors: Iterable[str] = ()) -> VerifyResult:
+    """Verify a trail file line by line; stop at the first defect.
+
+    An empty file is a valid trail with 0 records. Each ``anchor`` (a hash recorded elsewhere
+    earlier, e.g. the last hash printed after a run) must be the hash of some record: without
+    one, a trail rewritten from scratch with fresh hashes cannot be told from the original.
+    Raises OSError when the file cannot be read.
+    """
+    path = Path(path)
+    result = VerifyResult(path=str(path), ok=False)
+    wanted = set(anchors)
+    run_line: int | None = None
+    run_records = 0
+    last_seq: int | None = None
+
+    def bad(line: int | None, seq: int | None, problem: str) -> VerifyResult:
+        result.first_bad = Problem(line, seq, problem)
+        return result
+
+    with path.open("rb") as handle:
+        for number, data in enumerate(handle, start=1):
+            complete = data.endswith(b"\n")
+            text = data[:-1] if complete else data
+            try:
+                decoded = text.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return bad(number, None, f"not valid UTF-8 (byte {exc.start + 1})")
+            if not decoded.strip():
+                return bad(number, None, "blank line")
+            try:
+                record = json.loads(decoded, parse_constant=_reject_constant)
+            except ValueError as exc:
+                if not complete:
+                    return bad(number, None, f"truncated: the last line is cut off (invalid JSON: {exc})")
+                return bad(number, None, f"invalid JSON: {exc}")
+            if not isinstance(record, dict):
+                return bad(number, None, "not a JSON object")
+            seq = record.get("seq") if type(record.get("seq")) is int else None
+            problem = _field_problem(record)
+            if problem:
+                return bad(number, seq, problem)
+            if record_hash(record) != record["hash"]:
+                return bad(number, seq, "hash mismatch (record edited)")
+            if canonical_json(record) != decoded:
+                return bad(number, seq, "not in canonical JSON form (line rewritten)")
+            expected = result.records
+            if seq != expected:
+                if seq < expected:
+                    duplicate = _find_duplicate(path, text, number)
+                    if duplicate is not None:
+                        return bad(number, seq, f"duplicate of line {duplicate}")
+                    return bad(number, seq, f"seq out of order: expected {expected} "
+                                            f"(record inserted or reordered)")
+                return bad(number, seq, f"seq gap: expected {expected} (record deleted or reordered)")
+            if record["prev"] != result.last_hash:
+                return bad(number, seq, "prev does not match the hash of the previous record "
+                                        "(record deleted, inserted or reordered)")
+            kind = record["type"]
+            if kind == RUN_STARTED:
+                if run_line is not None:
+                    return bad(number, seq, f"run_started, but the run started at line {run_line} "
+                                            f"has no run_finished")
+                run_line, run_records = number, 0
+                result.runs += 1
+            elif run_line is None:
+                return bad(number, seq, f"{kind} record outside a run (no run_started before it)")
+            run_records += 1
+            if kind == RUN_FINISHED:
+                if record["records"] != run_records:
+                    return bad(number, seq, f"run_finished counts {record['records']} records, "
+                                            f"the run started at line {run_line} has {run_records}")
+                run_line = None
+            if not complete:
+                return bad(number, seq, "truncated: no newline at the end of the last record")
+            wanted.discard(record["hash"])
+            result.records += 1
+            result.last_hash = record["hash"]
+            result.lines = number
+            last_seq = seq
+    if run_line is not None:
+        return bad(result.lines, last_seq, f"truncated: run started at line {run_line} has no run_finished")
+    if wanted:
+        return bad(None, None, f"anchor {sorted(wanted)[0]} is not the hash of any record "
+                               f"(trail rewritten or cut short)")
+    result.ok = True
+    return result
+
+
+def iter_records(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
+    """The records of a trail, parsed (no verification: call :func:`verify_trail` first)."""
+    with Path(path).open("rb") as handle:
+        for data in handle:
+            if data.strip():
+                yield json.loads(data)
+
