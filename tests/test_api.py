@@ -155,7 +155,7 @@ def test_selection_by_receipt_date_applicability_and_newest_version(tmp_path):
     version per module id: the newest in force."""
     import shutil
 
-    from cppolicy.rules import modules_for
+    from cppolicy.evaluation import modules_for
 
     base = module_2012_path()
     newer = tmp_path / "cbrc-2012-13" / "1.1.0"

@@ -18,7 +18,7 @@ from cppolicy.host import to_event
 from cppolicy.evaluation.institution import check_institution, default_as_of, load_profile
 from cppolicy.authoring import coverage_report, parse_numeral
 from cppolicy.rules import resolve_module
-from cppolicy.rules import modules_for
+from cppolicy.evaluation import modules_for
 
 ROOT_PROFILE = Path(__file__).resolve().parents[1] / "examples" / "institution-profile.json"
 BR = {"id": "BR-SH", "level": "branch", "parent": "HO-001"}

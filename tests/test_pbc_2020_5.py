@@ -23,7 +23,7 @@ from cppolicy.evaluation.engine import Engine
 from cppolicy.host import to_event
 from cppolicy.evaluation.institution import check_institution, default_as_of
 from cppolicy.rules import load_module, resolve_module
-from cppolicy.rules import modules_for
+from cppolicy.evaluation import modules_for
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "policies" / "pbc-2020-5" / "1.0.0"

@@ -54,7 +54,8 @@ from cppolicy.evaluation import (
 )
 from cppolicy.events import Event, RawLine, revive
 from cppolicy.plugin import Plugins
-from cppolicy.rules import RuleModule, modules_for
+from cppolicy.evaluation import modules_for
+from cppolicy.rules import RuleModule
 from cppolicy.trail import ComplaintInput, TrailWriter, complaint_input, input_digests
 
 #: A complaint as it leaves reading: its id, its events (when at hand) and its lines (for workers).

@@ -39,7 +39,8 @@ from cppolicy.errors import CppolicyError, EvaluationError
 from cppolicy.evaluation import ComplaintResult, Judge, Judgement, Selector, slim_result
 from cppolicy.events import revive
 from cppolicy.plugin import Plugins
-from cppolicy.rules import module_from_data, modules_for
+from cppolicy.evaluation import modules_for
+from cppolicy.rules import module_from_data
 from cppolicy.trail import ComplaintInput, complaint_input
 
 #: How much nicer than the audit process its workers run (``os.nice``). With two jobs on two

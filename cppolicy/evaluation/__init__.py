@@ -4,6 +4,7 @@
 * :mod:`~cppolicy.evaluation.facts` — events as engine facts;
 * :mod:`~cppolicy.evaluation.clocks` — deadlines from events, the module and the calendar;
 * :mod:`~cppolicy.evaluation.engine` — one module's rules on durable_rules (:class:`Engine`);
+* :mod:`~cppolicy.evaluation.selection` — the rule modules in force on a complaint's receipt date;
 * :mod:`~cppolicy.evaluation.judge` — the modules that judge a complaint, each evaluated (:class:`Judge`);
 * :mod:`~cppolicy.evaluation.alerts` — at-risk, breach and cleared alerts from a result;
 * :mod:`~cppolicy.evaluation.institution` — institution profiles and the institution-scope rules;
@@ -33,6 +34,7 @@ from cppolicy.evaluation.findings import (
 )
 from cppolicy.evaluation.institution import InstitutionResult, check_institution, load_profile
 from cppolicy.evaluation.judge import Judge, Judgement, Selector, every_module
+from cppolicy.evaluation.selection import applies_to, modules_for
 
 __all__ = [
     "ENGINE_NAME",
@@ -56,6 +58,7 @@ __all__ = [
     "Selector",
     "Severity",
     "Status",
+    "applies_to",
     "check_institution",
     "compute_clocks",
     "compute_deadline",
@@ -68,6 +71,7 @@ __all__ = [
     "every_module",
     "flatten",
     "load_profile",
+    "modules_for",
     "relevant_cleared",
     "slim_result",
     "worst_status",

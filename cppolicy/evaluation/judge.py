@@ -28,7 +28,8 @@ from cppolicy.evaluation.engine import Engine
 from cppolicy.evaluation.facts import Prepared, evaluation_order
 from cppolicy.evaluation.findings import ComplaintResult, ModuleRef, error_finding, failure_detail, pickled_by_fields
 from cppolicy.events import Event
-from cppolicy.rules import RuleModule, modules_for
+from cppolicy.evaluation.selection import modules_for
+from cppolicy.rules import RuleModule
 
 #: chooses the modules that judge a complaint from its events: ``(chosen, why none)``
 Selector = Callable[[Sequence[RuleModule], Sequence[Event]], tuple[list[RuleModule], str | None]]

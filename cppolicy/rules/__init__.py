@@ -6,7 +6,6 @@ choosing the modules that judge a complaint (docs/rule-modules.md).
 * :mod:`~cppolicy.rules.checks` — the checks beyond the JSON Schema;
 * :mod:`~cppolicy.rules.compiler` — conditions and macros to durable_rules ruleset JSON;
 * :mod:`~cppolicy.rules.registry` — the bundled modules; a module by id, version or folder;
-* :mod:`~cppolicy.rules.selection` — the modules in force on a complaint's receipt date.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from cppolicy.rules.model import (
     version_key,
 )
 from cppolicy.rules.registry import bundled_module_paths, resolve_folder, resolve_module
-from cppolicy.rules.selection import applies_to, modules_for
 
 __all__ = [
     "MODULE_FILE",
@@ -35,11 +33,9 @@ __all__ = [
     "RuleModule",
     "RuleSeverity",
     "Scope",
-    "applies_to",
     "bundled_module_paths",
     "load_module",
     "module_from_data",
-    "modules_for",
     "resolve_folder",
     "resolve_module",
     "version_key",

@@ -101,6 +101,97 @@ def _find_duplicate(path: Path, text: bytes, before: int) -> int | None:
     return None
 
 
+class _Defect(Exception):
+    """The first defect, found: where, and what is wrong."""
+
+    def __init__(self, line: int | None, seq: int | None, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = Problem(line, seq, problem)
+
+
+class _Verifier:
+    """Reads a trail record by record, keeping what the next record must agree with."""
+
+    def __init__(self, path: Path, result: VerifyResult) -> None:
+        self.path, self.result = path, result
+        self.run_line: int | None = None  # the line of the open run's run_started
+        self.run_records = 0
+        self.last_seq: int | None = None
+
+    def line(self, number: int, data: bytes) -> str:
+        """One line: a record in canonical form, in its place in the chain and in its run; its hash."""
+        complete = data.endswith(b"\n")
+        text = data[:-1] if complete else data
+        record, decoded = self._parse(number, text, complete)
+        seq = record.get("seq") if type(record.get("seq")) is int else None
+        problem = _field_problem(record)
+        if problem:
+            raise _Defect(number, seq, problem)
+        if record_hash(record) != record["hash"]:
+            raise _Defect(number, seq, "hash mismatch (record edited)")
+        if canonical_json(record) != decoded:
+            raise _Defect(number, seq, "not in canonical JSON form (line rewritten)")
+        self._in_chain(number, seq, record, text)
+        self._in_run(number, seq, record["type"], record)
+        if not complete:
+            raise _Defect(number, seq, "truncated: no newline at the end of the last record")
+        result = self.result
+        result.records += 1
+        result.last_hash = record["hash"]
+        result.lines = number
+        self.last_seq = seq
+        hashed: str = record["hash"]
+        return hashed
+
+    @staticmethod
+    def _parse(number: int, text: bytes, complete: bool) -> tuple[dict[str, Any], str]:
+        try:
+            decoded = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _Defect(number, None, f"not valid UTF-8 (byte {exc.start + 1})") from None
+        if not decoded.strip():
+            raise _Defect(number, None, "blank line")
+        try:
+            record = json.loads(decoded, parse_constant=_reject_constant)
+        except ValueError as exc:
+            if not complete:
+                raise _Defect(number, None, f"truncated: the last line is cut off (invalid JSON: {exc})") from None
+            raise _Defect(number, None, f"invalid JSON: {exc}") from None
+        if not isinstance(record, dict):
+            raise _Defect(number, None, "not a JSON object")
+        return record, decoded
+
+    def _in_chain(self, number: int, seq: int | None, record: dict[str, Any], text: bytes) -> None:
+        expected = self.result.records
+        if seq != expected:
+            assert seq is not None  # _field_problem checked it
+            if seq < expected:
+                duplicate = _find_duplicate(self.path, text, number)
+                if duplicate is not None:
+                    raise _Defect(number, seq, f"duplicate of line {duplicate}")
+                raise _Defect(number, seq, f"seq out of order: expected {expected} (record inserted or reordered)")
+            raise _Defect(number, seq, f"seq gap: expected {expected} (record deleted or reordered)")
+        if record["prev"] != self.result.last_hash:
+            raise _Defect(number, seq, "prev does not match the hash of the previous record "
+                                       "(record deleted, inserted or reordered)")
+
+    def _in_run(self, number: int, seq: int | None, kind: str, record: dict[str, Any]) -> None:
+        if kind == RUN_STARTED:
+            if self.run_line is not None:
+                raise _Defect(number, seq, f"run_started, but the run started at line {self.run_line} "
+                                           f"has no run_finished")
+            self.run_line, self.run_records = number, 0
+            self.result.runs += 1
+        elif self.run_line is None:
+            raise _Defect(number, seq, f"{kind} record outside a run (no run_started before it)")
+        self.run_records += 1
+        if kind == RUN_FINISHED:
+            if record["records"] != self.run_records:
+                raise _Defect(number, seq, f"run_finished counts {record['records']} records, "
+                                           f"the run started at line {self.run_line} has {self.run_records}")
+            self.run_line = None
+
+
 def verify_trail(path: str | os.PathLike[str], anchors: Iterable[str] = ()) -> VerifyResult:
     """Verify a trail file line by line; stop at the first defect.
 
@@ -112,79 +203,20 @@ def verify_trail(path: str | os.PathLike[str], anchors: Iterable[str] = ()) -> V
     path = Path(path)
     result = VerifyResult(path=str(path), ok=False)
     wanted = set(anchors)
-    run_line: int | None = None
-    run_records = 0
-    last_seq: int | None = None
-
-    def bad(line: int | None, seq: int | None, problem: str) -> VerifyResult:
-        result.first_bad = Problem(line, seq, problem)
+    verifier = _Verifier(path, result)
+    try:
+        with path.open("rb") as handle:
+            for number, data in enumerate(handle, start=1):
+                wanted.discard(verifier.line(number, data))
+        if verifier.run_line is not None:
+            raise _Defect(result.lines, verifier.last_seq,
+                          f"truncated: run started at line {verifier.run_line} has no run_finished")
+        if wanted:
+            raise _Defect(None, None, f"anchor {sorted(wanted)[0]} is not the hash of any record "
+                                      f"(trail rewritten or cut short)")
+    except _Defect as defect:
+        result.first_bad = defect.problem
         return result
-
-    with path.open("rb") as handle:
-        for number, data in enumerate(handle, start=1):
-            complete = data.endswith(b"\n")
-            text = data[:-1] if complete else data
-            try:
-                decoded = text.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                return bad(number, None, f"not valid UTF-8 (byte {exc.start + 1})")
-            if not decoded.strip():
-                return bad(number, None, "blank line")
-            try:
-                record = json.loads(decoded, parse_constant=_reject_constant)
-            except ValueError as exc:
-                if not complete:
-                    return bad(number, None, f"truncated: the last line is cut off (invalid JSON: {exc})")
-                return bad(number, None, f"invalid JSON: {exc}")
-            if not isinstance(record, dict):
-                return bad(number, None, "not a JSON object")
-            seq = record.get("seq") if type(record.get("seq")) is int else None
-            problem = _field_problem(record)
-            if problem:
-                return bad(number, seq, problem)
-            if record_hash(record) != record["hash"]:
-                return bad(number, seq, "hash mismatch (record edited)")
-            if canonical_json(record) != decoded:
-                return bad(number, seq, "not in canonical JSON form (line rewritten)")
-            expected = result.records
-            if seq != expected:
-                if seq < expected:
-                    duplicate = _find_duplicate(path, text, number)
-                    if duplicate is not None:
-                        return bad(number, seq, f"duplicate of line {duplicate}")
-                    return bad(number, seq, f"seq out of order: expected {expected} "
-                                            f"(record inserted or reordered)")
-                return bad(number, seq, f"seq gap: expected {expected} (record deleted or reordered)")
-            if record["prev"] != result.last_hash:
-                return bad(number, seq, "prev does not match the hash of the previous record "
-                                        "(record deleted, inserted or reordered)")
-            kind = record["type"]
-            if kind == RUN_STARTED:
-                if run_line is not None:
-                    return bad(number, seq, f"run_started, but the run started at line {run_line} "
-                                            f"has no run_finished")
-                run_line, run_records = number, 0
-                result.runs += 1
-            elif run_line is None:
-                return bad(number, seq, f"{kind} record outside a run (no run_started before it)")
-            run_records += 1
-            if kind == RUN_FINISHED:
-                if record["records"] != run_records:
-                    return bad(number, seq, f"run_finished counts {record['records']} records, "
-                                            f"the run started at line {run_line} has {run_records}")
-                run_line = None
-            if not complete:
-                return bad(number, seq, "truncated: no newline at the end of the last record")
-            wanted.discard(record["hash"])
-            result.records += 1
-            result.last_hash = record["hash"]
-            result.lines = number
-            last_seq = seq
-    if run_line is not None:
-        return bad(result.lines, last_seq, f"truncated: run started at line {run_line} has no run_finished")
-    if wanted:
-        return bad(None, None, f"anchor {sorted(wanted)[0]} is not the hash of any record "
-                               f"(trail rewritten or cut short)")
     result.ok = True
     return result
 

@@ -15,7 +15,6 @@ from typing import Any
 
 from cppolicy.calendar import local_date
 from cppolicy.evaluation import SEVERITY_ORDER
-from cppolicy.events import Event
 from cppolicy.reports.semiannual.model import (
     HOT_ISSUES,
     LABELS_ZH,
@@ -119,12 +118,17 @@ def header_items(report: SemiannualReport) -> list[HeaderItem]:
     ]
     return items
 
-
 def report_sections(report: SemiannualReport) -> list[Section]:
-    h, x, fw = report.handling, report.extensions, report.forwarded
+    """Every section of the report, in order: what every format writes."""
+    return [section for part in (_breakdowns, _handling, _forwarded, _findings, _hot_issues, _records)
+            for section in part(report)]
+
+
+def _breakdowns(report: SemiannualReport) -> list[Section]:
+    """Totals, and complaints by product, issue, channel, month, branch and institution."""
+    x, fw = report.extensions, report.forwarded
     sections: list[Section] = []
     add = sections.append
-
     add(Section("totals", "总量", "Totals", "项目", "item", VALUE, (
         Row("complaints", "本期受理投诉 complaints received", {"value": report.total}),
         Row("complainants", "投诉人数 complainants", {"value": report.complainants}),
@@ -160,7 +164,14 @@ def report_sections(report: SemiannualReport) -> list[Section]:
                 name_col + COUNT, inst_rows(report.by_institution),
                 note="处理机构 = 受理投诉的机构（received 事件所记机构）。 The handling institution is the "
                      "institution on the complaint's received event."))
+    return sections
 
+
+def _handling(report: SemiannualReport) -> list[Section]:
+    """Handling and extensions (point 九)."""
+    h, x = report.handling, report.extensions
+    sections: list[Section] = []
+    add = sections.append
     add(Section("handling", "办理情况", "Handling (point 九)", "项目", "item", VALUE, (
         Row("decided_within_limit", "按时办结 decided within the limit", {"value": h.within_limit}),
         Row("decided_late", "超时办结 decided late", {"value": h.late}),
@@ -198,7 +209,14 @@ def report_sections(report: SemiannualReport) -> list[Section]:
         reason_rows.append(Row("(others)", "其他理由 other reasons", {"count": rest}))
     add(Section("extension_reasons", "延长理由", f"Extension reasons (top {TOP_REASONS})", "理由", "reason",
                 (Column("count", "次数", "extensions"),), tuple(reason_rows)))
+    return sections
 
+
+def _forwarded(report: SemiannualReport) -> list[Section]:
+    """Regulator-forwarded complaints (point 十)."""
+    fw = report.forwarded
+    sections: list[Section] = []
+    add = sections.append
     add(Section("forwarded", "监管转办投诉", "Regulator-forwarded complaints (point 十)", "项目", "item", VALUE, (
         Row("forwarded", "监管转办投诉 forwarded by a regulator", {"value": fw.total}),
         Row("point_10_applies", "适用第十点（银监会/银保监会/金融监管总局） point 十 applies",
@@ -216,7 +234,13 @@ def report_sections(report: SemiannualReport) -> list[Section]:
     )
     add(Section("forwarded_by_office", "转办机构", "Forwarded by regulator and office", "监管机构 — 派出机构",
                 "regulator — office", COUNT, office_rows))
+    return sections
 
+
+def _findings(report: SemiannualReport) -> list[Section]:
+    """The findings of the audit of the period's complaints, by code and severity."""
+    sections: list[Section] = []
+    add = sections.append
     severities = sorted({s for _, s in report.findings} | {"violation", "warning", "undetermined", "error"},
                         key=lambda s: SEVERITY_ORDER.get(s, 9))
     sev_cols = tuple(Column(s, LABELS_ZH["severity"].get(s, s), s) for s in severities)
@@ -234,7 +258,13 @@ def report_sections(report: SemiannualReport) -> list[Section]:
     add(Section("findings", "合规检查发现", "Findings (audit of the complaints received in the period)",
                 "代码", "code", sev_cols + (Column("message_zh", "说明", "message", "text"),),
                 tuple(finding_rows)))
+    return sections
 
+
+def _hot_issues(report: SemiannualReport) -> list[Section]:
+    """Hot issues against the previous half-year (point 十一)."""
+    sections: list[Section] = []
+    add = sections.append
     prev = report.period.previous
     coverage_note = {
         "full": f"上期 previous = {prev.label}.",
@@ -253,7 +283,13 @@ def report_sections(report: SemiannualReport) -> list[Section]:
                            "change_share": hi.change_share})
                       for n, hi in enumerate(report.hot_issues, 1)),
                 note=coverage_note))
+    return sections
 
+
+def _records(report: SemiannualReport) -> list[Section]:
+    """Changes and submissions recorded for the period (point 十六), and the notes."""
+    sections: list[Section] = []
+    add = sections.append
     add(Section("changes", "投诉管理办法、渠道及联系人变动", "Changes to reflect or report (point 十六)",
                 "事件", "event",
                 (Column("date", "日期", "date", "text"), Column("institution", "机构", "institution", "text"),
@@ -281,4 +317,3 @@ def report_sections(report: SemiannualReport) -> list[Section]:
         add(Section("notes", "说明", "Notes", "编号", "no.", (Column("note", "说明", "note", "text"),),
                     tuple(Row(str(i), str(i), {"note": n}) for i, n in enumerate(report.notes, 1))))
     return sections
-

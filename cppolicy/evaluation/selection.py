@@ -14,15 +14,15 @@ reports the receipt as missing (undetermined) rather than the complaint going un
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from cppolicy.calendar import local_date
 from cppolicy.documents import dig
 from cppolicy.events import Event
-from cppolicy.rules.model import RuleModule, version_key
+from cppolicy.rules import RuleModule, version_key
 
 
-def applies_to(module: RuleModule, received) -> bool:
+def applies_to(module: RuleModule, received: Event) -> bool:
     """Whether the module's ``applies_to`` condition holds for a receipt event."""
     condition = module.data.get("applies_to")
     if not condition:
@@ -31,7 +31,7 @@ def applies_to(module: RuleModule, received) -> bool:
     return value in module.parameter(condition["in"]["param"], local_date(received.time))[0]
 
 
-def modules_for(modules: Iterable[RuleModule], events: Sequence) -> tuple[list[RuleModule], str | None]:
+def modules_for(modules: Iterable[RuleModule], events: Sequence[Event]) -> tuple[list[RuleModule], str | None]:
     """The modules that judge a complaint, and why none does (``None`` when some do)."""
     modules = list(modules)
     received = next((e for e in events if e.type == "received"), None)
