@@ -113,8 +113,15 @@ def raw_engine(path: str, sample: int) -> dict:
     original = Engine.run_facts
 
     def capture(self, scope, on, facts, as_of, **options):
-        calls.append((self, scope, on, [{k: v for k, v in f.items() if k not in ("sid", "asof_t")} for f in facts],
-                      as_of))
+        calls.append(
+            (
+                self,
+                scope,
+                on,
+                [{k: v for k, v in f.items() if k not in ("sid", "asof_t")} for f in facts],
+                as_of,
+            )
+        )
         return original(self, scope, on, facts, as_of, **options)
 
     Engine.run_facts = capture
@@ -133,6 +140,7 @@ def raw_engine(path: str, sample: int) -> dict:
     def recorder(rule: str):
         def action(c):  # one parameter: durable_rules runs it synchronously (two would mean async)
             fired.append((rule, c._m))
+
         return action
 
     host = durable.engine.Host()
@@ -145,10 +153,14 @@ def raw_engine(path: str, sample: int) -> dict:
         if name is None:
             definition = engine._host.get_ruleset(compiled.ruleset).get_definition()
             name = names[(id(engine), compiled.ruleset)] = f"stock-{len(names)}"
-            host.register_rulesets({name: {rule: {**body, "run": recorder(rule)} for rule, body in definition.items()}})
+            host.register_rulesets(
+                {name: {rule: {**body, "run": recorder(rule)} for rule, body in definition.items()}}
+            )
         sid = f"s{len(prepared)}"
         t = as_of.timestamp()
-        prepared.append((name, sid, [{**f, "sid": sid, "asof_t": t} for f in facts], {"sid": sid, "f": "asof", "t": t}))
+        prepared.append(
+            (name, sid, [{**f, "sid": sid, "asof_t": t} for f in facts], {"sid": sid, "f": "asof", "t": t})
+        )
     n_facts = sum(len(facts) + 1 for _, _, facts, _ in prepared)
     fired.clear()
     started = time.perf_counter()
@@ -169,23 +181,49 @@ def raw_engine(path: str, sample: int) -> dict:
     if not fired:
         raise SystemExit("bench: durable_rules' own API fired no rule on the captured facts")
 
-    fresh = [(engine, scope, on, [dict(f) for f in facts], as_of) for engine, scope, on, facts, as_of in calls]
+    fresh = [
+        (engine, scope, on, [dict(f) for f in facts], as_of) for engine, scope, on, facts, as_of in calls
+    ]
     driver_firings = 0
     started = time.perf_counter()
     for engine, scope, on, facts, as_of in fresh:
         driver_firings += len(engine.run_facts(scope, on, facts, as_of, owned=True)) + 1  # + the sentinel
     driver = time.perf_counter() - started
     if driver_firings != len(fired):
-        raise SystemExit(f"bench: the two baselines disagree ({len(fired)} firings through durable_rules' API, "
-                         f"{driver_firings} through cppolicy's driver)")
-    return {"events": events, "facts": n_facts, "sessions": len(calls), "firings": driver_firings,
-            "stock_events_per_s": events / stock, "stock_facts_per_s": n_facts / stock,
-            "driver_events_per_s": events / driver, "driver_facts_per_s": n_facts / driver}
+        raise SystemExit(
+            f"bench: the two baselines disagree ({len(fired)} firings through durable_rules' API, "
+            f"{driver_firings} through cppolicy's driver)"
+        )
+    return {
+        "events": events,
+        "facts": n_facts,
+        "sessions": len(calls),
+        "firings": driver_firings,
+        "stock_events_per_s": events / stock,
+        "stock_facts_per_s": n_facts / stock,
+        "driver_events_per_s": events / driver,
+        "driver_facts_per_s": n_facts / driver,
+    }
 
 
 def end_to_end(path: str, jobs: int, extra: list[str]) -> dict:
-    args = [sys.executable, "-c", _RUN, "audit", path, "--as-of", AS_OF, "-f", "jsonl", "-o", os.devnull,
-            "--no-progress", "--jobs", str(jobs), *extra]
+    args = [
+        sys.executable,
+        "-c",
+        _RUN,
+        "audit",
+        path,
+        "--as-of",
+        AS_OF,
+        "-f",
+        "jsonl",
+        "-o",
+        os.devnull,
+        "--no-progress",
+        "--jobs",
+        str(jobs),
+        *extra,
+    ]
     done = subprocess.run(args, capture_output=True, text=True, cwd=ROOT)
     stats = json.loads(done.stderr.strip().splitlines()[-1])
     return stats
@@ -193,17 +231,29 @@ def end_to_end(path: str, jobs: int, extra: list[str]) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("events", nargs="?", type=int, default=200_000, help="number of events (default 200000)")
+    parser.add_argument(
+        "events", nargs="?", type=int, default=200_000, help="number of events (default 200000)"
+    )
     parser.add_argument("--seed", type=int, default=20261101)
-    parser.add_argument("--order", choices=("complaint", "time"), default="complaint",
-                        help="complaint: sorted by complaint id (streams); time: as exported (spills)")
+    parser.add_argument(
+        "--order",
+        choices=("complaint", "time"),
+        default="complaint",
+        help="complaint: sorted by complaint id (streams); time: as exported (spills)",
+    )
     parser.add_argument("--jobs", default="1,2", help="comma-separated --jobs values (default 1,2)")
-    parser.add_argument("--sample", type=int, default=30_000, help="events whose facts the raw baseline asserts")
+    parser.add_argument(
+        "--sample", type=int, default=30_000, help="events whose facts the raw baseline asserts"
+    )
     parser.add_argument("--keep", type=Path, help="write the generated archive here and keep it")
     parser.add_argument("--extra", default="", help="extra audit options, e.g. '--isolate'")
-    parser.add_argument("--rounds", type=int, default=1,
-                        help="measure everything this many times, interleaved; the ratios use each measure's "
-                             "best round, and print the spread of the round-by-round ratios (default 1)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure everything this many times, interleaved; the ratios use each measure's "
+        "best round, and print the spread of the round-by-round ratios (default 1)",
+    )
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error("--rounds: at least 1")
@@ -215,9 +265,11 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         lines = generate(path, args.events, args.seed, args.order)
         size = os.path.getsize(path)
-        print(f"archive: {lines} lines, {size / 2**20:.0f} MiB, order by {args.order}, seed {args.seed} "
-              f"(generated in {time.perf_counter() - started:.0f} s); {os.cpu_count()} CPUs; "
-              f"load average {os.getloadavg()[0]:.2f}")
+        print(
+            f"archive: {lines} lines, {size / 2**20:.0f} MiB, order by {args.order}, seed {args.seed} "
+            f"(generated in {time.perf_counter() - started:.0f} s); {os.cpu_count()} CPUs; "
+            f"load average {os.getloadavg()[0]:.2f}"
+        )
         parse_rates: list[float] = []
         stock_rates: list[float] = []
         driver_rates: list[float] = []
@@ -231,20 +283,28 @@ def main(argv: list[str] | None = None) -> int:
             raw = raw_engine(path, args.sample)
             stock_rates.append(raw["stock_events_per_s"])
             driver_rates.append(raw["driver_events_per_s"])
-            print(f"raw engine on pre-built facts ({raw['events']} events, {raw['sessions']} sessions, "
-                  f"{raw['facts'] / raw['events']:.2f} facts per event, the same {raw['firings']} firings both ways):")
-            print(f"  durable_rules' own API (Host.assert_facts, Python actions): {raw['stock_facts_per_s']:,.0f} "
-                  f"facts/s = {raw['stock_events_per_s']:,.0f} events/s")
-            print(f"  cppolicy's driver alone (Engine.run_facts): {raw['driver_facts_per_s']:,.0f} facts/s"
-                  f" = {raw['driver_events_per_s']:,.0f} events/s")
+            print(
+                f"raw engine on pre-built facts ({raw['events']} events, {raw['sessions']} sessions, "
+                f"{raw['facts'] / raw['events']:.2f} facts per event, the same {raw['firings']} firings both ways):"
+            )
+            print(
+                f"  durable_rules' own API (Host.assert_facts, Python actions): {raw['stock_facts_per_s']:,.0f} "
+                f"facts/s = {raw['stock_events_per_s']:,.0f} events/s"
+            )
+            print(
+                f"  cppolicy's driver alone (Engine.run_facts): {raw['driver_facts_per_s']:,.0f} facts/s"
+                f" = {raw['driver_events_per_s']:,.0f} events/s"
+            )
             for j in jobs:
                 stats = end_to_end(path, j, args.extra.split())
                 rate = lines / stats["seconds"]
                 results[j].append(rate)
-                print(f"end to end, --jobs {j}: {rate:,.0f} events/s ({stats['seconds']:.1f} s, exit {stats['exit']}, "
-                      f"CPU {stats['cpu']:.0f} s = {stats['cpu'] / lines * 1e6:.0f} µs an event, cores busy "
-                      f"{stats['cpu'] / stats['seconds'] / min(j, os.cpu_count() or 1):.0%}); peak RSS: audit process "
-                      f"{stats['rss_kib'] / 1024:,.0f} MiB, largest worker {stats['children_rss_kib'] / 1024:,.0f} MiB")
+                print(
+                    f"end to end, --jobs {j}: {rate:,.0f} events/s ({stats['seconds']:.1f} s, exit {stats['exit']}, "
+                    f"CPU {stats['cpu']:.0f} s = {stats['cpu'] / lines * 1e6:.0f} µs an event, cores busy "
+                    f"{stats['cpu'] / stats['seconds'] / min(j, os.cpu_count() or 1):.0%}); peak RSS: audit process "
+                    f"{stats['rss_kib'] / 1024:,.0f} MiB, largest worker {stats['children_rss_kib'] / 1024:,.0f} MiB"
+                )
         # each measure's best round: the machine only ever slows a run down
         parse_rate, stock, driver = max(parse_rates), max(stock_rates), max(driver_rates)
         best_of = {j: max(rates) for j, rates in results.items()}
@@ -254,17 +314,23 @@ def main(argv: list[str] | None = None) -> int:
 
         print("ratios" + (f" (each measure's best of {args.rounds} rounds)" if args.rounds > 1 else "") + ":")
         if 1 in results:
-            print(f"  end to end (1 job) / raw durable_rules (its own API): {best_of[1] / stock:.0%}  (target >= 60%"
-                  f"{spread([a / b for a, b in zip(results[1], stock_rates)], '.0%')})")
+            print(
+                f"  end to end (1 job) / raw durable_rules (its own API): {best_of[1] / stock:.0%}  (target >= 60%"
+                f"{spread([a / b for a, b in zip(results[1], stock_rates, strict=True)], '.0%')})"
+            )
             print(f"  end to end (1 job) / cppolicy's driver alone: {best_of[1] / driver:.0%}")
             print(f"  end to end (1 job) / parse only: {best_of[1] / parse_rate:.0%}")
         if 1 in results and 2 in results:
-            print(f"  2 jobs / 1 job: {best_of[2] / best_of[1]:.2f}x  (target >= 1.8x"
-                  f"{spread([a / b for a, b in zip(results[2], results[1])], '.2f')})")
+            print(
+                f"  2 jobs / 1 job: {best_of[2] / best_of[1]:.2f}x  (target >= 1.8x"
+                f"{spread([a / b for a, b in zip(results[2], results[1], strict=True)], '.2f')})"
+            )
         best = max(best_of.values()) if best_of else 0
         if best:
-            print(f"  one million events at the best rate: {1e6 / best:.0f} s  (target < 60 s on two cores, "
-                  "that is at most 120 µs of CPU an event with both cores busy)")
+            print(
+                f"  one million events at the best rate: {1e6 / best:.0f} s  (target < 60 s on two cores, "
+                "that is at most 120 µs of CPU an event with both cores busy)"
+            )
     finally:
         if not args.keep:
             for item in Path(folder).iterdir():

@@ -16,9 +16,9 @@ from __future__ import annotations
 import gzip
 import heapq
 import random
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Iterator
 
 import orjson
 
@@ -56,8 +56,10 @@ def _copy(template: list[dict], number: int, days: int) -> list[dict]:
             event["recorded_at"] = _shift(source["recorded_at"], days)
         data = source.get("data")
         if data and "new_due_date" in data:
-            event["data"] = {**data, "new_due_date": (date.fromisoformat(data["new_due_date"])
-                                                     + timedelta(days=days)).isoformat()}
+            event["data"] = {
+                **data,
+                "new_due_date": (date.fromisoformat(data["new_due_date"]) + timedelta(days=days)).isoformat(),
+            }
         out.append(event)
     return out
 
@@ -83,6 +85,7 @@ def generate(path: str | Path, n_events: int, seed: int = 20261101, order: str =
     _, institution = _templates()
     lines = 0
     with open(path, "wb") as out:
+
         def write(event: dict) -> None:
             nonlocal lines
             out.write(orjson.dumps(event) + b"\n")

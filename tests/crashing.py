@@ -50,4 +50,6 @@ def crash_on(context: WorkerContext, crashes: Sequence[tuple[str, str]]) -> None
 def inject_crashes(monkeypatch: pytest.MonkeyPatch, crashes: Mapping[str, str]) -> None:
     """Make ``cppolicy audit`` run its workers with :func:`crash_on` for ``crashes``."""
     setup: Any = ("tests.crashing:crash_on", (tuple(sorted(crashes.items())),))
-    monkeypatch.setattr(audit_cli, "audit_archive", functools.partial(audit_cli.audit_archive, worker_setup=setup))
+    monkeypatch.setattr(
+        audit_cli, "audit_archive", functools.partial(audit_cli.audit_archive, worker_setup=setup)
+    )

@@ -21,16 +21,25 @@ _ids = count(1)
 
 DATA = {
     "received": {"channel": "phone", "product": "credit_card", "issue": "fees"},
-    "acknowledged": {"channel": "sms", "states_acceptance": True, "states_time_limit": True,
-                     "states_contact": True},
+    "acknowledged": {
+        "channel": "sms",
+        "states_acceptance": True,
+        "states_time_limit": True,
+        "states_contact": True,
+    },
     "decided": {"outcome": "upheld", "product_problem_found": False},
     "result_notified": {"channel": "sms"},
 }
 
 
 def event(complaint_id: str, type_: str, time: str, **data) -> dict:
-    out = {"event_id": f"T-{next(_ids)}", "complaint_id": complaint_id, "type": type_, "time": time,
-           "institution": INSTITUTION}
+    out = {
+        "event_id": f"T-{next(_ids)}",
+        "complaint_id": complaint_id,
+        "type": type_,
+        "time": time,
+        "institution": INSTITUTION,
+    }
     payload = {**DATA.get(type_, {}), **data}
     if payload:
         out["data"] = payload

@@ -36,7 +36,8 @@ def test_two_module_versions_live_side_by_side(tmp_path):
     shutil.copytree(module_2012_path(), strict)
     text = (strict / "module.yaml").read_text(encoding="utf-8")
     text = text.replace("version: 1.0.0", "version: 1.1.0").replace(
-        "value: {value: 15, unit: working_day}", "value: {value: 14, unit: working_day}")
+        "value: {value: 15, unit: working_day}", "value: {value: 14, unit: working_day}"
+    )
     (strict / "module.yaml").write_text(text, encoding="utf-8")
     current = Evaluator([f"{MODULE_2012}@1.0.0"])
     stricter = Evaluator([load_module(strict)])
@@ -118,16 +119,26 @@ def test_point_nine_is_superseded_for_complaints_received_from_2020_03_01():
     module = load_module(module_2012_path())
     p9 = [rule for rule in module.rules if rule.citation.get("point") == "九"]
     assert {rule.id for rule in p9} == {
-        "p9-decision-late", "p9-decision-overdue", "p9-extension-notice-late", "p9-extension-no-reason",
-        "p9-extension-not-notified", "p9-extension-beyond-cap", "p9-extension-channel"}
+        "p9-decision-late",
+        "p9-decision-overdue",
+        "p9-extension-notice-late",
+        "p9-extension-no-reason",
+        "p9-extension-not-notified",
+        "p9-extension-beyond-cap",
+        "p9-extension-channel",
+    }
     for rule in p9:
         assert rule.in_force_on(date(2020, 2, 29)) and not rule.in_force_on(date(2020, 3, 1)), rule.id
         assert "银保监会令2020年第3号" in rule.superseded_by and "第四十五条" in rule.superseded_by
     p9_ids = {rule.id for rule in p9}
-    assert all(rule.in_force_on(date(2030, 1, 1)) and rule.superseded_by is None
-               for rule in module.rules if rule.id not in p9_ids)
+    assert all(
+        rule.in_force_on(date(2030, 1, 1)) and rule.superseded_by is None
+        for rule in module.rules
+        if rule.id not in p9_ids
+    )
     assert [r.id for r in module.rules_in("complaint", date(2020, 3, 1))] == [
-        r.id for r in module.rules_in("complaint") if r.id not in p9_ids]
+        r.id for r in module.rules_in("complaint") if r.id not in p9_ids
+    ]
 
     events = decided_2020_03_24("C-FEB", "2020-02-28") + decided_2020_03_24("C-MAR", "2020-03-02")
     evaluator = Evaluator([MODULE_2012])
@@ -161,10 +172,14 @@ def test_selection_by_receipt_date_applicability_and_newest_version(tmp_path):
     newer = tmp_path / "cbrc-2012-13" / "1.1.0"
     shutil.copytree(base, newer)
     text = (newer / "module.yaml").read_text(encoding="utf-8")
-    (newer / "module.yaml").write_text(text.replace("version: 1.0.0", "version: 1.1.0").replace(
-        'effective_from: "2012-04-03"', 'effective_from: "2019-03-05"'), encoding="utf-8")
+    (newer / "module.yaml").write_text(
+        text.replace("version: 1.0.0", "version: 1.1.0").replace(
+            'effective_from: "2012-04-03"', 'effective_from: "2019-03-05"'
+        ),
+        encoding="utf-8",
+    )
     old, new = load_module(base), load_module(newer)
-    before = [to_event(e) for e in late("C-1")]            # received 2019-03-04
+    before = [to_event(e) for e in late("C-1")]  # received 2019-03-04
     after = [to_event(e) for e in late("C-2")]
     after[0] = to_event({**late("C-2")[0], "time": "2019-03-06T10:00:00+08:00"})
     assert modules_for([old, new], before) == ([old], None)
@@ -172,7 +187,9 @@ def test_selection_by_receipt_date_applicability_and_newest_version(tmp_path):
     ancient = [to_event({**late("C-3")[0], "time": "2011-05-05T10:00:00+08:00"})]
     assert modules_for([old, new], ancient) == ([], "no_module_in_force")
     # applies_to: a module for PBoC-forwarded complaints only
-    data = dict(new.data, applies_to={"field": "forwarded_by.regulator", "in": {"param": "forwarding_regulators"}})
+    data = dict(
+        new.data, applies_to={"field": "forwarded_by.regulator", "in": {"param": "forwarding_regulators"}}
+    )
     picky = type(new)(path=new.path, data=data, digest=new.digest, rules=new.rules, clocks=new.clocks)
     assert modules_for([picky], after) == ([], "no_module_applies")
 

@@ -66,8 +66,11 @@ def test_audit_clean_archive_exits_0_and_prints_table(tmp_path):
 
 
 def test_audit_quarantines_bad_lines_reconciles_and_exits_2(tmp_path):
-    path = write_jsonl(tmp_path / "mixed.jsonl", compliant("C-1"),
-                       extra_lines=['{"event_id": "x"', '{"event_id":"y","type":"received"}'])
+    path = write_jsonl(
+        tmp_path / "mixed.jsonl",
+        compliant("C-1"),
+        extra_lines=['{"event_id": "x"', '{"event_id":"y","type":"received"}'],
+    )
     quarantine = tmp_path / "q.jsonl"
     result = run("audit", str(path), "--as-of", AS_OF, "--format", "json", "--quarantine", str(quarantine))
     assert result.exit_code == 2
@@ -115,9 +118,7 @@ def unknown_year_archive(tmp_path):
     on the 2nd working day after receipt; the 1st is 2026-12-31, the 2nd falls in 2027, whose
     State Council arrangement is not bundled. (Point 九 no longer applies to a 2026 receipt:
     from 2020-03-01 Order 2020 No. 3 prevails, so the 2012 decision clock is not computed.)"""
-    return write_jsonl(tmp_path / "late2026.jsonl", [
-        event("C-27", "received", "2026-12-30T10:00:00+08:00"),
-    ])
+    return write_jsonl(tmp_path / "late2026.jsonl", [event("C-27", "received", "2026-12-30T10:00:00+08:00")])
 
 
 def test_deadline_in_unknown_year_is_undetermined_exit_4(tmp_path):
@@ -135,10 +136,28 @@ def test_deadline_in_unknown_year_is_undetermined_exit_4(tmp_path):
 
 def test_deadline_in_2027_is_judged_once_the_year_is_supplied(tmp_path):
     data = tmp_path / "cn-2027.json"
-    data.write_text(json.dumps({"calendar": "cn", "year": 2027, "source": "test arrangement",
-                                "rest_days": ["2027-01-01"], "working_days": []}))
-    result = run("audit", str(unknown_year_archive(tmp_path)), "--as-of", "2027-03-01", "--format", "json",
-                 "--calendar-data", str(data), *PIN)
+    data.write_text(
+        json.dumps(
+            {
+                "calendar": "cn",
+                "year": 2027,
+                "source": "test arrangement",
+                "rest_days": ["2027-01-01"],
+                "working_days": [],
+            }
+        )
+    )
+    result = run(
+        "audit",
+        str(unknown_year_archive(tmp_path)),
+        "--as-of",
+        "2027-03-01",
+        "--format",
+        "json",
+        "--calendar-data",
+        str(data),
+        *PIN,
+    )
     assert result.exit_code == 1, result.output
     doc = json.loads(result.stdout)
     [finding] = doc["findings"]
@@ -169,8 +188,10 @@ def test_engine_failure_is_an_error_finding_and_exit_3(breached, monkeypatch):
         (["missing.jsonl", "--as-of", AS_OF], "missing.jsonl"),
         (["{archive}", "--as-of", "2025-12-31T00:00:00"], "--as-of"),
         (["{archive}", "--as-of", "yesterday"], "--as-of"),
-        (["{archive}", "--as-of", AS_OF, "--policy", "no-such-module"],
-         "no rule module 'no-such-module' (known: "),
+        (
+            ["{archive}", "--as-of", AS_OF, "--policy", "no-such-module"],
+            "no rule module 'no-such-module' (known: ",
+        ),
         (["{archive}", "--as-of", AS_OF, "--format", "xml"], "--format"),
     ],
 )
@@ -191,15 +212,23 @@ def test_archive_rules_need_institution_level_events(tmp_path):
     result = run("audit", str(plain), "--as-of", AS_OF, *PIN)
     assert result.exit_code == 0
     assert "were not judged: the input has no institution-level events" in result.stdout
-    disclosure = {"event_id": "I-1", "type": "channel_disclosure", "time": "2025-01-02T10:00:00+08:00",
-                  "institution": {"id": "BR-SH", "level": "branch", "parent": "HO-001"},
-                  "data": {"place": "outlet", "channels": ["phone", "online", "letter"]}}
+    disclosure = {
+        "event_id": "I-1",
+        "type": "channel_disclosure",
+        "time": "2025-01-02T10:00:00+08:00",
+        "institution": {"id": "BR-SH", "level": "branch", "parent": "HO-001"},
+        "data": {"place": "outlet", "channels": ["phone", "online", "letter"]},
+    }
     full = write_jsonl(tmp_path / "with-institution.jsonl", complaints + [disclosure])
     result = run("audit", str(full), "--as-of", AS_OF, "--format", "json", *PIN)
     assert result.exit_code == 1
     [finding] = json.loads(result.stdout)["findings"]
     assert (finding["code"], finding["complaint_id"], finding["institution_id"], finding["evidence"]) == (
-        "CBRC2012.P16.REPORT_MISSING", None, "BR-SH", ["semiannual_report:BR-SH:2025H1"])
+        "CBRC2012.P16.REPORT_MISSING",
+        None,
+        "BR-SH",
+        ["semiannual_report:BR-SH:2025H1"],
+    )
     assert finding["due"] == "2025-07-31T00:00:00+08:00"
 
 
@@ -211,9 +240,20 @@ def test_the_writers_serialise_a_finding_exactly_as_to_dict_reads():
 
     from cppolicy.evaluation.findings import Finding, ModuleRef
 
-    finding = Finding(code="X.Y", rule_id="r", module=ModuleRef("m", "1.0.0", "sha256:ab"), severity="violation",
-                      complaint_id="C-1", institution_id=None, due="2025-01-02T00:00:00+08:00", observed=None,
-                      evidence=("e1", "e2"), citation={"instrument": "银监发〔2012〕13号", "point": "九", "n": [1, {"a": 2}]},
-                      message={"zh": "中", "en": "en"}, as_of="2026-01-31T00:00:00+08:00", detail="d")
+    finding = Finding(
+        code="X.Y",
+        rule_id="r",
+        module=ModuleRef("m", "1.0.0", "sha256:ab"),
+        severity="violation",
+        complaint_id="C-1",
+        institution_id=None,
+        due="2025-01-02T00:00:00+08:00",
+        observed=None,
+        evidence=("e1", "e2"),
+        citation={"instrument": "银监发〔2012〕13号", "point": "九", "n": [1, {"a": 2}]},
+        message={"zh": "中", "en": "en"},
+        as_of="2026-01-31T00:00:00+08:00",
+        detail="d",
+    )
     assert orjson.dumps(finding) == orjson.dumps(finding.to_dict())
     assert orjson.loads(orjson.dumps(finding)) == {**dataclasses.asdict(finding), "evidence": ["e1", "e2"]}

@@ -23,8 +23,10 @@ LATE = [  # 2012 notice, point 九: received 2019-09-27, decided after the 15th 
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_cross_check_agrees_and_keeps_the_audit_exit_code(tmp_path, jobs):
     archive = write_jsonl(tmp_path / "a.jsonl", LATE)
-    result = CliRunner().invoke(get_app(), ["audit", str(archive), "--as-of", "2019-12-31", "--format", "json",
-                                            "--cross-check", "--jobs", jobs])
+    result = CliRunner().invoke(
+        get_app(),
+        ["audit", str(archive), "--as-of", "2019-12-31", "--format", "json", "--cross-check", "--jobs", jobs],
+    )
     assert result.exit_code == 1, result.output
     assert "cppolicy: cross-check: 1 evaluations checked, 1 agree, 0 disagree" in result.stderr
     assert [f["code"] for f in json.loads(result.stdout)["findings"]] == ["CBRC2012.P9.DECISION_LATE"]
@@ -49,6 +51,7 @@ def test_a_report_the_cross_check_contradicts_exits_3(tmp_path, monkeypatch):
 
 def test_cross_check_sample_must_be_a_fraction(tmp_path):
     archive = write_jsonl(tmp_path / "a.jsonl", LATE)
-    result = CliRunner().invoke(get_app(), ["audit", str(archive), "--as-of", "2019-12-31",
-                                            "--cross-check-sample", "1.5"])
+    result = CliRunner().invoke(
+        get_app(), ["audit", str(archive), "--as-of", "2019-12-31", "--cross-check-sample", "1.5"]
+    )
     assert result.exit_code == 2 and "--cross-check-sample" in result.stderr

@@ -238,8 +238,13 @@ def test_day_kind_reasons(cal):
 def test_notable_days_lists_weekday_rest_days_and_make_up_days(cal):
     days = cal.notable_days(2025)
     make_up = [i.date for i in days if i.working]
-    assert make_up == [date(2025, 1, 26), date(2025, 2, 8), date(2025, 4, 27), date(2025, 9, 28),
-                       date(2025, 10, 11)]
+    assert make_up == [
+        date(2025, 1, 26),
+        date(2025, 2, 8),
+        date(2025, 4, 27),
+        date(2025, 9, 28),
+        date(2025, 10, 11),
+    ]
     weekday_rest = [i.date for i in days if not i.working and i.date.weekday() < 5]
     assert len(weekday_rest) == 18
 
@@ -272,7 +277,8 @@ def test_every_day_2012_to_2026_matches_the_committed_independent_arrangement_li
 
 
 def test_every_day_2012_to_2026_matches_the_chinesecalendar_package(cal):
-    chinese_calendar = pytest.importorskip("chinese_calendar")
+    import chinese_calendar  # a test dependency (pyproject's test extra): missing, this fails
+
     for year in range(2012, 2027):
         d = date(year, 1, 1)
         while d.year == year:
@@ -483,8 +489,15 @@ def test_user_data_version_identifies_the_data_not_the_file_format(tmp_path):
     )
     as_json = tmp_path / "b.json"
     as_json.write_text(
-        json.dumps({"calendar": "cn", "year": 2027, "source": "ILLUSTRATIVE test data",
-                    "rest_days": ["2027-01-01"], "working_days": []}),
+        json.dumps(
+            {
+                "calendar": "cn",
+                "year": 2027,
+                "source": "ILLUSTRATIVE test data",
+                "rest_days": ["2027-01-01"],
+                "working_days": [],
+            }
+        ),
         encoding="utf-8",
     )
     one, two = load_calendar(data_files=[as_yaml]), load_calendar(data_files=[as_json])

@@ -47,8 +47,16 @@ def test_show_2025_lists_make_up_days_and_weekday_rest_days_with_names(run):
     result = run("show", "2025")
     assert result.exit_code == 0, result.stderr
     out = result.stdout
-    for text in ("2025-09-28", "2025-10-11", "2025-01-26", "make-up working day", "国庆节", "2025-10-07",
-                 "248 working days", "cn/holidays-0.109/2012-2026"):
+    for text in (
+        "2025-09-28",
+        "2025-10-11",
+        "2025-01-26",
+        "make-up working day",
+        "国庆节",
+        "2025-10-07",
+        "248 working days",
+        "cn/holidays-0.109/2012-2026",
+    ):
         assert text in out, text
 
 
@@ -59,16 +67,23 @@ def test_show_json_gives_rest_days_and_make_up_days(run):
     assert doc["year"] == 2020 and doc["calendar"] == "cn"
     assert "2020-01-31" in doc["rest_days"]
     assert "2020-02-01" not in doc["working_days"]  # the 2020 extension made it a rest day
-    assert doc["working_days"] == ["2020-01-19", "2020-04-26", "2020-05-09", "2020-06-28", "2020-09-27",
-                                   "2020-10-10"]
+    assert doc["working_days"] == [
+        "2020-01-19",
+        "2020-04-26",
+        "2020-05-09",
+        "2020-06-28",
+        "2020-09-27",
+        "2020-10-10",
+    ]
     kinds = {d["date"]: d["kind"] for d in doc["days"]}
     assert kinds["2020-02-01"] == "holiday"
 
 
 def test_show_an_unknown_year_is_one_line_on_stderr_and_exit_2(run):
     result = run("show", "2027")
-    assert_one_line_error(result, "cppolicy: error: no working-day arrangement is known for 2027",
-                          "--calendar-data")
+    assert_one_line_error(
+        result, "cppolicy: error: no working-day arrangement is known for 2027", "--calendar-data"
+    )
 
 
 def test_show_an_unknown_year_works_with_a_data_file(run):
@@ -190,16 +205,22 @@ def test_add_from_late_december_2026_fails_closed_then_succeeds_with_2027_data(r
 
 def test_a_bad_calendar_data_file_is_one_line_naming_the_file_and_field(run):
     bad = str(FIXTURES / "date-in-both-lists.json")
-    assert_one_line_error(run("add", "2025-09-26", "15", "--calendar-data", bad),
-                          f"calendar data {bad}: $.working_days[1]")
+    assert_one_line_error(
+        run("add", "2025-09-26", "15", "--calendar-data", bad), f"calendar data {bad}: $.working_days[1]"
+    )
 
 
 def test_calendar_data_is_repeatable(run):
     result = run(
-        "count", "2025-12-31", "2027-02-21",
-        "--calendar-data", str(FIXTURES / "valid-2027.yaml"),
-        "--calendar-data", str(FIXTURES / "valid-2026-override.json"),
-        "--format", "json",
+        "count",
+        "2025-12-31",
+        "2027-02-21",
+        "--calendar-data",
+        str(FIXTURES / "valid-2027.yaml"),
+        "--calendar-data",
+        str(FIXTURES / "valid-2026-override.json"),
+        "--format",
+        "json",
     )
     assert result.exit_code == 0, result.stderr
     assert "overrides:2026" in json.loads(result.stdout)["calendar_version"]

@@ -10,15 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from cppolicy.evaluation.archive_scope import evaluate_archive_scope
-from cppolicy.calendar import load_calendar
-from cppolicy.calendar import parse_moment
-from cppolicy.evaluation.engine import Engine
-from cppolicy.host import to_event
-from cppolicy.evaluation.institution import check_institution, default_as_of, load_profile
 from cppolicy.authoring import coverage_report, parse_numeral
-from cppolicy.rules import resolve_module
+from cppolicy.calendar import load_calendar, parse_moment
 from cppolicy.evaluation import modules_for
+from cppolicy.evaluation.archive_scope import evaluate_archive_scope
+from cppolicy.evaluation.engine import Engine
+from cppolicy.evaluation.institution import check_institution, default_as_of, load_profile
+from cppolicy.host import to_event
+from cppolicy.rules import resolve_module
 
 ROOT_PROFILE = Path(__file__).resolve().parents[1] / "examples" / "institution-profile.json"
 BR = {"id": "BR-SH", "level": "branch", "parent": "HO-001"}
@@ -37,21 +36,32 @@ def engine(module):
 
 
 def received(time: str, institution=BR) -> object:
-    return to_event({"event_id": f"R-{next(_ids)}", "complaint_id": f"C-{next(_ids)}", "type": "received",
-                     "time": time, "institution": institution,
-                     "data": {"channel": "phone", "product": "credit_card", "issue": "fees"}})
+    return to_event(
+        {
+            "event_id": f"R-{next(_ids)}",
+            "complaint_id": f"C-{next(_ids)}",
+            "type": "received",
+            "time": time,
+            "institution": institution,
+            "data": {"channel": "phone", "product": "credit_card", "issue": "fees"},
+        }
+    )
 
 
 # -- Art. 45: in force for complaints received from 2020-03-01 -------------------------------
 
-@pytest.mark.parametrize(("time", "judged"), [
-    ("2020-02-28T10:00:00+08:00", False),
-    ("2020-02-29T23:59:59+08:00", False),
-    # 16:30 UTC on 29 February is 00:30 on 1 March in Shanghai: the receipt date is local
-    ("2020-02-29T16:30:00Z", True),
-    ("2020-03-01T00:00:00+08:00", True),
-    ("2025-03-03T10:00:00+08:00", True),
-])
+
+@pytest.mark.parametrize(
+    ("time", "judged"),
+    [
+        ("2020-02-28T10:00:00+08:00", False),
+        ("2020-02-29T23:59:59+08:00", False),
+        # 16:30 UTC on 29 February is 00:30 on 1 March in Shanghai: the receipt date is local
+        ("2020-02-29T16:30:00Z", True),
+        ("2020-03-01T00:00:00+08:00", True),
+        ("2025-03-03T10:00:00+08:00", True),
+    ],
+)
 def test_the_order_judges_complaints_received_from_2020_03_01(module, time, judged):
     chosen, why = modules_for([module], [received(time)])
     assert (module in chosen) is judged
@@ -65,6 +75,7 @@ def test_a_complaint_received_2020_02_28_is_left_to_the_2012_notice(module):
 
 
 # -- Arts. 7, 8, 27: the institution profile ------------------------------------------------
+
 
 def _check(engine, doc):
     result = check_institution(doc, engine, default_as_of(doc))
@@ -81,12 +92,12 @@ def test_example_profile(engine):
 def test_profile_gaps_are_reported_per_article(engine, tmp_path):
     doc = json.loads(ROOT_PROFILE.read_text(encoding="utf-8"))
     nodes = {n["id"]: n for n in doc["nodes"]}
-    nodes["HO-001"]["complaint_department"] = None                  # Art. 7: no department
-    nodes["HO-001"]["complaint_handling_in_assessment"] = False     # Art. 27
-    nodes["BR-BJ"]["senior_manager"] = None                         # Art. 7: branch level counts
+    nodes["HO-001"]["complaint_department"] = None  # Art. 7: no department
+    nodes["HO-001"]["complaint_handling_in_assessment"] = False  # Art. 27
+    nodes["BR-BJ"]["senior_manager"] = None  # Art. 7: branch level counts
     nodes["OT-GD-TH-01"]["published_channels"] = ["phone", "online"]  # Art. 8: no postal address
-    del nodes["OT-SH-XH-01"]["published_channels"]                  # Art. 8: nothing published
-    doc["website"]["prominent"] = False                             # Art. 8: 醒目位置
+    del nodes["OT-SH-XH-01"]["published_channels"]  # Art. 8: nothing published
+    doc["website"]["prominent"] = False  # Art. 8: 醒目位置
     path = tmp_path / "profile.json"
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     assert _check(engine, load_profile(path)) == [
@@ -108,18 +119,25 @@ def test_outlets_need_no_responsible_manager_and_branches_no_department(engine):
 
 # -- Art. 8: channel disclosures recorded as institution-level events (archive scope) -------
 
+
 def _disclosure(place, channels, institution=HO):
-    return to_event({"event_id": f"D-{next(_ids)}", "type": "channel_disclosure",
-                     "time": "2025-01-02T10:00:00+08:00", "institution": institution,
-                     "data": {"place": place, "channels": channels}})
+    return to_event(
+        {
+            "event_id": f"D-{next(_ids)}",
+            "type": "channel_disclosure",
+            "time": "2025-01-02T10:00:00+08:00",
+            "institution": institution,
+            "data": {"place": place, "channels": channels},
+        }
+    )
 
 
 def test_disclosures_must_show_the_complaint_phone_and_postal_address(engine):
     events = [
         _disclosure("website", ["phone", "letter", "email"]),
-        _disclosure("app", ["phone", "online"]),           # no postal address
-        _disclosure("outlet", ["letter"], BR),              # no phone
-        _disclosure("hotline", ["phone"]),                  # not a place Art. 8 names
+        _disclosure("app", ["phone", "online"]),  # no postal address
+        _disclosure("outlet", ["letter"], BR),  # no phone
+        _disclosure("hotline", ["phone"]),  # not a place Art. 8 names
     ]
     result = evaluate_archive_scope(engine, {}, events, parse_moment("2025-06-30"))
     assert sorted((f.code, f.institution_id, f.evidence) for f in result.findings) == [
@@ -129,6 +147,7 @@ def test_disclosures_must_show_the_complaint_phone_and_postal_address(engine):
 
 
 # -- the module's shape ---------------------------------------------------------------------
+
 
 def test_coverage_lists_all_45_articles_in_order(module):
     report = coverage_report(module)
@@ -140,13 +159,14 @@ def test_coverage_lists_all_45_articles_in_order(module):
 
 def test_every_rule_cites_an_article_of_the_order_verbatim(module):
     """Each citation is the original text (fragments joined by …) of the article it names."""
-    source = Path("/work/shared/reference/cbirc-2020-3-order.md")
-    if not source.exists():
-        pytest.skip("the reference copy of the Order is not available here")
+    source = Path(__file__).resolve().parents[2] / "shared" / "reference" / "cbirc-2020-3-order.md"
+    assert source.is_file(), (
+        f"the reference copy of the Order belongs at {source} (../shared beside the checkout)"
+    )
     lines = source.read_text(encoding="utf-8").splitlines()
     for rule in module.rules:
         assert parse_numeral(rule.citation["article"]) is not None, rule.id
-        line = next(l for l in lines if l.startswith(rule.citation["article"] + " "))
+        line = next(text for text in lines if text.startswith(rule.citation["article"] + " "))
         for fragment in filter(None, rule.citation["text"].split("…")):
             assert fragment in line, (rule.id, fragment)
 
@@ -155,7 +175,9 @@ def test_day_limits_are_calendar_days(module):
     params = module.parameters_on(parse_moment("2020-03-01").date())
     for name in ("decision_limit", "complex_extension_limit", "special_extension_limit", "review_limit"):
         assert params[name]["unit"] == "calendar_day", name
-    assert [params[n]["value"] for n in ("decision_limit", "complex_extension_limit",
-                                         "special_extension_limit", "review_limit")] == [15, 30, 60, 30]
+    assert [
+        params[n]["value"]
+        for n in ("decision_limit", "complex_extension_limit", "special_extension_limit", "review_limit")
+    ] == [15, 30, 60, 30]
     assert params["start_day_counted"] is False
     assert params["roll_forward_on_holiday"] is False

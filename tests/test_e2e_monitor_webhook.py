@@ -18,20 +18,42 @@ BR = {"id": "BR-SH", "level": "branch", "parent": "HO-001"}
 
 
 def ev(cid, n, type_, time, **data):
-    return {"event_id": f"{cid}-{n}", "complaint_id": cid, "type": type_, "time": time, "institution": BR,
-            "data": data}
+    return {
+        "event_id": f"{cid}-{n}",
+        "complaint_id": cid,
+        "type": type_,
+        "time": time,
+        "institution": BR,
+        "data": data,
+    }
 
 
 # Received Monday 2019-03-04 (2012 notice, point 九: due end of 2019-03-25, the 15th working day).
 FIRST = [
     ev("C-1", 1, "received", "2019-03-04T10:00:00+08:00", channel="phone", product="deposit", issue="fees"),
-    ev("C-1", 2, "acknowledged", "2019-03-04T11:00:00+08:00", channel="sms", states_acceptance=True,
-       states_time_limit=True, states_contact=True),
+    ev(
+        "C-1",
+        2,
+        "acknowledged",
+        "2019-03-04T11:00:00+08:00",
+        channel="sms",
+        states_acceptance=True,
+        states_time_limit=True,
+        states_contact=True,
+    ),
     ev("C-2", 1, "received", "2019-03-21T09:00:00+08:00", channel="letter", product="deposit", issue="fees"),
 ]
 SECOND = [
-    ev("C-2", 2, "acknowledged", "2019-03-26T09:00:00+08:00", channel="sms", states_acceptance=True,
-       states_time_limit=True, states_contact=True),
+    ev(
+        "C-2",
+        2,
+        "acknowledged",
+        "2019-03-26T09:00:00+08:00",
+        channel="sms",
+        states_acceptance=True,
+        states_time_limit=True,
+        states_contact=True,
+    )
 ]
 
 
@@ -64,8 +86,23 @@ def monitor(tmp_path: Path, url: str, events: list, state: Path):
     source.write_text("\n".join(json.dumps(e, ensure_ascii=False) for e in events) + "\n", encoding="utf-8")
     env = {**os.environ, "CPPOLICY_WEBHOOK_URL": url, "CPPOLICY_WEBHOOK_BACKOFF": "0.01"}
     env.pop("CPPOLICY_DISABLE_PLUGINS", None)
-    return subprocess.run([sys.executable, "-m", "cppolicy", "monitor", str(source), "--state", str(state),
-                           "--policy", "cbrc-2012-13"], env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cppolicy",
+            "monitor",
+            str(source),
+            "--state",
+            str(state),
+            "--policy",
+            "cbrc-2012-13",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.mark.slow

@@ -42,6 +42,7 @@ def test_bundled_rules_never_crash_the_engine_across_fresh_processes():
         run = subprocess.run([sys.executable, "-c", SCRIPT, str(ROOT)], capture_output=True, text=True)
         assert run.returncode == 0, (
             f"attempt {attempt}: the engine process ended with {run.returncode} "
-            f"(negative = killed by a signal, e.g. -11 SIGSEGV in durable_rules)\n{run.stderr[-2000:]}")
+            f"(negative = killed by a signal, e.g. -11 SIGSEGV in durable_rules)\n{run.stderr[-2000:]}"
+        )
         outputs.add(run.stdout)
     assert len(outputs) == 1  # same results every time

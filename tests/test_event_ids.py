@@ -27,7 +27,10 @@ class Hashed(str):
 
 def _ids(rng: random.Random, count: int) -> list[str]:
     alphabets = ["E-", "事件-", "\U0001f600"]  # (never a lone surrogate: orjson refuses those)
-    out = {f"{rng.choice(alphabets)}{rng.randrange(10**9)}" + "x" * rng.choice([0, 0, 0, 300]) for _ in range(count)}
+    out = {
+        f"{rng.choice(alphabets)}{rng.randrange(10**9)}" + "x" * rng.choice([0, 0, 0, 300])
+        for _ in range(count)
+    }
     return sorted(out)
 
 

@@ -34,8 +34,11 @@ M2012, MO3, MPBC = "cbrc-2012-13", "cbirc-2020-3", "pbc-2020-5"
 
 def test_generator_reproduces_the_committed_archive_byte_for_byte(tmp_path):
     out = tmp_path / "archive.jsonl.gz"
-    subprocess.run([sys.executable, str(ROOT / "examples" / "generate_archive.py"), "--out", str(out)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "generate_archive.py"), "--out", str(out)],
+        check=True,
+        capture_output=True,
+    )
     assert out.read_bytes() == ARCHIVE.read_bytes()
     assert out.with_name("archive.scenarios.json").read_bytes() == MANIFEST_PATH.read_bytes()
 
@@ -61,8 +64,9 @@ def test_manifest_shape():
 
 @pytest.fixture(scope="module")
 def audit_doc() -> dict:
-    result = CliRunner().invoke(get_app(), ["audit", str(ARCHIVE), "--as-of", MANIFEST["as_of"],
-                                            "--format", "json"])
+    result = CliRunner().invoke(
+        get_app(), ["audit", str(ARCHIVE), "--as-of", MANIFEST["as_of"], "--format", "json"]
+    )
     assert result.exit_code == 1  # the archive holds every kind of breach
     return json.loads(result.stdout)
 
@@ -104,13 +108,26 @@ def _cluster_number_dropped(evidence: list[str]) -> tuple[str, ...]:
 
 def test_audit_of_example_archive_matches_the_archive_scope_expectations(audit_doc):
     got = sorted(
-        (f["module"]["id"], f["code"], f["institution_id"], _cluster_number_dropped(f["evidence"]), f["due"],
-         f["observed"])
-        for f in audit_doc["findings"] if f["complaint_id"] is None
+        (
+            f["module"]["id"],
+            f["code"],
+            f["institution_id"],
+            _cluster_number_dropped(f["evidence"]),
+            f["due"],
+            f["observed"],
+        )
+        for f in audit_doc["findings"]
+        if f["complaint_id"] is None
     )
     expected = sorted(
-        (f["module"], f["code"], f["institution_id"], _cluster_number_dropped(f["evidence"]), f["due"],
-         f["observed"])
+        (
+            f["module"],
+            f["code"],
+            f["institution_id"],
+            _cluster_number_dropped(f["evidence"]),
+            f["due"],
+            f["observed"],
+        )
         for f in MANIFEST["archive_expected"]
     )
     assert got == expected
@@ -118,11 +135,16 @@ def test_audit_of_example_archive_matches_the_archive_scope_expectations(audit_d
 
 def test_every_rule_of_every_module_is_exercised(audit_doc):
     """Every complaint- and archive-scope rule of the three modules fires somewhere in the archive."""
-    codes = {rule.code for path in bundled_module_paths() for rule in load_module(path).rules
-             if rule.scope in ("complaint", "archive")}
+    codes = {
+        rule.code
+        for path in bundled_module_paths()
+        for rule in load_module(path).rules
+        if rule.scope in ("complaint", "archive")
+    }
     assert {c.split(".")[0] for c in codes} == {"CBRC2012", "CBIRC2020", "PBC2020"}
-    in_manifest = Counter(code for c in MANIFEST["complaints"].values() for codes_ in c["expected"].values()
-                          for code in codes_)
+    in_manifest = Counter(
+        code for c in MANIFEST["complaints"].values() for codes_ in c["expected"].values() for code in codes_
+    )
     in_manifest.update(f["code"] for f in MANIFEST["archive_expected"])
     assert set(in_manifest) == codes
     assert {f["code"] for f in audit_doc["findings"]} == codes
@@ -136,22 +158,41 @@ def test_clusters_of_example_archive_match_the_manifest(calendar):
     """Every large-scale cluster cppolicy detects (reported or not): kind, place, members, detection,
     due and report time, as the generator's own detection lists them in ``archive_clusters``."""
     modules = [load_module(p) for p in bundled_module_paths()]
-    report = audit_archive(read_archive([str(ARCHIVE)]), modules, calendar,
-                           datetime.fromisoformat(MANIFEST["as_of"]), keep="full")
+    report = audit_archive(
+        read_archive([str(ARCHIVE)]),
+        modules,
+        calendar,
+        datetime.fromisoformat(MANIFEST["as_of"]),
+        keep="full",
+    )
     facts = [f for r in report.archive_results for f in r.facts if f.get("f") == "cluster"]
 
     def key(kind, institution, ids, detected, due, reported):
         return kind, institution, tuple(sorted(ids)), detected, due, reported
 
-    got = sorted(key(f["kind"], f["institution"], f["complaint_ids"].split(","), _iso(f["detected_t"]),
-                     _iso(f["due"]), _iso(f.get("met_t"))) for f in facts)
-    expected = sorted(key(c["kind"], c["institution_id"], c["complaint_ids"], c["detected"], c["due"],
-                          c["reported"]) for c in MANIFEST["archive_clusters"])
+    got = sorted(
+        key(
+            f["kind"],
+            f["institution"],
+            f["complaint_ids"].split(","),
+            _iso(f["detected_t"]),
+            _iso(f["due"]),
+            _iso(f.get("met_t")),
+        )
+        for f in facts
+    )
+    expected = sorted(
+        key(c["kind"], c["institution_id"], c["complaint_ids"], c["detected"], c["due"], c["reported"])
+        for c in MANIFEST["archive_clusters"]
+    )
     assert got == expected
     # the cluster findings name the members the manifest gives them
     members = {f["id"]: set(f["complaint_ids"].split(",")) for f in facts}
-    listed = {e["evidence"][0]: set(e["complaint_ids"])
-              for e in MANIFEST["archive_expected"] if "complaint_ids" in e}
+    listed = {
+        e["evidence"][0]: set(e["complaint_ids"])
+        for e in MANIFEST["archive_expected"]
+        if "complaint_ids" in e
+    }
     for finding in (f for r in report.archive_results for f in r.findings):
         for evidence in finding.evidence:
             if evidence.startswith("large_scale:"):
@@ -159,8 +200,21 @@ def test_clusters_of_example_archive_match_the_manifest(calendar):
 
 
 def _run_impact() -> tuple[int, dict]:
-    result = CliRunner().invoke(get_app(), ["impact", "--from", M2012, "--to", MO3, str(ARCHIVE),
-                                            "--as-of", MANIFEST["as_of"], "--format", "json"])
+    result = CliRunner().invoke(
+        get_app(),
+        [
+            "impact",
+            "--from",
+            M2012,
+            "--to",
+            MO3,
+            str(ARCHIVE),
+            "--as-of",
+            MANIFEST["as_of"],
+            "--format",
+            "json",
+        ],
+    )
     return result.exit_code, json.loads(result.stdout)
 
 
@@ -176,8 +230,11 @@ def test_impact_lists_the_national_day_2021_complaint_as_a_new_breach():
     code, report = _run_impact()
     assert code == 1 and report["errors"] == []  # verdicts change
     # receipts before 2020-03-01 cannot be judged by Order No. 3 (no values in force): not comparable
-    early = sum(1 for e in MANIFEST["complaints"].values()
-                if datetime.fromisoformat(e["received"]).date() < date(2020, 3, 1))
+    early = sum(
+        1
+        for e in MANIFEST["complaints"].values()
+        if datetime.fromisoformat(e["received"]).date() < date(2020, 3, 1)
+    )
     assert report["not_comparable"] == early
     changes = {c["complaint_id"]: c for c in report["changes"]}
     assert changes[cid]["kind"] == example["kind"] == "new_breach"
@@ -185,8 +242,11 @@ def test_impact_lists_the_national_day_2021_complaint_as_a_new_breach():
     # the deadline moves from the 15th working day to the 15th calendar day after receipt
     assert changes[cid]["moved_deadlines"]["decision"] == {"before": "2021-10-27", "after": "2021-10-15"}
     # the first receipt judged by Order No. 3 whose handling point 九 would have allowed, likewise
-    boundary = next(c for c, e in MANIFEST["complaints"].items()
-                    if e["received"].startswith("2020-03-02") and e["variant"] == "wd_ok_calendar_late")
+    boundary = next(
+        c
+        for c, e in MANIFEST["complaints"].items()
+        if e["received"].startswith("2020-03-02") and e["variant"] == "wd_ok_calendar_late"
+    )
     assert changes[boundary]["kind"] == "new_breach"
 
 

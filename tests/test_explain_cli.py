@@ -10,9 +10,13 @@ from cppolicy.cli import get_app
 from tests.helpers import MODULE_2012, compliant, event, write_jsonl
 
 P9_CODES = {
-    "CBRC2012.P9.DECISION_LATE", "CBRC2012.P9.DECISION_OVERDUE", "CBRC2012.P9.EXTENSION_NOTICE_LATE",
-    "CBRC2012.P9.EXTENSION_NO_REASON", "CBRC2012.P9.EXTENSION_NOT_NOTIFIED",
-    "CBRC2012.P9.EXTENSION_BEYOND_CAP", "CBRC2012.P9.EXTENSION_CHANNEL",
+    "CBRC2012.P9.DECISION_LATE",
+    "CBRC2012.P9.DECISION_OVERDUE",
+    "CBRC2012.P9.EXTENSION_NOTICE_LATE",
+    "CBRC2012.P9.EXTENSION_NO_REASON",
+    "CBRC2012.P9.EXTENSION_NOT_NOTIFIED",
+    "CBRC2012.P9.EXTENSION_BEYOND_CAP",
+    "CBRC2012.P9.EXTENSION_CHANNEL",
 }
 
 
@@ -21,12 +25,16 @@ def archive(tmp_path):
     C-OK received Monday 2019-03-04 (decision due 2019-03-25); C-ND received Friday 2019-09-27
     before National Day (decision due 2019-10-23: the make-up Sunday 09-29 and Saturday 10-12
     count, 10-01 to 10-07 do not), decided on 10-24."""
-    return write_jsonl(tmp_path / "a.jsonl", compliant("C-OK", "2019-03-04") + [
-        event("C-ND", "received", "2019-09-27T16:30:00+08:00"),
-        event("C-ND", "acknowledged", "2019-09-29T10:00:00+08:00"),
-        event("C-ND", "decided", "2019-10-24T09:00:00+08:00"),
-        event("C-ND", "result_notified", "2020-02-01T10:00:00+08:00"),  # after the as-of time
-    ])
+    return write_jsonl(
+        tmp_path / "a.jsonl",
+        compliant("C-OK", "2019-03-04")
+        + [
+            event("C-ND", "received", "2019-09-27T16:30:00+08:00"),
+            event("C-ND", "acknowledged", "2019-09-29T10:00:00+08:00"),
+            event("C-ND", "decided", "2019-10-24T09:00:00+08:00"),
+            event("C-ND", "result_notified", "2020-02-01T10:00:00+08:00"),  # after the as-of time
+        ],
+    )
 
 
 def superseded_archive(tmp_path):
@@ -93,8 +101,17 @@ def test_explain_shows_point_nine_superseded_for_a_complaint_received_from_2020_
     """A complaint received on 2020-03-02 is not judged by point 九 of the 2012 notice: Order 2020
     No. 3 prevails (its Art. 45). explain lists the point-九 rules as superseded, naming what
     supersedes them, and shows no 2012 decision clock; points 七, 八 and 十 are judged as before."""
-    result = run("explain", "C-MAR", str(superseded_archive(tmp_path)), "--as-of", "2020-06-30",
-                 "--policy", MODULE_2012, "--format", "json")
+    result = run(
+        "explain",
+        "C-MAR",
+        str(superseded_archive(tmp_path)),
+        "--as-of",
+        "2020-06-30",
+        "--policy",
+        MODULE_2012,
+        "--format",
+        "json",
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["module"]["id"] == MODULE_2012 and doc["status"] == "compliant"
@@ -110,26 +127,54 @@ def test_explain_shows_point_nine_superseded_for_a_complaint_received_from_2020_
             assert "superseded_by" not in rule
     clocks = {c["clock"]: c for c in doc["clocks"]}
     assert "decision" not in clocks
-    assert (clocks["acknowledgement"]["state"], clocks["acknowledgement"]["due_date"]) == ("met", "2020-03-04")
+    assert (clocks["acknowledgement"]["state"], clocks["acknowledgement"]["due_date"]) == (
+        "met",
+        "2020-03-04",
+    )
     assert clocks["result_notice"]["state"] == "met" and clocks["result_notice"]["due_date"] == "2020-03-26"
 
-    text = run("explain", "C-MAR", str(superseded_archive(tmp_path)), "--as-of", "2020-06-30",
-               "--policy", MODULE_2012)
+    text = run(
+        "explain",
+        "C-MAR",
+        str(superseded_archive(tmp_path)),
+        "--as-of",
+        "2020-06-30",
+        "--policy",
+        MODULE_2012,
+    )
     assert text.exit_code == 0, text.output
     assert "[superseded] CBRC2012.P9.DECISION_LATE" in text.stdout
     assert "→ 银保监会令2020年第3号 第十八条" in text.stdout
     assert "[not triggered] CBRC2012.P7.ACK_MISSING" in text.stdout
     assert "[FIRED]" not in text.stdout
-    zh = run("explain", "C-MAR", str(superseded_archive(tmp_path)), "--as-of", "2020-06-30",
-             "--policy", MODULE_2012, "--lang", "zh")
+    zh = run(
+        "explain",
+        "C-MAR",
+        str(superseded_archive(tmp_path)),
+        "--as-of",
+        "2020-06-30",
+        "--policy",
+        MODULE_2012,
+        "--lang",
+        "zh",
+    )
     assert zh.exit_code == 0 and "[已被取代] CBRC2012.P9.DECISION_LATE" in zh.stdout
 
 
 def test_explain_still_judges_point_nine_for_a_complaint_received_on_2020_02_28(tmp_path):
     """A complaint received on 2020-02-28 is still judged by point 九 (15 working days): decided
     on 2020-03-24, after its 15th working day 2020-03-20, it is late."""
-    result = run("explain", "C-FEB", str(superseded_archive(tmp_path)), "--as-of", "2020-06-30",
-                 "--policy", MODULE_2012, "--format", "json")
+    result = run(
+        "explain",
+        "C-FEB",
+        str(superseded_archive(tmp_path)),
+        "--as-of",
+        "2020-06-30",
+        "--policy",
+        MODULE_2012,
+        "--format",
+        "json",
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["status"] == "violation"

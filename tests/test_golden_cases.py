@@ -29,7 +29,6 @@ def test_cross_fact_comparisons_are_refused_at_load(tmp_path):
     import shutil
 
     from cppolicy.errors import RuleModuleError
-
     from tests.helpers import module_2012_path
 
     copy = tmp_path / "m" / "1.0.0"

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from cppolicy.plugin import hookspecs
 from cppolicy.calendar import load_calendar
 from cppolicy.errors import CppolicyError, RuleModuleError
 from cppolicy.host import Evaluator
 from cppolicy.host.monitor import Monitor, ingest_all
-from cppolicy.plugin import Plugins, hookimpl
+from cppolicy.plugin import Plugins, hookimpl, hookspecs
 from tests.helpers import compliant, event, module_2012_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -197,9 +196,13 @@ def test_hook_cppolicy_handle_alert(tmp_path):
     loaded = plugins(Failing(), sink)
     with Monitor(tmp_path / "s.db", Evaluator(plugins=loaded)) as live:
         ingest_all(live, late_complaint())
-    assert [(a.kind, a.code) for a in sink.alerts] == [("breach", "CBRC2012.P9.DECISION_LATE"), ("cleared", None)]
+    assert [(a.kind, a.code) for a in sink.alerts] == [
+        ("breach", "CBRC2012.P9.DECISION_LATE"),
+        ("cleared", None),
+    ]
     assert {e.plugin for e in loaded.sink_errors} and all(
-        isinstance(e.error, ConnectionError) for e in loaded.sink_errors)
+        isinstance(e.error, ConnectionError) for e in loaded.sink_errors
+    )
 
 
 def test_hook_cppolicy_handle_finding():
@@ -220,8 +223,14 @@ def test_hook_cppolicy_handle_finding_receives_every_finding_of_an_audit(jobs):
 
     sink = Collector()
     modules = [load_module(p) for p in bundled_module_paths()]
-    report = audit_archive([str(ROOT / "examples" / "archive-2024-2025.jsonl.gz")], modules, load_calendar(),
-                           parse_moment("2026-01-31T00:00:00+08:00"), jobs=jobs, plugins=plugins(sink))
+    report = audit_archive(
+        [str(ROOT / "examples" / "archive-2024-2025.jsonl.gz")],
+        modules,
+        load_calendar(),
+        parse_moment("2026-01-31T00:00:00+08:00"),
+        jobs=jobs,
+        plugins=plugins(sink),
+    )
     assert [f.to_dict() for f in sink.findings] == [f.to_dict() for f in report.findings]
     assert any(f.complaint_id is None for f in sink.findings)  # archive-scope findings too
 
@@ -268,16 +277,17 @@ def test_hook_cppolicy_record_trail(tmp_path):
     evaluator = Evaluator(plugins=loaded)
     path = tmp_path / "trail.jsonl"
     with TrailWriter(path, loaded) as trail:
-        trail.start_run(command="test", as_of="2019-06-30", modules=evaluator.modules,
-                        calendar=evaluator.calendar.version)
+        trail.start_run(
+            command="test", as_of="2019-06-30", modules=evaluator.modules, calendar=evaluator.calendar.version
+        )
         events = late_complaint()
         for result in evaluator.evaluate(events, "2019-06-30"):
             trail.evaluation(result, [e for e in evaluator_events(events)])
         trail.finish_run({"complaints": 1}, 1)
     written = path.read_text(encoding="utf-8").splitlines()
-    assert [canonical_json(r) for r in sink.records] == written          # exactly what was appended
+    assert [canonical_json(r) for r in sink.records] == written  # exactly what was appended
     assert [r["type"] for r in sink.records] == ["run_started", "evaluation", "run_finished"]
-    assert sink.records[1]["complaint_id"] == "C-***"                      # masked before leaving
+    assert sink.records[1]["complaint_id"] == "C-***"  # masked before leaving
     assert verify_trail(path).ok
 
 

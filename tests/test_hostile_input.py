@@ -20,15 +20,18 @@ def line(doc) -> bytes:
     return json.dumps(doc, ensure_ascii=False).encode("utf-8")
 
 
-def audit(tmp_path: Path, lines: list[bytes], *extra: str, name: str = "archive.jsonl",
-          raw: bytes | None = None) -> tuple[int, dict, list[dict]]:
+def audit(
+    tmp_path: Path, lines: list[bytes], *extra: str, name: str = "archive.jsonl", raw: bytes | None = None
+) -> tuple[int, dict, list[dict]]:
     """Audit the lines; check that the counts reconcile and that the quarantine file has one
     record per quarantined line; return (exit code, JSON report, quarantine records)."""
     path = tmp_path / name
     path.write_bytes(raw if raw is not None else b"".join(item + b"\n" for item in lines))
     quarantine = tmp_path / "quarantine.jsonl"
-    result = CliRunner().invoke(get_app(), ["audit", str(path), "--as-of", AS_OF, "-f", "json",
-                                            "--quarantine", str(quarantine), *extra])
+    result = CliRunner().invoke(
+        get_app(),
+        ["audit", str(path), "--as-of", AS_OF, "-f", "json", "--quarantine", str(quarantine), *extra],
+    )
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert "Traceback" not in result.output
     doc = json.loads(result.stdout)
@@ -36,7 +39,8 @@ def audit(tmp_path: Path, lines: list[bytes], *extra: str, name: str = "archive.
     assert counts["lines"] == counts["accepted"] + counts["quarantined"]
     assert counts["accepted"] == counts["complaint_events"] + counts["institution_events"]
     assert counts["complaints"] == len({c["complaint_id"] for c in doc["complaints"]}) + sum(
-        v for k, v in counts.items() if k in ("skipped_no_module_in_force", "skipped_no_module_applies"))
+        v for k, v in counts.items() if k in ("skipped_no_module_in_force", "skipped_no_module_applies")
+    )
     records = [json.loads(r) for r in quarantine.read_bytes().splitlines()]
     assert len(records) == counts["quarantined"] == len(doc["quarantined"])
     return result.exit_code, doc, records
@@ -48,12 +52,26 @@ def reasons(records: list[dict]) -> list[tuple[int, str]]:
 
 def test_malformed_json_is_quarantined(tmp_path):
     good = [line(e) for e in compliant("C-1")]
-    bad = [b'{"event_id": "x"', b"not json at all", b"[1, 2, 3]", b"null", b'{"a": NaN}', b"{'single': 1}",
-           b'{"event_id": "\\ud800"}']
+    bad = [
+        b'{"event_id": "x"',
+        b"not json at all",
+        b"[1, 2, 3]",
+        b"null",
+        b'{"a": NaN}',
+        b"{'single': 1}",
+        b'{"event_id": "\\ud800"}',
+    ]
     code, doc, records = audit(tmp_path, good + bad)
     assert code == 2
-    assert reasons(records) == [(5, "json"), (6, "json"), (7, "schema"), (8, "schema"), (9, "json"),
-                                (10, "json"), (11, "json")]
+    assert reasons(records) == [
+        (5, "json"),
+        (6, "json"),
+        (7, "schema"),
+        (8, "schema"),
+        (9, "json"),
+        (10, "json"),
+        (11, "json"),
+    ]
     assert doc["counts"]["accepted"] == 4
     assert doc["counts"]["errors"] == 0 and {c["complaint_id"] for c in doc["complaints"]} == {"C-1"}
 
@@ -92,8 +110,10 @@ def test_very_long_lines_are_read_whole(tmp_path):
 
 def test_missing_fields_are_schema_errors_with_their_path(tmp_path):
     base = event("C-1", "received", "2025-03-03T10:00:00+08:00")
-    missing = [{k: v for k, v in base.items() if k != name} | {"event_id": f"M-{name}"}
-               for name in ("time", "institution", "complaint_id", "type")]
+    missing = [
+        {k: v for k, v in base.items() if k != name} | {"event_id": f"M-{name}"}
+        for name in ("time", "institution", "complaint_id", "type")
+    ]
     no_id = {k: v for k, v in base.items() if k != "event_id"}
     no_data = {**base, "event_id": "M-data"}
     del no_data["data"]
@@ -102,7 +122,9 @@ def test_missing_fields_are_schema_errors_with_their_path(tmp_path):
     paths = [sorted(e["path"] for e in r["errors"]) for r in records]
     assert ["$.time"] in paths and ["$.institution"] in paths and ["$.event_id"] in paths
     assert all(r["reason"] == "schema" for r in records)
-    assert doc["counts"]["quarantined"] == 6  # a complaint event without complaint_id, or data, is invalid too
+    assert (
+        doc["counts"]["quarantined"] == 6
+    )  # a complaint event without complaint_id, or data, is invalid too
 
 
 def test_extra_fields_are_schema_errors_unless_under_ext(tmp_path):
@@ -131,10 +153,14 @@ def test_timestamps_without_an_offset_are_rejected(tmp_path):
 
 def test_dates_far_in_the_future_are_undetermined_or_out_of_range_never_a_crash(tmp_path):
     future = [event("C-F", "received", "2999-06-01T10:00:00+08:00")]  # after the as-of: not yet happened
-    pending = [event("C-P", "received", "2025-12-30T10:00:00+08:00"),
-               event("C-P", "acknowledged", "2999-01-01T00:00:00+08:00")]
-    edge = [event("C-E", "received", "9999-12-31T20:00:00-08:00"),    # year 10000 in Shanghai
-            event("C-E", "received", "0001-01-01T00:00:00+08:00")]    # before the year 1 in UTC
+    pending = [
+        event("C-P", "received", "2025-12-30T10:00:00+08:00"),
+        event("C-P", "acknowledged", "2999-01-01T00:00:00+08:00"),
+    ]
+    edge = [
+        event("C-E", "received", "9999-12-31T20:00:00-08:00"),  # year 10000 in Shanghai
+        event("C-E", "received", "0001-01-01T00:00:00+08:00"),
+    ]  # before the year 1 in UTC
     code, doc, records = audit(tmp_path, [line(e) for e in future + pending + edge])
     assert code == 2
     assert reasons(records) == [(4, "semantic"), (5, "semantic")]
@@ -154,8 +180,9 @@ def test_the_same_event_id_with_different_contents_is_a_conflict(tmp_path):
     other_time = {**events[2], "time": "2025-03-04T12:00:00+08:00"}
     other_complaint = {**events[0], "complaint_id": "C-9"}
     reordered_keys = dict(reversed(list(events[3].items())))  # same content, other key order
-    code, doc, records = audit(tmp_path, [line(e) for e in events + [same, other_time, other_complaint,
-                                                                     reordered_keys]])
+    code, doc, records = audit(
+        tmp_path, [line(e) for e in events + [same, other_time, other_complaint, reordered_keys]]
+    )
     assert code == 2
     assert reasons(records) == [(9, "duplicate"), (10, "conflict"), (11, "conflict"), (12, "duplicate")]
     assert records[1]["errors"][0]["message"].endswith("with different content")
@@ -191,22 +218,35 @@ def test_events_dated_before_the_receipt_are_judged_without_error(tmp_path):
 
 
 def test_unknown_event_types_are_schema_errors(tmp_path):
-    unknown = {"event_id": "U-1", "complaint_id": "C-1", "type": "teleported", "time": "2025-03-03T10:00:00+08:00",
-               "institution": INSTITUTION}
+    unknown = {
+        "event_id": "U-1",
+        "complaint_id": "C-1",
+        "type": "teleported",
+        "time": "2025-03-03T10:00:00+08:00",
+        "institution": INSTITUTION,
+    }
     wrong_case = {**unknown, "event_id": "U-2", "type": "Received"}
     not_string = {**unknown, "event_id": "U-3", "type": 7}
-    code, doc, records = audit(tmp_path, [line(e) for e in compliant("C-1")] +
-                               [line(unknown), line(wrong_case), line(not_string)])
+    code, doc, records = audit(
+        tmp_path, [line(e) for e in compliant("C-1")] + [line(unknown), line(wrong_case), line(not_string)]
+    )
     assert code == 2
     assert reasons(records) == [(5, "schema"), (6, "schema"), (7, "schema")]
-    assert records[0]["errors"][0] == {"path": "$.type", "keyword": "enum",
-                                       "message": records[0]["errors"][0]["message"]}
+    assert records[0]["errors"][0] == {
+        "path": "$.type",
+        "keyword": "enum",
+        "message": records[0]["errors"][0]["message"],
+    }
     assert doc["counts"]["accepted"] == 4
 
 
 def test_an_empty_file_is_a_clean_audit_of_nothing(tmp_path):
-    for name, raw in [("empty.jsonl", b""), ("blank.jsonl", b"\n\n  \n\t\n"), ("bom.jsonl", b"\xef\xbb\xbf\n"),
-                      ("empty.jsonl.gz", gzip.compress(b""))]:
+    for name, raw in [
+        ("empty.jsonl", b""),
+        ("blank.jsonl", b"\n\n  \n\t\n"),
+        ("bom.jsonl", b"\xef\xbb\xbf\n"),
+        ("empty.jsonl.gz", gzip.compress(b"")),
+    ]:
         code, doc, records = audit(tmp_path, [], name=name, raw=raw)
         assert code == 0, name
         assert doc["counts"]["lines"] == 0 and doc["counts"]["complaints"] == 0 and not records
@@ -233,7 +273,10 @@ def test_a_truncated_gzip_file_is_an_input_error(tmp_path):
 def test_all_of_it_at_once_gives_the_same_report_for_any_jobs_and_order(tmp_path):
     events = compliant("C-2") + compliant("C-1", "2025-03-10")
     lines = [line(e) for e in events] + [
-        b'{"event_id": "x"', b"\xff", line({**events[0], "extra": 1}), line(events[1]),
+        b'{"event_id": "x"',
+        b"\xff",
+        line({**events[0], "extra": 1}),
+        line(events[1]),
         line({**events[2], "time": "2025-03-03T09:00:00+08:00"}),
         line(event("C-3", "received", "9999-12-31T20:00:00-08:00")),
         line(event("C-4", "acknowledged", "2025-01-01T10:00:00+08:00")),
@@ -251,8 +294,18 @@ def test_lines_are_parsed_from_their_bytes_with_the_same_outcome_as_from_their_t
     from cppolicy.events import iter_lines, parse_and_validate
 
     events = compliant("C-投诉-1")
-    raw = (b"\xef\xbb\xbf" + line(events[0]) + b"\r\n" + line(events[1]) + b"\n"
-           + '{"event_id": "中文", "x": 1,}'.encode() + b"\n" + b"\xe4\xb8" + b"\n" + line(events[2]))
+    raw = (
+        b"\xef\xbb\xbf"
+        + line(events[0])
+        + b"\r\n"
+        + line(events[1])
+        + b"\n"
+        + '{"event_id": "中文", "x": 1,}'.encode()
+        + b"\n"
+        + b"\xe4\xb8"
+        + b"\n"
+        + line(events[2])
+    )
     path = tmp_path / "mixed.jsonl"
     path.write_bytes(raw)
     lines = list(iter_lines([str(path)]))

@@ -16,15 +16,29 @@ BR = {"id": "BR-SH", "level": "branch", "parent": "HO-001"}
 
 
 def ev(cid, n, type_, time, **data):
-    return {"event_id": f"{cid}-{n}", "complaint_id": cid, "type": type_, "time": time, "institution": BR,
-            "data": data}
+    return {
+        "event_id": f"{cid}-{n}",
+        "complaint_id": cid,
+        "type": type_,
+        "time": time,
+        "institution": BR,
+        "data": data,
+    }
 
 
 def complaint(cid, received, decided):
     return [
         ev(cid, 1, "received", received, channel="phone", product="deposit", issue="fees"),
-        ev(cid, 2, "acknowledged", received, channel="sms", states_acceptance=True, states_time_limit=True,
-           states_contact=True),
+        ev(
+            cid,
+            2,
+            "acknowledged",
+            received,
+            channel="sms",
+            states_acceptance=True,
+            states_time_limit=True,
+            states_contact=True,
+        ),
         ev(cid, 3, "decided", decided, outcome="upheld", product_problem_found=False),
         ev(cid, 4, "result_notified", decided, channel="sms"),
     ]
@@ -37,20 +51,36 @@ def stricter(tmp_path) -> Path:
     shutil.copytree(next(p for p in bundled_module_paths() if p.parent.name == "cbrc-2012-13"), folder)
     text = (folder / "module.yaml").read_text(encoding="utf-8")
     text = text.replace("version: 1.0.0", "version: 1.1.0").replace(
-        "value: {value: 15, unit: working_day}", "value: {value: 10, unit: working_day}")
+        "value: {value: 15, unit: working_day}", "value: {value: 10, unit: working_day}"
+    )
     (folder / "module.yaml").write_text(text, encoding="utf-8")
     return folder
 
 
 def test_impact_lists_new_breaches_and_moved_deadlines(tmp_path, stricter):
     # Received Monday 2019-03-04: 10th working day 2019-03-18, 15th 2019-03-25.
-    events = (complaint("C-EARLY", "2019-03-04T10:00:00+08:00", "2019-03-15T10:00:00+08:00")     # fine for both
-              + complaint("C-MID", "2019-03-04T10:00:00+08:00", "2019-03-20T10:00:00+08:00")     # late only at 10
-              + complaint("C-2021", "2021-03-01T10:00:00+08:00", "2021-03-12T10:00:00+08:00"))   # 9th working day
+    events = (
+        complaint("C-EARLY", "2019-03-04T10:00:00+08:00", "2019-03-15T10:00:00+08:00")  # fine for both
+        + complaint("C-MID", "2019-03-04T10:00:00+08:00", "2019-03-20T10:00:00+08:00")  # late only at 10
+        + complaint("C-2021", "2021-03-01T10:00:00+08:00", "2021-03-12T10:00:00+08:00")
+    )  # 9th working day
     archive = tmp_path / "a.jsonl"
     archive.write_text("\n".join(json.dumps(e, ensure_ascii=False) for e in events) + "\n", encoding="utf-8")
-    result = CliRunner().invoke(get_app(), ["impact", "--from", "cbrc-2012-13@1.0.0", "--to", str(stricter),
-                                            str(archive), "--as-of", "2021-12-31", "--format", "json"])
+    result = CliRunner().invoke(
+        get_app(),
+        [
+            "impact",
+            "--from",
+            "cbrc-2012-13@1.0.0",
+            "--to",
+            str(stricter),
+            str(archive),
+            "--as-of",
+            "2021-12-31",
+            "--format",
+            "json",
+        ],
+    )
     assert result.exit_code == 1, result.output
     doc = json.loads(result.stdout)
     changes = {c["complaint_id"]: c for c in doc["changes"]}
@@ -63,19 +93,26 @@ def test_impact_lists_new_breaches_and_moved_deadlines(tmp_path, stricter):
     assert changes["C-MID"]["kind"] == "new_breach"
     assert changes["C-MID"]["after"] == ["CBRC2012.P9.DECISION_LATE"]
     assert changes["C-EARLY"]["kind"] == "moved_deadline"
-    assert changes["C-EARLY"]["moved_deadlines"]["decision"] == {"before": "2019-03-25", "after": "2019-03-18"}
+    assert changes["C-EARLY"]["moved_deadlines"]["decision"] == {
+        "before": "2019-03-25",
+        "after": "2019-03-18",
+    }
     assert doc["summary"]["by_kind"] == {"moved_deadline": 2, "new_breach": 1}
     assert doc["summary"]["by_branch"] == {"BR-SH": 3}
     assert doc["summary"]["by_period"] == {"2019H1": 2, "2021H1": 1}
-    assert {"obligation": "CBRC2012.P9.DECISION_LATE", "kind": "new_breach", "complaints": 1} in doc["summary"]["by_rule"]
+    assert {"obligation": "CBRC2012.P9.DECISION_LATE", "kind": "new_breach", "complaints": 1} in doc[
+        "summary"
+    ]["by_rule"]
 
 
 def test_impact_of_a_module_on_itself_is_nothing(tmp_path):
     events = complaint("C-1", "2019-03-04T10:00:00+08:00", "2019-03-20T10:00:00+08:00")
     archive = tmp_path / "a.jsonl"
     archive.write_text("\n".join(json.dumps(e, ensure_ascii=False) for e in events) + "\n", encoding="utf-8")
-    result = CliRunner().invoke(get_app(), ["impact", "--from", "cbrc-2012-13", "--to", "cbrc-2012-13",
-                                            str(archive), "--as-of", "2021-12-31"])
+    result = CliRunner().invoke(
+        get_app(),
+        ["impact", "--from", "cbrc-2012-13", "--to", "cbrc-2012-13", str(archive), "--as-of", "2021-12-31"],
+    )
     assert result.exit_code == 0
     assert "0 of 1 complaints change" in result.stdout
 
@@ -83,6 +120,7 @@ def test_impact_of_a_module_on_itself_is_nothing(tmp_path):
 def test_impact_unknown_module_is_one_line_exit_2(tmp_path):
     archive = tmp_path / "a.jsonl"
     archive.write_text("")
-    result = CliRunner().invoke(get_app(), ["impact", "--from", "nope", "--to", "cbrc-2012-13", str(archive),
-                                            "--as-of", "2021-12-31"])
+    result = CliRunner().invoke(
+        get_app(), ["impact", "--from", "nope", "--to", "cbrc-2012-13", str(archive), "--as-of", "2021-12-31"]
+    )
     assert result.exit_code == 2 and result.stderr.startswith("cppolicy: error: no rule module 'nope'")

@@ -90,7 +90,8 @@ def test_import_example_csv_then_audit_it(tmp_path):
     }
     late = [f for f in report["findings"] if f["code"] == "CBRC2012.P9.DECISION_LATE"]
     assert [(f["complaint_id"], f["due"], f["observed"]) for f in late] == [
-        ("TS-2025-0003", "2019-10-24T00:00:00+08:00", "2019-10-25T09:00:00+08:00")]
+        ("TS-2025-0003", "2019-10-24T00:00:00+08:00", "2019-10-25T09:00:00+08:00")
+    ]
 
 
 def shift_dates(text: str, weeks: int) -> str:

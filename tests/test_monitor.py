@@ -44,7 +44,7 @@ def timeline():
     return [
         event("C-1", "received", "2019-03-04T10:00:00+08:00"),
         event("C-1", "acknowledged", "2019-03-05T10:00:00+08:00"),
-        event("C-2", "received", "2019-03-21T09:00:00+08:00"),   # clock → 03-21: 2 working days left
+        event("C-2", "received", "2019-03-21T09:00:00+08:00"),  # clock → 03-21: 2 working days left
         event("C-2", "acknowledged", "2019-03-26T09:00:00+08:00"),  # clock → 03-26: C-1 overdue
         event("C-1", "decided", "2019-03-27T10:00:00+08:00"),
         event("C-1", "result_notified", "2019-03-27T11:00:00+08:00"),
@@ -128,7 +128,7 @@ def test_wall_clock_ticks_raise_at_risk_and_breach(tmp_path, evaluator):
         # The event is later than the wall clock: not yet considered, but looked at once reached.
         assert live.ingest(event("C-9", "received", "2025-03-03T10:00:00+08:00")).alerts == []
         assert live.tick(datetime(2025, 3, 3, 12, 0, tzinfo=SHANGHAI)) == []  # ack due 03-05: 2 days left
-        risk = live.tick(datetime(2025, 3, 4, 8, 0, tzinfo=SHANGHAI))         # 1 day left: the last day
+        risk = live.tick(datetime(2025, 3, 4, 8, 0, tzinfo=SHANGHAI))  # 1 day left: the last day
         assert kinds(risk, "C-9") == [("at_risk", "acknowledgement", None)]
         assert live.tick(datetime(2025, 3, 4, 12, 0, tzinfo=SHANGHAI)) == []  # nothing new the same day
         late = live.tick(datetime(2025, 3, 6, 0, 0, 1, tzinfo=SHANGHAI))
@@ -144,8 +144,10 @@ def test_cli_monitor_prints_alerts_and_nothing_twice(tmp_path):
     assert first.exit_code == 0, first.output
     lines = [json.loads(line) for line in first.stdout.splitlines()]
     assert [(a["kind"], a["code"]) for a in lines if a["complaint_id"] == "C-1"] == [
-        ("at_risk", None), ("breach", "CBRC2012.P9.DECISION_OVERDUE"),
-        ("breach", "CBRC2012.P9.DECISION_LATE"), ("cleared", None),
+        ("at_risk", None),
+        ("breach", "CBRC2012.P9.DECISION_OVERDUE"),
+        ("breach", "CBRC2012.P9.DECISION_LATE"),
+        ("cleared", None),
     ]
     second = runner.invoke(get_app(), ["monitor", str(archive), "--state", str(state)])
     assert second.exit_code == 0
@@ -177,7 +179,9 @@ def test_cli_monitor_writes_a_trail_that_verifies_across_runs(tmp_path):
     second = write_jsonl(tmp_path / "b.jsonl", events[3:])
     state, trail = tmp_path / "s.db", tmp_path / "trail.jsonl"
     for archive in (first, second):
-        result = CliRunner().invoke(get_app(), ["monitor", str(archive), "--state", str(state), "--trail", str(trail)])
+        result = CliRunner().invoke(
+            get_app(), ["monitor", str(archive), "--state", str(state), "--trail", str(trail)]
+        )
         assert result.exit_code == 0, result.output
     verified = verify_trail(trail)
     assert verified.ok and verified.runs == 2

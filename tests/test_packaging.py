@@ -18,8 +18,12 @@ ROOT = Path(__file__).resolve().parents[1]
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     # --no-isolation: hatchling comes from the test extras, so no network is needed here.
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out)],
-                   cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     [built] = out.glob("cppolicy-*.whl")
     return built
 
@@ -55,24 +59,40 @@ def test_unpacked_wheel_audits_without_the_source_tree(wheel, tmp_path):
     # acceptance notice (point 七) and the 15-working-day limit of point 九 (which judges
     # complaints received up to 2020-02-29) have passed. A 2019 receipt is judged by the 2012
     # notice alone, whatever other modules the wheel bundles (Order 2020 No. 3 from 2020-03-01).
-    archive.write_text(json.dumps({
-        "event_id": "e1", "complaint_id": "C-1", "type": "received", "time": "2019-03-04T10:00:00+08:00",
-        "institution": {"id": "BR", "level": "branch", "parent": "HO"},
-        "data": {"channel": "phone", "product": "deposit", "issue": "fees"},
-    }) + "\n")
+    archive.write_text(
+        json.dumps(
+            {
+                "event_id": "e1",
+                "complaint_id": "C-1",
+                "type": "received",
+                "time": "2019-03-04T10:00:00+08:00",
+                "institution": {"id": "BR", "level": "branch", "parent": "HO"},
+                "data": {"channel": "phone", "product": "deposit", "issue": "fees"},
+            }
+        )
+        + "\n"
+    )
     # Dependencies come from this interpreter's site-packages; cppolicy itself only from the wheel.
     deps = [p for p in sys.path if p and "site-packages" in p]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), *deps]), "PYTHONNOUSERSITE": "1"}
-    code = ("import cppolicy, cppolicy.resources as r, runpy, sys;"
-            "assert '_data' in str(r.schemas_dir()) and '_data' in str(r.policies_dir()), r.schemas_dir();"
-            "print(cppolicy.__file__);"
-            "sys.argv=['cppolicy','audit',sys.argv[1],'--as-of','2019-06-30','--format','jsonl'];"
-            "runpy.run_module('cppolicy', run_name='__main__')")
-    result = subprocess.run([sys.executable, "-I", "-c", code.replace("-I", ""), str(archive)],
-                            cwd=tmp_path, env=env, capture_output=True, text=True)
+    code = (
+        "import cppolicy, cppolicy.resources as r, runpy, sys;"
+        "assert '_data' in str(r.schemas_dir()) and '_data' in str(r.policies_dir()), r.schemas_dir();"
+        "print(cppolicy.__file__);"
+        "sys.argv=['cppolicy','audit',sys.argv[1],'--as-of','2019-06-30','--format','jsonl'];"
+        "runpy.run_module('cppolicy', run_name='__main__')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", code.replace("-I", ""), str(archive)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     # -I ignores PYTHONPATH; run without it but from a directory outside the checkout.
-    result = subprocess.run([sys.executable, "-c", code, str(archive)], cwd=tmp_path, env=env,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(archive)], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
     assert str(site) in result.stdout.splitlines()[0], result.stdout + result.stderr
     codes = [json.loads(line)["code"] for line in result.stdout.splitlines()[1:]]
     assert codes == ["CBRC2012.P7.ACK_MISSING", "CBRC2012.P9.DECISION_OVERDUE"]

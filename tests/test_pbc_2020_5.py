@@ -16,14 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from cppolicy.evaluation.archive_scope import evaluate_archive_scope
-from cppolicy.calendar import load_calendar
-from cppolicy.calendar import parse_moment
-from cppolicy.evaluation.engine import Engine
-from cppolicy.host import to_event
-from cppolicy.evaluation.institution import check_institution, default_as_of
-from cppolicy.rules import load_module, resolve_module
+from cppolicy.calendar import load_calendar, parse_moment
 from cppolicy.evaluation import modules_for
+from cppolicy.evaluation.archive_scope import evaluate_archive_scope
+from cppolicy.evaluation.engine import Engine
+from cppolicy.evaluation.institution import check_institution, default_as_of
+from cppolicy.host import to_event
+from cppolicy.rules import load_module, resolve_module
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "policies" / "pbc-2020-5" / "1.0.0"
@@ -31,8 +30,15 @@ HO = {"id": "HO-001", "level": "head_office", "parent": None}
 BR = {"id": "BR-SH", "level": "branch", "parent": "HO-001"}
 OUT = {"id": "OT-SH-1", "level": "outlet", "parent": "BR-SH"}
 PBOC = {"regulator": "PBOC", "office": "中国人民银行上海总部"}
-ALL_ITEMS = ["basic_facts", "dispute_focus", "findings_and_evidence", "basis", "communication", "extension",
-             "satisfaction"]
+ALL_ITEMS = [
+    "basic_facts",
+    "dispute_focus",
+    "findings_and_evidence",
+    "basis",
+    "communication",
+    "extension",
+    "satisfaction",
+]
 _ids = count(1)
 
 
@@ -92,20 +98,27 @@ def test_a_complaint_forwarded_by_the_pboc_on_or_after_2020_11_01_is_judged_by_t
 
 def test_a_complaint_forwarded_by_the_nfra_is_not_judged_by_the_order(module):
     nfra = {"regulator": "NFRA", "office": "上海监管局"}
-    assert chosen(module, [received("2021-09-28T10:00:00+08:00", forwarded_by=nfra)]) == (["cbrc-2012-13"], None)
+    assert chosen(module, [received("2021-09-28T10:00:00+08:00", forwarded_by=nfra)]) == (
+        ["cbrc-2012-13"],
+        None,
+    )
     alone, why = modules_for([module], [received("2021-09-28T10:00:00+08:00", forwarded_by=nfra)])
     assert (alone, why) == ([], "no_module_applies")
 
 
 def test_a_complaint_made_directly_to_the_institution_is_not_judged_by_the_order(module):
     assert modules_for([module], [received("2021-09-28T10:00:00+08:00", forwarded_by=None)]) == (
-        [], "no_module_applies")
+        [],
+        "no_module_applies",
+    )
 
 
 def test_a_pboc_forwarded_complaint_received_before_2020_11_01_is_not_judged_by_the_order(module):
     # 第六十八条: in force from 2020-11-01; selection goes by the receipt date (Asia/Shanghai).
     assert modules_for([module], [received("2020-10-31T23:59:59+08:00")]) == ([], "no_module_in_force")
-    assert modules_for([module], [received("2020-10-31T16:00:00Z")])[0] == [module]  # 2020-11-01 00:00 Shanghai
+    assert modules_for([module], [received("2020-10-31T16:00:00Z")])[0] == [
+        module
+    ]  # 2020-11-01 00:00 Shanghai
 
 
 # -- the complaint rules through the engine (the same engine an audit uses) ---------------------
@@ -116,36 +129,60 @@ def codes(result):
 
 
 def test_reply_on_the_15th_calendar_day_across_national_day_is_in_time_and_the_16th_is_late(engine):
-    for day, expected in (("2021-10-13T23:59:59+08:00", []), ("2021-10-14T00:00:00+08:00", ["PBC2020.A43.REPLY_LATE"])):
-        events = [received("2021-09-28T10:00:00+08:00"), ev("result_notified", day, channel="letter"),
-                  ev("reported_to_regulator", "2021-10-15T10:00:00+08:00", contents=ALL_ITEMS, **PBOC)]
+    for day, expected in (
+        ("2021-10-13T23:59:59+08:00", []),
+        ("2021-10-14T00:00:00+08:00", ["PBC2020.A43.REPLY_LATE"]),
+    ):
+        events = [
+            received("2021-09-28T10:00:00+08:00"),
+            ev("result_notified", day, channel="letter"),
+            ev("reported_to_regulator", "2021-10-15T10:00:00+08:00", contents=ALL_ITEMS, **PBOC),
+        ]
         assert codes(engine.evaluate("C-1", events, parse_moment("2021-12-31"))) == expected
 
 
 def test_a_contact_failure_excuses_the_reply_only_when_the_parameter_says_so(engine, calendar, tmp_path):
-    events = [received("2021-09-28T10:00:00+08:00"),
-              ev("contact_failed", "2021-10-09T10:00:00+08:00", channel="phone", attempts=3)]
+    events = [
+        received("2021-09-28T10:00:00+08:00"),
+        ev("contact_failed", "2021-10-09T10:00:00+08:00", channel="phone", attempts=3),
+    ]
     assert codes(engine.evaluate("C-1", events, parse_moment("2021-12-31"))) == ["PBC2020.A43.REPLY_OVERDUE"]
-    lenient = variant(tmp_path, "        value: false\n        reference: \"第三十九条",
-                      "        value: true\n        reference: \"第三十九条")
+    lenient = variant(
+        tmp_path,
+        '        value: false\n        reference: "第三十九条',
+        '        value: true\n        reference: "第三十九条',
+    )
     assert codes(Engine(lenient, calendar).evaluate("C-1", events, parse_moment("2021-12-31"))) == []
     # a failure recorded only after the limit had passed excuses nothing
     late = [events[0], ev("contact_failed", "2021-10-14T10:00:00+08:00", channel="phone")]
     assert codes(Engine(lenient, calendar).evaluate("C-1", late, parse_moment("2021-12-31"))) == [
-        "PBC2020.A43.REPLY_OVERDUE"]
+        "PBC2020.A43.REPLY_OVERDUE"
+    ]
 
 
-def test_a_head_office_senior_managers_approval_counts_when_the_policy_owner_adds_that_level(engine, calendar,
-                                                                                              tmp_path):
-    events = [received("2021-09-28T10:00:00+08:00"),
-              ev("extended", "2021-10-11T10:00:00+08:00", reason="情况复杂", notice_channel="sms",
-                 new_limit={"value": 45, "unit": "calendar_day"},
-                 approval={"by": "副行长", "level": "head_office_senior_manager"}),
-              ev("result_notified", "2021-11-12T10:00:00+08:00", channel="letter"),
-              ev("reported_to_regulator", "2021-11-15T10:00:00+08:00", contents=ALL_ITEMS, **PBOC)]
+def test_a_head_office_senior_managers_approval_counts_when_the_policy_owner_adds_that_level(
+    engine, calendar, tmp_path
+):
+    events = [
+        received("2021-09-28T10:00:00+08:00"),
+        ev(
+            "extended",
+            "2021-10-11T10:00:00+08:00",
+            reason="情况复杂",
+            notice_channel="sms",
+            new_limit={"value": 45, "unit": "calendar_day"},
+            approval={"by": "副行长", "level": "head_office_senior_manager"},
+        ),
+        ev("result_notified", "2021-11-12T10:00:00+08:00", channel="letter"),
+        ev("reported_to_regulator", "2021-11-15T10:00:00+08:00", contents=ALL_ITEMS, **PBOC),
+    ]
     assert codes(engine.evaluate("C-1", events, parse_moment("2021-12-31"))) == [
-        "PBC2020.A43.EXTENSION_NOT_APPROVED", "PBC2020.A43.REPLY_LATE"]
-    wider = variant(tmp_path, "value: [complaint_head]", "value: [complaint_head, head_office_senior_manager]")
+        "PBC2020.A43.EXTENSION_NOT_APPROVED",
+        "PBC2020.A43.REPLY_LATE",
+    ]
+    wider = variant(
+        tmp_path, "value: [complaint_head]", "value: [complaint_head, head_office_senior_manager]"
+    )
     assert codes(Engine(wider, calendar).evaluate("C-1", events, parse_moment("2021-12-31"))) == []
 
 
@@ -153,18 +190,36 @@ def test_a_head_office_senior_managers_approval_counts_when_the_policy_owner_add
 
 
 def report(period, time, institution=HO, regulator="PBOC"):
-    return ev("periodic_report_submitted", time, institution, complaint_id=None, period=period, regulator=regulator,
-              office="中国人民银行")
+    return ev(
+        "periodic_report_submitted",
+        time,
+        institution,
+        complaint_id=None,
+        period=period,
+        regulator=regulator,
+        office="中国人民银行",
+    )
 
 
 def tree(day="2024-01-02"):
     """The archive learns its institution tree (and its first year) from events."""
-    return [ev("channel_disclosure", f"{day}T10:00:00+08:00", where, complaint_id=None, place="outlet",
-               channels=["phone"]) for where in (HO, BR, OUT)]
+    return [
+        ev(
+            "channel_disclosure",
+            f"{day}T10:00:00+08:00",
+            where,
+            complaint_id=None,
+            place="outlet",
+            channels=["phone"],
+        )
+        for where in (HO, BR, OUT)
+    ]
 
 
 def audit(engine, institution_events, as_of, complaints=None, day="2024-01-02"):
-    result = evaluate_archive_scope(engine, complaints or {}, [*tree(day), *institution_events], parse_moment(as_of))
+    result = evaluate_archive_scope(
+        engine, complaints or {}, [*tree(day), *institution_events], parse_moment(as_of)
+    )
     return sorted((f.code, f.institution_id, f.evidence, f.severity) for f in result.findings)
 
 
@@ -174,20 +229,23 @@ def test_the_self_assessment_for_2024_is_due_by_the_end_of_31_january_2025(engin
 
 def test_a_self_assessment_submitted_on_1_february_is_late(engine):
     assert audit(engine, [report("2024", "2025-02-01T00:00:00+08:00")], "2025-12-31") == [
-        ("PBC2020.A56.SELF_ASSESSMENT_LATE", "HO-001", ("self_assessment:HO-001:2024",), "violation")]
+        ("PBC2020.A56.SELF_ASSESSMENT_LATE", "HO-001", ("self_assessment:HO-001:2024",), "violation")
+    ]
 
 
 def test_a_missing_self_assessment_is_a_finding_only_once_due(engine):
     assert audit(engine, [], "2025-01-31T23:59:59+08:00") == []
     assert audit(engine, [], "2025-02-01") == [
-        ("PBC2020.A56.SELF_ASSESSMENT_MISSING", "HO-001", ("self_assessment:HO-001:2024",), "violation")]
+        ("PBC2020.A56.SELF_ASSESSMENT_MISSING", "HO-001", ("self_assessment:HO-001:2024",), "violation")
+    ]
 
 
 def test_the_year_must_have_ended_before_a_self_assessment_is_owed(engine):
     # as of 2025-12-31 the year 2025 has not ended: only 2024 is owed
     assert audit(engine, [report("2024", "2025-01-20T10:00:00+08:00")], "2025-12-31") == []
     assert [f[2] for f in audit(engine, [report("2024", "2025-01-20T10:00:00+08:00")], "2026-02-01")] == [
-        ("self_assessment:HO-001:2025",)]
+        ("self_assessment:HO-001:2025",)
+    ]
 
 
 def test_the_schedule_matches_period_and_institution_not_the_regulator(engine):
@@ -195,7 +253,8 @@ def test_the_schedule_matches_period_and_institution_not_the_regulator(engine):
     # (module note); a half-year report is not an annual one.
     assert audit(engine, [report("2024", "2025-01-20T10:00:00+08:00", regulator="NFRA")], "2025-12-31") == []
     assert [f[0] for f in audit(engine, [report("2024H2", "2025-01-20T10:00:00+08:00")], "2025-12-31")] == [
-        "PBC2020.A56.SELF_ASSESSMENT_MISSING"]
+        "PBC2020.A56.SELF_ASSESSMENT_MISSING"
+    ]
 
 
 def test_only_the_legal_entity_reports_by_default_and_a_branch_report_does_not_stand_in_for_it(engine):
@@ -228,7 +287,9 @@ def profile_codes(doc, engine, as_of=None):
 
 def test_the_example_profile_lacks_a_recent_training_and_a_hotline_prompt(engine):
     assert profile_codes(copy.deepcopy(EXAMPLE), engine) == [
-        ("PBC2020.A10.NO_TRAINING_IN_YEAR", "HO-001"), ("PBC2020.A37.HOTLINE_PROMPT_MISSING", "HO-001")]
+        ("PBC2020.A10.NO_TRAINING_IN_YEAR", "HO-001"),
+        ("PBC2020.A37.HOTLINE_PROMPT_MISSING", "HO-001"),
+    ]
 
 
 def complete():

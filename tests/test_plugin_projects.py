@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from cppolicy.evaluation.alerts import derive_alerts
 from cppolicy.calendar import SHANGHAI, load_calendar
+from cppolicy.evaluation.alerts import derive_alerts
 from cppolicy.evaluation.engine import Engine
 from cppolicy.events import Event, RawLine, parse_and_validate
 from cppolicy.plugin import DEFAULT_PLUGINS, Plugins, entry_point_names

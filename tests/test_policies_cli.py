@@ -8,9 +8,8 @@ its signal instead of killing the whole test run.
 
 from __future__ import annotations
 
-import io
-
 import copy
+import io
 import json
 import os
 import re
@@ -26,15 +25,14 @@ import yaml
 from typer.testing import CliRunner
 
 from cppolicy import authoring as tools
-from cppolicy.authoring.text import short_digest
-from cppolicy.reports import FORMATS
-from cppolicy.rules import resolve_folder, resolve_module
 from cppolicy.authoring.cases import module_cases
+from cppolicy.authoring.text import short_digest
 from cppolicy.cli import get_app
+from cppolicy.documents import load_yaml
 from cppolicy.errors import RuleModuleError
 from cppolicy.plugin import RegisteredModule
-from cppolicy.documents import load_yaml
-from cppolicy.rules import bundled_module_paths, load_module
+from cppolicy.reports import FORMATS
+from cppolicy.rules import bundled_module_paths, load_module, resolve_folder, resolve_module
 
 FIXTURES = Path(__file__).parent / "fixtures" / "modules"
 BASE = FIXTURES / "base" / "demo" / "1.0.0"
@@ -51,11 +49,18 @@ def run(*args: str):
 def run_own_process(*args: str):
     """``python -m cppolicy policies ARGS`` in a child process (see the module docstring)."""
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    proc = subprocess.run([sys.executable, "-m", "cppolicy", "policies", *args], capture_output=True,
-                          text=True, encoding="utf-8", env=env, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "cppolicy", "policies", *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=300,
+    )
     assert proc.returncode >= 0, (
         f"cppolicy policies {' '.join(args)} was killed by signal {-proc.returncode} "
-        f"(SIGSEGV = the durable_rules crash of tests/test_engine_stability.py)\n{proc.stderr[-2000:]}")
+        f"(SIGSEGV = the durable_rules crash of tests/test_engine_stability.py)\n{proc.stderr[-2000:]}"
+    )
     return SimpleNamespace(exit_code=proc.returncode, stdout=proc.stdout, stderr=proc.stderr)
 
 
@@ -101,11 +106,27 @@ def write_module(folder: Path, data: dict) -> Path:
 # --------------------------------------------------------------------------- numerals
 
 
-@pytest.mark.parametrize(("label", "number"), [
-    ("一", 1), ("九", 9), ("十", 10), ("十一", 11), ("十九", 19), ("二十", 20), ("二十一", 21),
-    ("一百", 100), ("一百零五", 105), ("一百一十", 110), ("两百", 200), ("第四十五条", 45), ("第十九點", 19),
-    ("45", 45), ("第3条", 3), ("七", 7),
-])
+@pytest.mark.parametrize(
+    ("label", "number"),
+    [
+        ("一", 1),
+        ("九", 9),
+        ("十", 10),
+        ("十一", 11),
+        ("十九", 19),
+        ("二十", 20),
+        ("二十一", 21),
+        ("一百", 100),
+        ("一百零五", 105),
+        ("一百一十", 110),
+        ("两百", 200),
+        ("第四十五条", 45),
+        ("第十九點", 19),
+        ("45", 45),
+        ("第3条", 3),
+        ("七", 7),
+    ],
+)
 def test_parse_numeral(label, number):
     assert tools.parse_numeral(label) == number
 
@@ -116,8 +137,15 @@ def test_parse_numeral_rejects_what_is_not_a_number(label):
 
 
 def test_labels_sort_in_the_instruments_order():
-    assert sorted(["十", "二", "十九", "一", "十一", "九", "二十"], key=tools.coverage_sort_key) == \
-        ["一", "二", "九", "十", "十一", "十九", "二十"]
+    assert sorted(["十", "二", "十九", "一", "十一", "九", "二十"], key=tools.coverage_sort_key) == [
+        "一",
+        "二",
+        "九",
+        "十",
+        "十一",
+        "十九",
+        "二十",
+    ]
     assert sorted(["10", "9", "2", "45"], key=tools.coverage_sort_key) == ["2", "9", "10", "45"]
     assert sorted(["附则", "三", "一"], key=tools.coverage_sort_key) == ["一", "三", "附则"]
 
@@ -129,8 +157,16 @@ def test_list_shows_the_bundled_module():
     result = run("list")
     assert result.exit_code == 0, result.stderr
     row = next(line for line in result.stdout.splitlines() if line.startswith("cbrc-2012-13 "))
-    for text in ("1.0.0", "银监发〔2012〕13号", "2012-04-03", "open", short_digest(MODULE.digest),
-                 "cppolicy.builtin.policies", str(len(MODULE.rules)), str(len(module_cases(MODULE)))):
+    for text in (
+        "1.0.0",
+        "银监发〔2012〕13号",
+        "2012-04-03",
+        "open",
+        short_digest(MODULE.digest),
+        "cppolicy.builtin.policies",
+        str(len(MODULE.rules)),
+        str(len(module_cases(MODULE))),
+    ):
         assert text in row, text
 
 
@@ -146,8 +182,12 @@ def test_list_json():
 
 
 def test_list_keeps_a_module_that_does_not_load_as_a_row_with_its_error():
-    rows = tools.list_modules([RegisteredModule(BASE, "demo-plugin"),
-                               RegisteredModule(FIXTURES / "duplicate_rule_id", "bad-plugin")])
+    rows = tools.list_modules(
+        [
+            RegisteredModule(BASE, "demo-plugin"),
+            RegisteredModule(FIXTURES / "duplicate_rule_id", "bad-plugin"),
+        ]
+    )
     assert [r["error"] is None for r in rows] == [True, False]
     assert rows[0]["cases"] == 2 and rows[1]["plugin"] == "bad-plugin"
     assert "duplicate rule id" in rows[1]["error"]
@@ -176,11 +216,15 @@ def test_show_text():
     assert f"digest: {MODULE.digest}" in out
     assert "effective: 2012-04-03 – open (by receipt date)" in out
     assert "  decision_limit — Time limit for handling a complaint" in out
-    assert "    from 2012-04-03: 15 working days\n      reference: point 九: 處理時限原則上不得超過十五個工作日" in out
+    assert (
+        "    from 2012-04-03: 15 working days\n      reference: point 九: 處理時限原則上不得超過十五個工作日"
+        in out
+    )
     assert "  decision — 处理时限 / handling time limit (point 九)" in out
     assert "    period: decision_limit = 15 working days" in out
-    assert ("    extension: by extended: up to extension_cap = 60 working days "
-            "if notified, reason, before_expiry") in out
+    assert (
+        "    extension: by extended: up to extension_cap = 60 working days if notified, reason, before_expiry"
+    ) in out
     assert "    applies if: forwarded_by.regulator in forwarding_regulators = [CBRC, CBIRC, NFRA]" in out
     assert "  CBRC2012.P9.DECISION_LATE  [violation]  p9-decision-late" in out
     assert "    point 九: 處理時限原則上不得超過十五個工作日。" in out
@@ -197,13 +241,20 @@ def test_show_json():
     assert doc["ref"] == "cbrc-2012-13@1.0.0" and doc["digest"] == MODULE.digest
     assert doc["instrument"]["number"] == "银监发〔2012〕13号"
     limit = next(p for p in doc["parameters"] if p["name"] == "decision_limit")
-    assert limit["values"] == [{"from": "2012-04-03", "value": {"value": 15, "unit": "working_day"},
-                                "reference": "point 九: 處理時限原則上不得超過十五個工作日"}]
+    assert limit["values"] == [
+        {
+            "from": "2012-04-03",
+            "value": {"value": 15, "unit": "working_day"},
+            "reference": "point 九: 處理時限原則上不得超過十五個工作日",
+        }
+    ]
     decision = next(c for c in doc["clocks"] if c["name"] == "decision")
     assert decision["start_event"] == "received" and decision["met_by"] == "decided"
     fifteen = {"value": 15, "unit": "working_day"}
-    assert decision["period"] == {"param": "decision_limit",
-                                  "values": [{"from": "2012-04-03", "value": fifteen}]}
+    assert decision["period"] == {
+        "param": "decision_limit",
+        "values": [{"from": "2012-04-03", "value": fifteen}],
+    }
     [tier] = decision["extension"]["tiers"]
     assert tier["up_to"]["values"][0]["value"] == {"value": 60, "unit": "working_day"}
     assert tier["requires"] == ["notified", "reason", "before_expiry"]
@@ -291,15 +342,20 @@ def test_coverage_markdown_is_a_well_formed_table():
 
 def test_coverage_of_articles_with_arabic_numbers(tmp_path):
     data = load_yaml(BASE / "module.yaml")
-    data["coverage"] = {"10": {"status": "planned"}, "2": {"status": "planned"},
-                        "3": {"status": "encoded", "rules": ["decision-late", "decision-overdue"]}}
+    data["coverage"] = {
+        "10": {"status": "planned"},
+        "2": {"status": "planned"},
+        "3": {"status": "encoded", "rules": ["decision-late", "decision-overdue"]},
+    }
     for rule in data["rules"]:
         rule["citation"]["article"] = "3"
     report = tools.coverage_report(resolve_module(write_module(tmp_path / "demo" / "1.0.0", data)))
     assert [e["label"] for e in report["entries"]] == ["2", "3", "10"]
     assert report["unit"] == "article"
-    assert tools.coverage_summary(report) == \
-        "3 articles: 1 encoded, 0 institution_data, 2 planned, 0 not_machine_checkable"
+    assert (
+        tools.coverage_summary(report)
+        == "3 articles: 1 encoded, 0 institution_data, 2 planned, 0 not_machine_checkable"
+    )
 
 
 # --------------------------------------------------------------------------- diff
@@ -340,8 +396,11 @@ def test_diff_detects_parameter_rule_and_citation_changes(tmp_path):
     assert "      reference: point 九: 處理時限原則上不得超過十五個工作日" in out
     assert "  - p10-report-wrong-office (CBRC2012.P10.REPORT_WRONG_OFFICE)" in out
     assert "  + p9-decision-very-late (CBRC2012.P9.DECISION_VERY_LATE, warning) point 九: " in out
-    assert "  ~ p9-decision-overdue (CBRC2012.P9.DECISION_OVERDUE)\n" \
-           '      ~ citation.text: "處理時限原則上不得超過十五個工作日。" → "處理時限原則上不得超過十個工作日。"' in out
+    assert (
+        "  ~ p9-decision-overdue (CBRC2012.P9.DECISION_OVERDUE)\n"
+        '      ~ citation.text: "處理時限原則上不得超過十五個工作日。" → "處理時限原則上不得超過十個工作日。"'
+        in out
+    )
     assert "  ~ 十\n      ~ rules: " in out
     assert out.splitlines()[-1].startswith("differ: ")
 
@@ -349,18 +408,34 @@ def test_diff_detects_parameter_rule_and_citation_changes(tmp_path):
     assert doc["identical"] is False
     (param,) = doc["parameters"]["changed"]
     assert param["name"] == "decision_limit"
-    assert param["values"] == [{
-        "from": "2012-04-03", "change": "changed",
-        "a": {"value": {"value": 15, "unit": "working_day"}, "reference": "point 九: 處理時限原則上不得超過十五個工作日"},
-        "b": {"value": {"value": 10, "unit": "working_day"}, "reference": "point 九: 處理時限原則上不得超過十五個工作日"},
-    }]
+    assert param["values"] == [
+        {
+            "from": "2012-04-03",
+            "change": "changed",
+            "a": {
+                "value": {"value": 15, "unit": "working_day"},
+                "reference": "point 九: 處理時限原則上不得超過十五個工作日",
+            },
+            "b": {
+                "value": {"value": 10, "unit": "working_day"},
+                "reference": "point 九: 處理時限原則上不得超過十五個工作日",
+            },
+        }
+    ]
     assert doc["rules"]["removed"] == [
-        {"id": "p10-report-wrong-office", "code": "CBRC2012.P10.REPORT_WRONG_OFFICE"}]
+        {"id": "p10-report-wrong-office", "code": "CBRC2012.P10.REPORT_WRONG_OFFICE"}
+    ]
     assert [r["id"] for r in doc["rules"]["added"]] == ["p9-decision-very-late"]
     (overdue,) = doc["rules"]["changed"]
     assert overdue["id"] == "p9-decision-overdue"
-    assert overdue["changes"] == [{"field": "citation.text", "a": "處理時限原則上不得超過十五個工作日。",
-                                   "b": "處理時限原則上不得超過十個工作日。", "change": "changed"}]
+    assert overdue["changes"] == [
+        {
+            "field": "citation.text",
+            "a": "處理時限原則上不得超過十五個工作日。",
+            "b": "處理時限原則上不得超過十個工作日。",
+            "change": "changed",
+        }
+    ]
     assert [c["name"] for c in doc["coverage"]["changed"]] == ["十"]
     assert doc["clocks"] == {"added": [], "removed": [], "changed": []}
 
@@ -370,20 +445,42 @@ def test_diff_of_small_variant_modules():
     assert result.exit_code == 1, result.stderr
     doc = json.loads(result.stdout)
     assert {c["field"]: (c["a"], c["b"]) for c in doc["metadata"]} == {
-        "version": ("1.0.0", "1.1.0"), "effective_to": (None, "2026-12-31")}
+        "version": ("1.0.0", "1.1.0"),
+        "effective_to": (None, "2026-12-31"),
+    }
     params = doc["parameters"]
     assert [p["name"] for p in params["added"]] == ["ack_limit"]
     (limit,) = params["changed"]
-    assert limit["values"] == [{"from": "2025-01-01", "change": "added", "a": None, "b": {
-        "value": {"value": 10, "unit": "working_day"}, "reference": "第三条 (2024 revision): 處理時限不得超過十個工作日"}}]
+    assert limit["values"] == [
+        {
+            "from": "2025-01-01",
+            "change": "added",
+            "a": None,
+            "b": {
+                "value": {"value": 10, "unit": "working_day"},
+                "reference": "第三条 (2024 revision): 處理時限不得超過十個工作日",
+            },
+        }
+    ]
     assert [c["name"] for c in doc["clocks"]["added"]] == ["acknowledgement"]
-    assert doc["clocks"]["changed"] == [{"name": "decision", "changes": [{
-        "field": "description.en", "a": "handling time limit", "b": "time limit for deciding the complaint",
-        "change": "changed"}]}]
+    assert doc["clocks"]["changed"] == [
+        {
+            "name": "decision",
+            "changes": [
+                {
+                    "field": "description.en",
+                    "a": "handling time limit",
+                    "b": "time limit for deciding the complaint",
+                    "change": "changed",
+                }
+            ],
+        }
+    ]
     assert [r["id"] for r in doc["rules"]["added"]] == ["ack-late"]
     assert [r["id"] for r in doc["rules"]["removed"]] == ["decision-overdue"]
     assert [(r["id"], [c["field"] for c in r["changes"]]) for r in doc["rules"]["changed"]] == [
-        ("decision-late", ["citation.text"])]
+        ("decision-late", ["citation.text"])
+    ]
     assert [c["name"] for c in doc["coverage"]["added"]] == ["四"]
     assert [c["name"] for c in doc["coverage"]["changed"]] == ["二", "三"]
 
@@ -392,7 +489,7 @@ def test_diff_of_small_variant_modules():
     assert "  + acknowledgement: start received, period ack_limit, met by acknowledged" in text
     assert "  + 四: not_machine_checkable — Binds the regulator." in text
     assert '      ~ status: "planned" → "encoded"' in text
-    assert "  ~ effective_to: null → \"2026-12-31\"" in text
+    assert '  ~ effective_to: null → "2026-12-31"' in text
 
 
 def test_diff_reports_a_changed_condition_and_a_reordering(tmp_path):
@@ -447,7 +544,8 @@ cases:
     as_of: "2019-06-30"
     events:
       - {type: received, time: "2019-03-04T10:00:00+08:00", data: {channel: phone, product: credit_card, issue: fees}}
-      - {type: acknowledged, time: "2019-03-04T11:00:00+08:00", data: {channel: sms, states_acceptance: true, states_time_limit: true, states_contact: true}}
+      - {type: acknowledged, time: "2019-03-04T11:00:00+08:00",
+         data: {channel: sms, states_acceptance: true, states_time_limit: true, states_contact: true}}
       - {type: decided, time: "2019-03-25T18:00:00+08:00", data: {outcome: upheld, product_problem_found: false}}
       - {type: result_notified, time: "2019-03-25T19:00:00+08:00", data: {channel: sms}}
     expect: {codes: [], status: compliant}
@@ -455,7 +553,8 @@ cases:
     as_of: "2019-06-30"
     events:
       - {type: received, time: "2019-03-04T10:00:00+08:00", data: {channel: phone, product: credit_card, issue: fees}}
-      - {type: acknowledged, time: "2019-03-04T11:00:00+08:00", data: {channel: sms, states_acceptance: true, states_time_limit: true, states_contact: true}}
+      - {type: acknowledged, time: "2019-03-04T11:00:00+08:00",
+         data: {channel: sms, states_acceptance: true, states_time_limit: true, states_contact: true}}
       - {type: decided, time: "2019-03-26T09:00:00+08:00", data: {outcome: upheld, product_problem_found: false}}
       - {type: result_notified, time: "2019-03-26T10:00:00+08:00", data: {channel: sms}}
     expect: {codes: [], status: compliant}
@@ -478,10 +577,14 @@ def test_a_failing_case_file_is_exit_1_with_a_junit_report(tmp_path):
     assert result.exit_code == 1, result.stdout + result.stderr
     out = result.stdout
     assert "PASS failing[0]: A complaint decided on the 15th working day meets point 九" in out
-    assert "FAIL failing[1]: A wrong expectation - a late decision is expected to be compliant\n" \
-           "    codes: expected [], got ['CBRC2012.P9.DECISION_LATE']" in out
-    assert "FAIL failing[2]: A wrong expectation - the decision clock is expected to end on 2019-03-22\n" \
-           "    clock decision.due_date: expected 2019-03-22, got 2019-03-25" in out
+    assert (
+        "FAIL failing[1]: A wrong expectation - a late decision is expected to be compliant\n"
+        "    codes: expected [], got ['CBRC2012.P9.DECISION_LATE']" in out
+    )
+    assert (
+        "FAIL failing[2]: A wrong expectation - the decision clock is expected to end on 2019-03-22\n"
+        "    clock decision.due_date: expected 2019-03-22, got 2019-03-25" in out
+    )
     assert out.splitlines()[-1] == "3 cases in 1 module: 1 passed, 2 failed"
 
     root = ET.parse(junit).getroot()
@@ -598,8 +701,9 @@ def test_a_case_that_expects_an_unknown_code_is_a_case_file_error(tmp_path):
 def test_a_case_without_expect_names_its_json_path(tmp_path):
     folder = tmp_path / "demo" / "1.0.0"
     shutil.copytree(BASE, folder)
-    (folder / "cases" / "more.yaml").write_text("cases:\n  - {name: x, as_of: '2025-01-01', events: []}\n",
-                                               encoding="utf-8")
+    (folder / "cases" / "more.yaml").write_text(
+        "cases:\n  - {name: x, as_of: '2025-01-01', events: []}\n", encoding="utf-8"
+    )
     result = run("test", str(folder))
     assert result.exit_code == 2
     assert f"{folder / 'cases' / 'more.yaml'}: $.cases[0]: missing 'expect'" in one_error_line(result)
@@ -621,11 +725,16 @@ def test_a_misspelt_expected_status_and_reversed_validity_are_errors(tmp_path):
     folder = tmp_path / "demo" / "1.0.0"
     shutil.copytree(BASE, folder)
     path = folder / "cases" / "decision.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("    expect:\n      codes: []\n",
-                                                             "    expect:\n      status: compliantt\n"),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "    expect:\n      codes: []\n", "    expect:\n      status: compliantt\n"
+        ),
+        encoding="utf-8",
+    )
     result = run("validate", str(folder))
-    assert f"{path}: $.cases[0].expect.status: 'compliantt' is not one of compliant, " in one_error_line(result)
+    assert f"{path}: $.cases[0].expect.status: 'compliantt' is not one of compliant, " in one_error_line(
+        result
+    )
 
     data = load_yaml(BASE / "module.yaml")
     data["effective_to"] = "2023-12-31"

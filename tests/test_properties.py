@@ -13,24 +13,30 @@ import json
 from functools import cache
 from pathlib import Path
 
-import pytest
+import hypothesis_jsonschema  # a test dependency: missing, the suite fails rather than skips
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-hypothesis_jsonschema = pytest.importorskip("hypothesis_jsonschema")
-
-from cppolicy.audit import audit_archive, read_archive  # noqa: E402
+from cppolicy.audit import audit_archive, read_archive
 from cppolicy.calendar import parse_moment
-from cppolicy.cli.options import calendar_from, modules_from  # noqa: E402
-from cppolicy.events import INSTITUTION_TYPES, load_schema  # noqa: E402
-from cppolicy.events.schema import type_condition  # noqa: E402
-from cppolicy.plugin import Plugins  # noqa: E402
-from tests.helpers import render_all  # noqa: E402
+from cppolicy.cli.options import calendar_from, modules_from
+from cppolicy.events import INSTITUTION_TYPES, load_schema
+from cppolicy.events.schema import type_condition
+from cppolicy.plugin import Plugins
+from tests.helpers import render_all
 
 AS_OF = parse_moment("2025-12-31T00:00:00+08:00")
-SETTINGS = settings(max_examples=int(__import__("os").environ.get("CPPOLICY_PROPERTY_EXAMPLES", "25")), deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                           HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=int(__import__("os").environ.get("CPPOLICY_PROPERTY_EXAMPLES", "25")),
+    deadline=None,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 
 
 @cache
@@ -139,9 +145,15 @@ def test_streaming_spilling_and_in_memory_pipelines_agree(tmp_path, events):
     assert render_all(audit_archive([path], modules, calendar, AS_OF, order="auto")) == reference
 
 
-_JSON = st.recursive(st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats(allow_nan=False, allow_infinity=False)
-                     | st.text(max_size=6), lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
-                     max_leaves=6)
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=6,
+)
 
 
 @st.composite

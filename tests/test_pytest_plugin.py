@@ -11,8 +11,12 @@ from tests.helpers import module_2012_path
 
 
 def run_pytest(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)],
-                          capture_output=True, text=True, cwd=path.parent)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=path.parent,
+    )
 
 
 def test_pytest_collects_a_modules_cases_named_by_their_legal_sentence(tmp_path):
@@ -20,8 +24,12 @@ def test_pytest_collects_a_modules_cases_named_by_their_legal_sentence(tmp_path)
     shutil.copytree(module_2012_path(), folder)
     run = run_pytest(folder)
     assert run.returncode == 0, run.stdout + run.stderr
-    cases = sum(1 for p in (folder / "cases").glob("*.yaml") for line in p.read_text().splitlines()
-                if line.startswith("  - name:"))
+    cases = sum(
+        1
+        for p in (folder / "cases").glob("*.yaml")
+        for line in p.read_text().splitlines()
+        if line.startswith("  - name:")
+    )
     assert f"{cases} passed" in run.stdout
 
 

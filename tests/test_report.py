@@ -11,6 +11,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cppolicy.audit import read_archive
@@ -43,19 +45,42 @@ def at(institution: dict, events: list[dict]) -> list[dict]:
     return events
 
 
-def handled(cid: str, received: str, decided: str | None, *, product="credit_card", issue="fees",
-            channel="phone", **received_data) -> list[dict]:
+def handled(
+    cid: str,
+    received: str,
+    decided: str | None,
+    *,
+    product="credit_card",
+    issue="fees",
+    channel="phone",
+    **received_data,
+) -> list[dict]:
     """Received, acknowledged the same hour, decided and notified (when ``decided`` is given)."""
     out = [
-        event(cid, "received", f"{received}T10:00:00+08:00", product=product, issue=issue, channel=channel,
-              **received_data),
+        event(
+            cid,
+            "received",
+            f"{received}T10:00:00+08:00",
+            product=product,
+            issue=issue,
+            channel=channel,
+            **received_data,
+        ),
         event(cid, "acknowledged", f"{received}T11:00:00+08:00"),
     ]
     if decided:
         # with the decision notice's contents (Order 2020 No. 3 Art. 19)
-        out += [event(cid, "decided", f"{decided}T10:00:00+08:00", findings="已核实", basis_and_reasons="合同约定",
-                      remedies_offered=["review", "mediation", "arbitration", "litigation"]),
-                event(cid, "result_notified", f"{decided}T11:00:00+08:00")]
+        out += [
+            event(
+                cid,
+                "decided",
+                f"{decided}T10:00:00+08:00",
+                findings="已核实",
+                basis_and_reasons="合同约定",
+                remedies_offered=["review", "mediation", "arbitration", "litigation"],
+            ),
+            event(cid, "result_notified", f"{decided}T11:00:00+08:00"),
+        ]
     return out
 
 
@@ -75,28 +100,87 @@ def small_archive() -> list[dict]:
     events += at(OT_SH, handled("C-3", "2025-06-20", None, product="wealth_management", issue="marketing"))
     # C-4 extended in time to 40 calendar days (2025-08-09) with a head-office senior manager's
     # approval and notice (Order 2020 No. 3 Art. 18's second tier) -> still open; it takes effect
-    events += at(BR_SH, handled("C-4", "2025-06-30", None, issue="interest", channel="online")
-                 + [event("C-4", "extended", "2025-07-01T09:00:00+08:00", reason="需调取交易记录核实",
-                          new_limit={"value": 40, "unit": "calendar_day"}, notice_channel="sms",
-                          approval={"by": "总行副行长", "level": "head_office_senior_manager"})])
+    events += at(
+        BR_SH,
+        handled("C-4", "2025-06-30", None, issue="interest", channel="online")
+        + [
+            event(
+                "C-4",
+                "extended",
+                "2025-07-01T09:00:00+08:00",
+                reason="需调取交易记录核实",
+                new_limit={"value": 40, "unit": "calendar_day"},
+                notice_channel="sms",
+                approval={"by": "总行副行长", "level": "head_office_senior_manager"},
+            )
+        ],
+    )
     # C-5 withdrawn two days after receipt
-    events += at(BR_BJ, handled("C-5", "2025-04-07", None, product="deposit", issue="service_attitude",
-                                channel="letter")
-                 + [event("C-5", "withdrawn", "2025-04-09T10:00:00+08:00", reason="客户撤诉")])
+    events += at(
+        BR_BJ,
+        handled("C-5", "2025-04-07", None, product="deposit", issue="service_attitude", channel="letter")
+        + [event("C-5", "withdrawn", "2025-04-09T10:00:00+08:00", reason="客户撤诉")],
+    )
     # C-6 forwarded by the PBOC (point 十 does not apply), reported back all the same
-    events += at(BR_SH, handled("C-6", "2025-02-10", "2025-02-11", product="mortgage", issue="interest",
-                                channel="other", forwarded_by={"regulator": "PBOC", "office": PBOC_OFFICE})
-                 + [event("C-6", "reported_to_regulator", "2025-02-12T10:00:00+08:00", regulator="PBOC",
-                          office=PBOC_OFFICE, contents=["basic_facts", "dispute_focus", "findings_and_evidence",
-                                                        "basis", "communication", "extension", "satisfaction"])])
+    events += at(
+        BR_SH,
+        handled(
+            "C-6",
+            "2025-02-10",
+            "2025-02-11",
+            product="mortgage",
+            issue="interest",
+            channel="other",
+            forwarded_by={"regulator": "PBOC", "office": PBOC_OFFICE},
+        )
+        + [
+            event(
+                "C-6",
+                "reported_to_regulator",
+                "2025-02-12T10:00:00+08:00",
+                regulator="PBOC",
+                office=PBOC_OFFICE,
+                contents=[
+                    "basic_facts",
+                    "dispute_focus",
+                    "findings_and_evidence",
+                    "basis",
+                    "communication",
+                    "extension",
+                    "satisfaction",
+                ],
+            )
+        ],
+    )
     # C-7 forwarded by the Beijing bureau, never reported back (P10.REPORT_BACK_MISSING)
-    events += at(BR_BJ, handled("C-7", "2025-02-17", "2025-02-18", product="mortgage", issue="interest",
-                                channel="letter", forwarded_by={"regulator": "NFRA", "office": BJ_OFFICE}))
+    events += at(
+        BR_BJ,
+        handled(
+            "C-7",
+            "2025-02-17",
+            "2025-02-18",
+            product="mortgage",
+            issue="interest",
+            channel="letter",
+            forwarded_by={"regulator": "NFRA", "office": BJ_OFFICE},
+        ),
+    )
     # C-8 at the head office: an extension to 30 working days (2025-06-24) needs Order No. 3's second
     # tier, unapproved (no effect); decided 2025-06-05 after the limit of 2025-05-27 (15 calendar days)
-    events += at(HO, handled("C-8", "2025-05-12", "2025-06-05", product="payment")
-                 + [event("C-8", "extended", "2025-05-20T09:00:00+08:00", reason="",
-                          new_limit={"value": 30, "unit": "working_day"}, notice_channel="sms")])
+    events += at(
+        HO,
+        handled("C-8", "2025-05-12", "2025-06-05", product="payment")
+        + [
+            event(
+                "C-8",
+                "extended",
+                "2025-05-20T09:00:00+08:00",
+                reason="",
+                new_limit={"value": 30, "unit": "working_day"},
+                notice_channel="sms",
+            )
+        ],
+    )
     # previous half-year 2024H2 (the first receipt is its first day: fully covered)
     events += at(BR_SH, handled("C-9", "2024-07-01", "2024-07-02"))
     events += at(BR_BJ, handled("C-13", "2024-12-02", "2024-12-03", product="mortgage", issue="interest"))
@@ -105,12 +189,27 @@ def small_archive() -> list[dict]:
     events += at(BR_SH, [event("C-11", "decided", "2025-03-05T10:00:00+08:00")])
     events += at(BR_SH, handled("C-12", "2025-08-05", None))
     events += [
-        institution_event("I-1", "complaint_contact_changed", "2025-03-15T10:00:00+08:00", HO,
-                          {"change": "channels", "description": "新增在线投诉入口"}),
-        institution_event("I-2", "complaint_contact_changed", "2024-11-15T10:00:00+08:00", HO,
-                          {"change": "rules", "description": "上期变动"}),
-        institution_event("I-3", "periodic_report_submitted", "2025-07-25T10:00:00+08:00", HO,
-                          {"period": "2025H1", "regulator": "NFRA", "office": "国家金融监督管理总局"}),
+        institution_event(
+            "I-1",
+            "complaint_contact_changed",
+            "2025-03-15T10:00:00+08:00",
+            HO,
+            {"change": "channels", "description": "新增在线投诉入口"},
+        ),
+        institution_event(
+            "I-2",
+            "complaint_contact_changed",
+            "2024-11-15T10:00:00+08:00",
+            HO,
+            {"change": "rules", "description": "上期变动"},
+        ),
+        institution_event(
+            "I-3",
+            "periodic_report_submitted",
+            "2025-07-25T10:00:00+08:00",
+            HO,
+            {"period": "2025H1", "regulator": "NFRA", "office": "国家金融监督管理总局"},
+        ),
     ]
     return events
 
@@ -160,61 +259,124 @@ def test_header_and_reconciliation(small):
     assert small.as_of == datetime(2025, 7, 31, tzinfo=SHANGHAI)  # end of the due date 2025-07-30
     assert small.total == 8
     assert small.complaint_ids == [f"C-{i}" for i in range(1, 9)]
-    assert small.excluded == {"no_receipt_event": 1, "received_after_as_of": 1, "other_period": 3,
-                              "other_institution": 0}
+    assert small.excluded == {
+        "no_receipt_event": 1,
+        "received_after_as_of": 1,
+        "other_period": 3,
+        "other_institution": 0,
+    }
     assert small.complaints_in_archive == 13 == small.total + sum(small.excluded.values())
     assert small.lines == small.accepted == 48 and small.quarantined == 0
     h = small.handling
-    assert (h.within_limit, h.late, h.open, h.overdue, h.withdrawn, h.undetermined, h.not_evaluated) == \
-        (3, 2, 1, 1, 1, 0, 0)
+    assert (h.within_limit, h.late, h.open, h.overdue, h.withdrawn, h.undetermined, h.not_evaluated) == (
+        3,
+        2,
+        1,
+        1,
+        1,
+        0,
+        0,
+    )
     assert h.total == small.total
     buffer = io.StringIO()
     FORMATS.render("semiannual", "markdown", small, buffer)
     text = buffer.getvalue()
-    assert ("8 complaints = 3 decided within the limit + 2 decided late + 1 open + 1 overdue undecided"
-            " + 1 withdrawn + 0 undetermined + 0 not evaluated") in text
+    assert (
+        "8 complaints = 3 decided within the limit + 2 decided late + 1 open + 1 overdue undecided"
+        " + 1 withdrawn + 0 undetermined + 0 not evaluated"
+    ) in text
     assert "48 events read from 1 file(s) = 48 accepted + 0 quarantined" in text
     assert "2025-07-30" in text and "cbrc-2012-13@1.0.0 sha256:" in text and small.calendar_version in text
 
 
 def test_counts_by_dimension(small):
-    assert values(small, "totals") == {"complaints": 8, "complainants": 8, "major": 0, "forwarded": 2,
-                                       "extended": 2}
-    assert values(small, "by_product", "count") == {"credit_card": 3, "mortgage": 2, "deposit": 1, "payment": 1,
-                                                    "wealth_management": 1}
-    assert values(small, "by_issue", "count") == {"fees": 3, "interest": 3, "marketing": 1,
-                                                  "service_attitude": 1}
-    assert values(small, "by_channel", "count") == {"phone": 3, "letter": 2, "app": 1, "online": 1, "other": 1}
-    assert values(small, "by_month", "count") == {"2025-01": 0, "2025-02": 2, "2025-03": 2, "2025-04": 1,
-                                                  "2025-05": 1, "2025-06": 2}
+    assert values(small, "totals") == {
+        "complaints": 8,
+        "complainants": 8,
+        "major": 0,
+        "forwarded": 2,
+        "extended": 2,
+    }
+    assert values(small, "by_product", "count") == {
+        "credit_card": 3,
+        "mortgage": 2,
+        "deposit": 1,
+        "payment": 1,
+        "wealth_management": 1,
+    }
+    assert values(small, "by_issue", "count") == {
+        "fees": 3,
+        "interest": 3,
+        "marketing": 1,
+        "service_attitude": 1,
+    }
+    assert values(small, "by_channel", "count") == {
+        "phone": 3,
+        "letter": 2,
+        "app": 1,
+        "online": 1,
+        "other": 1,
+    }
+    assert values(small, "by_month", "count") == {
+        "2025-01": 0,
+        "2025-02": 2,
+        "2025-03": 2,
+        "2025-04": 1,
+        "2025-05": 1,
+        "2025-06": 2,
+    }
     # roll-up: SB-SH-1 and OT-SH-1 count under BR-SH; the head office's own complaint under HO
     assert values(small, "by_branch", "count") == {"BR-SH": 5, "BR-BJ": 2, "HO": 1}
-    assert values(small, "by_institution", "count") == {"BR-SH": 3, "BR-BJ": 2, "HO": 1, "OT-SH-1": 1,
-                                                        "SB-SH-1": 1}
+    assert values(small, "by_institution", "count") == {
+        "BR-SH": 3,
+        "BR-BJ": 2,
+        "HO": 1,
+        "OT-SH-1": 1,
+        "SB-SH-1": 1,
+    }
     assert section(small, "by_institution")["OT-SH-1"]["level"] == "outlet"
 
 
 def test_handling(small):
     got = values(small, "handling")
     assert got == {
-        "decided_within_limit": 3, "decided_late": 2, "open": 1, "overdue_undecided": 1, "withdrawn": 1,
-        "withdrawn_after_limit": 0, "undetermined": 0, "not_evaluated": 0,
-        "share_within_limit": pytest.approx(0.6), "average_working_days": pytest.approx(7.2),
-        "median_working_days": 1.0, "working_days_not_computable": 0,
+        "decided_within_limit": 3,
+        "decided_late": 2,
+        "open": 1,
+        "overdue_undecided": 1,
+        "withdrawn": 1,
+        "withdrawn_after_limit": 0,
+        "undetermined": 0,
+        "not_evaluated": 0,
+        "share_within_limit": pytest.approx(0.6),
+        "average_working_days": pytest.approx(7.2),
+        "median_working_days": 1.0,
+        "working_days_not_computable": 0,
     }
     assert sorted(small.handling.working_days) == [1, 1, 1, 16, 17]
 
 
 def test_extensions(small):
-    assert values(small, "extensions") == {"complaints_extended": 2, "extension_events": 2, "effective": 1,
-                                           "capped": 0, "not_effective": 1, "unjudged": 0}
+    assert values(small, "extensions") == {
+        "complaints_extended": 2,
+        "extension_events": 2,
+        "effective": 1,
+        "capped": 0,
+        "not_effective": 1,
+        "unjudged": 0,
+    }
     assert values(small, "extension_reasons", "count") == {"需调取交易记录核实": 1, "(none)": 1}
 
 
 def test_regulator_forwarded(small):
-    assert values(small, "forwarded") == {"forwarded": 2, "point_10_applies": 1, "reported_back": 1,
-                                          "reported_back_on_time": 0, "with_p10_finding": 1,
-                                          "report_back_pending": 0}
+    assert values(small, "forwarded") == {
+        "forwarded": 2,
+        "point_10_applies": 1,
+        "reported_back": 1,
+        "reported_back_on_time": 0,
+        "with_p10_finding": 1,
+        "report_back_pending": 0,
+    }
     assert values(small, "forwarded_by_office", "count") == {f"PBOC|{PBOC_OFFICE}": 1, f"NFRA|{BJ_OFFICE}": 1}
 
 
@@ -222,11 +384,11 @@ def test_findings(small):
     # 2025 receipts: the time limits are Order 2020 No. 3's (calendar days); the 2012 notice's
     # point 十 still applies to the NFRA-forwarded C-7.
     assert dict(small.findings) == {
-        ("CBIRC2020.A18.DECISION_LATE", "violation"): 2,           # C-2, C-8
-        ("CBIRC2020.A18.RESULT_NOTICE_LATE", "violation"): 2,      # C-2, C-8
-        ("CBIRC2020.A18.DECISION_OVERDUE", "violation"): 1,        # C-3
+        ("CBIRC2020.A18.DECISION_LATE", "violation"): 2,  # C-2, C-8
+        ("CBIRC2020.A18.RESULT_NOTICE_LATE", "violation"): 2,  # C-2, C-8
+        ("CBIRC2020.A18.DECISION_OVERDUE", "violation"): 1,  # C-3
         ("CBIRC2020.A18.EXTENSION_NOT_APPROVED", "violation"): 1,  # C-8
-        ("CBRC2012.P10.REPORT_BACK_MISSING", "violation"): 1,      # C-7
+        ("CBRC2012.P10.REPORT_BACK_MISSING", "violation"): 1,  # C-7
     }
     table = section(small, "findings")
     assert table["(total findings)"]["violation"] == 7 and table["(total findings)"]["warning"] == 0
@@ -264,29 +426,35 @@ def test_previous_half_year_not_covered_is_na(small_path, modules, calendar):
 
 
 def test_institution_scope(small_path, modules, calendar):
-    report = compute_semiannual(read_archive([str(small_path)]), parse_period("2025H1"), modules, calendar,
-                                institution="BR-SH")
+    report = compute_semiannual(
+        read_archive([str(small_path)]), parse_period("2025H1"), modules, calendar, institution="BR-SH"
+    )
     assert report.complaint_ids == ["C-1", "C-2", "C-3", "C-4", "C-6"]
     assert report.excluded["other_institution"] == 3
     assert dict(report.by_branch) == {"BR-SH": 5}
     assert dict(report.by_institution) == {"BR-SH": 3, "SB-SH-1": 1, "OT-SH-1": 1}
     # the previous half-year is counted in the same scope: C-13 (BR-BJ) is not BR-SH's
     assert [(h.product, h.issue, h.previous) for h in report.hot_issues][:2] == [
-        ("credit_card", "fees", 1), ("credit_card", "interest", 0)]
+        ("credit_card", "fees", 1),
+        ("credit_card", "interest", 0),
+    ]
     # a head-office change applies to the branch; the head office's own submission is not the branch's
     assert [e.event_id for e in report.changes] == ["I-1"] and report.submissions == []
-    sub = compute_semiannual(read_archive([str(small_path)]), parse_period("2025H1"), modules, calendar,
-                             institution="SB-SH-1")
+    sub = compute_semiannual(
+        read_archive([str(small_path)]), parse_period("2025H1"), modules, calendar, institution="SB-SH-1"
+    )
     assert sub.complaint_ids == ["C-2", "C-3"]
     with pytest.raises(InputError, match="does not occur"):
-        compute_semiannual(read_archive([str(small_path)]), parse_period("2025H1"), modules, calendar,
-                           institution="NOPE")
+        compute_semiannual(
+            read_archive([str(small_path)]), parse_period("2025H1"), modules, calendar, institution="NOPE"
+        )
 
 
 def test_as_of_inside_the_period(small_path, modules, calendar):
     moment = datetime(2025, 3, 5, 0, 0, tzinfo=SHANGHAI)
-    report = compute_semiannual(read_archive([str(small_path)]), parse_period("2025H1"), modules, calendar,
-                                as_of=moment)
+    report = compute_semiannual(
+        read_archive([str(small_path)]), parse_period("2025H1"), modules, calendar, as_of=moment
+    )
     assert report.complaint_ids == ["C-1", "C-6", "C-7"]  # C-2 … C-5, C-8 not received yet
     assert report.handling.within_limit == 3
     assert any("not complete" in note for note in report.notes)
@@ -319,13 +487,16 @@ def test_period_without_complaints_is_a_report_of_zero(small_path):
     assert any(r[0] == "notes" and "report of 0 complaints" in r[3] for r in rows)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--period", "2025H3"], "--period: '2025H3' is not a half-year"),
-    (["--period", "2025"], "--period"),
-    (["--period", "2025H1", "--format", "pdf"], "'pdf' is not one of 'markdown', 'csv', 'html'"),
-    (["--period", "2025H1", "--institution", "NOPE"], "--institution: 'NOPE' does not occur"),
-    (["--period", "2025H1", "--as-of", "2025-07-30T10:00"], "--as-of"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--period", "2025H3"], "--period: '2025H3' is not a half-year"),
+        (["--period", "2025"], "--period"),
+        (["--period", "2025H1", "--format", "pdf"], "'pdf' is not one of 'markdown', 'csv', 'html'"),
+        (["--period", "2025H1", "--institution", "NOPE"], "--institution: 'NOPE' does not occur"),
+        (["--period", "2025H1", "--as-of", "2025-07-30T10:00"], "--as-of"),
+    ],
+)
 def test_usage_errors_are_one_line_exit_2(small_path, args, message):
     result = run("report", "semiannual", small_path, *args)
     assert result.exit_code == 2
@@ -335,12 +506,19 @@ def test_usage_errors_are_one_line_exit_2(small_path, args, message):
 
 
 def test_quarantined_lines_still_give_a_report_and_exit_2(tmp_path):
-    path = write_jsonl(tmp_path / "bad.jsonl", handled("C-1", "2025-03-03", "2025-03-04"),
-                       extra_lines=['{"event_id": "broken"'])
+    path = write_jsonl(
+        tmp_path / "bad.jsonl",
+        handled("C-1", "2025-03-03", "2025-03-04"),
+        extra_lines=['{"event_id": "broken"'],
+    )
     result = run("report", "semiannual", path, "--period", "2025H1", "--format", "csv")
     assert result.exit_code == 2
-    assert ["header", "reconciliation_events", "", "5 events read from 1 file(s) = 4 accepted + 1 quarantined"] \
-        in list(csv.reader(io.StringIO(result.stdout)))
+    assert [
+        "header",
+        "reconciliation_events",
+        "",
+        "5 events read from 1 file(s) = 4 accepted + 1 quarantined",
+    ] in list(csv.reader(io.StringIO(result.stdout)))
     assert "1 invalid line(s)" in result.stderr
 
 
@@ -386,8 +564,15 @@ def test_example_totals_match_an_independent_count(example_outputs):
     for dimension in ("by_issue", "by_channel", "by_month", "by_branch", "by_institution"):
         assert sum(int(r[3]) for r in rows if r[0] == dimension and r[1] == "count") == expected, dimension
     handling = {r[2]: r[3] for r in rows if r[0] == "handling"}
-    parts = ("decided_within_limit", "decided_late", "open", "overdue_undecided", "withdrawn", "undetermined",
-             "not_evaluated")
+    parts = (
+        "decided_within_limit",
+        "decided_late",
+        "open",
+        "overdue_undecided",
+        "withdrawn",
+        "undetermined",
+        "not_evaluated",
+    )
     assert sum(int(handling[k]) for k in parts) == expected
     assert f"| 本期受理投诉 complaints received | {expected} |" in example_outputs["markdown"]
 
@@ -424,8 +609,10 @@ def test_example_html_is_self_contained(example_outputs):
 
 
 def test_example_html_escapes_text(small_path, modules, calendar):
-    events = at({"id": "BR-<x>", "level": "branch", "parent": "HO", "name": "<b>&\"'"},
-                handled("C-X", "2025-03-03", "2025-03-04", product="<script>alert(1)</script>"))
+    events = at(
+        {"id": "BR-<x>", "level": "branch", "parent": "HO", "name": "<b>&\"'"},
+        handled("C-X", "2025-03-03", "2025-03-04", product="<script>alert(1)</script>"),
+    )
     path = write_jsonl(small_path.parent / "escape.jsonl", events)
     report = compute_semiannual(read_archive([str(path)]), parse_period("2025H1"), modules, calendar)
     assert report.total == 1
@@ -449,17 +636,24 @@ def test_example_institution_restricts_to_the_branch_and_below(tmp_path):
             inst = parents.get(inst)
         return False
 
-    expected = sorted(cid for cid, e in receipts.items()
-                      if received_in_2025h1(e) and under_sh(e["institution"]["id"]))
+    expected = sorted(
+        cid for cid, e in receipts.items() if received_in_2025h1(e) and under_sh(e["institution"]["id"])
+    )
     assert expected
-    result = run("report", "semiannual", EXAMPLE, "--period", "2025H1", "--institution", "BR-SH",
-                 "--format", "csv")
+    result = run(
+        "report", "semiannual", EXAMPLE, "--period", "2025H1", "--institution", "BR-SH", "--format", "csv"
+    )
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(result.stdout)))
     assert ["totals", "value", "complaints", str(len(expected))] in rows
     assert {r[2] for r in rows if r[0] == "by_branch" and r[1] == "count"} == {"BR-SH"}
     assert {r[2] for r in rows if r[0] == "by_institution" and r[1] == "count"} <= {
-        "BR-SH", "SB-SH-PD", "SB-SH-XH", "OT-SH-PD-01", "OT-SH-XH-01"}
+        "BR-SH",
+        "SB-SH-PD",
+        "SB-SH-XH",
+        "OT-SH-PD-01",
+        "OT-SH-XH-01",
+    }
     assert sum(int(r[3]) for r in rows if r[0] == "by_product" and r[1] == "count") == len(expected)
 
 
@@ -477,12 +671,20 @@ def test_example_forwarded_complaints_match_the_manifest(modules, calendar):
             e = json.loads(line)
             types.setdefault(e.get("complaint_id"), set()).add(e["type"])
     forwarded = [cid for cid, e in receipts.items() if received_in_2025h1(e) and "forwarded_by" in e["data"]]
-    on_time = [cid for cid in forwarded
-               if receipts[cid]["data"]["forwarded_by"]["regulator"] in ("CBRC", "CBIRC", "NFRA")
-               and "reported_to_regulator" in types[cid]
-               and not p10(cid)]
-    report = compute_semiannual(read_archive([str(EXAMPLE)]), parse_period("2025H1"), modules, calendar,
-                                as_of=datetime.fromisoformat(manifest["as_of"]))
+    on_time = [
+        cid
+        for cid in forwarded
+        if receipts[cid]["data"]["forwarded_by"]["regulator"] in ("CBRC", "CBIRC", "NFRA")
+        and "reported_to_regulator" in types[cid]
+        and not p10(cid)
+    ]
+    report = compute_semiannual(
+        read_archive([str(EXAMPLE)]),
+        parse_period("2025H1"),
+        modules,
+        calendar,
+        as_of=datetime.fromisoformat(manifest["as_of"]),
+    )
     fw = report.forwarded
     assert fw.total == len(forwarded) > 0
     assert fw.reported_back == sum("reported_to_regulator" in types[cid] for cid in forwarded)
@@ -493,30 +695,47 @@ def test_example_forwarded_complaints_match_the_manifest(modules, calendar):
 def test_forwarded_reported_back_on_time_and_late(tmp_path, modules, calendar):
     office = "国家金融监督管理总局上海监管局"
     forwarded = {"regulator": "NFRA", "office": office}
-    events = at(BR_SH, handled("F-1", "2025-02-10", "2025-02-11", forwarded_by=forwarded)
-                + [event("F-1", "reported_to_regulator", "2025-02-12T10:00:00+08:00", regulator="NFRA",
-                         office=office)])
+    events = at(
+        BR_SH,
+        handled("F-1", "2025-02-10", "2025-02-11", forwarded_by=forwarded)
+        + [
+            event(
+                "F-1", "reported_to_regulator", "2025-02-12T10:00:00+08:00", regulator="NFRA", office=office
+            )
+        ],
+    )
     # decided Tue 2025-02-18; the 5th working day after it is 2025-02-25: reported on the 26th, late
-    events += at(BR_SH, handled("F-2", "2025-02-17", "2025-02-18", forwarded_by=forwarded)
-                 + [event("F-2", "reported_to_regulator", "2025-02-26T10:00:00+08:00", regulator="NFRA",
-                          office=office)])
+    events += at(
+        BR_SH,
+        handled("F-2", "2025-02-17", "2025-02-18", forwarded_by=forwarded)
+        + [
+            event(
+                "F-2", "reported_to_regulator", "2025-02-26T10:00:00+08:00", regulator="NFRA", office=office
+            )
+        ],
+    )
     path = write_jsonl(tmp_path / "forwarded.jsonl", events)
     report = compute_semiannual(read_archive([str(path)]), parse_period("2025H1"), modules, calendar)
     fw = report.forwarded
-    assert (fw.total, fw.point_10_applies, fw.reported_back, fw.reported_back_on_time, fw.with_p10_finding,
-            fw.report_back_pending) == (2, 2, 2, 1, 1, 0)
+    assert (
+        fw.total,
+        fw.point_10_applies,
+        fw.reported_back,
+        fw.reported_back_on_time,
+        fw.with_p10_finding,
+        fw.report_back_pending,
+    ) == (2, 2, 2, 1, 1, 0)
     assert dict(report.findings) == {("CBRC2012.P10.REPORT_BACK_LATE", "violation"): 1}
     assert dict(fw.by_office) == {("NFRA", office): 2}
 
 
 # -- streamed JSON ------------------------------------------------------------------------------
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
-
 _json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.text(max_size=8),
+    st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.text(max_size=8),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-    max_leaves=10)
+    max_leaves=10,
+)
 
 
 @settings(max_examples=200, deadline=None)

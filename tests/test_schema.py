@@ -11,7 +11,7 @@ import io
 import json
 import re
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -19,7 +19,6 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from cppolicy import events
-from cppolicy.events import schema as schema_module
 from cppolicy.audit import QuarantineWriter
 from cppolicy.documents import json_path
 from cppolicy.errors import InputError
@@ -29,7 +28,6 @@ from cppolicy.events import (
     Event,
     EventError,
     Invalid,
-
     RawLine,
     format_error,
     iter_lines,
@@ -37,6 +35,7 @@ from cppolicy.events import (
     parse_and_validate,
     schema_path,
 )
+from cppolicy.events import schema as schema_module
 
 FIXTURES = Path(__file__).parent / "fixtures" / "events"
 VALID = sorted((FIXTURES / "valid").glob("*.json"))
@@ -107,7 +106,7 @@ def _doc(path: Path) -> object:
 def _type_rows() -> dict[str, str]:
     """type -> data-fields cell, from the two event tables of docs/events.md (envelope table excluded)."""
     text = DOCS.read_text(encoding="utf-8")
-    tables = text[text.index("## Complaint events"):text.index("## Example")]
+    tables = text[text.index("## Complaint events") : text.index("## Example")]
     rows = re.findall(r"^\| `([a-z_]+)` \| (.*) \|$", tables, re.MULTILINE)
     return {kind: cell for kind, cell in rows if kind != "type"}  # "| `type` |" is a header row
 
@@ -201,9 +200,18 @@ def test_valid_fixture_gives_an_event(path: Path) -> None:
     else:
         assert result.complaint_id == doc["complaint_id"]
     # built slot by slot (events.event_from), it is the frozen event the constructor builds
-    built = Event(event_id=doc["event_id"], complaint_id=doc.get("complaint_id"), type=doc["type"],
-                  time=result.time, epoch=result.epoch, institution=doc["institution"],
-                  data=doc.get("data", {}), raw=doc, source=result.source, line=result.line)
+    built = Event(
+        event_id=doc["event_id"],
+        complaint_id=doc.get("complaint_id"),
+        type=doc["type"],
+        time=result.time,
+        epoch=result.epoch,
+        institution=doc["institution"],
+        data=doc.get("data", {}),
+        raw=doc,
+        source=result.source,
+        line=result.line,
+    )
     assert result == built and repr(result) == repr(built)
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.type = "other"  # type: ignore[misc]
@@ -245,7 +253,8 @@ def test_an_event_id_with_whitespace_is_reported_in_words_not_as_the_pattern() -
     assert isinstance(result, Invalid)
     assert [e.message for e in result.errors] == [
         f"{json.dumps(doc['event_id'])} is not a string without whitespace (the idempotency key: the same id "
-        "always carries the same content)"]
+        "always carries the same content)"
+    ]
 
 
 def test_every_schema_pattern_means_the_same_to_python_re_and_to_jsonschema_rs() -> None:
@@ -256,8 +265,19 @@ def test_every_schema_pattern_means_the_same_to_python_re_and_to_jsonschema_rs()
 
     patterns = sorted(set(_patterns(load_schema())))
     assert len(patterns) >= 5
-    samples = ["", "2024", "2024H1", "2024H3", "2024-02-29", "2024-13-01", "CNY", "cny",
-               "2024-01-02T09:30:00+08:00", "2024-01-02t09:30:60.5z", "2024-01-02T24:00:00Z"]
+    samples = [
+        "",
+        "2024",
+        "2024H1",
+        "2024H3",
+        "2024-02-29",
+        "2024-13-01",
+        "CNY",
+        "cny",
+        "2024-01-02T09:30:00+08:00",
+        "2024-01-02t09:30:60.5z",
+        "2024-01-02T24:00:00Z",
+    ]
     for pattern in patterns:
         rust = jsonschema_rs.validator_for({"type": "string", "pattern": pattern})
         python = re.compile(pattern)
@@ -292,12 +312,12 @@ def test_errors_for_acknowledged_point_into_data_not_at_oneof_noise() -> None:
 def test_time_parsing() -> None:
     by_name = {path.stem: parse_and_validate(_line(path)) for path in VALID}
     leap = by_name["time_leap_second"]
-    assert isinstance(leap, Event) and leap.time == datetime(2016, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+    assert isinstance(leap, Event) and leap.time == datetime(2016, 12, 31, 23, 59, 59, tzinfo=UTC)
     fraction = by_name["time_utc_with_fraction"]
     assert isinstance(fraction, Event) and fraction.time.microsecond == 123456
     lower = by_name["time_negative_offset_lowercase"]
     assert isinstance(lower, Event)
-    assert lower.epoch == datetime(2025, 9, 26, 2, 15, tzinfo=timezone.utc).timestamp()
+    assert lower.epoch == datetime(2025, 9, 26, 2, 15, tzinfo=UTC).timestamp()
     received = by_name["received"]
     assert isinstance(received, Event) and received.time.utcoffset().total_seconds() == 8 * 3600
 
@@ -313,14 +333,17 @@ def test_semantic_and_schema_errors_are_reported_together() -> None:
     assert result.reason == "schema"
 
 
-@pytest.mark.parametrize(("recorded_at", "expected"), [
-    ("2025-04-31T10:00:00+08:00", "is not a real date-time"),
-    ("9999-12-31T20:00:00-08:00", "is out of range"),
-    ("0001-01-01T01:00:00+08:00", "is out of range"),
-    ("9999-12-31T10:00:00+08:00", None),
-    ("0001-01-01T09:00:00+08:00", None),
-    ("2025-04-30T10:00:60+08:00", None),
-])
+@pytest.mark.parametrize(
+    ("recorded_at", "expected"),
+    [
+        ("2025-04-31T10:00:00+08:00", "is not a real date-time"),
+        ("9999-12-31T20:00:00-08:00", "is out of range"),
+        ("0001-01-01T01:00:00+08:00", "is out of range"),
+        ("9999-12-31T10:00:00+08:00", None),
+        ("0001-01-01T09:00:00+08:00", None),
+        ("2025-04-30T10:00:60+08:00", None),
+    ],
+)
 def test_recorded_at_is_a_real_instant_in_range(recorded_at, expected) -> None:
     doc = _doc(FIXTURES / "valid" / "received.json")
     doc["recorded_at"] = recorded_at
@@ -329,7 +352,8 @@ def test_recorded_at_is_a_real_instant_in_range(recorded_at, expected) -> None:
         assert isinstance(result, Event)
     else:
         assert isinstance(result, Invalid) and [(e.path, e.keyword) for e in result.errors] == [
-            ("$.recorded_at", "semantic")]
+            ("$.recorded_at", "semantic")
+        ]
         assert expected in result.errors[0].message
 
 

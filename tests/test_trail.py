@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cppolicy.audit import TrailObserver, audit_archive, read_archive
-from cppolicy.cli import get_app
 from cppolicy.calendar import parse_moment
+from cppolicy.cli import get_app
 from cppolicy.cli.options import modules_from
 from cppolicy.evaluation import evaluation_order
 from cppolicy.evaluation.engine import engine_version
@@ -48,12 +48,16 @@ def archive(tmp_path) -> Path:
     """Three complaints: two handled by the book, one late (findings with evidence). C-LATE is
     received on Friday 2019-09-27, while point 九 still applied (up to 2020-02-29), and decided
     on 2019-10-24, after its 15th working day 2019-10-23."""
-    events = compliant("C-1") + compliant("C-2", "2025-03-10") + [
-        event("C-LATE", "received", "2019-09-27T16:30:00+08:00"),
-        event("C-LATE", "acknowledged", "2019-09-29T10:00:00+08:00"),
-        event("C-LATE", "decided", "2019-10-24T09:00:00+08:00"),
-        event("C-LATE", "result_notified", "2019-10-24T10:00:00+08:00"),
-    ]
+    events = (
+        compliant("C-1")
+        + compliant("C-2", "2025-03-10")
+        + [
+            event("C-LATE", "received", "2019-09-27T16:30:00+08:00"),
+            event("C-LATE", "acknowledged", "2019-09-29T10:00:00+08:00"),
+            event("C-LATE", "decided", "2019-10-24T09:00:00+08:00"),
+            event("C-LATE", "result_notified", "2019-10-24T10:00:00+08:00"),
+        ]
+    )
     return write_jsonl(tmp_path / "archive.jsonl", events)
 
 
@@ -63,8 +67,13 @@ def audit_to_trail(archive: Path, trail: Path, plugins: Plugins, calendar):
     modules = modules_from([POLICY], plugins)
     with TrailWriter(trail, plugins, clock=fixed_clock()) as writer:
         contents = read_archive([str(archive)])
-        observer = TrailObserver(writer, modules=modules, calendar=calendar.version, as_of=moment,
-                                 inputs=lambda: [{"source": str(archive), "sha256": "x"}])
+        observer = TrailObserver(
+            writer,
+            modules=modules,
+            calendar=calendar.version,
+            as_of=moment,
+            inputs=lambda: [{"source": str(archive), "sha256": "x"}],
+        )
         report = audit_archive(contents, modules, calendar, moment, keep="full", observers=[observer])
     return report
 
@@ -106,7 +115,7 @@ def test_audit_with_trail_writes_one_run_with_one_evaluation_per_complaint(trail
     assert [r["type"] for r in records] == ["run_started"] + ["evaluation"] * 3 + ["run_finished"]
     assert [r["seq"] for r in records] == list(range(5))
     assert records[0]["prev"] == GENESIS
-    assert all(b["prev"] == a["hash"] for a, b in zip(records, records[1:]))
+    assert all(b["prev"] == a["hash"] for a, b in zip(records, records[1:], strict=False))
     assert all(r["hash"] == record_hash(r) for r in records)
 
     [module] = modules_from([POLICY], Plugins(load_entry_points=False))
@@ -140,8 +149,18 @@ def test_audit_with_trail_writes_one_run_with_one_evaluation_per_complaint(trail
 
 def test_audit_report_is_unchanged_by_trail(tmp_path, archive):
     plain = run("audit", archive, "--as-of", AS_OF, "--policy", POLICY, "--format", "json")
-    trailed = run("audit", archive, "--as-of", AS_OF, "--policy", POLICY, "--format", "json",
-                  "--trail", tmp_path / "t.jsonl")
+    trailed = run(
+        "audit",
+        archive,
+        "--as-of",
+        AS_OF,
+        "--policy",
+        POLICY,
+        "--format",
+        "json",
+        "--trail",
+        tmp_path / "t.jsonl",
+    )
     assert plain.exit_code == trailed.exit_code == 1
     assert plain.stdout == trailed.stdout
 
@@ -159,19 +178,27 @@ def test_evaluation_digests_cover_the_input_in_engine_order_and_the_result(tmp_p
         assert len(events) == result.events  # the engine's own count of the events it considered
         joined = "\n".join(canonical_json(e.raw) for e in events)
         assert record["input_digest"] == "sha256:" + hashlib.sha256(joined.encode()).hexdigest()
-        assert record["result_digest"] == "sha256:" + hashlib.sha256(
-            canonical_json(record["result"]).encode()).hexdigest()
+        assert (
+            record["result_digest"]
+            == "sha256:" + hashlib.sha256(canonical_json(record["result"]).encode()).hexdigest()
+        )
         assert record["result"]["status"] == result.status
 
 
 def test_audit_from_stdin_records_the_digest_of_the_bytes_read(tmp_path, archive):
     path = tmp_path / "t.jsonl"
-    result = run("audit", "-", "--as-of", AS_OF, "--policy", POLICY, "--trail", path,
-                 input=archive.read_bytes())
+    result = run(
+        "audit", "-", "--as-of", AS_OF, "--policy", POLICY, "--trail", path, input=archive.read_bytes()
+    )
     assert result.exit_code == 1, result.output
     [started] = [r for r in iter_records(path) if r["type"] == "run_started"]
-    assert started["inputs"] == [{"source": "-", "sha256": hashlib.sha256(archive.read_bytes()).hexdigest(),
-                                  "bytes": len(archive.read_bytes())}]
+    assert started["inputs"] == [
+        {
+            "source": "-",
+            "sha256": hashlib.sha256(archive.read_bytes()).hexdigest(),
+            "bytes": len(archive.read_bytes()),
+        }
+    ]
 
 
 def test_lines_are_canonical_json(trail):
@@ -204,8 +231,10 @@ def test_append_refuses_a_tampered_trail(trail, archive):
     before = trail.read_bytes()
     result = run("audit", archive, "--as-of", AS_OF, "--policy", POLICY, "--trail", trail)
     assert result.exit_code == 2
-    assert result.stderr == (f"cppolicy: error: {trail}:3: seq 2: hash mismatch (record edited); "
-                             f"refusing to append to a broken trail\n")
+    assert result.stderr == (
+        f"cppolicy: error: {trail}:3: seq 2: hash mismatch (record edited); "
+        f"refusing to append to a broken trail\n"
+    )
     assert result.stdout == ""
     assert trail.read_bytes() == before
 
@@ -455,9 +484,21 @@ def test_duplicate_key_is_not_canonical(trail):
 def test_forged_record_appended_outside_a_run_is_reported(trail):
     content = lines(trail)
     last = json.loads(content[-1])
-    forged = {"seq": last["seq"] + 1, "prev": last["hash"], "type": "evaluation", "decision_time": "x",
-              "complaint_id": "C", "module": {}, "calendar": "", "engine": "", "event_time": None,
-              "as_of": None, "input_digest": "", "result": {}, "result_digest": ""}
+    forged = {
+        "seq": last["seq"] + 1,
+        "prev": last["hash"],
+        "type": "evaluation",
+        "decision_time": "x",
+        "complaint_id": "C",
+        "module": {},
+        "calendar": "",
+        "engine": "",
+        "event_time": None,
+        "as_of": None,
+        "input_digest": "",
+        "result": {},
+        "result_digest": "",
+    }
     content.append(rehash(forged))
     write(trail, content)
     bad = problem(trail)

@@ -88,7 +88,9 @@ class AuditReport:
         reads them again on each pass."""
         if isinstance(self.results, (ResultSpill, StreamedResults)):
             return _Findings(self)
-        return [f for r in self.results for f in r.findings] + [f for r in self.archive_results for f in r.findings]
+        return [f for r in self.results for f in r.findings] + [
+            f for r in self.archive_results for f in r.findings
+        ]
 
     def counts(self) -> dict[str, int]:
         c = self.contents
@@ -97,7 +99,9 @@ class AuditReport:
             by_severity = Counter(f.severity for f in self.findings)
             statuses = Counter(r.status for r in self.results)
         else:  # counted as the results were stored: no pass over the disk
-            by_severity = tally.severities + Counter(f.severity for r in self.archive_results for f in r.findings)
+            by_severity = tally.severities + Counter(
+                f.severity for r in self.archive_results for f in r.findings
+            )
             statuses = tally.statuses
         return {
             "files": c.files,

@@ -14,7 +14,6 @@ import struct
 import sys
 import tempfile
 from array import array
-from typing import IO
 
 from cppolicy.audit.scratch import Scratch
 
@@ -47,8 +46,9 @@ class IdTable:
     would crowd into a few runs of slots, so :class:`EventIds` then uses SQLite alone.
     """
 
-    def __init__(self, directory: str | os.PathLike[str] | None, limit: int, bits: int = 12,
-                 buffer: int = 1 << 20) -> None:
+    def __init__(
+        self, directory: str | os.PathLike[str] | None, limit: int, bits: int = 12, buffer: int = 1 << 20
+    ) -> None:
         if not 0 <= limit <= (2 << TAG_BITS) // 3:
             raise ValueError(f"an id table holds 0 to {(2 << TAG_BITS) // 3} ids, not {limit}")
         self.limit = limit
@@ -169,8 +169,12 @@ class EventIds:
     :class:`IdTable`.)
     """
 
-    def __init__(self, table_limit: int = 10_000_000, directory: str | os.PathLike[str] | None = None,
-                 batch: int = 10_000) -> None:
+    def __init__(
+        self,
+        table_limit: int = 10_000_000,
+        directory: str | os.PathLike[str] | None = None,
+        batch: int = 10_000,
+    ) -> None:
         self.table_limit = table_limit if _HASH_BITS >= 64 else 0
         self.directory = directory
         self.batch = batch
@@ -190,7 +194,9 @@ class EventIds:
         found = self._memory.get(event_id)
         if found is not None or self._scratch is None:
             return found
-        row = self._scratch.db.execute("SELECT digest, src, line FROM ids WHERE id = ?", (event_id,)).fetchone()
+        row = self._scratch.db.execute(
+            "SELECT digest, src, line FROM ids WHERE id = ?", (event_id,)
+        ).fetchone()
         return (bytes(row[0]), row[1], row[2]) if row else None
 
     def seen(self, event_id: str, digest: bytes, source: int, line: int) -> tuple[bytes, int, int] | None:
@@ -213,15 +219,18 @@ class EventIds:
             if self._scratch is None:
                 self._scratch = Scratch("ids.sqlite", self.directory)
                 self._scratch.db.execute(
-                    "CREATE TABLE ids (id TEXT PRIMARY KEY, digest BLOB, src INTEGER, line INTEGER) WITHOUT ROWID")
+                    "CREATE TABLE ids (id TEXT PRIMARY KEY, digest BLOB, src INTEGER, line INTEGER) WITHOUT ROWID"
+                )
             self._flush()
 
     def _flush(self) -> None:
         assert self._scratch is not None
         db = self._scratch.db
         db.execute("BEGIN")
-        db.executemany("INSERT INTO ids VALUES (?, ?, ?, ?)",
-                       ((key, digest, src, line) for key, (digest, src, line) in self._memory.items()))
+        db.executemany(
+            "INSERT INTO ids VALUES (?, ?, ?, ?)",
+            ((key, digest, src, line) for key, (digest, src, line) in self._memory.items()),
+        )
         db.execute("COMMIT")
         self._memory.clear()
 

@@ -30,6 +30,7 @@ from cppolicy.plugin import Plugins
 from cppolicy.rules import RuleModule
 from cppolicy.trail import ComplaintInput, TrailWriter
 
+
 @dataclass(slots=True)
 class JudgedComplaint:
     """One complaint as observers see it: its judgement, its events (when they are at hand, or an
@@ -128,8 +129,16 @@ class TrailObserver(AuditObserver):
 
     needs_inputs = True
 
-    def __init__(self, writer: TrailWriter, *, modules: Sequence[RuleModule], calendar: str, as_of: datetime,
-                 inputs: Callable[[], list[dict[str, Any]]], command: str = "audit") -> None:
+    def __init__(
+        self,
+        writer: TrailWriter,
+        *,
+        modules: Sequence[RuleModule],
+        calendar: str,
+        as_of: datetime,
+        inputs: Callable[[], list[dict[str, Any]]],
+        command: str = "audit",
+    ) -> None:
         self.writer = writer
         self.modules = modules
         self.calendar = calendar
@@ -138,8 +147,13 @@ class TrailObserver(AuditObserver):
         self.command = command
 
     def started(self, contents: StreamedContents) -> None:
-        self.writer.start_run(command=self.command, as_of=self.as_of, modules=self.modules,
-                              calendar=self.calendar, inputs=self.inputs())
+        self.writer.start_run(
+            command=self.command,
+            as_of=self.as_of,
+            modules=self.modules,
+            calendar=self.calendar,
+            inputs=self.inputs(),
+        )
 
     def complaint_judged(self, judged: JudgedComplaint) -> None:
         assert judged.input is not None  # needs_inputs

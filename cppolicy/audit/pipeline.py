@@ -50,11 +50,11 @@ from cppolicy.evaluation import (
     Selector,
     engine_version,
     evaluate_archive_scope,
+    modules_for,
     slim_result,
 )
 from cppolicy.events import Event, RawLine, revive
 from cppolicy.plugin import Plugins
-from cppolicy.evaluation import modules_for
 from cppolicy.rules import RuleModule
 from cppolicy.trail import ComplaintInput, TrailWriter, complaint_input, input_digests
 
@@ -108,22 +108,25 @@ def audit_archive(
         raise ValueError(f"order: {order!r}")
     if keep not in ("full", "slim", "none"):
         raise ValueError(f"keep: {keep!r}")
+    paths = list(source) if not isinstance(source, ArchiveContents) else []
     watchers = list(observers)
     if plugins is not None and plugins.has_impl("cppolicy_handle_finding"):
         watchers.append(FindingHook(plugins))
-    paths = list(source) if not isinstance(source, ArchiveContents) else []
     if trail is not None:
-        watchers.append(TrailObserver(trail, modules=modules, calendar=calendar.version, as_of=as_of,
-                                      inputs=lambda: input_digests(paths, stdin=None)))
-    audit = _ArchiveAudit(modules, calendar, as_of, Judge(modules, calendar, select=select, supersede=supersede),
-                          watchers, keep=keep, only=only, archive_scope=archive_scope, spill_dir=spill_dir)
+        digests = lambda: input_digests(paths, stdin=None)  # noqa: E731
+        watchers.append(
+            TrailObserver(trail, modules=modules, calendar=calendar.version, as_of=as_of, inputs=digests)
+        )
+    judge = Judge(modules, calendar, select=select, supersede=supersede)
+    audit = _ArchiveAudit(modules, calendar, as_of, judge, watchers, keep=keep, only=only,
+                          archive_scope=archive_scope, spill_dir=spill_dir)  # fmt: skip
     if jobs > 1 or isolate:
         files = calendar.data_files if calendar_files is None else tuple(str(f) for f in calendar_files)
         audit.spec = WorkerSpec(
-            modules=tuple((str(m.path), m.data, m.digest) for m in modules),
-            calendar_files=tuple(str(f) for f in files), calendar_version=calendar.version, as_of=as_of,
-            sources=(), select=select, supersede=supersede, slim=keep != "full", inputs=audit.inputs,
-            setup=worker_setup)
+            modules=tuple((str(m.path), m.data, m.digest) for m in modules), calendar_files=tuple(map(str, files)),
+            calendar_version=calendar.version, as_of=as_of, sources=(), select=select, supersede=supersede,
+            slim=keep != "full", inputs=audit.inputs, setup=worker_setup,
+        )  # fmt: skip
         audit.jobs = jobs
     if isinstance(source, ArchiveContents):
         return audit.run_contents(source)
@@ -133,9 +136,19 @@ def audit_archive(
 class _ArchiveAudit:
     """One run of the pipeline: its settings, its state, its steps (see the module docstring)."""
 
-    def __init__(self, modules: Sequence[RuleModule], calendar: WorkingDayCalendar, as_of: datetime, judge: Judge,
-                 observers: list[AuditObserver], *, keep: Keep, only: Collection[str] | None, archive_scope: bool,
-                 spill_dir: str | None) -> None:
+    def __init__(
+        self,
+        modules: Sequence[RuleModule],
+        calendar: WorkingDayCalendar,
+        as_of: datetime,
+        judge: Judge,
+        observers: list[AuditObserver],
+        *,
+        keep: Keep,
+        only: Collection[str] | None,
+        archive_scope: bool,
+        spill_dir: str | None,
+    ) -> None:
         self.modules, self.calendar, self.as_of, self.judge = list(modules), calendar, as_of, judge
         self.keep, self.only, self.spill_dir = keep, only, spill_dir
         self.archive_modules = [m for m in modules if m.rules_in("archive")] if archive_scope else []
@@ -159,18 +172,27 @@ class _ArchiveAudit:
         contents = StreamedContents(files=len(paths))
         self.begin(contents, paths)
         self.summaries = ComplaintSummaries(self.as_of) if self.archive_modules else None
-        self.reader = ArchiveReader(paths, contents, spill_dir=self.spill_dir,
-                                    on_line=self._each("line_read"), on_quarantine=self._each("quarantined"))
+        self.reader = ArchiveReader(
+            paths,
+            contents,
+            spill_dir=self.spill_dir,
+            on_line=self._each("line_read"),
+            on_quarantine=self._each("quarantined"),
+        )
         spill: Spill | None = None
         pool = self._pool()
         try:
-            if pool is not None:  # started now: they load their modules while the archive is pre-scanned and read
+            if (
+                pool is not None
+            ):  # started now: they load their modules while the archive is pre-scanned and read
                 pool.start()
             if order == "auto":
                 order = "unsorted" if "-" in paths or not sorted_by_complaint(paths) else "sorted"
             contents.mode = "sorted" if order == "sorted" else "spilled"
             if order == "sorted":
-                groups: Iterable[Group] = self._sorted_groups(keep_events=pool is None, keep_rows=pool is not None)
+                groups: Iterable[Group] = self._sorted_groups(
+                    keep_events=pool is None, keep_rows=pool is not None
+                )
             else:
                 spill = Spill(self.spill_dir)
                 index = self.reader.index
@@ -194,8 +216,10 @@ class _ArchiveAudit:
         pool = self._pool()
         index = {source: i for i, source in enumerate(self.sources)}
         wanted = complaints if self.only is None else {c: e for c, e in complaints.items() if c in self.only}
-        groups = ((cid, events, [(index[e.source], e.line, orjson.dumps(e.raw)) for e in events] if pool else None)
-                  for cid, events in wanted.items())
+        groups = (
+            (cid, events, [(index[e.source], e.line, orjson.dumps(e.raw)) for e in events] if pool else None)
+            for cid, events in wanted.items()
+        )
         try:
             if pool is not None:
                 pool.start()
@@ -209,10 +233,20 @@ class _ArchiveAudit:
     def begin(self, contents: ArchiveContents, sources: Sequence[str]) -> None:
         self.contents, self.sources = contents, sources
         results: list[ComplaintResult] | ResultSpill | StreamedResults = (
-            [] if self.keep == "full" else ResultSpill(directory=self.spill_dir) if self.keep == "slim"
-            else StreamedResults())
-        self.report = AuditReport(as_of=self.as_of, modules=self.modules, calendar_version=self.calendar.version,
-                                  engine=engine_version(), results=results, contents=contents)
+            []
+            if self.keep == "full"
+            else ResultSpill(directory=self.spill_dir)
+            if self.keep == "slim"
+            else StreamedResults()
+        )
+        self.report = AuditReport(
+            as_of=self.as_of,
+            modules=self.modules,
+            calendar_version=self.calendar.version,
+            engine=engine_version(),
+            results=results,
+            contents=contents,
+        )
 
     def _pool(self) -> Pool | None:
         if self.spec is None:
@@ -247,7 +281,8 @@ class _ArchiveAudit:
                     if complaint_id < current:
                         raise InputError(
                             f"{raw.source}:{raw.line}: the input is not sorted by complaint id ({complaint_id!r} "
-                            f"after {current!r}); audit it without --sorted to spill it to a temporary database")
+                            f"after {current!r}); audit it without --sorted to spill it to a temporary database"
+                        )
                     yield current, events if keep_events else None, rows if keep_rows else None
                 current, events, rows = complaint_id, [], []
             if keep_events:
@@ -270,22 +305,32 @@ class _ArchiveAudit:
                 if events is None:
                     events = self._events_of(rows or [])
                 judgement = judge.judge(complaint_id, events, as_of)
-                self._judged(judgement, events, complaint_input(events, as_of) if inputs else None, slim=False)
+                self._judged(
+                    judgement, events, complaint_input(events, as_of) if inputs else None, slim=False
+                )
             return
-        for complaint_id, rows, outcome in pool.run(((cid, rows or []) for cid, _, rows in groups),
-                                                    on_exhausted=self._judge_archive_early):
+        for complaint_id, rows, outcome in pool.run(
+            ((cid, rows or []) for cid, _, rows in groups), on_exhausted=self._judge_archive_early
+        ):
             if isinstance(outcome, Crashed):
                 events = self._events_of(rows)
                 judgement = judge.failed(complaint_id, events, as_of, outcome.detail())
-                self._judged(judgement, events, complaint_input(events, as_of) if inputs else None, slim=False)
+                self._judged(
+                    judgement, events, complaint_input(events, as_of) if inputs else None, slim=False
+                )
             else:
                 judgement, complaint = outcome
                 events = self._events_of(rows) if self.needs_events else None
                 self._judged(judgement, events, complaint, slim=self.keep != "full")
         pool.close()  # (idempotent)
 
-    def _judged(self, judgement: Judgement, events: Sequence[Event] | None, complaint: ComplaintInput | None,
-                slim: bool) -> None:
+    def _judged(
+        self,
+        judgement: Judgement,
+        events: Sequence[Event] | None,
+        complaint: ComplaintInput | None,
+        slim: bool,
+    ) -> None:
         """Count a complaint's judgement, keep its results, and tell the observers."""
         report = self.report
         if isinstance(self.contents, StreamedContents):
@@ -310,9 +355,18 @@ class _ArchiveAudit:
         contents = self.contents
         if not self.archive_modules or not contents.institution_events:
             return []
-        complaints: Mapping[str, Sequence[object]] = self.summaries if self.summaries is not None else contents.complaints
-        judged = [evaluate_archive_scope(self.judge.engine(module), complaints, contents.institution_events,  # type: ignore[arg-type]
-                                         self.as_of) for module in self.archive_modules]
+        complaints: Mapping[str, Sequence[object]] = (
+            self.summaries if self.summaries is not None else contents.complaints
+        )
+        judged = [
+            evaluate_archive_scope(
+                self.judge.engine(module),
+                complaints,
+                contents.institution_events,  # type: ignore[arg-type]
+                self.as_of,
+            )
+            for module in self.archive_modules
+        ]
         if self.summaries is not None:
             self.summaries.forget_walk()
         return judged

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cppolicy.audit.spill import Row
-from cppolicy.audit.workers import Outcome, WorkerError, WorkerSpec, worker_main
+from cppolicy.audit.workers import WorkerError, WorkerSpec, worker_main
 
 #: Chunk limits: a chunk ends once it holds this many complaints, events or bytes of lines
 #: (a complaint is never split). Larger chunks cost less to send and receive (from 16 complaints /
@@ -72,8 +72,10 @@ class Crashed:
     again: str
 
     def detail(self) -> str:
-        return (f"the worker process evaluating this complaint died ({self.first}); retried alone in a "
-                f"fresh process, it died again ({self.again}): the result is unknown, not compliance")
+        return (
+            f"the worker process evaluating this complaint died ({self.first}); retried alone in a "
+            f"fresh process, it died again ({self.again}): the result is unknown, not compliance"
+        )
 
 
 def exit_description(exitcode: int | None) -> str:
@@ -114,8 +116,14 @@ class _Runner:
 class Pool:
     """``jobs`` worker processes evaluating complaints; see the module docstring."""
 
-    def __init__(self, spec: WorkerSpec, jobs: int, *, chunk_complaints: int | None = None,
-                 chunk_events: int | None = None) -> None:
+    def __init__(
+        self,
+        spec: WorkerSpec,
+        jobs: int,
+        *,
+        chunk_complaints: int | None = None,
+        chunk_events: int | None = None,
+    ) -> None:
         if jobs < 1:
             raise ValueError("jobs must be at least 1")
         self.spec = spec
@@ -134,8 +142,12 @@ class Pool:
 
     def _start(self, single: bool) -> _Runner:
         parent_end, child_end = self._ctx.Pipe()
-        process = self._ctx.Process(target=worker_main, args=(child_end, self.spec, single),
-                                    name="cppolicy-worker" + ("-retry" if single else ""), daemon=True)
+        process = self._ctx.Process(
+            target=worker_main,
+            args=(child_end, self.spec, single),
+            name="cppolicy-worker" + ("-retry" if single else ""),
+            daemon=True,
+        )
         process.start()
         child_end.close()
         runner = _Runner(process, parent_end, single)
@@ -192,8 +204,9 @@ class Pool:
 
     # -- evaluation -------------------------------------------------------------------------------
 
-    def run(self, groups: Iterable[tuple[str, list[Row]]],
-            on_exhausted: Callable[[], None] | None = None) -> Iterator[tuple[str, list[Row], Any]]:
+    def run(
+        self, groups: Iterable[tuple[str, list[Row]]], on_exhausted: Callable[[], None] | None = None
+    ) -> Iterator[tuple[str, list[Row], Any]]:
         """Evaluate ``(complaint_id, rows)`` groups; yield ``(complaint_id, rows, outcome)`` in
         the order given, where outcome is ``(skipped, slim results, trail fields or None)`` or
         a :class:`Crashed`.
@@ -206,7 +219,7 @@ class Pool:
         """
         source = iter(groups)
         exhausted = False
-        ready: deque[_Task] = deque()   # built, not yet sent
+        ready: deque[_Task] = deque()  # built, not yet sent
         retries: deque[_Task] = deque()  # single-complaint tasks for single-use processes
         done: dict[int, tuple[str, list[Row], Any]] = {}
         sequence = 0
@@ -230,8 +243,11 @@ class Pool:
                     size = sum(len(data) for _, _, data in rows)
                     sizes.append(size)
                     size_of_chunk += size
-                    if (len(items) >= self.chunk_complaints or events >= self.chunk_events
-                            or size_of_chunk >= CHUNK_BYTES):
+                    if (
+                        len(items) >= self.chunk_complaints
+                        or events >= self.chunk_events
+                        or size_of_chunk >= CHUNK_BYTES
+                    ):
                         break
                 else:
                     exhausted = True
@@ -267,7 +283,9 @@ class Pool:
         if everything:
             alive = [r for r in pooled if r.process.is_alive()]
             while ready and alive:
-                runner = min(alive, key=lambda r: sum(len(rows) for t in r.outstanding for _, _, rows in t.items))
+                runner = min(
+                    alive, key=lambda r: sum(len(rows) for t in r.outstanding for _, _, rows in t.items)
+                )
                 self._send(runner, ready.popleft())
         else:
             for runner in sorted(pooled, key=lambda r: len(r.outstanding)):
@@ -287,7 +305,9 @@ class Pool:
                 return
             self._handle(runner, message, ready, retries, done)
 
-    def _handle(self, runner: _Runner, message, ready: deque[_Task], retries: deque[_Task], done: dict) -> None:
+    def _handle(
+        self, runner: _Runner, message, ready: deque[_Task], retries: deque[_Task], done: dict
+    ) -> None:
         if message is None:  # the process is gone
             self._runners.remove(runner)
             runner.conn.close()
@@ -324,7 +344,7 @@ class Pool:
         elif kind == "done":
             task = runner.outstanding.popleft()
             assert task.id == task_id, (task.id, task_id)
-            for (seq, cid, rows), outcome in zip(task.items, payload):
+            for (seq, cid, rows), outcome in zip(task.items, payload, strict=True):
                 done[seq] = (cid, rows, outcome)
         else:
             raise WorkerError(f"a worker process failed: {payload}")
@@ -332,5 +352,7 @@ class Pool:
     def _failed_start(self, runner: _Runner) -> None:
         self._failed_starts += 1
         if self._failed_starts >= 3:
-            raise WorkerError(f"worker processes cannot start ({exit_description(runner.process.exitcode)} "
-                              f"three times in a row)")
+            raise WorkerError(
+                f"worker processes cannot start ({exit_description(runner.process.exitcode)} "
+                f"three times in a row)"
+            )

@@ -21,7 +21,15 @@ import orjson
 
 from cppolicy.audit.contents import ArchiveContents
 from cppolicy.audit.ids import EventIds
-from cppolicy.events import Event, EventError, Invalid, RawLine, iter_lines, iter_raw_blocks, parse_and_validate
+from cppolicy.events import (
+    Event,
+    EventError,
+    Invalid,
+    RawLine,
+    iter_lines,
+    iter_raw_blocks,
+    parse_and_validate,
+)
 
 
 def content_digest(raw: dict[str, Any]) -> bytes:
@@ -33,8 +41,12 @@ def repeated(raw: RawLine, event_id: str, same: bool, seen_at: str) -> Invalid:
     """The quarantine record of a line whose event id came before, at ``seen_at`` (file:line):
     a duplicate when the content is the same, else a conflict (the first occurrence is kept)."""
     message = f"event_id {event_id!r} already seen at {seen_at}" + ("" if same else " with different content")
-    return Invalid(raw.source, raw.line, (EventError("$.event_id", "duplicate" if same else "conflict", message),),
-                   raw.text)
+    return Invalid(
+        raw.source,
+        raw.line,
+        (EventError("$.event_id", "duplicate" if same else "conflict", message),),
+        raw.text,
+    )
 
 
 class ArchiveReader:
@@ -44,10 +56,15 @@ class ArchiveReader:
     events; :meth:`accepted` yields the complaint events with their line. Every file is checked
     to be readable when the reader is made (one :class:`~cppolicy.errors.InputError` naming it)."""
 
-    def __init__(self, paths: Sequence[str], contents: ArchiveContents, *,
-                 on_line: Callable[[], None] | None = None,
-                 on_quarantine: Callable[[Invalid], None] | None = None,
-                 spill_dir: str | None = None) -> None:
+    def __init__(
+        self,
+        paths: Sequence[str],
+        contents: ArchiveContents,
+        *,
+        on_line: Callable[[], None] | None = None,
+        on_quarantine: Callable[[Invalid], None] | None = None,
+        spill_dir: str | None = None,
+    ) -> None:
         self.sources = list(paths)
         #: a source's index in ``sources`` (its first, when a path is given twice)
         self.index = {path: i for i, path in reversed(list(enumerate(self.sources)))}
@@ -77,8 +94,14 @@ class ArchiveReader:
             digest = content_digest(parsed.raw)
             previous = ids.seen(parsed.event_id, digest, index[raw.source], raw.line)
             if previous is not None:
-                self.quarantine(repeated(raw, parsed.event_id, previous[0] == digest,
-                                         f"{self.sources[previous[1]]}:{previous[2]}"))
+                self.quarantine(
+                    repeated(
+                        raw,
+                        parsed.event_id,
+                        previous[0] == digest,
+                        f"{self.sources[previous[1]]}:{previous[2]}",
+                    )
+                )
                 continue
             if parsed.complaint_id is None:
                 contents.institution_events.append(parsed)
@@ -90,8 +113,11 @@ class ArchiveReader:
         self.ids.close()
 
 
-def read_archive(paths: Sequence[str], on_quarantine: Callable[[Invalid], None] | None = None,
-                 on_line: Callable[[], None] | None = None) -> ArchiveContents:
+def read_archive(
+    paths: Sequence[str],
+    on_quarantine: Callable[[Invalid], None] | None = None,
+    on_line: Callable[[], None] | None = None,
+) -> ArchiveContents:
     """Read archives whole into memory: every line through :class:`ArchiveReader`, the complaint
     events grouped per complaint (complaint ids sorted, events in input order)."""
     contents = ArchiveContents(files=len(paths))

@@ -21,8 +21,13 @@ class Scratch:
         self.folder = tempfile.mkdtemp(prefix="cppolicy-", dir=directory)
         self.path = os.path.join(self.folder, name)
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        for pragma in ("journal_mode=OFF", "synchronous=OFF", "temp_store=FILE",
-                       "locking_mode=EXCLUSIVE", "cache_size=-32768"):  # 32 MiB page cache
+        for pragma in (
+            "journal_mode=OFF",
+            "synchronous=OFF",
+            "temp_store=FILE",
+            "locking_mode=EXCLUSIVE",
+            "cache_size=-32768",
+        ):  # 32 MiB page cache
             self.db.execute(f"PRAGMA {pragma}")
         # One connection, no journal, an exclusive lock: SQLite never opens the file again, so its
         # name can go now (POSIX) and an audit that is killed leaves no gigabytes behind.
@@ -38,5 +43,3 @@ class Scratch:
             self.db.close()
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
-
-

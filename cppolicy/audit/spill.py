@@ -17,10 +17,8 @@ import pickle
 import weakref
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from typing import Any, overload
 
 from cppolicy.audit.scratch import Scratch
-from cppolicy.evaluation import ComplaintResult
 
 #: One line of a complaint, as it travels: (index of its source, 1-based line, its UTF-8 bytes).
 Row = tuple[int, int, bytes]
@@ -32,7 +30,8 @@ class Spill:
     def __init__(self, directory: str | os.PathLike[str] | None = None, batch: int = 5_000) -> None:
         self._scratch = Scratch("spill.sqlite", directory)
         self._scratch.db.execute(
-            "CREATE TABLE events (seq INTEGER PRIMARY KEY, cid TEXT NOT NULL, src INTEGER, line INTEGER, data BLOB)")
+            "CREATE TABLE events (seq INTEGER PRIMARY KEY, cid TEXT NOT NULL, src INTEGER, line INTEGER, data BLOB)"
+        )
         self._pending: list[tuple[str, int, int, bytes]] = []
         self.batch = batch
         self.events = 0
@@ -117,8 +116,10 @@ class StreamedResults(Sequence):
         return self._length
 
     def __getitem__(self, index):
-        raise LookupError("this audit's results were written to its report as they came and not kept "
-                          "(audit_archive(keep_results=False))")
+        raise LookupError(
+            "this audit's results were written to its report as they came and not kept "
+            "(audit_archive(keep_results=False))"
+        )
 
     def __iter__(self):
         return self[0]
@@ -133,8 +134,9 @@ class ResultSpill(Sequence):
     statuses and severities as results come, so counting needs no pass over the disk.
     """
 
-    def __init__(self, memory_limit: int = 50_000, directory: str | os.PathLike[str] | None = None,
-                 batch: int = 512) -> None:
+    def __init__(
+        self, memory_limit: int = 50_000, directory: str | os.PathLike[str] | None = None, batch: int = 512
+    ) -> None:
         self.memory_limit = memory_limit
         self.directory = directory
         self.batch = batch
@@ -169,9 +171,11 @@ class ResultSpill(Sequence):
 
     def _flush(self) -> None:
         assert self._scratch is not None
-        chunk, self._pending = self._pending[: self.batch], self._pending[self.batch:]
-        self._scratch.db.execute("INSERT INTO results VALUES (?, ?)",
-                                 (self._rows, pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)))
+        chunk, self._pending = self._pending[: self.batch], self._pending[self.batch :]
+        self._scratch.db.execute(
+            "INSERT INTO results VALUES (?, ?)",
+            (self._rows, pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)),
+        )
         self._rows += 1
 
     def __len__(self) -> int:

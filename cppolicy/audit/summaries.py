@@ -9,7 +9,7 @@ it names. :class:`Interner` shares equal dicts and strings between the results a
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import datetime, tzinfo
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -74,7 +74,9 @@ class ComplaintSummaries(Mapping):
         if known is not None and known == institution:
             institution = known
         else:
-            institution = self._share(("inst", orjson.dumps(institution, option=orjson.OPT_SORT_KEYS)), institution)
+            institution = self._share(
+                ("inst", orjson.dumps(institution, option=orjson.OPT_SORT_KEYS)), institution
+            )
             self._last[ident] = institution
         # the institution of the complaint's previous event, most often (the object is shared)
         if entry[-1] is not institution and not any(known.get("id") == ident for known in entry[3:]):
@@ -112,8 +114,11 @@ class ComplaintSummaries(Mapping):
         stand-ins). Without it, archive scope makes every complaint's stand-ins to find one."""
         if as_of != self.as_of:
             return None
-        return [(complaint_id, receipt[2], receipt[3], receipt[4], receipt[5])
-                for complaint_id, entry in self._by_id.items() if (receipt := entry[2]) is not None]
+        return [
+            (complaint_id, receipt[2], receipt[3], receipt[4], receipt[5])
+            for complaint_id, entry in self._by_id.items()
+            if (receipt := entry[2]) is not None
+        ]
 
     def __getitem__(self, complaint_id: str) -> list[_Stand]:
         earliest, epoch, receipt, *institutions = self._by_id[complaint_id]
@@ -156,4 +161,3 @@ class Interner:
             object.__setattr__(finding, "module", share(finding.module, finding.module))
         result.module = share(result.module, result.module)
         return result
-

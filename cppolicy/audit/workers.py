@@ -25,7 +25,7 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,10 +36,9 @@ from typing import Any
 
 from cppolicy.audit.spill import Row
 from cppolicy.errors import CppolicyError, EvaluationError
-from cppolicy.evaluation import ComplaintResult, Judge, Judgement, Selector, slim_result
+from cppolicy.evaluation import ComplaintResult, Judge, Judgement, Selector, modules_for, slim_result
 from cppolicy.events import revive
 from cppolicy.plugin import Plugins
-from cppolicy.evaluation import modules_for
 from cppolicy.rules import module_from_data
 from cppolicy.trail import ComplaintInput, complaint_input
 
@@ -72,7 +71,6 @@ def fewer_collections() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*before)
-
 
 
 class WorkerError(EvaluationError):
@@ -132,8 +130,9 @@ class Worker:
             raise WorkerError(f"the worker's rule modules are {digests}, the audit's {expected}")
         calendar = Plugins().calendar("cn", [Path(f) for f in spec.calendar_files])
         if calendar.version != spec.calendar_version:
-            raise WorkerError(f"the worker's calendar is {calendar.version!r}, "
-                              f"the audit's {spec.calendar_version!r}")
+            raise WorkerError(
+                f"the worker's calendar is {calendar.version!r}, the audit's {spec.calendar_version!r}"
+            )
         self.judge = Judge(modules, calendar, select=spec.select, supersede=spec.supersede)
         if spec.setup is not None:
             name, args = spec.setup
@@ -160,7 +159,6 @@ def _share_citations(results: list[ComplaintResult]) -> None:
             shared = seen.setdefault(key, finding.citation)
             if shared is not finding.citation and shared == finding.citation:
                 object.__setattr__(finding, "citation", shared)
-
 
 
 def worker_main(conn: Connection, spec: WorkerSpec, single: bool) -> None:
@@ -211,4 +209,3 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, CppolicyError):
         return exc.message
     return "".join(traceback.format_exception(exc)).rstrip()
-

@@ -19,7 +19,7 @@ from cppolicy.authoring.coverage import COVERAGE_STATUSES, coverage_report, cove
 from cppolicy.authoring.describe import describe_module
 from cppolicy.authoring.diff import diff_modules
 from cppolicy.authoring.explain import explain_complaint, explain_result, render_text
-from cppolicy.authoring.impact import Change, ImpactReport, compare, comparable
+from cppolicy.authoring.impact import Change, ImpactReport, comparable, compare
 from cppolicy.authoring.listing import list_modules
 from cppolicy.authoring.numerals import coverage_sort_key, parse_numeral
 from cppolicy.authoring.testing import TestRun, junit_xml, run_tests

@@ -78,15 +78,17 @@ def _check_case_document(doc: Any, path: Path) -> None:
         if not isinstance(expect, dict):
             raise RuleModuleError(f"{where}.expect: must be a mapping")
         for key in _LIST_EXPECTS:
-            if key in expect and not (isinstance(expect[key], list)
-                                      and all(isinstance(c, str) for c in expect[key])):
+            if key in expect and not (
+                isinstance(expect[key], list) and all(isinstance(c, str) for c in expect[key])
+            ):
                 raise RuleModuleError(f"{where}.expect.{key}: must be a list of codes")
         if "status" in expect and expect["status"] not in _STATUSES:
             allowed = ", ".join(_STATUSES)
             raise RuleModuleError(f"{where}.expect.status: {expect['status']!r} is not one of {allowed}")
         clocks = expect.get("clocks")
-        if clocks is not None and not (isinstance(clocks, dict)
-                                       and all(isinstance(v, dict) for v in clocks.values())):
+        if clocks is not None and not (
+            isinstance(clocks, dict) and all(isinstance(v, dict) for v in clocks.values())
+        ):
             raise RuleModuleError(f"{where}.expect.clocks: must map clock names to mappings")
 
 
@@ -124,8 +126,12 @@ def load_cases(path: Path) -> list[Case]:
             raise RuleModuleError(f"{where}.expect: unknown key(s) {', '.join(sorted(unknown))}")
         events = []
         for n, event in enumerate(raw["events"], 1):
-            full = {"event_id": f"{path.stem}-{index}-{n}", "complaint_id": "CASE",
-                    "institution": institution, **event}
+            full = {
+                "event_id": f"{path.stem}-{index}-{n}",
+                "complaint_id": "CASE",
+                "institution": institution,
+                **event,
+            }
             events.append(full)
         out.append(Case(raw["name"], path, index, str(raw["as_of"]), tuple(events), raw["expect"]))
     return out
@@ -141,8 +147,9 @@ def module_cases(module: RuleModule) -> list[Case]:
     return cases
 
 
-def run_case(case: Case, module: RuleModule, calendar: WorkingDayCalendar,
-             judge: Judge | None = None) -> list[str]:
+def run_case(
+    case: Case, module: RuleModule, calendar: WorkingDayCalendar, judge: Judge | None = None
+) -> list[str]:
     """Evaluate a case; return the list of mismatches (empty when the case passes)."""
     parsed = []
     for n, event in enumerate(case.events, 1):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import textwrap
 from collections import Counter
-from typing import Any
 
 from cppolicy.authoring.numerals import coverage_sort_key, parse_numeral
 from cppolicy.authoring.text import json_text, markdown_table, text_table, writes
@@ -31,16 +30,24 @@ def coverage_report(module: RuleModule) -> dict:
     entries = []
     for label in sorted(module.data.get("coverage", {}), key=coverage_sort_key):
         entry = module.data["coverage"][label]
-        entries.append({
-            "label": label, "number": parse_numeral(label), "status": entry["status"],
-            "rules": [{"id": rule_id, "code": codes[rule_id]} for rule_id in entry.get("rules", [])],
-            "note": entry.get("note"),
-        })
+        entries.append(
+            {
+                "label": label,
+                "number": parse_numeral(label),
+                "status": entry["status"],
+                "rules": [{"id": rule_id, "code": codes[rule_id]} for rule_id in entry.get("rules", [])],
+                "note": entry.get("note"),
+            }
+        )
     counts = Counter(e["status"] for e in entries)
     cited = {r["id"] for e in entries for r in e["rules"]}
     return {
-        "module": module.ref, "instrument": module.data["instrument"]["number"], "digest": module.digest,
-        "unit": _citation_unit(module), "entries": entries, "total": len(entries),
+        "module": module.ref,
+        "instrument": module.data["instrument"]["number"],
+        "digest": module.digest,
+        "unit": _citation_unit(module),
+        "entries": entries,
+        "total": len(entries),
         "counts": {status: counts.get(status, 0) for status in COVERAGE_STATUSES},
         "rules_not_in_coverage": [rule.id for rule in module.rules if rule.id not in cited],
     }
@@ -53,8 +60,15 @@ def coverage_summary(report: dict) -> str:
 
 
 def _coverage_table(report: dict) -> str:
-    rows = [[e["label"], e["status"], "\n".join(f"{r['id']}  {r['code']}" for r in e["rules"]),
-             "\n".join(textwrap.wrap(e["note"] or "", 60))] for e in report["entries"]]
+    rows = [
+        [
+            e["label"],
+            e["status"],
+            "\n".join(f"{r['id']}  {r['code']}" for r in e["rules"]),
+            "\n".join(textwrap.wrap(e["note"] or "", 60)),
+        ]
+        for e in report["entries"]
+    ]
     out = f"{report['module']} — {report['instrument']}\n"
     out += text_table([report["unit"].upper(), "STATUS", "RULES", "NOTE"], rows)
     out += coverage_summary(report) + "\n"
@@ -65,8 +79,15 @@ def _coverage_table(report: dict) -> str:
 
 def _coverage_markdown(report: dict) -> str:
     unit = report["unit"].capitalize()
-    rows = [(e["label"], f"`{e['status']}`", "<br>".join(f"`{r['id']}` ({r['code']})" for r in e["rules"]),
-             e["note"] or "") for e in report["entries"]]
+    rows = [
+        (
+            e["label"],
+            f"`{e['status']}`",
+            "<br>".join(f"`{r['id']}` ({r['code']})" for r in e["rules"]),
+            e["note"] or "",
+        )
+        for e in report["entries"]
+    ]
     out = f"## Coverage of {report['instrument']} (`{report['module']}`)\n\n"
     out += markdown_table([unit, "Status", "Rules", "Note"], rows) + "\n"
     out += f"**Summary:** {coverage_summary(report)}.\n"

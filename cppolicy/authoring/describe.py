@@ -20,8 +20,18 @@ from cppolicy.reports.formats import FORMATS
 from cppolicy.rules import RuleModule
 
 #: Top-level keys of module.yaml that are the module's metadata (docs/rule-modules.md).
-METADATA_KEYS = ("id", "version", "instrument", "issuer", "jurisdiction", "effective_from", "effective_to",
-                 "notes", "timezone", "calendar")
+METADATA_KEYS = (
+    "id",
+    "version",
+    "instrument",
+    "issuer",
+    "jurisdiction",
+    "effective_from",
+    "effective_to",
+    "notes",
+    "timezone",
+    "calendar",
+)
 #: Sections shown and diffed entry by entry; any other top-level key (e.g. ``archive``) is
 #: shown and diffed field by field as an "other section".
 KEYED_SECTIONS = ("parameters", "clocks", "windows", "rules", "coverage")
@@ -29,15 +39,19 @@ KEYED_SECTIONS = ("parameters", "clocks", "windows", "rules", "coverage")
 
 def _param_values(module: RuleModule, name: str) -> list[dict]:
     values = module.data["parameters"].get(name, {}).get("values", {})
-    return [{"from": start, "value": entry["value"], "reference": entry["reference"]}
-            for start, entry in sorted(values.items())]
+    return [
+        {"from": start, "value": entry["value"], "reference": entry["reference"]}
+        for start, entry in sorted(values.items())
+    ]
 
 
 def param_ref(module: RuleModule, ref: dict | None) -> dict | None:
     if not ref:
         return None
-    return {"param": ref["param"],
-            "values": [{"from": v["from"], "value": v["value"]} for v in _param_values(module, ref["param"])]}
+    return {
+        "param": ref["param"],
+        "values": [{"from": v["from"], "value": v["value"]} for v in _param_values(module, ref["param"])],
+    }
 
 
 def _other_entries(module: RuleModule, node: Any, name: str) -> list[dict]:
@@ -46,8 +60,9 @@ def _other_entries(module: RuleModule, node: Any, name: str) -> list[dict]:
     if not isinstance(node, dict):
         return [{"name": name, "description": None, "fields": {"value": format_value(node)}}]
     if "description" not in node:
-        return [entry for key, value in node.items()
-                for entry in _other_entries(module, value, f"{name}.{key}")]
+        return [
+            entry for key, value in node.items() for entry in _other_entries(module, value, f"{name}.{key}")
+        ]
     fields = {}
     for key, value in node.items():
         if key == "description":
@@ -61,56 +76,60 @@ def _other_entries(module: RuleModule, node: Any, name: str) -> list[dict]:
     return [{"name": name, "description": node["description"], "fields": fields}]
 
 
+def _extension(module: RuleModule, extension: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not extension:
+        return None
+    tiers = extension.get("tiers") or [{"up_to": extension["cap"], "requires": extension["requires"]}]
+    return {"event": extension["event"], "tiers": [
+        {"up_to": param_ref(module, tier["up_to"]), "requires": list(tier["requires"]),
+         "approval_levels": param_ref(module, tier.get("approval_levels"))}
+        for tier in tiers]}  # fmt: skip
 
 
-def describe_module(module: RuleModule) -> dict:
+def _clock(module: RuleModule, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """A clock as a policy owner reads it: its period, tiers and reasons with their values."""
+    pauses, applies_if = spec.get("pauses"), spec.get("applies_if")
+    return {
+        "name": name, "description": spec["description"], "cite": spec.get("cite"),
+        "start_event": spec["start"]["event"], "period": param_ref(module, spec["period"]),
+        "met_by": spec.get("met_by"), "extension": _extension(module, spec.get("extension")),
+        "pauses": None if not pauses else {"start": pauses["start"], "end": pauses["end"],
+                                           "reasons": param_ref(module, pauses["reasons"])},
+        "restart": spec.get("restart"),
+        "applies_if": None if not applies_if else {"field": applies_if["field"],
+                                                   "in": param_ref(module, applies_if["in"])},
+    }  # fmt: skip
+
+
+def _rule(r: dict[str, Any]) -> dict[str, Any]:
+    return {"id": r["id"], "code": r["code"], "severity": r["severity"], "scope": r.get("scope", "complaint"),
+            "citation": r["citation"], "message": r["message"], "clocks": list(r.get("clocks", [])),
+            "due": r.get("due"), "observed": r.get("observed"), "evidence": r.get("evidence"),
+            "subject": r.get("subject"), "when": r["when"]}  # fmt: skip
+
+
+def describe_module(module: RuleModule) -> dict[str, Any]:
     """Everything a policy owner reads in a module, resolved (clock periods with their values)."""
     data = module.data
-    clocks = []
-    for name, spec in (data.get("clocks") or {}).items():
-        extension = spec.get("extension")
-        applies_if = spec.get("applies_if")
-        clocks.append({
-            "name": name, "description": spec["description"], "cite": spec.get("cite"),
-            "start_event": spec["start"]["event"], "period": param_ref(module, spec["period"]),
-            "met_by": spec.get("met_by"),
-            "extension": None if not extension else {
-                "event": extension["event"],
-                "tiers": [{"up_to": param_ref(module, tier["up_to"]), "requires": list(tier["requires"]),
-                           "approval_levels": param_ref(module, tier.get("approval_levels"))}
-                          for tier in (extension.get("tiers")
-                                       or [{"up_to": extension["cap"], "requires": extension["requires"]}])]},
-            "pauses": None if not spec.get("pauses") else {
-                "start": spec["pauses"]["start"], "end": spec["pauses"]["end"],
-                "reasons": param_ref(module, spec["pauses"]["reasons"])},
-            "restart": spec.get("restart"),
-            "applies_if": None if not applies_if else {
-                "field": applies_if["field"], "in": param_ref(module, applies_if["in"])},
-        })
-    windows = [{"name": name, "description": spec.get("description"),
-                "period": param_ref(module, spec.get("period"))}
-               for name, spec in (data.get("windows") or {}).items()]
-    rules = [{
-        "id": r["id"], "code": r["code"], "severity": r["severity"], "scope": r.get("scope", "complaint"),
-        "citation": r["citation"], "message": r["message"], "clocks": list(r.get("clocks", [])),
-        "due": r.get("due"), "observed": r.get("observed"), "evidence": r.get("evidence"),
-        "subject": r.get("subject"), "when": r["when"],
-    } for r in data["rules"]]
     coverage = coverage_report(module)
     other = {key: value for key, value in data.items() if key not in METADATA_KEYS + KEYED_SECTIONS}
     return {
         "id": module.id, "version": module.version, "ref": module.ref, "path": str(module.path),
         "digest": module.digest, "instrument": data["instrument"], "issuer": data["issuer"],
         "jurisdiction": data["jurisdiction"], "effective_from": data["effective_from"],
-        "effective_to": data.get("effective_to"), "timezone": module.timezone,
-        "calendar": data.get("calendar"), "notes": data.get("notes"),
-        "parameters": [{"name": name, "description": spec["description"],
-                        "values": _param_values(module, name)} for name, spec in data["parameters"].items()],
-        "clocks": clocks, "windows": windows, "rules": rules,
+        "effective_to": data.get("effective_to"), "timezone": module.timezone, "calendar": data.get("calendar"),
+        "notes": data.get("notes"),
+        "parameters": [{"name": name, "description": spec["description"], "values": _param_values(module, name)}
+                       for name, spec in data["parameters"].items()],
+        "clocks": [_clock(module, name, spec) for name, spec in (data.get("clocks") or {}).items()],
+        "windows": [{"name": name, "description": spec.get("description"),
+                     "period": param_ref(module, spec.get("period"))}
+                    for name, spec in (data.get("windows") or {}).items()],
+        "rules": [_rule(r) for r in data["rules"]],
         "coverage": {"unit": coverage["unit"], "counts": coverage["counts"], "total": coverage["total"]},
         "other_sections": other,
         "other_entries": [e for key, value in other.items() for e in _other_entries(module, value, key)],
-    }
+    }  # fmt: skip
 
 
 def ref_text(ref: dict | None) -> str:
@@ -145,7 +164,9 @@ def _clock_lines(clock: dict) -> list[str]:
         lines.append(f"pauses: {p['start']} … {p['end']} not counted, for reasons {ref_text(p['reasons'])}")
     if clock.get("restart"):
         r = clock["restart"]
-        lines.append(f"restarts on: {r['event']}" + (f" with {r['when_true']} true" if r.get("when_true") else ""))
+        lines.append(
+            f"restarts on: {r['event']}" + (f" with {r['when_true']} true" if r.get("when_true") else "")
+        )
     if clock["applies_if"]:
         lines.append(f"applies if: {clock['applies_if']['field']} in {ref_text(clock['applies_if']['in'])}")
     return lines
@@ -160,8 +181,10 @@ def _show_text(doc: dict) -> str:
     out = [f"{doc['ref']} — {ins['number']}", f"  {ins['title_zh']}"]
     if ins.get("title_en"):
         out.append(f"  {ins['title_en']}")
-    out += [f"issuer: {doc['issuer']}; jurisdiction: {doc['jurisdiction']}",
-            f"effective: {_effective(doc)}; timezone: {doc['timezone']}; calendar: {doc['calendar'] or 'cn'}"]
+    out += [
+        f"issuer: {doc['issuer']}; jurisdiction: {doc['jurisdiction']}",
+        f"effective: {_effective(doc)}; timezone: {doc['timezone']}; calendar: {doc['calendar'] or 'cn'}",
+    ]
     if ins.get("source"):
         out.append(f"source: {ins['source']}")
     out += [f"digest: {doc['digest']}", f"path: {doc['path']}"]
@@ -203,47 +226,64 @@ def _show_text(doc: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-
-def _show_markdown(doc: dict) -> str:
+def _markdown_head(doc: dict[str, Any]) -> list[str]:
+    """The title, the metadata table and the parameters table."""
     ins = doc["instrument"]
     out = [f"# {ins['number']} — `{doc['ref']}`", "", f"**{ins['title_zh']}**", ""]
     if ins.get("title_en"):
         out += [f"*{ins['title_en']}*", ""]
     meta = [("Issuer", doc["issuer"]), ("Jurisdiction", doc["jurisdiction"]), ("Effective", _effective(doc)),
-            ("Time zone", doc["timezone"]), ("Calendar", doc["calendar"] or "cn"),
-            ("Source", ins.get("source")), ("Digest", f"`{doc['digest']}`"), ("Notes", doc["notes"])]
+            ("Time zone", doc["timezone"]), ("Calendar", doc["calendar"] or "cn"), ("Source", ins.get("source")),
+            ("Digest", f"`{doc['digest']}`"), ("Notes", doc["notes"])]  # fmt: skip
     out += [markdown_table(["Field", "Value"], [(k, v) for k, v in meta if v]), "## Parameters", ""]
-    out.append(markdown_table(["Parameter", "From", "Value", "Reference", "Description"], [
-        (f"`{p['name']}`", v["from"], format_value(v["value"]), v["reference"], p["description"])
-        for p in doc["parameters"] for v in p["values"]]))
-    out += ["## Clocks", ""]
-    clock_rows = []
+    parameters = [(f"`{p['name']}`", v["from"], format_value(v["value"]), v["reference"], p["description"])
+                  for p in doc["parameters"] for v in p["values"]]  # fmt: skip
+    out.append(markdown_table(["Parameter", "From", "Value", "Reference", "Description"], parameters))
+    return out
+
+
+def _markdown_clocks(doc: dict[str, Any]) -> list[str]:
+    """The clocks table, and the windows table when the module has windows."""
+    rows = []
     for c in doc["clocks"]:
         ext, cond = c["extension"], c["applies_if"]
-        clock_rows.append((
-            f"`{c['name']}`", c["cite"], describe_text(c["description"]), c["start_event"],
-            ref_text(c["period"]), c["met_by"],
-            f"{ext['event']}: {_tiers_text(ext)}" if ext else "",
-            f"{cond['field']} in {ref_text(cond['in'])}" if cond else ""))
+        rows.append((f"`{c['name']}`", c["cite"], describe_text(c["description"]), c["start_event"],
+                     ref_text(c["period"]), c["met_by"], f"{ext['event']}: {_tiers_text(ext)}" if ext else "",
+                     f"{cond['field']} in {ref_text(cond['in'])}" if cond else ""))  # fmt: skip
     headers = ["Clock", "Point", "Description", "Start", "Period", "Met by", "Extension", "Applies if"]
-    out.append(markdown_table(headers, clock_rows))
+    out = ["## Clocks", "", markdown_table(headers, rows)]
     if doc["windows"]:
-        out += ["## Windows", "", markdown_table(["Window", "Description", "Period"], [
-            (f"`{w['name']}`", describe_text(w["description"]), ref_text(w["period"]))
-            for w in doc["windows"]])]
-    out += ["## Rules", ""]
-    headers = ["Code", "Severity", "Scope", "Citation", "Original text", "Message (zh)", "Message (en)",
-               "Clocks"]
-    out.append(markdown_table(headers, [
-        (f"`{r['code']}`", r["severity"], r["scope"], citation_text(r["citation"]), r["citation"]["text"],
-         r["message"]["zh"], r["message"]["en"], ", ".join(r["clocks"])) for r in doc["rules"]]))
-    if doc["other_entries"]:
-        out += ["## Other sections", "", markdown_table(["Entry", "Description", "Fields"], [
-            (f"`{e['name']}`", describe_text(e["description"]),
-             "; ".join(f"{k}: {v}" for k, v in e["fields"].items())) for e in doc["other_entries"]])]
-    out += ["## Coverage", "", coverage_summary(doc["coverage"]), ""]
-    return "\n".join(out)
+        windows = [
+            (f"`{w['name']}`", describe_text(w["description"]), ref_text(w["period"])) for w in doc["windows"]
+        ]
+        out += ["## Windows", "", markdown_table(["Window", "Description", "Period"], windows)]
+    return out
 
+
+def _markdown_rules(doc: dict[str, Any]) -> list[str]:
+    """The rules table, the other sections, the coverage summary."""
+    headers = [
+        "Code",
+        "Severity",
+        "Scope",
+        "Citation",
+        "Original text",
+        "Message (zh)",
+        "Message (en)",
+        "Clocks",
+    ]
+    rules = [(f"`{r['code']}`", r["severity"], r["scope"], citation_text(r["citation"]), r["citation"]["text"],
+              r["message"]["zh"], r["message"]["en"], ", ".join(r["clocks"])) for r in doc["rules"]]  # fmt: skip
+    out = ["## Rules", "", markdown_table(headers, rules)]
+    if doc["other_entries"]:
+        entries = [(f"`{e['name']}`", describe_text(e["description"]),
+                    "; ".join(f"{k}: {v}" for k, v in e["fields"].items())) for e in doc["other_entries"]]  # fmt: skip
+        out += ["## Other sections", "", markdown_table(["Entry", "Description", "Fields"], entries)]
+    return [*out, "## Coverage", "", coverage_summary(doc["coverage"]), ""]
+
+
+def _show_markdown(doc: dict[str, Any]) -> str:
+    return "\n".join([*_markdown_head(doc), *_markdown_clocks(doc), *_markdown_rules(doc)])
 
 
 FORMATS.register("modules.show", "text")(writes(_show_text))

@@ -9,7 +9,15 @@ from typing import Any
 
 from cppolicy.authoring.describe import KEYED_SECTIONS, METADATA_KEYS
 from cppolicy.authoring.numerals import coverage_sort_key
-from cppolicy.authoring.text import citation_text, compact, flatten_fields, format_value, json_text, short_digest, writes
+from cppolicy.authoring.text import (
+    citation_text,
+    compact,
+    flatten_fields,
+    format_value,
+    json_text,
+    short_digest,
+    writes,
+)
 from cppolicy.reports.formats import FORMATS
 from cppolicy.rules import RuleModule
 
@@ -22,8 +30,14 @@ def _field_changes(a: dict, b: dict) -> list[dict]:
         old, new = a.get(key, _ABSENT), b.get(key, _ABSENT)
         if old != new:
             change = "added" if old is _ABSENT else "removed" if new is _ABSENT else "changed"
-            changes.append({"field": key, "a": None if old is _ABSENT else old,
-                            "b": None if new is _ABSENT else new, "change": change})
+            changes.append(
+                {
+                    "field": key,
+                    "a": None if old is _ABSENT else old,
+                    "b": None if new is _ABSENT else new,
+                    "change": change,
+                }
+            )
     return changes
 
 
@@ -46,8 +60,9 @@ def _keyed(a: dict, b: dict, fields: Callable[[Any], dict]) -> dict:
             changes = _field_changes(fields(a[key]), fields(b[key]))
             # An added or removed condition reorders the aliases too; say so only when the
             # same conditions merely moved.
-            changes = [c for c in changes
-                       if c["field"] != "when.order" or set(c["a"] or ()) == set(c["b"] or ())]
+            changes = [
+                c for c in changes if c["field"] != "when.order" or set(c["a"] or ()) == set(c["b"] or ())
+            ]
             changed.append({"name": key, "changes": changes})
     return {"added": added, "removed": removed, "changed": changed}
 
@@ -58,8 +73,11 @@ def _parameter_entry(name: str, spec: dict) -> dict:
 
 
 def _diff_parameters(a: dict, b: dict) -> dict:
-    out: dict[str, list] = {"added": [_parameter_entry(name, b[name]) for name in b if name not in a],
-                            "removed": [], "changed": []}
+    out: dict[str, list] = {
+        "added": [_parameter_entry(name, b[name]) for name in b if name not in a],
+        "removed": [],
+        "changed": [],
+    }
     for name in a:
         if name not in b:
             out["removed"].append(_parameter_entry(name, a[name]))
@@ -92,11 +110,20 @@ def diff_modules(a: RuleModule, b: RuleModule) -> dict:
     rules = _keyed(rules_a, rules_b, _rule_fields)
     common_b = [rid for rid in rules_b if rid in rules_a]
     rules["reordered"] = [rid for rid in rules_a if rid in rules_b] != common_b
-    rules["added"] = [{"id": e["name"], "code": e["value"]["code"], "severity": e["value"]["severity"],
-                       "citation": e["value"]["citation"]} for e in rules["added"]]
+    rules["added"] = [
+        {
+            "id": e["name"],
+            "code": e["value"]["code"],
+            "severity": e["value"]["severity"],
+            "citation": e["value"]["citation"],
+        }
+        for e in rules["added"]
+    ]
     rules["removed"] = [{"id": e["name"], "code": e["value"]["code"]} for e in rules["removed"]]
-    rules["changed"] = [{"id": e["name"], "code": rules_b[e["name"]]["code"], "changes": e["changes"]}
-                        for e in rules["changed"]]
+    rules["changed"] = [
+        {"id": e["name"], "code": rules_b[e["name"]]["code"], "changes": e["changes"]}
+        for e in rules["changed"]
+    ]
     cov_a, cov_b = a.data.get("coverage", {}), b.data.get("coverage", {})
     coverage = _keyed(cov_a, cov_b, flatten_fields)
     for key in ("added", "removed", "changed"):
@@ -116,8 +143,10 @@ def diff_modules(a: RuleModule, b: RuleModule) -> dict:
     result["counts"] = {
         "metadata": len(result["metadata"]),
         "other_sections": len(result["other_sections"]),
-        **{section: sum(len(result[section][k]) for k in ("added", "removed", "changed"))
-           for section in ("parameters", "clocks", "windows", "rules", "coverage")},
+        **{
+            section: sum(len(result[section][k]) for k in ("added", "removed", "changed"))
+            for section in ("parameters", "clocks", "windows", "rules", "coverage")
+        },
     }
     return result
 
@@ -158,8 +187,10 @@ def _keyed_lines(section: dict, describe: Callable[[Any], str] = compact) -> lis
 def _parameter_lines(params: dict) -> list[str]:
     out = []
     for p in params["added"]:
-        out += [f"  + {p['name']} from {v['from']}: {format_value(v['value'])}  (reference: {v['reference']})"
-                for v in p["values"]]
+        out += [
+            f"  + {p['name']} from {v['from']}: {format_value(v['value'])}  (reference: {v['reference']})"
+            for v in p["values"]
+        ]
     for p in params["removed"]:
         values = "; ".join(f"{format_value(v['value'])} from {v['from']}" for v in p["values"])
         out.append(f"  - {p['name']} ({values})")
@@ -189,8 +220,10 @@ def _diff_text(result: dict) -> str:
     a, b = result["a"], result["b"]
     if result["identical"]:
         return f"identical: {a['ref']} ({a['path']}) and {b['ref']} ({b['path']}), {a['digest']}\n"
-    out = [f"--- {a['ref']}  {a['path']}  {short_digest(a['digest'])}",
-           f"+++ {b['ref']}  {b['path']}  {short_digest(b['digest'])}"]
+    out = [
+        f"--- {a['ref']}  {a['path']}  {short_digest(a['digest'])}",
+        f"+++ {b['ref']}  {b['path']}  {short_digest(b['digest'])}",
+    ]
     if result["metadata"]:
         out += ["metadata"] + [f"  {_change_line(c)}" for c in result["metadata"]]
     if any(result["parameters"].values()):
@@ -219,7 +252,6 @@ def _diff_text(result: dict) -> str:
     counts = ", ".join(f"{n} {section}" for section, n in result["counts"].items() if n)
     out.append(f"differ: {counts or 'rule order only'}")
     return "\n".join(out) + "\n"
-
 
 
 FORMATS.register("modules.diff", "text")(writes(_diff_text))

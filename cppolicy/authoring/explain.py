@@ -24,28 +24,80 @@ from cppolicy.rules import RuleModule
 
 LABELS = {
     "en": {
-        "complaint": "Complaint", "module": "Rule module", "as_of": "As of", "calendar": "Calendar",
-        "timeline": "Timeline", "after": "after the as-of time: not considered", "clocks": "Clocks",
-        "rules": "Rules", "status": "Status", "start": "starts", "period": "period", "due": "deadline",
-        "skipped": "rest days skipped", "met": "met at", "none": "none", "state": "state",
-        "fired": "FIRED", "not_fired": "not triggered", "undetermined": "UNDETERMINED", "superseded": "superseded",
-        "reason": "reason", "extension": "extension", "effective": "effective", "not_effective": "not effective",
-        "missing": "missing", "working_day": "working days", "calendar_day": "calendar days", "hour": "hours",
-        "start_not_counted": "day of the start not counted", "start_counted": "day of the start counted",
-        "errors": "Errors", "made_up": "make-up working days counted", "observed": "observed",
-        "pause": "paused (not counted)", "restart": "restarted by",
+        "complaint": "Complaint",
+        "module": "Rule module",
+        "as_of": "As of",
+        "calendar": "Calendar",
+        "timeline": "Timeline",
+        "after": "after the as-of time: not considered",
+        "clocks": "Clocks",
+        "rules": "Rules",
+        "status": "Status",
+        "start": "starts",
+        "period": "period",
+        "due": "deadline",
+        "skipped": "rest days skipped",
+        "met": "met at",
+        "none": "none",
+        "state": "state",
+        "fired": "FIRED",
+        "not_fired": "not triggered",
+        "undetermined": "UNDETERMINED",
+        "superseded": "superseded",
+        "reason": "reason",
+        "extension": "extension",
+        "effective": "effective",
+        "not_effective": "not effective",
+        "missing": "missing",
+        "working_day": "working days",
+        "calendar_day": "calendar days",
+        "hour": "hours",
+        "start_not_counted": "day of the start not counted",
+        "start_counted": "day of the start counted",
+        "errors": "Errors",
+        "made_up": "make-up working days counted",
+        "observed": "observed",
+        "pause": "paused (not counted)",
+        "restart": "restarted by",
         "evidence": "evidence",
     },
     "zh": {
-        "complaint": "投诉", "module": "规则模块", "as_of": "评估时点", "calendar": "日历",
-        "timeline": "时间线", "after": "晚于评估时点，未纳入", "clocks": "期限", "rules": "规则",
-        "status": "结论", "start": "起算", "period": "期限", "due": "届满", "skipped": "跳过的休息日",
-        "met": "完成于", "none": "无", "state": "状态", "fired": "触发", "not_fired": "未触发", "superseded": "已被取代",
-        "undetermined": "无法判定", "reason": "原因", "extension": "延期", "effective": "有效",
-        "not_effective": "无效", "missing": "缺少", "working_day": "个工作日", "calendar_day": "个自然日",
-        "hour": "小时", "start_not_counted": "起算当日不计入", "start_counted": "起算当日计入",
-        "errors": "错误", "made_up": "计入的调休上班日", "observed": "实际", "evidence": "证据",
-        "pause": "中止（不计入期限）", "restart": "重新计算自",
+        "complaint": "投诉",
+        "module": "规则模块",
+        "as_of": "评估时点",
+        "calendar": "日历",
+        "timeline": "时间线",
+        "after": "晚于评估时点，未纳入",
+        "clocks": "期限",
+        "rules": "规则",
+        "status": "结论",
+        "start": "起算",
+        "period": "期限",
+        "due": "届满",
+        "skipped": "跳过的休息日",
+        "met": "完成于",
+        "none": "无",
+        "state": "状态",
+        "fired": "触发",
+        "not_fired": "未触发",
+        "superseded": "已被取代",
+        "undetermined": "无法判定",
+        "reason": "原因",
+        "extension": "延期",
+        "effective": "有效",
+        "not_effective": "无效",
+        "missing": "缺少",
+        "working_day": "个工作日",
+        "calendar_day": "个自然日",
+        "hour": "小时",
+        "start_not_counted": "起算当日不计入",
+        "start_counted": "起算当日计入",
+        "errors": "错误",
+        "made_up": "计入的调休上班日",
+        "observed": "实际",
+        "evidence": "证据",
+        "pause": "中止（不计入期限）",
+        "restart": "重新计算自",
     },
 }
 
@@ -60,32 +112,60 @@ class _Capture(AuditObserver):
         self.judged = judged
 
 
-def explain_complaint(complaint_id: str, archives: Sequence[str], modules: Sequence[RuleModule],
-                      calendar: WorkingDayCalendar, as_of: datetime) -> tuple[list[dict[str, Any]], int]:
+def explain_complaint(
+    complaint_id: str,
+    archives: Sequence[str],
+    modules: Sequence[RuleModule],
+    calendar: WorkingDayCalendar,
+    as_of: datetime,
+) -> tuple[list[dict[str, Any]], int]:
     """Explain one complaint of the archives under each module that judges it: the explanations
     and the number of lines quarantined. Raises InputError when the complaint has no valid event
     or no selected module judges it."""
     capture = _Capture()
-    report = audit_archive(archives, modules, calendar, as_of, only={complaint_id}, keep="none",
-                           archive_scope=False, observers=[capture])
+    report = audit_archive(
+        archives,
+        modules,
+        calendar,
+        as_of,
+        only={complaint_id},
+        keep="none",
+        archive_scope=False,
+        observers=[capture],
+    )
     judged = capture.judged
     if judged is None or judged.events is None:
         raise InputError(f"complaint {complaint_id!r} has no valid event in {', '.join(archives)}")
     if not judged.results:
         raise InputError(f"no selected rule module is in force on complaint {complaint_id!r}'s receipt date")
     by_ref = {(m.id, m.version): m for m in modules}
-    docs = [explain_result(result, judged.events, by_ref[(result.module.id, result.module.version)], calendar,
-                           as_of) for result in judged.results]
+    docs = [
+        explain_result(
+            result, judged.events, by_ref[(result.module.id, result.module.version)], calendar, as_of
+        )
+        for result in judged.results
+    ]
     return docs, len(report.contents.quarantined)
 
 
-def explain_result(result: ComplaintResult, events: Sequence[Event], module: RuleModule,
-                   calendar: WorkingDayCalendar, as_of: datetime) -> dict[str, Any]:
+def explain_result(
+    result: ComplaintResult,
+    events: Sequence[Event],
+    module: RuleModule,
+    calendar: WorkingDayCalendar,
+    as_of: datetime,
+) -> dict[str, Any]:
     """One result of a complaint, explained: its timeline, clocks and every rule's outcome."""
     ordered = sorted(events, key=lambda e: (e.epoch, e.source or "", e.line or 0))
     timeline = [
-        {"time": e.time.astimezone(SHANGHAI).isoformat(), "type": e.type, "event_id": e.event_id,
-         "institution": e.institution.get("id"), "data": e.data, "considered": e.time <= as_of}
+        {
+            "time": e.time.astimezone(SHANGHAI).isoformat(),
+            "type": e.type,
+            "event_id": e.event_id,
+            "institution": e.institution.get("id"),
+            "data": e.data,
+            "considered": e.time <= as_of,
+        }
         for e in ordered
     ]
     received = next((e for e in ordered if e.type == "received" and e.time <= as_of), None)
@@ -105,7 +185,9 @@ def explain_result(result: ComplaintResult, events: Sequence[Event], module: Rul
     }
 
 
-def _rule_outcomes(result: ComplaintResult, module: RuleModule, received_day: date | None) -> list[dict[str, Any]]:
+def _rule_outcomes(
+    result: ComplaintResult, module: RuleModule, received_day: date | None
+) -> list[dict[str, Any]]:
     """Every complaint rule of the module: fired, not triggered, undetermined or superseded."""
     fired_codes: dict[str, list[Finding]] = {}
     for finding in result.findings:
@@ -116,10 +198,18 @@ def _rule_outcomes(result: ComplaintResult, module: RuleModule, received_day: da
         found = fired_codes.get(rule.id, [])
         citation = {"instrument": instrument, **rule.citation}
         if received_day is not None and not rule.in_force_on(received_day):
-            rules.append({
-                "rule_id": rule.id, "code": rule.code, "severity": rule.severity, "outcome": "superseded",
-                "citation": citation, "message": rule.message, "findings": [], "superseded_by": rule.superseded_by,
-            })
+            rules.append(
+                {
+                    "rule_id": rule.id,
+                    "code": rule.code,
+                    "severity": rule.severity,
+                    "outcome": "superseded",
+                    "citation": citation,
+                    "message": rule.message,
+                    "findings": [],
+                    "superseded_by": rule.superseded_by,
+                }
+            )
             continue
         if any(f.severity == "undetermined" for f in found):
             outcome = "undetermined"
@@ -127,10 +217,17 @@ def _rule_outcomes(result: ComplaintResult, module: RuleModule, received_day: da
             outcome = "fired"
         else:
             outcome = "not_fired"
-        rules.append({
-            "rule_id": rule.id, "code": rule.code, "severity": rule.severity, "outcome": outcome,
-            "citation": citation, "message": rule.message, "findings": [f.to_dict() for f in found],
-        })
+        rules.append(
+            {
+                "rule_id": rule.id,
+                "code": rule.code,
+                "severity": rule.severity,
+                "outcome": outcome,
+                "citation": citation,
+                "message": rule.message,
+                "findings": [f.to_dict() for f in found],
+            }
+        )
     return rules
 
 
@@ -154,15 +251,20 @@ def render_text(doc: dict[str, Any], lang: str) -> str:
         note = "" if item["considered"] else f"   ({L['after']})"
         detail = ", ".join(f"{k}={v}" for k, v in item["data"].items()) if item["data"] else ""
         lines.append(f"  {item['time']}  {item['type']:<22} {item['event_id']}  {detail}{note}")
-    lines += ["", f"{L['clocks']} ({L['start_counted'] if doc['start_day_counted'] else L['start_not_counted']}):"]
+    lines += [
+        "",
+        f"{L['clocks']} ({L['start_counted'] if doc['start_day_counted'] else L['start_not_counted']}):",
+    ]
     for clock in doc["clocks"]:
         desc = clock["description"][lang]
         head = f"  {clock['clock']} — {desc}"
         if clock.get("cite"):
             head += f" [{clock['cite']}]"
         lines.append(head)
-        lines.append(f"    {L['state']}: {clock['state']}"
-                     + (f"   {L['reason']}: {clock['reason']}" if clock.get("reason") else ""))
+        lines.append(
+            f"    {L['state']}: {clock['state']}"
+            + (f"   {L['reason']}: {clock['reason']}" if clock.get("reason") else "")
+        )
         if clock.get("start"):
             lines.append(f"    {L['start']}: {clock['start']} ({clock['start_event']})")
         if clock.get("period"):
@@ -180,11 +282,15 @@ def render_text(doc: dict[str, Any], lang: str) -> str:
         for ext in clock.get("extensions", []):
             state = L["effective"] if ext["effective"] else L["not_effective"]
             missing = f"; {L['missing']}: {', '.join(ext['missing'])}" if ext["missing"] else ""
-            target = f"{ext['requested_due_date']} 24:00" if ext["requested_due_date"] else ext["requested_due"]
+            target = (
+                f"{ext['requested_due_date']} 24:00" if ext["requested_due_date"] else ext["requested_due"]
+            )
             lines.append(f"    {L['extension']} {ext['event']} @ {ext['at']}: → {target} ({state}{missing})")
         for pause in clock.get("pauses", []):
-            lines.append(f"    {L['pause']} {pause['from']} → {pause['to'] or '…'}: +{pause['days']} "
-                         f"{L['calendar_day']} / {pause['working_days']} {L['working_day']}")
+            lines.append(
+                f"    {L['pause']} {pause['from']} → {pause['to'] or '…'}: +{pause['days']} "
+                f"{L['calendar_day']} / {pause['working_days']} {L['working_day']}"
+            )
         if clock.get("restarted_by"):
             lines.append(f"    {L['restart']}: {clock['restarted_by']}")
         if clock.get("met_at"):
@@ -200,9 +306,12 @@ def render_text(doc: dict[str, Any], lang: str) -> str:
         lines.append(f"      {rule['message'][lang]}")
         lines.append(f"      「{c['text']}」")
         for f in rule["findings"]:
-            bits = [f"{L['due']} {f['due']}" if f["due"] else "",
-                    f"{L['observed']} {f['observed']}" if f["observed"] else "",
-                    f"{L['evidence']} {' '.join(f['evidence'])}" if f["evidence"] else "", f["detail"] or ""]
+            bits = [
+                f"{L['due']} {f['due']}" if f["due"] else "",
+                f"{L['observed']} {f['observed']}" if f["observed"] else "",
+                f"{L['evidence']} {' '.join(f['evidence'])}" if f["evidence"] else "",
+                f["detail"] or "",
+            ]
             lines.append("      → " + "; ".join(b for b in bits if b))
     if doc["errors"]:
         lines += ["", f"{L['errors']}:"] + [f"  {e['detail']}" for e in doc["errors"]]

@@ -2,8 +2,9 @@
 
 Every complaint is evaluated under module A and under module B, each as its instrument reads
 (superseded rules included) with the values in force on the complaint's receipt date, ignoring
-which one a selection would pick, since the question is "what would B change?". A complaint received before either module has parameter values in
-force cannot be judged by it and is counted as not comparable. A complaint's verdict changes when
+which one a selection would pick, since the question is "what would B change?". A complaint
+received before either module has parameter values in force cannot be judged by it and is counted
+as not comparable. A complaint's verdict changes when
 
 - ``new_breach``: B finds a violation where A found none;
 - ``cleared_breach``: A found a violation where B finds none;
@@ -28,7 +29,7 @@ import orjson
 from cppolicy.audit import ArchiveContents, AuditObserver, JudgedComplaint, audit_archive
 from cppolicy.calendar import WorkingDayCalendar, local_date
 from cppolicy.evaluation import ClockResult, ComplaintResult
-from cppolicy.evaluation.archive_scope import Tree, half_year
+from cppolicy.evaluation.tree import Tree, half_year
 from cppolicy.events import Event
 from cppolicy.reports.formats import FORMATS
 from cppolicy.rules import RuleModule
@@ -45,8 +46,11 @@ def _breaches(result: ComplaintResult) -> set[str]:
 
 
 def _dues(result: ComplaintResult) -> dict[str, str]:
-    return {c.name: c.deadline.due_date.isoformat() for c in result.clocks
-            if isinstance(c, ClockResult) and c.deadline is not None and c.deadline.due_date is not None}
+    return {
+        c.name: c.deadline.due_date.isoformat()
+        for c in result.clocks
+        if isinstance(c, ClockResult) and c.deadline is not None and c.deadline.due_date is not None
+    }
 
 
 @dataclass
@@ -60,9 +64,15 @@ class Change:
     moved: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"complaint_id": self.complaint_id, "kind": self.kind, "branch": self.branch,
-                "period": self.period, "before": self.before, "after": self.after,
-                "moved_deadlines": {k: {"before": a, "after": b} for k, (a, b) in self.moved.items()}}
+        return {
+            "complaint_id": self.complaint_id,
+            "kind": self.kind,
+            "branch": self.branch,
+            "period": self.period,
+            "before": self.before,
+            "after": self.after,
+            "moved_deadlines": {k: {"before": a, "after": b} for k, (a, b) in self.moved.items()},
+        }
 
 
 @dataclass
@@ -87,7 +97,9 @@ class ImpactReport:
                 by_rule[(f"{clock} deadline", "moved_deadline")] += 1
         return {
             "by_kind": dict(Counter(c.kind for c in self.changes)),
-            "by_rule": [{"obligation": o, "kind": k, "complaints": n} for (o, k), n in sorted(by_rule.items())],
+            "by_rule": [
+                {"obligation": o, "kind": k, "complaints": n} for (o, k), n in sorted(by_rule.items())
+            ],
             "by_branch": dict(sorted(Counter(c.branch or "?" for c in self.changes).items())),
             "by_period": dict(sorted(Counter(c.period or "?" for c in self.changes).items())),
         }
@@ -96,9 +108,13 @@ class ImpactReport:
         return {
             "before": {"id": self.before.id, "version": self.before.version, "digest": self.before.digest},
             "after": {"id": self.after.id, "version": self.after.version, "digest": self.after.digest},
-            "as_of": self.as_of.isoformat(), "complaints": self.complaints,
-            "changed": len(self.changes), "not_comparable": self.not_comparable, "summary": self.summary(),
-            "changes": [c.to_dict() for c in self.changes], "errors": self.errors,
+            "as_of": self.as_of.isoformat(),
+            "complaints": self.complaints,
+            "changed": len(self.changes),
+            "not_comparable": self.not_comparable,
+            "summary": self.summary(),
+            "changes": [c.to_dict() for c in self.changes],
+            "errors": self.errors,
         }
 
 
@@ -109,7 +125,9 @@ def _same_clock(specs: tuple[dict[str, Any], dict[str, Any]], name: str) -> bool
 
 def _has_values(module: RuleModule, day: date) -> bool:
     """Whether every parameter of the module has a value in force on ``day``."""
-    return all(any(start <= day.isoformat() for start in p["values"]) for p in module.data["parameters"].values())
+    return all(
+        any(start <= day.isoformat() for start in p["values"]) for p in module.data["parameters"].values()
+    )
 
 
 def comparable(modules: Sequence[RuleModule], events: Sequence[Event]) -> tuple[list[RuleModule], str | None]:
@@ -157,8 +175,11 @@ class _Comparison(AuditObserver):
         # A deadline is comparable when both modules' clocks of that name start and are met by
         # the same events (the 2012 result notice runs from the decision, Order No. 3's from receipt).
         due_a, due_b = _dues(a), _dues(b)
-        moved = {name: (due, due_b[name]) for name, due in due_a.items()
-                 if name in due_b and due_b[name] != due and _same_clock(self.specs, name)}
+        moved = {
+            name: (due, due_b[name])
+            for name, due in due_a.items()
+            if name in due_b and due_b[name] != due and _same_clock(self.specs, name)
+        }
         if not before_codes and after_codes:
             kind = "new_breach"
         elif before_codes and not after_codes:
@@ -169,9 +190,15 @@ class _Comparison(AuditObserver):
             kind = "moved_deadline"
         else:
             return None
-        return Change(complaint_id=complaint_id, kind=kind, branch=None, period=None,
-                      before=sorted(f.code for f in a.findings if f.severity == "violation"),
-                      after=sorted(f.code for f in b.findings if f.severity == "violation"), moved=moved)
+        return Change(
+            complaint_id=complaint_id,
+            kind=kind,
+            branch=None,
+            period=None,
+            before=sorted(f.code for f in a.findings if f.severity == "violation"),
+            after=sorted(f.code for f in b.findings if f.severity == "violation"),
+            moved=moved,
+        )
 
     def finished(self, report: object) -> None:
         # the institution tree is complete only now: each change is counted under its branch
@@ -179,29 +206,50 @@ class _Comparison(AuditObserver):
             self.report.changes[index].branch = self.tree.branch(institution)
 
 
-def compare(source: Sequence[str] | ArchiveContents, before: RuleModule, after: RuleModule,
-            calendar: WorkingDayCalendar, as_of: datetime) -> ImpactReport:
+def compare(
+    source: Sequence[str] | ArchiveContents,
+    before: RuleModule,
+    after: RuleModule,
+    calendar: WorkingDayCalendar,
+    as_of: datetime,
+) -> ImpactReport:
     """Judge every complaint of the archive (files, or contents already read) under ``before`` and
     ``after``, each as its instrument reads (superseded rules included: the question is what the
     rules themselves say differently, not which law governed at the time), and list the changes."""
     report = ImpactReport(before, after, as_of, 0, [])
-    audit = audit_archive(source, [before, after], calendar, as_of, select=comparable, supersede=False,
-                          keep="none", archive_scope=False, observers=[_Comparison(report)])
+    audit = audit_archive(
+        source,
+        [before, after],
+        calendar,
+        as_of,
+        select=comparable,
+        supersede=False,
+        keep="none",
+        archive_scope=False,
+        observers=[_Comparison(report)],
+    )
     report.complaints = audit.contents.complaint_count
     report.quarantined = len(audit.contents.quarantined)
     return report
 
 
 def render_text(report: ImpactReport) -> str:
-    lines = [f"impact of {report.after.ref} against {report.before.ref} as of {report.as_of.isoformat()}: "
-             f"{len(report.changes)} of {report.complaints} complaints change"
-             + (f" ({report.not_comparable} not comparable: received before a module had values in force)"
-                if report.not_comparable else "")]
+    lines = [
+        f"impact of {report.after.ref} against {report.before.ref} as of {report.as_of.isoformat()}: "
+        f"{len(report.changes)} of {report.complaints} complaints change"
+        + (
+            f" ({report.not_comparable} not comparable: received before a module had values in force)"
+            if report.not_comparable
+            else ""
+        )
+    ]
     for change in report.changes:
         moved = "; ".join(f"{k} due {a} → {b}" for k, (a, b) in change.moved.items())
-        lines.append(f"  {change.complaint_id:<16} {change.kind:<15} {change.branch or '':<8} {change.period or '':<7} "
-                     f"{', '.join(change.before) or '-'} → {', '.join(change.after) or '-'}"
-                     + (f"  ({moved})" if moved else ""))
+        lines.append(
+            f"  {change.complaint_id:<16} {change.kind:<15} {change.branch or '':<8} {change.period or '':<7} "
+            f"{', '.join(change.before) or '-'} → {', '.join(change.after) or '-'}"
+            + (f"  ({moved})" if moved else "")
+        )
     summary = report.summary()
     lines.append("by kind: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["by_kind"].items())))
     lines.append("by branch: " + ", ".join(f"{k} {v}" for k, v in summary["by_branch"].items()))
@@ -212,7 +260,6 @@ def render_text(report: ImpactReport) -> str:
     for error in report.errors:
         lines.append(f"error: {error}")
     return "\n".join(lines) + "\n"
-
 
 
 @FORMATS.register("impact", "text", help="each complaint whose verdict changes, then the summaries")

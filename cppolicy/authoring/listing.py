@@ -28,12 +28,20 @@ def list_modules(registered: Sequence[RegisteredModule]) -> list[dict[str, Any]]
             name = {"id": entry.path.parent.name, "version": entry.path.name}
             rows.append({**row, **name, "error": error.message})
             continue
-        rows.append({
-            **row, "id": module.id, "version": module.version,
-            "instrument": module.data["instrument"]["number"],
-            "effective_from": module.data["effective_from"], "effective_to": module.data.get("effective_to"),
-            "digest": module.digest, "rules": len(module.rules), "cases": len(cases), "error": None,
-        })
+        rows.append(
+            {
+                **row,
+                "id": module.id,
+                "version": module.version,
+                "instrument": module.data["instrument"]["number"],
+                "effective_from": module.data["effective_from"],
+                "effective_to": module.data.get("effective_to"),
+                "digest": module.digest,
+                "rules": len(module.rules),
+                "cases": len(cases),
+                "error": None,
+            }
+        )
     return rows
 
 
@@ -44,11 +52,20 @@ def _list_table(rows: list[dict]) -> str:
         if r["error"]:
             body.append([r["id"], r["version"], "(does not load)", "", "", "", r["plugin"], "", ""])
         else:
-            body.append([r["id"], r["version"], r["instrument"], r["effective_from"],
-                         r["effective_to"] or "open", short_digest(r["digest"]), r["plugin"],
-                         str(r["rules"]), str(r["cases"])])
+            body.append(
+                [
+                    r["id"],
+                    r["version"],
+                    r["instrument"],
+                    r["effective_from"],
+                    r["effective_to"] or "open",
+                    short_digest(r["digest"]),
+                    r["plugin"],
+                    str(r["rules"]),
+                    str(r["cases"]),
+                ]
+            )
     return text_table(headers, body) + f"{len(rows)} rule module{'' if len(rows) == 1 else 's'}\n"
-
 
 
 FORMATS.register("modules.list", "table")(writes(_list_table))

@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import re
 
-_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5,
-           "六": 6, "七": 7, "八": 8, "九": 9}
+_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "兩": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
 _AFFIXES = re.compile(r"^第|[条條点點款项項章节節]$")
 
@@ -40,4 +53,3 @@ def coverage_sort_key(label: str) -> tuple:
     """Instrument order: numbered labels by number, anything else after them by text."""
     number = parse_numeral(label)
     return (0, number, label) if number is not None else (1, 0, label)
-

@@ -8,7 +8,6 @@ test items named by their legal sentence — the same cases ``cppolicy policies 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 

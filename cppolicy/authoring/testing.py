@@ -6,7 +6,6 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from cppolicy.authoring.cases import Case, run_case
 from cppolicy.authoring.text import json_text, writes
@@ -50,8 +49,10 @@ class TestRun:
         return sum(m.failed for m in self.modules)
 
 
-def run_tests(suites: Sequence[tuple[RuleModule, Sequence[Case]]],
-              calendar_for: Callable[[RuleModule], WorkingDayCalendar]) -> TestRun:
+def run_tests(
+    suites: Sequence[tuple[RuleModule, Sequence[Case]]],
+    calendar_for: Callable[[RuleModule], WorkingDayCalendar],
+) -> TestRun:
     """Run every case of every module; one judge per module (its cases are judged by it alone,
     whatever their receipt dates)."""
     run = TestRun([])
@@ -74,44 +75,80 @@ def _test_text(run: TestRun) -> str:
             out.append(f"{'PASS' if o.passed else 'FAIL'} {o.case.id}: {o.case.name}")
             out += [f"    {problem}" for problem in o.problems]
     passed = run.total - run.failed
-    out.append(f"{run.total} cases in {len(run.modules)} module{'' if len(run.modules) == 1 else 's'}: "
-               f"{passed} passed, {run.failed} failed")
+    out.append(
+        f"{run.total} cases in {len(run.modules)} module{'' if len(run.modules) == 1 else 's'}: "
+        f"{passed} passed, {run.failed} failed"
+    )
     return "\n".join(out) + "\n"
 
 
 def _test_json(run: TestRun) -> str:
-    return json_text({
-        "total": run.total, "passed": run.total - run.failed, "failed": run.failed,
-        "modules": [{
-            "module": m.module.ref, "path": str(m.module.path), "digest": m.module.digest,
-            "cases": [{"id": o.case.id, "name": o.case.name, "file": str(o.case.file), "passed": o.passed,
-                       "problems": o.problems} for o in m.outcomes],
-        } for m in run.modules],
-    })
+    return json_text(
+        {
+            "total": run.total,
+            "passed": run.total - run.failed,
+            "failed": run.failed,
+            "modules": [
+                {
+                    "module": m.module.ref,
+                    "path": str(m.module.path),
+                    "digest": m.module.digest,
+                    "cases": [
+                        {
+                            "id": o.case.id,
+                            "name": o.case.name,
+                            "file": str(o.case.file),
+                            "passed": o.passed,
+                            "problems": o.problems,
+                        }
+                        for o in m.outcomes
+                    ],
+                }
+                for m in run.modules
+            ],
+        }
+    )
 
 
 def junit_xml(run: TestRun) -> bytes:
     """JUnit XML: a testsuite per module, a testcase per case named by its legal sentence."""
     seconds = sum(o.seconds for m in run.modules for o in m.outcomes)
-    root = ET.Element("testsuites", name="cppolicy policies test", tests=str(run.total),
-                      failures=str(run.failed), errors="0", time=f"{seconds:.3f}")
+    root = ET.Element(
+        "testsuites",
+        name="cppolicy policies test",
+        tests=str(run.total),
+        failures=str(run.failed),
+        errors="0",
+        time=f"{seconds:.3f}",
+    )
     for m in run.modules:
-        suite = ET.SubElement(root, "testsuite", name=m.module.ref, tests=str(len(m.outcomes)),
-                              failures=str(m.failed), errors="0", skipped="0",
-                              time=f"{sum(o.seconds for o in m.outcomes):.3f}")
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=m.module.ref,
+            tests=str(len(m.outcomes)),
+            failures=str(m.failed),
+            errors="0",
+            skipped="0",
+            time=f"{sum(o.seconds for o in m.outcomes):.3f}",
+        )
         props = ET.SubElement(suite, "properties")
         ET.SubElement(props, "property", name="path", value=str(m.module.path))
         ET.SubElement(props, "property", name="digest", value=m.module.digest)
         for o in m.outcomes:
-            case = ET.SubElement(suite, "testcase", name=o.case.name,
-                                 classname=f"{m.module.id}.{o.case.file.stem}", file=str(o.case.file),
-                                 time=f"{o.seconds:.3f}")
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                name=o.case.name,
+                classname=f"{m.module.id}.{o.case.file.stem}",
+                file=str(o.case.file),
+                time=f"{o.seconds:.3f}",
+            )
             if o.problems:
                 failure = ET.SubElement(case, "failure", message="; ".join(o.problems), type="mismatch")
                 failure.text = f"{o.case.id}\n" + "\n".join(o.problems)
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
-
 
 
 FORMATS.register("modules.test", "text")(writes(_test_text))

@@ -8,8 +8,11 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import IO, Any
 
 _UNIT_NAMES = {
-    "working_day": ("working day", "working days"), "calendar_day": ("calendar day", "calendar days"),
-    "hour": ("hour", "hours"), "day": ("day", "days"), "month": ("month", "months"),
+    "working_day": ("working day", "working days"),
+    "calendar_day": ("calendar day", "calendar days"),
+    "hour": ("hour", "hours"),
+    "day": ("day", "days"),
+    "month": ("month", "months"),
 }
 
 
@@ -55,10 +58,11 @@ def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str
     return "\n".join(lines) + "\n"
 
 
-
 def display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 0 if unicodedata.combining(ch) else 1
-               for ch in text)
+    return sum(
+        2 if unicodedata.east_asian_width(ch) in "WF" else 0 if unicodedata.combining(ch) else 1
+        for ch in text
+    )
 
 
 def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -72,7 +76,11 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
         out = []
         for n in range(height):
             texts = [cell[n] if n < len(cell) else "" for cell in row]
-            out.append("  ".join(t + " " * (w - display_width(t)) for t, w in zip(texts, widths)).rstrip())
+            out.append(
+                "  ".join(
+                    t + " " * (w - display_width(t)) for t, w in zip(texts, widths, strict=True)
+                ).rstrip()
+            )
         return out
 
     rule = ["  ".join("-" * w for w in widths)]
@@ -82,7 +90,6 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 def json_text(value: Any) -> str:
     """Indented JSON, non-ASCII as is, with a final newline."""
     return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
-
 
 
 def describe_text(value: Any) -> str:
@@ -104,6 +111,7 @@ def flatten_fields(node: Any, prefix: str = "") -> dict[str, Any]:
 
 def writes(text: Callable[[Any], str]) -> Callable[[Any, IO[str], str], None]:
     """A format writer from a function that returns the whole text."""
+
     def write(value: Any, out: IO[str], lang: str) -> None:
         out.write(text(value))
 

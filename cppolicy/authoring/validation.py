@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from cppolicy.authoring.cases import module_cases
 from cppolicy.authoring.text import json_text, writes
@@ -19,15 +18,22 @@ def validate_module(spec: str | Path, known: Sequence[Path] = ()) -> dict:
     warnings = []
     folder = module.path.parent
     if (folder.parent.name, folder.name) != (module.id, module.version):
-        warnings.append(f"{folder}: folder is not named {module.id}/{module.version}, "
-                        f"so ID@VERSION will not find it (only its path will)")
-    return {"module": module.ref, "path": str(module.path), "rules": len(module.rules), "cases": len(cases),
-            "digest": module.digest, "warnings": warnings}
+        warnings.append(
+            f"{folder}: folder is not named {module.id}/{module.version}, "
+            f"so ID@VERSION will not find it (only its path will)"
+        )
+    return {
+        "module": module.ref,
+        "path": str(module.path),
+        "rules": len(module.rules),
+        "cases": len(cases),
+        "digest": module.digest,
+        "warnings": warnings,
+    }
 
 
 def _validate_text(result: dict) -> str:
     return f"ok: {result['module']} ({result['rules']} rules, {result['cases']} cases, {result['digest']})\n"
-
 
 
 FORMATS.register("modules.validate", "text")(writes(_validate_text))

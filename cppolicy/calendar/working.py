@@ -68,8 +68,6 @@ def _build_year(
     return _Year(year, base, bytes(flags), tuple(working), rest_weekdays, make_up, names, source, user)
 
 
-
-
 def _trusted_years(installed: str) -> frozenset[int]:
     """The table's years whose arrangement an unchecked holidays release still gives unchanged."""
     warnings.warn(
@@ -110,7 +108,7 @@ def _user_suffix(user: Mapping[int, CalendarYearData], bundled: frozenset[int]) 
     if not user:
         return ""
     canonical = json.dumps(
-        [user[y].canonical() for y in sorted(user)], ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+        [user[y].canonical() for y in sorted(user)], ensure_ascii=False, sort_keys=True, separators=(",", ":")
     )
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
     given = format_years(user)
@@ -200,8 +198,12 @@ class WorkingDayCalendar:
                     f"{years.BUNDLED_YEARS[year].fingerprint}); supply {year} with --calendar-data FILE"
                 )
             table = _build_year(
-                year, rest, make_up, names,
-                f"{years.BUNDLED_YEARS[year].notice} via python-holidays {years.installed_holidays_version()}", False,
+                year,
+                rest,
+                make_up,
+                names,
+                f"{years.BUNDLED_YEARS[year].notice} via python-holidays {years.installed_holidays_version()}",
+                False,
             )
         else:
             raise CalendarYearUnknown(year, self.covered)

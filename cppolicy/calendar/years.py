@@ -46,53 +46,55 @@ _GONGBAO = "https://www.gov.cn/gongbao/content"
 
 #: Years whose State Council arrangement the bundled source carries, as checked by cppolicy.
 #: A year that is not here is refused even though python-holidays would answer for it.
-BUNDLED_YEARS: Final[Mapping[int, BundledYear]] = MappingProxyType({
-    2012: BundledYear("ff833e14334289a2", _notice(2012, f"{_GONGBAO}/2011/content_2020918.htm")),
-    2013: BundledYear("bd0e281254d6c2f8", _notice(2013, f"{_GONGBAO}/2012/content_2292057.htm")),
-    2014: BundledYear("c3f592afbba13c1c", _notice(2014, f"{_GONGBAO}/2014/content_2561299.htm")),
-    2015: BundledYear(
-        "e82f309cfabff50b",
-        _notice(
-            2015,
-            f"{_GONGBAO}/2015/content_2799019.htm",
-            "; 3 September 2015 rest day for the 70th anniversary of the victory of the War of Resistance",
+BUNDLED_YEARS: Final[Mapping[int, BundledYear]] = MappingProxyType(
+    {
+        2012: BundledYear("ff833e14334289a2", _notice(2012, f"{_GONGBAO}/2011/content_2020918.htm")),
+        2013: BundledYear("bd0e281254d6c2f8", _notice(2013, f"{_GONGBAO}/2012/content_2292057.htm")),
+        2014: BundledYear("c3f592afbba13c1c", _notice(2014, f"{_GONGBAO}/2014/content_2561299.htm")),
+        2015: BundledYear(
+            "e82f309cfabff50b",
+            _notice(
+                2015,
+                f"{_GONGBAO}/2015/content_2799019.htm",
+                "; 3 September 2015 rest day for the 70th anniversary of the victory of the War of Resistance",
+            ),
         ),
-    ),
-    2016: BundledYear("05586985730ca1fc", _notice(2016, f"{_GONGBAO}/2016/content_2979719.htm")),
-    2017: BundledYear("996dd337ed6a718b", _notice(2017, f"{_GONGBAO}/2016/content_5148793.htm")),
-    2018: BundledYear("eba2eca9f7c3da6a", _notice(2018, f"{_GONGBAO}/2017/content_5248221.htm")),
-    2019: BundledYear(
-        "55df9041a9dc9bcf",
-        _notice(
-            2019,
-            f"{_GONGBAO}/2018/content_5350046.htm",
-            f"; Labour Day change ({_GONGBAO}/2019/content_5380356.htm)",
+        2016: BundledYear("05586985730ca1fc", _notice(2016, f"{_GONGBAO}/2016/content_2979719.htm")),
+        2017: BundledYear("996dd337ed6a718b", _notice(2017, f"{_GONGBAO}/2016/content_5148793.htm")),
+        2018: BundledYear("eba2eca9f7c3da6a", _notice(2018, f"{_GONGBAO}/2017/content_5248221.htm")),
+        2019: BundledYear(
+            "55df9041a9dc9bcf",
+            _notice(
+                2019,
+                f"{_GONGBAO}/2018/content_5350046.htm",
+                f"; Labour Day change ({_GONGBAO}/2019/content_5380356.htm)",
+            ),
         ),
-    ),
-    2020: BundledYear(
-        "6b45b68cb161ef63",
-        _notice(
-            2020,
-            f"{_GONGBAO}/2019/content_5459138.htm",
-            f"; 国务院办公厅关于延长2020年春节假期的通知 ({_GONGBAO}/2020/content_5477297.htm)",
+        2020: BundledYear(
+            "6b45b68cb161ef63",
+            _notice(
+                2020,
+                f"{_GONGBAO}/2019/content_5459138.htm",
+                f"; 国务院办公厅关于延长2020年春节假期的通知 ({_GONGBAO}/2020/content_5477297.htm)",
+            ),
         ),
-    ),
-    2021: BundledYear("4e4d60778fd8f226", _notice(2021, f"{_GONGBAO}/2020/content_5567750.htm")),
-    2022: BundledYear("ba6340a339bb6b95", _notice(2022, f"{_GONGBAO}/2021/content_5651728.htm")),
-    2023: BundledYear("47f4e5668e70d3ac", _notice(2023, f"{_GONGBAO}/2023/content_5736714.htm")),
-    2024: BundledYear(
-        "b88c0e3849b3d9cc",
-        _notice(2024, "https://www.gov.cn/gongbao/2023/issue_10806/202311/content_6913823.html"),
-    ),
-    2025: BundledYear(
-        "8f088eb49af8388b",
-        _notice(2025, "https://www.gov.cn/gongbao/2024/issue_11726/202411/content_6989767.html"),
-    ),
-    2026: BundledYear(
-        "ef5e75eabce173fe",
-        _notice(2026, "https://www.gov.cn/gongbao/2025/issue_12406/202511/content_7048922.html"),
-    ),
-})
+        2021: BundledYear("4e4d60778fd8f226", _notice(2021, f"{_GONGBAO}/2020/content_5567750.htm")),
+        2022: BundledYear("ba6340a339bb6b95", _notice(2022, f"{_GONGBAO}/2021/content_5651728.htm")),
+        2023: BundledYear("47f4e5668e70d3ac", _notice(2023, f"{_GONGBAO}/2023/content_5736714.htm")),
+        2024: BundledYear(
+            "b88c0e3849b3d9cc",
+            _notice(2024, "https://www.gov.cn/gongbao/2023/issue_10806/202311/content_6913823.html"),
+        ),
+        2025: BundledYear(
+            "8f088eb49af8388b",
+            _notice(2025, "https://www.gov.cn/gongbao/2024/issue_11726/202411/content_6989767.html"),
+        ),
+        2026: BundledYear(
+            "ef5e75eabce173fe",
+            _notice(2026, "https://www.gov.cn/gongbao/2025/issue_12406/202511/content_7048922.html"),
+        ),
+    }
+)
 
 
 def fingerprint(year: int, rest_weekdays: Iterable[date], working_weekends: Iterable[date]) -> str:
@@ -128,7 +130,6 @@ def statutory_names(year: int, language: str) -> dict[date, str]:
     return {d: "; ".join(table.get_list(d)) for d in table if d.year == year}
 
 
-
 _BRIDGED_RE = re.compile(r"休息日（由 (\d{4}-\d{2}-\d{2}) 调休）")
 
 
@@ -158,4 +159,3 @@ def bundled_arrangement(year: int) -> tuple[frozenset[date], frozenset[date], di
         listed = ", ".join(f"{r.strftime('%a')} {r.isoformat()}" for r in sorted(rest_days))
         names[paid] = (MAKE_UP_NAME, f"make-up working day for the rest day {listed}")
     return rest_weekdays, make_up, names
-

@@ -66,6 +66,8 @@ def aware_moment(value: datetime | str, what: str = "as_of") -> datetime:
     :func:`parse_moment`."""
     if isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:
-            raise InputError(f"{what}: {value.isoformat()} has no UTC offset (a timezone-aware time is needed)")
+            raise InputError(
+                f"{what}: {value.isoformat()} has no UTC offset (a timezone-aware time is needed)"
+            )
         return value
     return parse_moment(value, what)

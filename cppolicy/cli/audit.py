@@ -16,11 +16,18 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager, nullco
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from cppolicy.audit import (
     AuditObserver,
@@ -81,9 +88,21 @@ class AuditRequest:
         return FORMATS.get("audit", self.fmt).stream is not None and self.output is not None
 
 
-def _request(archives: list[str], as_of: str, fmt: str, lang: str, output: Path | None, quarantine: Path | None,
-             trail: Path | None, jobs: int, isolate: bool, sorted_input: bool | None, cross_check: bool,
-             cross_check_sample: float | None, progress: bool | None) -> AuditRequest:
+def _request(
+    archives: list[str],
+    as_of: str,
+    fmt: str,
+    lang: str,
+    output: Path | None,
+    quarantine: Path | None,
+    trail: Path | None,
+    jobs: int,
+    isolate: bool,
+    sorted_input: bool | None,
+    cross_check: bool,
+    cross_check_sample: float | None,
+    progress: bool | None,
+) -> AuditRequest:
     FORMATS.get("audit", fmt)
     moment = as_of_option(as_of)
     if cross_check_sample is not None and not 0 < cross_check_sample <= 1:
@@ -91,9 +110,21 @@ def _request(archives: list[str], as_of: str, fmt: str, lang: str, output: Path 
     order = {None: "auto", True: "sorted", False: "unsorted"}[sorted_input]
     if trail and "-" in archives:
         order = "unsorted"  # stdin's digest is known only once it is read: read it all first
-    return AuditRequest(archives, moment, fmt, language(lang), output, quarantine, trail, jobs, isolate, order,
-                        cross_check or cross_check_sample is not None, cross_check_sample,
-                        sys.stderr.isatty() if progress is None else progress)
+    return AuditRequest(
+        archives,
+        moment,
+        fmt,
+        language(lang),
+        output,
+        quarantine,
+        trail,
+        jobs,
+        isolate,
+        order,
+        cross_check or cross_check_sample is not None,
+        cross_check_sample,
+        sys.stderr.isatty() if progress is None else progress,
+    )
 
 
 class _Progress(AuditObserver):
@@ -117,8 +148,15 @@ class _Progress(AuditObserver):
 def _progress(enabled: bool) -> AbstractContextManager[Progress | None]:
     if not enabled:
         return nullcontext(None)
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
 
 
 @contextmanager
@@ -135,35 +173,66 @@ def _report_file(path: Path) -> Iterator[IO[str]]:
             shutil.copyfileobj(spool.buffer, out, 1 << 20)
 
 
-def _run(request: AuditRequest, modules: list[RuleModule], calendar: WorkingDayCalendar, plugins: Plugins,
-         calendar_data: list[Path]) -> tuple[AuditReport, CrossChecker | None]:
+def _run(
+    request: AuditRequest,
+    modules: list[RuleModule],
+    calendar: WorkingDayCalendar,
+    plugins: Plugins,
+    calendar_data: list[Path],
+) -> tuple[AuditReport, CrossChecker | None]:
     """The audit with its observers; files are closed in order (the report reaches its file only
     once the trail and the quarantine file are closed without error)."""
-    checker = CrossChecker(modules, calendar, as_of=request.as_of, sample=request.cross_check_sample) \
-        if request.cross_check else None
+    checker = (
+        CrossChecker(modules, calendar, as_of=request.as_of, sample=request.cross_check_sample)
+        if request.cross_check
+        else None
+    )
     with ExitStack() as stack:
         observers: list[AuditObserver] = []
         if request.streaming:  # entered first, left last
             assert request.output is not None
             stream = FORMATS.get("audit", request.fmt).stream
             assert stream is not None
-            observers.append(ReportStream(stream(stack.enter_context(_report_file(request.output)), request.lang)))
+            observers.append(
+                ReportStream(stream(stack.enter_context(_report_file(request.output)), request.lang))
+            )
         if request.trail:  # opened (locked, verified) first: a broken trail fails before any work
             writer = stack.enter_context(TrailWriter(request.trail, plugins))
-            stdin: StdinDigest | None = stack.enter_context(hashing_stdin()) if "-" in request.archives else None
-            observers.append(TrailObserver(writer, modules=modules, calendar=calendar.version, as_of=request.as_of,
-                                           inputs=lambda: input_digests(request.archives, stdin)))
-        observers.append(stack.enter_context(QuarantineWriter(request.quarantine)) if request.quarantine
-                         else AuditObserver())
+            stdin: StdinDigest | None = (
+                stack.enter_context(hashing_stdin()) if "-" in request.archives else None
+            )
+            observers.append(
+                TrailObserver(
+                    writer,
+                    modules=modules,
+                    calendar=calendar.version,
+                    as_of=request.as_of,
+                    inputs=lambda: input_digests(request.archives, stdin),
+                )
+            )
+        observers.append(
+            stack.enter_context(QuarantineWriter(request.quarantine))
+            if request.quarantine
+            else AuditObserver()
+        )
         bar = stack.enter_context(_progress(request.progress))
         if bar is not None:
             observers.append(_Progress(bar))
         if checker is not None:
             observers.append(CrossCheck(checker))
         report = audit_archive(
-            request.archives, modules, calendar, request.as_of, jobs=request.jobs, isolate=request.isolate,
-            order=request.order, calendar_files=[str(f) for f in calendar_data], plugins=plugins,
-            observers=observers, keep="none" if request.streaming else "slim")
+            request.archives,
+            modules,
+            calendar,
+            request.as_of,
+            jobs=request.jobs,
+            isolate=request.isolate,
+            order=request.order,
+            calendar_files=[str(f) for f in calendar_data],
+            plugins=plugins,
+            observers=observers,
+            keep="none" if request.streaming else "slim",
+        )
     return report, checker
 
 
@@ -184,49 +253,95 @@ def _report_cross_check(checker: CrossChecker) -> int:
         print(disagreement.describe(), file=sys.stderr)
     s = checker.summary()
     sample = f" (sample {s['sample']}: {s['not_sampled']} not drawn)" if s["sample"] is not None else ""
-    print(f"cppolicy: cross-check: {s['checked']} evaluations checked, {s['agreed']} agree, {s['disagreed']} "
-          f"disagree, {s['unsupported']} not checkable{sample}", file=sys.stderr)
+    print(
+        f"cppolicy: cross-check: {s['checked']} evaluations checked, {s['agreed']} agree, {s['disagreed']} "
+        f"disagree, {s['unsupported']} not checkable{sample}",
+        file=sys.stderr,
+    )
     return len(checker.disagreements)
 
 
+_JOBS_HELP = (
+    "Evaluate in N worker processes (1: in this process). The report is the same for any N. A worker "
+    "that crashes costs only the complaints it was evaluating: they are retried in halves, down to one "
+    "complaint in a fresh process, and one that crashes alone is reported as an error."
+)
+_ORDER_HELP = (
+    "--sorted: the input is sorted by complaint id; it streams (memory bounded by one complaint) and "
+    "the audit fails at the first line out of order. --unsorted: spill the events to a temporary "
+    "database (TMPDIR) and read them back by complaint. Default: stream files a pre-scan finds "
+    "sorted, spill the rest (and stdin)."
+)
+_TRAIL_HELP = (
+    "Append this run to a hash-chained audit trail (JSONL); a broken trail is refused. "
+    "See docs/audit-trail.md."
+)
+_CHECK_HELP = (
+    "Re-judge the complaints with the independent pure-Python evaluator and report any disagreement "
+    "with durable_rules (docs/cross-check.md)."
+)
+_SAMPLE_HELP = "Cross-check only this fraction (0 < FRACTION <= 1) of the complaints, drawn reproducibly."
+
+Archives = Annotated[
+    list[str], typer.Argument(metavar="ARCHIVE...", help="JSONL or gzip files; - for stdin.")
+]
+AsOf = Annotated[str, typer.Option("--as-of", help=AS_OF_HELP)]
+Output = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")
+]
+Quarantine = Annotated[
+    Path | None, typer.Option("--quarantine", help="Write invalid lines, with their reason, as JSONL.")
+]
+Lang = Annotated[str, typer.Option("--lang", help=LANG_HELP)]
+ShowProgress = Annotated[
+    bool | None,
+    typer.Option("--progress/--no-progress", help="Progress bar (default: when stderr is a terminal)."),
+]
+Trail = Annotated[Path | None, typer.Option("--trail", metavar="FILE", help=_TRAIL_HELP)]
+Jobs = Annotated[int, typer.Option("--jobs", "-j", min=1, metavar="N", help=_JOBS_HELP)]
+Isolate = Annotated[
+    bool, typer.Option("--isolate", help="Evaluate in a worker process even with --jobs 1 (crash isolation).")
+]
+Order = Annotated[bool | None, typer.Option("--sorted/--unsorted", help=_ORDER_HELP)]
+CrossCheckOption = Annotated[bool, typer.Option("--cross-check", help=_CHECK_HELP)]
+Sample = Annotated[float | None, typer.Option("--cross-check-sample", metavar="FRACTION", help=_SAMPLE_HELP)]
+
+
 def audit(
-    archives: list[str] = typer.Argument(..., metavar="ARCHIVE...", help="JSONL or gzip files; - for stdin."),
-    as_of: str = typer.Option(..., "--as-of", help=AS_OF_HELP),
+    archives: Archives,
+    as_of: AsOf,
     module: list[str] | None = ModuleOption,
     fmt: AuditFormat = format_option("audit", "-f"),  # type: ignore[valid-type]
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
-    quarantine: Path | None = typer.Option(None, "--quarantine", help="Write invalid lines, with their reason, as JSONL."),
+    output: Output = None,
+    quarantine: Quarantine = None,
     calendar_data: list[Path] | None = CalendarData,
-    lang: str = typer.Option("en", "--lang", help=LANG_HELP),
-    progress: bool | None = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: when stderr is a terminal)."),
-    trail: Path | None = typer.Option(None, "--trail", metavar="FILE",
-                                      help="Append this run to a hash-chained audit trail (JSONL); "
-                                           "a broken trail is refused. See docs/audit-trail.md."),
-    jobs: int = typer.Option(1, "--jobs", "-j", min=1, metavar="N",
-                             help="Evaluate in N worker processes (1: in this process). The report is the "
-                                  "same for any N. A worker that crashes costs only the complaints it was "
-                                  "evaluating: they are retried in halves, down to one complaint in a fresh process, "
-                                  "and one that crashes alone is reported as an error."),
-    isolate: bool = typer.Option(False, "--isolate",
-                                 help="Evaluate in a worker process even with --jobs 1 (crash isolation)."),
-    sorted_input: bool | None = typer.Option(
-        None, "--sorted/--unsorted",
-        help="--sorted: the input is sorted by complaint id; it streams (memory bounded by one complaint) and "
-             "the audit fails at the first line out of order. --unsorted: spill the events to a temporary "
-             "database (TMPDIR) and read them back by complaint. Default: stream files a pre-scan finds "
-             "sorted, spill the rest (and stdin)."),
-    cross_check: bool = typer.Option(False, "--cross-check",
-                                     help="Re-judge the complaints with the independent pure-Python evaluator "
-                                          "and report any disagreement with durable_rules (docs/cross-check.md)."),
-    cross_check_sample: float | None = typer.Option(
-        None, "--cross-check-sample", metavar="FRACTION",
-        help="Cross-check only this fraction (0 < FRACTION <= 1) of the complaints, drawn reproducibly."),
+    lang: Lang = "en",
+    progress: ShowProgress = None,
+    trail: Trail = None,
+    jobs: Jobs = 1,
+    isolate: Isolate = False,
+    sorted_input: Order = None,
+    cross_check: CrossCheckOption = False,
+    cross_check_sample: Sample = None,
 ) -> None:
     """Audit ARCHIVE... as of a moment; exit 0 clean, 1 violations, 2 input errors, 3 engine
     errors, 4 only undetermined results (see docs/exit-codes.md)."""
     try:
-        request = _request(archives, as_of, format_name(fmt), lang, output, quarantine, trail, jobs, isolate,
-                           sorted_input, cross_check, cross_check_sample, progress)
+        request = _request(
+            archives,
+            as_of,
+            format_name(fmt),
+            lang,
+            output,
+            quarantine,
+            trail,
+            jobs,
+            isolate,
+            sorted_input,
+            cross_check,
+            cross_check_sample,
+            progress,
+        )
         plugins = Plugins()
         modules = modules_from(module, plugins)
         calendar = calendar_from(calendar_data, plugins)
@@ -234,7 +349,7 @@ def audit(
         _warn_sink_errors(plugins)
         disagreements = _report_cross_check(checker) if checker is not None else 0
         if not request.streaming:
-            with (output.open("w", encoding="utf-8") if output else nullcontext(sys.stdout)) as out:
+            with output.open("w", encoding="utf-8") if output else nullcontext(sys.stdout) as out:
                 FORMATS.render("audit", request.fmt, report, out, request.lang)
     except CppolicyError as error:
         raise fail(error) from None

@@ -109,8 +109,10 @@ def write_year_text(view: YearView, out: IO[str], lang: str) -> None:
     days = view.days
     weekday_rest = sum(1 for i in days if not i.working and i.date.weekday() < 5)
     make_up = sum(1 for i in days if i.working)
-    console.print(f"[bold]{view.calendar.name} working-day calendar {view.year}[/bold]  ({view.calendar.version})",
-                  soft_wrap=True)
+    console.print(
+        f"[bold]{view.calendar.name} working-day calendar {view.year}[/bold]  ({view.calendar.version})",
+        soft_wrap=True,
+    )
     console.print(f"source: {view.source}", soft_wrap=True)
     console.print(
         f"{_plural(view.working_count, 'working day')}; {_plural(weekday_rest, 'weekday rest day')}; "
@@ -180,7 +182,9 @@ class Count:
 
 @FORMATS.register("calendar.count", "text", help="the count and the rest days skipped")
 def write_count_text(count: Count, out: IO[str], lang: str) -> None:
-    out.write(f"{_plural(count.working_days, 'working day')} in ({count.start.isoformat()}, {count.end.isoformat()}]\n")
+    out.write(
+        f"{_plural(count.working_days, 'working day')} in ({count.start.isoformat()}, {count.end.isoformat()}]\n"
+    )
     out.write(f"rest days skipped: {len(count.rest)}\n")
     for line in _rest_lines(count.rest):
         out.write(line + "\n")
@@ -189,9 +193,16 @@ def write_count_text(count: Count, out: IO[str], lang: str) -> None:
 
 @FORMATS.register("calendar.count", "json", help="the count as one JSON document")
 def write_count_json(count: Count, out: IO[str], lang: str) -> None:
-    _write_json({"start": count.start.isoformat(), "end": count.end.isoformat(),
-                 "working_days": count.working_days, "rest_days_skipped": [i.as_dict() for i in count.rest],
-                 "calendar_version": count.calendar_version}, out)
+    _write_json(
+        {
+            "start": count.start.isoformat(),
+            "end": count.end.isoformat(),
+            "working_days": count.working_days,
+            "rest_days_skipped": [i.as_dict() for i in count.rest],
+            "calendar_version": count.calendar_version,
+        },
+        out,
+    )
 
 
 CountFormat = FORMATS.choices("calendar.count")
@@ -239,29 +250,44 @@ class Addition:
         return "calendar day" if self.calendar_days else "working day"
 
 
-def _add(cal: WorkingDayCalendar, start: date, n: int, start_counted: bool, calendar_days: bool,
-         roll_forward: bool) -> Addition:
+def _add(
+    cal: WorkingDayCalendar, start: date, n: int, start_counted: bool, calendar_days: bool, roll_forward: bool
+) -> Addition:
     if not calendar_days:
         result = cal.add_working_days(start, n, start_counted=start_counted)
-        return Addition(start, n, False, start_counted, roll_forward, result, cal.version,
-                        rest=cal.rest_days_between(start, result))
+        return Addition(
+            start,
+            n,
+            False,
+            start_counted,
+            roll_forward,
+            result,
+            cal.version,
+            rest=cal.rest_days_between(start, result),
+        )
     unrolled = cal.add_calendar_days(start, n, start_counted=start_counted)
     added = Addition(start, n, True, start_counted, roll_forward, unrolled, cal.version)
     if roll_forward:
         added.result = cal.add_calendar_days(start, n, start_counted=start_counted, roll_forward=True)
         if added.result != unrolled:
             added.rolled_from = unrolled
-            added.notes.append(f"last day {_day(unrolled)} is a rest day ({cal.day_kind(unrolled).reason}); "
-                               f"rolled forward to the next working day (民法典 Art. 203)")
+            added.notes.append(
+                f"last day {_day(unrolled)} is a rest day ({cal.day_kind(unrolled).reason}); "
+                f"rolled forward to the next working day (民法典 Art. 203)"
+            )
         return added
     try:
         if not cal.is_working_day(unrolled):
             alt = cal.next_working_day(unrolled)
-            added.notes.append(f"last day is a rest day ({cal.day_kind(unrolled).reason}); with "
-                               f"--roll-forward (民法典 Art. 203) it would be {_day(alt)}")
+            added.notes.append(
+                f"last day is a rest day ({cal.day_kind(unrolled).reason}); with "
+                f"--roll-forward (民法典 Art. 203) it would be {_day(alt)}"
+            )
     except CppolicyError:
-        added.notes.append(f"whether {unrolled.isoformat()} is a rest day is unknown: no working-day "
-                           f"arrangement for {unrolled.year} (needed only for --roll-forward)")
+        added.notes.append(
+            f"whether {unrolled.isoformat()} is a rest day is unknown: no working-day "
+            f"arrangement for {unrolled.year} (needed only for --roll-forward)"
+        )
     return added
 
 
@@ -273,8 +299,10 @@ def write_addition_text(added: Addition, out: IO[str], lang: str) -> None:
     else:
         counted = f"after {d.isoformat()} (start day not counted, 民法典 Art. 201)"
     out.write(f"{_day(added.result)}: the {_ordinal(added.n)} {added.unit} {counted}\n")
-    out.write(f"deadline: 24:00 Asia/Shanghai on {added.result.isoformat()} = "
-              f"{end_of_day(added.result).isoformat()}\n")
+    out.write(
+        f"deadline: 24:00 Asia/Shanghai on {added.result.isoformat()} = "
+        f"{end_of_day(added.result).isoformat()}\n"
+    )
     for note in added.notes:
         out.write(f"note: {note}\n")
     if not added.calendar_days:
@@ -286,13 +314,22 @@ def write_addition_text(added: Addition, out: IO[str], lang: str) -> None:
 
 @FORMATS.register("calendar.add", "json", help="the addition as one JSON document")
 def write_addition_json(added: Addition, out: IO[str], lang: str) -> None:
-    _write_json({
-        "start": added.start.isoformat(), "n": added.n, "unit": added.unit.replace(" ", "_"),
-        "start_counted": added.start_counted, "roll_forward": added.roll_forward,
-        "date": added.result.isoformat(), "rolled_from": added.rolled_from.isoformat() if added.rolled_from else None,
-        "deadline": end_of_day(added.result).isoformat(), "rest_days_skipped": [i.as_dict() for i in added.rest],
-        "notes": added.notes, "calendar_version": added.calendar_version,
-    }, out)
+    _write_json(
+        {
+            "start": added.start.isoformat(),
+            "n": added.n,
+            "unit": added.unit.replace(" ", "_"),
+            "start_counted": added.start_counted,
+            "roll_forward": added.roll_forward,
+            "date": added.result.isoformat(),
+            "rolled_from": added.rolled_from.isoformat() if added.rolled_from else None,
+            "deadline": end_of_day(added.result).isoformat(),
+            "rest_days_skipped": [i.as_dict() for i in added.rest],
+            "notes": added.notes,
+            "calendar_version": added.calendar_version,
+        },
+        out,
+    )
 
 
 AddFormat = FORMATS.choices("calendar.add")
@@ -302,15 +339,18 @@ def add(
     start: Annotated[str, typer.Argument(metavar="DATE", help="Start date YYYY-MM-DD (e.g. receipt).")],
     n: Annotated[str, typer.Argument(metavar="N", help="Number of days, at least 1.")],
     start_counted: Annotated[
-        bool, typer.Option("--start-counted", help="Count DATE itself as day 1 when it is a working day."),
+        bool, typer.Option("--start-counted", help="Count DATE itself as day 1 when it is a working day.")
     ] = False,
     calendar_days: Annotated[
         bool, typer.Option("--calendar-days", help="Count calendar days instead of working days.")
     ] = False,
     roll_forward: Annotated[
         bool,
-        typer.Option("--roll-forward", help="With --calendar-days: a last day that is a rest day moves to the "
-                                            "next working day (民法典 Art. 203)."),
+        typer.Option(
+            "--roll-forward",
+            help="With --calendar-days: a last day that is a rest day moves to the "
+            "next working day (民法典 Art. 203).",
+        ),
     ] = False,
     fmt: AddFormat = format_option("calendar.add"),  # type: ignore[valid-type]
     calendar_data: CalendarData = None,
@@ -320,7 +360,9 @@ def add(
         d = _parse_date(start, "DATE")
         days = _parse_count(n, "N")
         if roll_forward and not calendar_days:
-            raise InputError("--roll-forward needs --calendar-days (a working-day period ends on a working day)")
+            raise InputError(
+                "--roll-forward needs --calendar-days (a working-day period ends on a working day)"
+            )
         added = _add(_load(calendar_data), d, days, start_counted, calendar_days, roll_forward)
     except CppolicyError as error:
         raise fail(error) from None

@@ -23,7 +23,8 @@ from cppolicy.cli.options import (
     modules_from,
 )
 from cppolicy.errors import CppolicyError, ExitCode, InputError
-from cppolicy.evaluation import Engine, check_institution as run_check, load_profile
+from cppolicy.evaluation import Engine, load_profile
+from cppolicy.evaluation import check_institution as run_check
 from cppolicy.evaluation.institution import default_as_of, describe
 from cppolicy.plugin import Plugins
 from cppolicy.reports import FORMATS
@@ -32,8 +33,12 @@ InstitutionFormat = FORMATS.choices("institution")
 
 
 def check_institution(
-    profile: Path = typer.Argument(..., help="Institution profile (JSON or YAML; schemas/institution-profile/v1.json)."),
-    as_of: str | None = typer.Option(None, "--as-of", help=AS_OF_HELP + " Default: the end of the profile's as_of date."),
+    profile: Path = typer.Argument(
+        ..., help="Institution profile (JSON or YAML; schemas/institution-profile/v1.json)."
+    ),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help=AS_OF_HELP + " Default: the end of the profile's as_of date."
+    ),
     module: list[str] | None = ModuleOption,
     fmt: InstitutionFormat = format_option("institution", "-f"),  # type: ignore[valid-type]
     lang: str = typer.Option("en", "--lang", help=LANG_HELP),
@@ -47,22 +52,33 @@ def check_institution(
         moment = as_of_option(as_of) if as_of else default_as_of(doc)
         plugins = Plugins()
         calendar = calendar_from(calendar_data, plugins)
-        modules = [m for m in modules_from(module, plugins)
-                   if m.in_force_on(moment.date()) and m.rules_in("institution")]
+        modules = [
+            m
+            for m in modules_from(module, plugins)
+            if m.in_force_on(moment.date()) and m.rules_in("institution")
+        ]
         if not modules:
-            raise InputError(f"no selected rule module has institution rules in force on {moment.date().isoformat()}")
+            raise InputError(
+                f"no selected rule module has institution rules in force on {moment.date().isoformat()}"
+            )
         findings = [f for m in modules for f in run_check(doc, Engine(m, calendar), moment).findings]
     except CppolicyError as error:
         raise fail(error) from None
     result: dict[str, Any] = {
-        "profile": describe(doc), "as_of": moment.isoformat(),
+        "profile": describe(doc),
+        "as_of": moment.isoformat(),
         "modules": [{"id": m.id, "version": m.version, "digest": m.digest} for m in modules],
         "findings": [f.to_dict() for f in findings],
     }
     FORMATS.render("institution", format_name(fmt), result, sys.stdout, lang)
     severities = {f.severity for f in findings}
-    code = (ExitCode.EVALUATION_ERROR if "error" in severities
-            else ExitCode.FINDINGS if "violation" in severities else ExitCode.OK)
+    code = (
+        ExitCode.EVALUATION_ERROR
+        if "error" in severities
+        else ExitCode.FINDINGS
+        if "violation" in severities
+        else ExitCode.OK
+    )
     raise typer.Exit(int(code))
 
 

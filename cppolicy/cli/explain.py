@@ -50,8 +50,11 @@ def explain(
         raise fail(error) from None
     FORMATS.render("explain", format_name(fmt), docs, sys.stdout, lang)
     if quarantined:
-        print(f"cppolicy: {quarantined} invalid line(s) in the input were ignored "
-              f"(run `cppolicy validate` to list them)", file=sys.stderr)
+        print(
+            f"cppolicy: {quarantined} invalid line(s) in the input were ignored "
+            f"(run `cppolicy validate` to list them)",
+            file=sys.stderr,
+        )
 
 
 def register(app: typer.Typer) -> None:

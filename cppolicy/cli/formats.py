@@ -22,8 +22,8 @@ _NOT_JUDGED = {
     "no_module_in_force": "complaints received when no selected module was in force: {n}",
     "no_module_applies": "complaints to which no selected module applies: {n}",
     "archive_rules_no_institution_events": "points judged over the whole archive (e.g. reports to the "
-                                           "regulator) were not judged: the input has no institution-level "
-                                           "events ({n} module(s))",
+    "regulator) were not judged: the input has no institution-level "
+    "events ({n} module(s))",
 }
 
 
@@ -38,8 +38,10 @@ def write_audit_table(report: AuditReport, out: IO[str], lang: str) -> None:
     console = console_for(out)
     header = report_header(report)
     modules = ", ".join(f"{m['id']}@{m['version']}" for m in header["modules"])
-    console.print(f"cppolicy audit as of {header['as_of']} — {modules}; calendar {header['calendar']}; "
-                  f"{header['engine']}")
+    console.print(
+        f"cppolicy audit as of {header['as_of']} — {modules}; calendar {header['calendar']}; "
+        f"{header['engine']}"
+    )
     findings = report.findings
     if findings:
         table = Table(title="Findings", show_lines=False)
@@ -47,9 +49,15 @@ def write_audit_table(report: AuditReport, out: IO[str], lang: str) -> None:
             table.add_column(column, no_wrap=True)
         table.add_column("message", overflow="fold")
         for f in findings:
-            table.add_row(f.complaint_id or "", f"[{_SEVERITY_STYLE[f.severity]}]{f.severity}[/]", f.code,
-                          citation_point(f), human_time(f.due), human_time(f.observed),
-                          f.message[lang] + (f" ({f.detail})" if f.detail else ""))
+            table.add_row(
+                f.complaint_id or "",
+                f"[{_SEVERITY_STYLE[f.severity]}]{f.severity}[/]",
+                f.code,
+                citation_point(f),
+                human_time(f.due),
+                human_time(f.observed),
+                f.message[lang] + (f" ({f.detail})" if f.detail else ""),
+            )
         console.print(table)
     by_code = Counter((f.code, f.severity) for f in findings)
     summary = Table(title="Summary by code")
@@ -81,18 +89,26 @@ def _print_counts(console: Console, counts: dict[str, int]) -> None:
 def write_institution_table(result: dict[str, Any], out: IO[str], lang: str) -> None:
     console = Console(file=out, width=160) if not out.isatty() else Console(file=out)
     profile = result["profile"]
-    console.print(f"{profile['institution']['name']} ({profile['institution']['id']}) as of {result['as_of']} — "
-                  + ", ".join(f"{m['id']}@{m['version']}" for m in result["modules"]))
+    console.print(
+        f"{profile['institution']['name']} ({profile['institution']['id']}) as of {result['as_of']} — "
+        + ", ".join(f"{m['id']}@{m['version']}" for m in result["modules"])
+    )
     table = Table(title="Institution findings")
     for column in ("institution", "severity", "code", "point"):
         table.add_column(column, no_wrap=True)
     table.add_column("message", overflow="fold")
     for f in result["findings"]:
-        table.add_row(f["institution_id"] or "", f["severity"], f["code"],
-                      f["citation"].get("point") or f["citation"].get("article") or "",
-                      f["message"][lang] + (f" ({f['detail']})" if f["detail"] else ""))
+        table.add_row(
+            f["institution_id"] or "",
+            f["severity"],
+            f["code"],
+            f["citation"].get("point") or f["citation"].get("article") or "",
+            f["message"][lang] + (f" ({f['detail']})" if f["detail"] else ""),
+        )
     console.print(table)
-    console.print(f"{len(result['findings'])} finding(s) on {sum(profile['nodes'].values())} institution node(s)")
+    console.print(
+        f"{len(result['findings'])} finding(s) on {sum(profile['nodes'].values())} institution node(s)"
+    )
 
 
 @FORMATS.register("plugins", "table", help="each plugin, where it comes from, its hooks", default=True)

@@ -9,7 +9,14 @@ import typer
 
 from cppolicy.authoring import compare
 from cppolicy.cli import fail
-from cppolicy.cli.options import AS_OF_HELP, CalendarData, as_of_option, calendar_from, format_name, format_option
+from cppolicy.cli.options import (
+    AS_OF_HELP,
+    CalendarData,
+    as_of_option,
+    calendar_from,
+    format_name,
+    format_option,
+)
 from cppolicy.errors import CppolicyError, ExitCode
 from cppolicy.plugin import Plugins
 from cppolicy.reports import FORMATS
@@ -41,8 +48,11 @@ def impact(
     FORMATS.render("impact", format_name(fmt), report, sys.stdout)
     if report.quarantined:
         print(f"cppolicy: {report.quarantined} invalid line(s) in the input were ignored", file=sys.stderr)
-    code = ExitCode.USAGE if report.quarantined or report.errors else (
-        ExitCode.FINDINGS if report.changes else ExitCode.OK)
+    code = (
+        ExitCode.USAGE
+        if report.quarantined or report.errors
+        else (ExitCode.FINDINGS if report.changes else ExitCode.OK)
+    )
     raise typer.Exit(int(code))
 
 

@@ -34,9 +34,9 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from contextlib import suppress
 from pathlib import Path
-from collections.abc import Iterator
 from typing import IO, Any
 
 import orjson

@@ -112,16 +112,20 @@ def diff(
     Metadata, parameters (per start date), clocks, rules (condition, severity, citation,
     messages, code) and coverage. Exit 0 when identical, 1 when they differ, 2 on errors.
     """
-    result = _answer("diff", fmt, lambda known: diff_modules(resolve_module(a, known), resolve_module(b, known)))
+    result = _answer(
+        "diff", fmt, lambda known: diff_modules(resolve_module(a, known), resolve_module(b, known))
+    )
     if not result["identical"]:
         raise typer.Exit(int(ExitCode.FINDINGS))
 
 
 def test(
-    modules: Annotated[list[str], typer.Argument(
-        metavar="PATH", help="Module folders (or IDs) whose cases/*.yaml to run.")],
-    junit: Annotated[Path | None, typer.Option(
-        "--junit", metavar="FILE", help="Also write a JUnit XML report to FILE.")] = None,
+    modules: Annotated[
+        list[str], typer.Argument(metavar="PATH", help="Module folders (or IDs) whose cases/*.yaml to run.")
+    ],
+    junit: Annotated[
+        Path | None, typer.Option("--junit", metavar="FILE", help="Also write a JUnit XML report to FILE.")
+    ] = None,
     fmt: TestFormat = format_option("modules.test"),  # type: ignore[valid-type]
     calendar_data: list[Path] | None = CalendarData,
 ) -> None:
@@ -138,7 +142,8 @@ def test(
             module = resolve_module(spec, known)
             suites.append((module, module_cases(module)))
         run = run_tests(
-            suites, lambda m: plugins.calendar(m.data.get("calendar") or "cn", list(calendar_data or [])))
+            suites, lambda m: plugins.calendar(m.data.get("calendar") or "cn", list(calendar_data or []))
+        )
         if junit is not None:
             try:
                 junit.write_bytes(junit_xml(run))
@@ -149,8 +154,11 @@ def test(
     _emit("test", fmt, run)
     for outcome in run.modules:
         if not outcome.outcomes:
-            print(f"cppolicy: warning: {outcome.module.ref} has no golden cases "
-                  f"(add {outcome.module.path.parent / 'cases'}/*.yaml)", file=sys.stderr)
+            print(
+                f"cppolicy: warning: {outcome.module.ref} has no golden cases "
+                f"(add {outcome.module.path.parent / 'cases'}/*.yaml)",
+                file=sys.stderr,
+            )
     if run.failed:
         raise typer.Exit(int(ExitCode.FINDINGS))
 

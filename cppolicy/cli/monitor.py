@@ -35,15 +35,27 @@ class _StdoutSink:
 
 
 def monitor(
-    source: str = typer.Argument("-", metavar="[FILE]", help="JSONL events (plain or gzip); - or nothing for stdin."),
+    source: str = typer.Argument(
+        "-", metavar="[FILE]", help="JSONL events (plain or gzip); - or nothing for stdin."
+    ),
     state: Path = typer.Option(..., "--state", help="SQLite state file (created on first use)."),
-    clock: str = typer.Option("event", "--clock", help="event: time is the latest event time; wall: the wall clock."),
-    tick_seconds: float = typer.Option(60.0, "--tick-seconds", help="With --clock wall: seconds between ticks."),
-    follow: bool = typer.Option(False, "--follow", help="With --clock wall: keep ticking after the input ends, until interrupted."),
-    at_risk_days: int = typer.Option(2, "--at-risk-days", min=0, help="Alert when this many working days or fewer remain."),
+    clock: str = typer.Option(
+        "event", "--clock", help="event: time is the latest event time; wall: the wall clock."
+    ),
+    tick_seconds: float = typer.Option(
+        60.0, "--tick-seconds", help="With --clock wall: seconds between ticks."
+    ),
+    follow: bool = typer.Option(
+        False, "--follow", help="With --clock wall: keep ticking after the input ends, until interrupted."
+    ),
+    at_risk_days: int = typer.Option(
+        2, "--at-risk-days", min=0, help="Alert when this many working days or fewer remain."
+    ),
     module: list[str] | None = ModuleOption,
     calendar_data: list[Path] | None = CalendarData,
-    trail: Path | None = typer.Option(None, "--trail", help="Append evaluation records to this hash-chained trail."),
+    trail: Path | None = typer.Option(
+        None, "--trail", help="Append evaluation records to this hash-chained trail."
+    ),
 ) -> None:
     """Ingest complaint events and print new alerts (at risk, breach, cleared) as JSON lines.
 
@@ -55,14 +67,16 @@ def monitor(
         if clock not in ("event", "wall"):
             raise InputError(f"--clock: {clock!r} is not event or wall")
         plugins = Plugins(extra=[_StdoutSink()])
-        evaluator = Evaluator(modules_from(module, plugins), calendar=calendar_from(calendar_data, plugins),
-                              plugins=plugins)
+        evaluator = Evaluator(
+            modules_from(module, plugins), calendar=calendar_from(calendar_data, plugins), plugins=plugins
+        )
         with ExitStack() as stack:
             # The trail writer's context closes an unfinished run with an error record, so a
             # failure here never leaves the trail unappendable.
             writer = stack.enter_context(_trail_writer(trail, plugins, evaluator)) if trail else None
             live = stack.enter_context(
-                Monitor(state, evaluator, clock=clock, at_risk_working_days=at_risk_days, trail=writer))
+                Monitor(state, evaluator, clock=clock, at_risk_working_days=at_risk_days, trail=writer)
+            )
             lines = iter_lines([source])
             if clock == "event":
                 for raw in lines:
@@ -76,16 +90,23 @@ def monitor(
             print(f"cppolicy: warning: alert sink {error.plugin} failed: {error.error}", file=sys.stderr)
     except CppolicyError as error:
         raise fail(error) from None
-    print(f"cppolicy: monitor: {counts['events']} events, {counts['complaints']} complaints, "
-          f"{counts['alerts']} alerts emitted in total, {counts['conflicts']} conflicts, {invalid} invalid lines",
-          file=sys.stderr)
+    print(
+        f"cppolicy: monitor: {counts['events']} events, {counts['complaints']} complaints, "
+        f"{counts['alerts']} alerts emitted in total, {counts['conflicts']} conflicts, {invalid} invalid lines",
+        file=sys.stderr,
+    )
     raise typer.Exit(2 if invalid else 0)
 
 
 def _trail_writer(path: Path, plugins: Plugins, evaluator: Evaluator) -> TrailWriter:
     writer = TrailWriter(path, plugins)
-    writer.start_run(command="monitor", as_of=None, modules=evaluator.modules,
-                     calendar=evaluator.calendar.version, inputs=[])
+    writer.start_run(
+        command="monitor",
+        as_of=None,
+        modules=evaluator.modules,
+        calendar=evaluator.calendar.version,
+        inputs=[],
+    )
     return writer
 
 
@@ -97,8 +118,11 @@ def _ingest(live: Monitor, raw: RawLine) -> int:
         return 1
     outcome = live.ingest(parsed)
     if outcome.status == "conflict":
-        print(f"cppolicy: conflict: {raw.source}:{raw.line}: event_id {outcome.event_id!r} "
-              f"was seen before with different content; not applied", file=sys.stderr)
+        print(
+            f"cppolicy: conflict: {raw.source}:{raw.line}: event_id {outcome.event_id!r} "
+            f"was seen before with different content; not applied",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -20,8 +20,10 @@ AS_OF_HELP = (
     "Audit moment: an RFC 3339 date-time with offset (2026-01-31T09:00:00+08:00) or a date "
     "(2026-01-31 = the end of that day, 24:00 Asia/Shanghai). Events after it are ignored."
 )
-MODULE_HELP = ("Rule module: ID, ID@VERSION or a folder path (repeatable; --policy is its former name). "
-               "Default: every registered module.")
+MODULE_HELP = (
+    "Rule module: ID, ID@VERSION or a folder path (repeatable; --policy is its former name). "
+    "Default: every registered module."
+)
 CALENDAR_HELP = "A year's working-day arrangement as a data file (repeatable); see docs/calendar.md."
 LANG_HELP = "Language of messages: zh or en."
 
@@ -31,8 +33,9 @@ ModuleOption = typer.Option(None, "--module", "-m", "--policy", "-p", metavar="M
 
 def format_option(subject: str, *names: str) -> Any:
     """A command's ``--format``: the choices and the default of ``subject`` in the format registry."""
-    return typer.Option(FORMATS.names(subject)[0], "--format", *names, help=FORMATS.help(subject),
-                        show_default=False)
+    return typer.Option(
+        FORMATS.names(subject)[0], "--format", *names, help=FORMATS.help(subject), show_default=False
+    )
 
 
 def format_name(fmt: str | Enum) -> str:

@@ -33,12 +33,20 @@ def semiannual(
     archives: list[str] = typer.Argument(..., metavar="ARCHIVE...", help="JSONL or gzip files; - for stdin."),
     period: str = typer.Option(..., "--period", help="The half-year: YYYYH1 (Jan–Jun) or YYYYH2 (Jul–Dec)."),
     as_of: str | None = typer.Option(
-        None, "--as-of", help=AS_OF_HELP + " Default: the end of the report's due date (30 July / 30 January)."),
+        None,
+        "--as-of",
+        help=AS_OF_HELP + " Default: the end of the report's due date (30 July / 30 January).",
+    ),
     fmt: SemiannualFormat = format_option("semiannual", "-f"),  # type: ignore[valid-type]
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the report here instead of stdout."
+    ),
     institution: str | None = typer.Option(
-        None, "--institution", metavar="ID",
-        help="Only this institution and every institution under it (tree as recorded in the archive)."),
+        None,
+        "--institution",
+        metavar="ID",
+        help="Only this institution and every institution under it (tree as recorded in the archive).",
+    ),
     module: list[str] | None = ModuleOption,
     calendar_data: list[Path] | None = CalendarData,
 ) -> None:
@@ -54,15 +62,18 @@ def semiannual(
         calendar = calendar_from(calendar_data, plugins)
         contents = read_archive(archives)
         report = compute_semiannual(contents, half, modules, calendar, moment, institution)
-        with (output.open("w", encoding="utf-8") if output else nullcontext(sys.stdout)) as out:
+        with output.open("w", encoding="utf-8") if output else nullcontext(sys.stdout) as out:
             FORMATS.render("semiannual", format_name(fmt), report, out)
     except CppolicyError as error:
         raise fail(error) from None
     except OSError as error:
         raise fail(InputError(f"{getattr(error, 'filename', '') or ''}: {error.strerror or error}")) from None
     if report.quarantined:
-        print(f"cppolicy: {report.quarantined} invalid line(s) in the input were left out of the report "
-              f"(run `cppolicy validate` to list them)", file=sys.stderr)
+        print(
+            f"cppolicy: {report.quarantined} invalid line(s) in the input were left out of the report "
+            f"(run `cppolicy validate` to list them)",
+            file=sys.stderr,
+        )
         raise typer.Exit(int(ExitCode.USAGE))
 
 

@@ -14,9 +14,12 @@ from cppolicy.trail import verify_trail
 def verify(
     file: Path = typer.Argument(..., metavar="FILE", help="The trail (JSONL) to verify."),
     anchor: list[str] | None = typer.Option(
-        None, "--anchor", metavar="HASH",
+        None,
+        "--anchor",
+        metavar="HASH",
         help="A hash kept elsewhere from an earlier run (e.g. the last hash printed then); it must be "
-             "the hash of a record in FILE. Repeatable."),
+        "the hash of a record in FILE. Repeatable.",
+    ),
 ) -> None:
     """Verify every record's hash, the chain, the sequence and the runs of FILE.
 

@@ -64,10 +64,19 @@ def write_text(run: Validation, out: IO[str], lang: str) -> None:
 
 @FORMATS.register("validate", "json", help="the counts and every error")
 def write_json(run: Validation, out: IO[str], lang: str) -> None:
-    errors: list[dict[str, Any]] = [{"source": invalid.source, "line": invalid.line, **error.as_dict()}
-                                    for invalid in run.invalid_lines() for error in invalid.errors]
-    document = {"schema": SCHEMA_ID, "files": len(run.files), "checked": run.checked, "valid": run.valid,
-                "invalid": run.invalid, "errors": errors}
+    errors: list[dict[str, Any]] = [
+        {"source": invalid.source, "line": invalid.line, **error.as_dict()}
+        for invalid in run.invalid_lines()
+        for error in invalid.errors
+    ]
+    document = {
+        "schema": SCHEMA_ID,
+        "files": len(run.files),
+        "checked": run.checked,
+        "valid": run.valid,
+        "invalid": run.invalid,
+        "errors": errors,
+    }
     out.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
 
 
@@ -77,8 +86,9 @@ ValidateFormat = FORMATS.choices("validate")
 def validate(
     files: Annotated[
         list[str],
-        typer.Argument(metavar="FILE", help="JSONL event archives (gzip accepted); '-' reads stdin.",
-                       show_default=False),
+        typer.Argument(
+            metavar="FILE", help="JSONL event archives (gzip accepted); '-' reads stdin.", show_default=False
+        ),
     ],
     fmt: ValidateFormat = format_option("validate"),  # type: ignore[valid-type]
 ) -> None:

@@ -17,12 +17,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 from cppolicy.calendar import SHANGHAI, WorkingDayCalendar, local_date
 from cppolicy.errors import CalendarError
 from cppolicy.evaluation.clocks import ClockResult
-from cppolicy.evaluation.findings import ComplaintResult, Finding, ModuleRef
+from cppolicy.evaluation.findings import ComplaintResult, ModuleRef
 from cppolicy.rules import RuleModule
 
 KINDS = ("at_risk", "breach", "cleared")
@@ -32,10 +32,7 @@ _AT_RISK = {
     "zh": "{clock}将于{due}届满，剩余{left}个工作日。",
     "en": "{clock} is due {due}; {left} working day(s) left.",
 }
-_CLEARED = {
-    "zh": "{clock}已完成（{met}）。",
-    "en": "{clock} was met at {met}.",
-}
+_CLEARED = {"zh": "{clock}已完成（{met}）。", "en": "{clock} was met at {met}."}
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +68,117 @@ def _clock_citation(module: RuleModule, clock) -> dict:
     return cite
 
 
+class _Context:
+    """What every alert of one result carries: its module, complaint, institution and as-of time."""
+
+    def __init__(
+        self, result: ComplaintResult, module: RuleModule, as_of: datetime, institution: str | None
+    ) -> None:
+        self.result, self.module, self.ref = result, module, result.module
+        self.as_of_text = as_of.astimezone(SHANGHAI).isoformat()
+        self.institution = institution or result.institution_id
+
+    def key(self, kind: str, *parts: object) -> str:
+        return _key(kind, self.ref.id, self.ref.version, self.result.complaint_id, *parts)
+
+    def clock_alert(
+        self,
+        kind: AlertKind,
+        key: str,
+        clock: ClockResult,
+        message: dict[str, str],
+        evidence: str | None,
+        left: int | None = None,
+    ) -> Alert:
+        assert clock.deadline is not None
+        return Alert(
+            key=key,
+            kind=kind,
+            complaint_id=self.result.complaint_id,
+            institution_id=self.institution,
+            module=self.ref,
+            clock=clock.name,
+            code=None,
+            due=clock.deadline.due.isoformat(),
+            as_of=self.as_of_text,
+            message=message,
+            citation=_clock_citation(self.module, clock),
+            evidence=(evidence,) if evidence else (),
+            remaining_working_days=left,
+        )
+
+
+def _breaches(context: _Context) -> list[Alert]:
+    """A ``breach`` alert per violation finding."""
+    rules = {rule.id: rule for rule in context.module.rules}
+    out = []
+    for finding in context.result.findings:
+        if finding.severity != "violation":
+            continue
+        rule = rules.get(finding.rule_id)
+        key = context.key("breach", finding.code, ",".join(finding.evidence), finding.due)
+        out.append(
+            Alert(
+                key=key,
+                kind="breach",
+                complaint_id=context.result.complaint_id,
+                institution_id=finding.institution_id,
+                module=context.ref,
+                clock=rule.clocks[0] if rule and rule.clocks else None,
+                code=finding.code,
+                due=finding.due,
+                as_of=context.as_of_text,
+                message=finding.message,
+                citation=finding.citation,
+                evidence=finding.evidence,
+            )
+        )
+    return out
+
+
+def _at_risk(
+    context: _Context,
+    clock: ClockResult,
+    calendar: WorkingDayCalendar,
+    as_of: datetime,
+    at_risk_working_days: int,
+) -> Alert | None:
+    """An ``at_risk`` alert for a running clock with few working days left, else None."""
+    deadline = clock.deadline
+    if clock.state != "running" or deadline is None or deadline.due_date is None:
+        return None
+    try:
+        left = calendar.working_days_between(local_date(as_of), deadline.due_date)
+    except CalendarError:
+        return None
+    # A clock shorter than the threshold would be "at risk" from its first moment: for those,
+    # warn on the last day only.
+    threshold = at_risk_working_days
+    if clock.period and clock.period.get("unit") in ("working_day", "calendar_day"):
+        threshold = min(threshold, int(clock.period["value"]) - 1)
+    if left > threshold:
+        return None
+    due_day = deadline.due_date.isoformat() + " 24:00"
+    description = clock.spec.description
+    message = {
+        lang: _AT_RISK[lang].format(clock=description[lang], due=due_day, left=left) for lang in ("zh", "en")
+    }
+    key = context.key("at_risk", clock.name, deadline.due.isoformat())
+    return context.clock_alert("at_risk", key, clock, message, clock.start_id, left)
+
+
+def _cleared(context: _Context, clock: ClockResult) -> Alert | None:
+    """A ``cleared`` alert for a clock that was met (in time or late), else None."""
+    if clock.state not in ("met", "met_late") or clock.met_at is None:
+        return None
+    met = clock.met_at.astimezone(SHANGHAI).isoformat()
+    description = clock.spec.description
+    message = {lang: _CLEARED[lang].format(clock=description[lang], met=met) for lang in ("zh", "en")}
+    return context.clock_alert(
+        "cleared", context.key("cleared", clock.name, clock.met_id), clock, message, clock.met_id
+    )
+
+
 def derive_alerts(
     result: ComplaintResult,
     module: RuleModule,
@@ -87,62 +195,11 @@ def derive_alerts(
     can raise a new one; a breach by the finding's code, evidence and due time; a cleared
     alert by clock and the event that met it.
     """
-    as_of_text = as_of.astimezone(SHANGHAI).isoformat()
-    ref = result.module
-    findings: Iterable[Finding] = result.findings
-    institution = institution_id or result.institution_id
-    alerts: list[Alert] = []
-    at_risk: list[Alert] = []
-    cleared: list[Alert] = []
-    rules = {rule.id: rule for rule in module.rules}
-    for finding in findings:
-        if finding.severity != "violation":
-            continue
-        rule = rules.get(finding.rule_id)
-        alerts.append(Alert(
-            key=_key("breach", ref.id, ref.version, result.complaint_id, finding.code,
-                     ",".join(finding.evidence), finding.due),
-            kind="breach", complaint_id=result.complaint_id, institution_id=finding.institution_id,
-            module=ref, clock=rule.clocks[0] if rule and rule.clocks else None, code=finding.code,
-            due=finding.due, as_of=as_of_text, message=finding.message, citation=finding.citation, evidence=finding.evidence,
-        ))
-    for clock in result.clocks:
-        if clock.deadline is None:
-            continue
-        due_text = clock.deadline.due.isoformat()
-        description = clock.spec.description
-        if clock.state == "running" and clock.deadline.due_date is not None:
-            try:
-                left = calendar.working_days_between(local_date(as_of), clock.deadline.due_date)
-            except CalendarError:
-                left = None
-            # A clock shorter than the threshold would be "at risk" from its first moment:
-            # for those, warn on the last day only.
-            threshold = at_risk_working_days
-            if clock.period and clock.period.get("unit") in ("working_day", "calendar_day"):
-                threshold = min(threshold, int(clock.period["value"]) - 1)
-            if left is not None and left <= threshold:
-                due_day = clock.deadline.due_date.isoformat() + " 24:00"
-                at_risk.append(Alert(
-                    key=_key("at_risk", ref.id, ref.version, result.complaint_id, clock.name, due_text),
-                    kind="at_risk", complaint_id=result.complaint_id, institution_id=institution,
-                    module=ref, clock=clock.name, code=None, due=due_text, as_of=as_of_text,
-                    message={lang: _AT_RISK[lang].format(clock=description[lang], due=due_day, left=left)
-                             for lang in ("zh", "en")},
-                    citation=_clock_citation(module, clock),
-                    evidence=(clock.start_id,) if clock.start_id else (), remaining_working_days=left,
-                ))
-        if clock.state in ("met", "met_late") and clock.met_at is not None:
-            met = clock.met_at.astimezone(SHANGHAI).isoformat()
-            cleared.append(Alert(
-                key=_key("cleared", ref.id, ref.version, result.complaint_id, clock.name, clock.met_id),
-                kind="cleared", complaint_id=result.complaint_id, institution_id=institution,
-                module=ref, clock=clock.name, code=None, due=due_text, as_of=as_of_text,
-                message={lang: _CLEARED[lang].format(clock=description[lang], met=met) for lang in ("zh", "en")},
-                citation=_clock_citation(module, clock),
-                evidence=(clock.met_id,) if clock.met_id else (),
-            ))
-    return alerts + at_risk + cleared
+    context = _Context(result, module, as_of, institution_id)
+    clocks = [c for c in result.clocks if isinstance(c, ClockResult) and c.deadline is not None]
+    at_risk = [a for c in clocks if (a := _at_risk(context, c, calendar, as_of, at_risk_working_days))]
+    cleared = [a for c in clocks if (a := _cleared(context, c))]
+    return _breaches(context) + at_risk + cleared
 
 
 def relevant_cleared(alerts: list[Alert], emitted_clocks: set[tuple[str, str]]) -> list[Alert]:

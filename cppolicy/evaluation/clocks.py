@@ -12,9 +12,10 @@ the day of receipt is not counted) and, for calendar-day periods, ``roll_forward
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Sequence
+from typing import Any
 
 from cppolicy.calendar import WorkingDayCalendar, end_of_day, local_date
 from cppolicy.documents import dig
@@ -70,8 +71,9 @@ def compute_deadline(
 _deadlines: dict[tuple, tuple[WorkingDayCalendar, Deadline]] = {}
 
 
-def _day_deadline(calendar: WorkingDayCalendar, day: date, value: int, unit: str, start_counted: bool,
-                  roll_forward: bool) -> Deadline:
+def _day_deadline(
+    calendar: WorkingDayCalendar, day: date, value: int, unit: str, start_counted: bool, roll_forward: bool
+) -> Deadline:
     if unit == "working_day":
         due_date = calendar.add_working_days(day, value, start_counted=start_counted)
     elif unit == "calendar_day":
@@ -136,8 +138,9 @@ class ClockResult:
         # Only working-day periods skip rest days; calendar days count every day.
         if d and d.due_date and self.start and (self.period or {}).get("unit") == "working_day":
             first = local_date(self.start)
-            between = [calendar.day_kind(first + timedelta(days=i))
-                       for i in range(1, (d.due_date - first).days + 1)]
+            between = [
+                calendar.day_kind(first + timedelta(days=i)) for i in range(1, (d.due_date - first).days + 1)
+            ]
         return {
             "clock": self.name,
             "description": self.spec.description,
@@ -176,11 +179,11 @@ def _day(info: Any) -> dict:
 
 def compute_clocks(
     module: RuleModule,
-    events: Sequence,
+    events: Sequence[Event],
     calendar: WorkingDayCalendar,
     params: dict[str, Any],
     as_of: datetime,
-    annotations: dict[str, dict],
+    annotations: dict[str, dict[str, Any]],
     only: set[str] | None = None,
 ) -> list[ClockResult]:
     """Compute the clocks of ``module`` (those named in ``only``, when given) over ``events``
@@ -189,67 +192,104 @@ def compute_clocks(
     ``annotations`` receives, per event id, extra numeric fields for the event's fact
     (``limit_due``, ``new_due`` on extensions).
     """
-    start_counted = bool(params.get("start_day_counted", False))
-    roll_forward = bool(params.get("roll_forward_on_holiday", False))
-    first: dict[str, Any] = {}
+    first: dict[str, Event] = {}
     for event in events:
         first.setdefault(event.type, event)
-    withdrawn = first.get("withdrawn")
     results = []
     for name, spec in module.clocks.items():
         if only is not None and name not in only:
             continue
         result = ClockResult(name=name, spec=spec, state="not_started")
         results.append(result)
-        if spec.applies_if:
-            received = first.get("received")
-            if received is None:
-                result.state = "undetermined"
-                result.reason = "no 'received' event: cannot tell whether this clock applies"
-                continue
-            if dig(received.data, spec.applies_if["field"]) not in params[spec.applies_if["in"]["param"]]:
-                result.state = "not_applicable"
-                continue
-        start_event = first.get(spec.start_event)
-        if start_event is None:
-            if spec.start_event == "received":
-                result.state = "undetermined"
-                result.reason = "no 'received' event for this complaint in the input"
+        scope = _started(result, spec, events, first, params)
+        if scope is None:
             continue
-        # A restart (e.g. a repeat complaint with new facts) starts the period again; what came
-        # before it no longer counts for this clock.
-        scope = list(events)
-        restart = _last_restart(spec, events)
-        if restart is not None and restart.time >= start_event.time:
-            start_event = restart
-            scope = [e for e in events if e.time >= restart.time]
-            result.restarted_by = restart.event_id
-        result.start, result.start_id, result.start_t = start_event.time, start_event.event_id, start_event.epoch
-        result.period = params[spec.period_param]
         try:
-            result.deadline = compute_deadline(
-                calendar, result.start, result.period, start_counted=start_counted, roll_forward=roll_forward
-            )
-            result.base = result.deadline
-            if spec.pauses:
-                _apply_pauses(result, spec, scope, calendar, params, as_of, annotations)
-            if spec.extension:
-                _apply_extensions(result, spec, scope, calendar, params, start_counted, roll_forward, annotations)
+            _deadline(result, spec, scope, calendar, params, as_of, annotations)
         except CalendarError as exc:
             result.state, result.reason, result.deadline = "undetermined", exc.message, None
             continue
-        met = next((e for e in scope if e.type == spec.met_by), None) if spec.met_by else None
-        due = result.deadline.due
-        if met is not None:
-            result.met_at, result.met_id = met.time, met.event_id
-            result.state = "met" if met.time < due else "met_late"
-        elif withdrawn is not None and withdrawn.time < due:
-            result.state = "stopped"
-        elif result.paused_open:
-            result.state = "paused"
-        else:
-            result.state = "overdue" if as_of >= due else "running"
+        _state(result, spec, scope, first.get("withdrawn"), as_of)
     return results
+
+
+def _started(
+    result: ClockResult,
+    spec: ClockSpec,
+    events: Sequence[Event],
+    first: dict[str, Event],
+    params: dict[str, Any],
+) -> list[Event] | None:
+    """Whether the clock applies and has started: its start set, and the events that count for it
+    (from a restart on, when there was one); None when it does not run (its state says why)."""
+    if spec.applies_if:
+        received = first.get("received")
+        if received is None:
+            result.state = "undetermined"
+            result.reason = "no 'received' event: cannot tell whether this clock applies"
+            return None
+        if dig(received.data, spec.applies_if["field"]) not in params[spec.applies_if["in"]["param"]]:
+            result.state = "not_applicable"
+            return None
+    start_event = first.get(spec.start_event)
+    if start_event is None:
+        if spec.start_event == "received":
+            result.state = "undetermined"
+            result.reason = "no 'received' event for this complaint in the input"
+        return None
+    # A restart (e.g. a repeat complaint with new facts) starts the period again; what came
+    # before it no longer counts for this clock.
+    scope = list(events)
+    restart = _last_restart(spec, events)
+    if restart is not None and restart.time >= start_event.time:
+        start_event = restart
+        scope = [e for e in events if e.time >= restart.time]
+        result.restarted_by = restart.event_id
+    result.start, result.start_id, result.start_t = start_event.time, start_event.event_id, start_event.epoch
+    result.period = params[spec.period_param]
+    return scope
+
+
+def _deadline(
+    result: ClockResult,
+    spec: ClockSpec,
+    scope: list[Event],
+    calendar: WorkingDayCalendar,
+    params: dict[str, Any],
+    as_of: datetime,
+    annotations: dict[str, dict[str, Any]],
+) -> None:
+    """The clock's deadline: its period from its start, moved by pauses and extensions.
+    Raises CalendarError when the calendar cannot count it."""
+    assert result.start is not None and result.period is not None
+    start_counted = bool(params.get("start_day_counted", False))
+    roll_forward = bool(params.get("roll_forward_on_holiday", False))
+    result.deadline = compute_deadline(
+        calendar, result.start, result.period, start_counted=start_counted, roll_forward=roll_forward
+    )
+    result.base = result.deadline
+    if spec.pauses:
+        _apply_pauses(result, spec, scope, calendar, params, as_of, annotations)
+    if spec.extension:
+        _apply_extensions(result, spec, scope, calendar, params, start_counted, roll_forward, annotations)
+
+
+def _state(
+    result: ClockResult, spec: ClockSpec, scope: list[Event], withdrawn: Event | None, as_of: datetime
+) -> None:
+    """Met (in time or late), stopped by a withdrawal, paused, overdue or still running."""
+    assert result.deadline is not None
+    met = next((e for e in scope if e.type == spec.met_by), None) if spec.met_by else None
+    due = result.deadline.due
+    if met is not None:
+        result.met_at, result.met_id = met.time, met.event_id
+        result.state = "met" if met.time < due else "met_late"
+    elif withdrawn is not None and withdrawn.time < due:
+        result.state = "stopped"
+    elif result.paused_open:
+        result.state = "paused"
+    else:
+        result.state = "overdue" if as_of >= due else "running"
 
 
 def _last_restart(spec: ClockSpec, events: Sequence):
@@ -263,7 +303,9 @@ def _last_restart(spec: ClockSpec, events: Sequence):
     return found
 
 
-def _shift(calendar: WorkingDayCalendar, deadline: Deadline, period: dict, days: int, working: int) -> Deadline:
+def _shift(
+    calendar: WorkingDayCalendar, deadline: Deadline, period: dict, days: int, working: int
+) -> Deadline:
     """Move a deadline later by excluded time: calendar days, or working days for working-day periods."""
     if deadline.due_date is None:
         return Deadline(None, deadline.due + timedelta(days=days))
@@ -274,8 +316,15 @@ def _shift(calendar: WorkingDayCalendar, deadline: Deadline, period: dict, days:
     return Deadline(due_date, end_of_day(due_date))
 
 
-def _apply_pauses(result: ClockResult, spec: ClockSpec, events: Sequence, calendar: WorkingDayCalendar,
-                  params: dict, as_of: datetime, annotations: dict[str, dict]) -> None:
+def _apply_pauses(
+    result: ClockResult,
+    spec: ClockSpec,
+    events: Sequence,
+    calendar: WorkingDayCalendar,
+    params: dict,
+    as_of: datetime,
+    annotations: dict[str, dict],
+) -> None:
     """Exclude pause periods (e.g. external appraisal, mediation) from the clock.
 
     A pause of an allowed reason runs from the pause event to the next resume event; its days
@@ -296,8 +345,9 @@ def _apply_pauses(result: ClockResult, spec: ClockSpec, events: Sequence, calend
             days = (last_day - first_day).days
             working = calendar.working_days_between(first_day, last_day)
             result.deadline = _shift(calendar, result.deadline, result.period, days, working)
-            result.pauses.append({"from": open_pause.event_id, "to": event.event_id, "days": days,
-                                  "working_days": working})
+            result.pauses.append(
+                {"from": open_pause.event_id, "to": event.event_id, "days": days, "working_days": working}
+            )
             open_pause = None
     if open_pause is not None:
         first_day = local_date(open_pause.time)
@@ -335,8 +385,9 @@ def _apply_extensions(
     paused_working = sum(p["working_days"] for p in result.pauses)
 
     def limit(period: dict) -> Deadline:
-        plain = compute_deadline(calendar, result.start, period, start_counted=start_counted,
-                                 roll_forward=roll_forward)
+        plain = compute_deadline(
+            calendar, result.start, period, start_counted=start_counted, roll_forward=roll_forward
+        )
         return _shift(calendar, plain, period, paused_days, paused_working) if result.pauses else plain
 
     limits = [limit(params[t["up_to"]["param"]]) for t in tiers]
@@ -364,20 +415,26 @@ def _apply_extensions(
         }
         missing = sorted(k for k in tier["requires"] if not checks[k])
         effective = not missing and new.due > limit_due
-        annotations.setdefault(event.event_id, {}).update({
-            "limit_due": limit_due.timestamp(), "new_due": new.due.timestamp(),
-            "ext_tier": index + 1, "ext_tier_due": limits[index].due.timestamp(),
-        })
+        annotations.setdefault(event.event_id, {}).update(
+            {
+                "limit_due": limit_due.timestamp(),
+                "new_due": new.due.timestamp(),
+                "ext_tier": index + 1,
+                "ext_tier_due": limits[index].due.timestamp(),
+            }
+        )
         if effective:
             result.deadline = new if new.due <= cap.due else cap
-        result.extensions.append({
-            "event": event.event_id,
-            "at": event.time.isoformat(),
-            "limit_then": limit_due.isoformat(),
-            "requested_due": new.due.isoformat(),
-            "requested_due_date": new.due_date.isoformat() if new.due_date else None,
-            "tier": index + 1,
-            "effective": effective,
-            "capped": effective and new.due > cap.due,
-            "missing": missing,
-        })
+        result.extensions.append(
+            {
+                "event": event.event_id,
+                "at": event.time.isoformat(),
+                "limit_then": limit_due.isoformat(),
+                "requested_due": new.due.isoformat(),
+                "requested_due_date": new.due_date.isoformat() if new.due_date else None,
+                "tier": index + 1,
+                "effective": effective,
+                "capped": effective and new.due > cap.due,
+                "missing": missing,
+            }
+        )

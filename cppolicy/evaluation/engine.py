@@ -36,7 +36,6 @@ from cppolicy.calendar import SHANGHAI, WorkingDayCalendar, local_date
 from cppolicy.evaluation.clocks import ClockResult, compute_clocks
 from cppolicy.evaluation.facts import CORE, Prepared, flat_data
 from cppolicy.evaluation.findings import ComplaintResult, Finding, ModuleRef, error_finding, failure_detail
-from cppolicy.events import Event
 from cppolicy.rules import Rule, RuleModule
 
 ENGINE_NAME = "durable_rules"
@@ -68,7 +67,6 @@ class _Host(durable.engine.Host):
         return self._resolve(action_name)
 
 
-
 def _iso(epoch: float | None) -> str | None:
     """The Asia/Shanghai ISO 8601 text of an epoch, remembered (deadlines recur: the end of a day)."""
     if epoch is None:
@@ -98,8 +96,13 @@ class Engine:
 
     _ids = itertools.count()
 
-    def __init__(self, module: RuleModule, calendar: WorkingDayCalendar, keep_facts: bool = False,
-                 supersede: bool = True) -> None:
+    def __init__(
+        self,
+        module: RuleModule,
+        calendar: WorkingDayCalendar,
+        keep_facts: bool = False,
+        supersede: bool = True,
+    ) -> None:
         self.module = module
         self.calendar = calendar
         # Optional hook for the independent cross-check (cppolicy/crosscheck.py, docs/cross-check.md):
@@ -152,8 +155,9 @@ class Engine:
 
     # -- evaluation ---------------------------------------------------------------------------
 
-    def evaluate(self, complaint_id: str, events: Sequence, as_of: datetime, *,
-                 prepared: Prepared | None = None) -> ComplaintResult:
+    def evaluate(
+        self, complaint_id: str, events: Sequence, as_of: datetime, *, prepared: Prepared | None = None
+    ) -> ComplaintResult:
         """Evaluate one complaint's events as of ``as_of`` (aware datetime). ``prepared``:
         ``Prepared(events, as_of)``, when the caller evaluates the same events by several modules."""
         if prepared is None or prepared.as_of != as_of:
@@ -173,8 +177,9 @@ class Engine:
             annotations: dict[str, dict] = {}
             # Clocks serve rules; a clock whose every rule is superseded on this receipt date
             # (e.g. the 2012 notice's working-day limit after 2020-03-01) is not computed.
-            clocks = compute_clocks(self.module, visible, self.calendar, params, as_of, annotations,
-                                    only=self._clocks_needed(on))
+            clocks = compute_clocks(
+                self.module, visible, self.calendar, params, as_of, annotations, only=self._clocks_needed(on)
+            )
             result.clocks = clocks
             fired = self._run_rules(on, prepared, clocks, annotations, as_of)
         except Exception as exc:  # noqa: BLE001 — any failure must surface as an error finding
@@ -184,8 +189,11 @@ class Engine:
             result.fired[rule_id] = result.fired.get(rule_id, 0) + 1
         result.findings.extend(self.findings_for(complaint_id, institution, fired, as_of_text))
         # Without a receipt date nothing says which rules were in force: all are undetermined.
-        result.findings.extend(self._undetermined(complaint_id, institution, clocks, as_of_text,
-                                                  self._rules_on(on) if received else None))
+        result.findings.extend(
+            self._undetermined(
+                complaint_id, institution, clocks, as_of_text, self._rules_on(on) if received else None
+            )
+        )
         result.findings.sort(key=lambda f: f.sort_key)
         return result
 
@@ -230,7 +238,9 @@ class Engine:
         facts.extend(clock_facts)
         return self.run_facts("complaint", on, facts, as_of, owned=True)
 
-    def run_facts(self, scope: str, on: date, facts: list[dict], as_of: datetime, *, owned: bool = False) -> list:
+    def run_facts(
+        self, scope: str, on: date, facts: list[dict], as_of: datetime, *, owned: bool = False
+    ) -> list:
         """Assert ``facts`` into a fresh session of ``scope``'s ruleset, then the as-of fact;
         return ``(rule_id, matched facts by alias)`` for every firing. Raises on any failure.
         ``owned``: the fact dicts are the caller's to give away (``sid`` and ``asof_t`` are then
@@ -255,7 +265,9 @@ class Engine:
             # as-of fact on its own, last, so that absences are judged on the whole history. (At
             # the end of the same batch it is not equivalent: measured, some findings change.)
             if facts:
-                self._dispatch(handle, durable_rules_engine.assert_facts(handle, orjson.dumps(facts).decode()))
+                self._dispatch(
+                    handle, durable_rules_engine.assert_facts(handle, orjson.dumps(facts).decode())
+                )
             self._dispatch(handle, durable_rules_engine.assert_fact(handle, orjson.dumps(asof).decode()))
         finally:
             durable_rules_engine.delete_state(handle, sid)
@@ -288,7 +300,9 @@ class Engine:
                     raise RuntimeError(f"durable_rules queued {len(queued)} actions at once")
                 ((rule_id, matched),) = queued.items()
                 if not isinstance(matched, dict):
-                    raise RuntimeError(f"rule {rule_id}: durable_rules passed {type(matched).__name__}, not facts by alias")
+                    raise RuntimeError(
+                        f"rule {rule_id}: durable_rules passed {type(matched).__name__}, not facts by alias"
+                    )
                 self._fired.append((rule_id, matched))
                 message = durable_rules_engine.complete_and_start_action(handle, state_handle)
         except BaseException:
@@ -316,12 +330,22 @@ class Engine:
             if key in seen:
                 continue
             seen.add(key)
-            out.append(Finding(
-                code=rule.code, rule_id=rule.id, module=self.ref, severity=rule.severity,
-                complaint_id=complaint_id, institution_id=institution, due=due,
-                observed=_iso(_pick(matched, rule.observed)), evidence=evidence,
-                citation=self.citation(rule), message=rule.message, as_of=as_of_text,
-            ))
+            out.append(
+                Finding(
+                    code=rule.code,
+                    rule_id=rule.id,
+                    module=self.ref,
+                    severity=rule.severity,
+                    complaint_id=complaint_id,
+                    institution_id=institution,
+                    due=due,
+                    observed=_iso(_pick(matched, rule.observed)),
+                    evidence=evidence,
+                    citation=self.citation(rule),
+                    message=rule.message,
+                    as_of=as_of_text,
+                )
+            )
         return out
 
     def _undetermined(self, complaint_id, institution, clocks, as_of_text, on: date | None) -> list[Finding]:
@@ -332,12 +356,23 @@ class Engine:
         for rule in self.module.rules_in("complaint", on):
             blocked = [name for name in rule.clocks if name in unknown]
             if blocked:
-                out.append(Finding(
-                    code=rule.code, rule_id=rule.id, module=self.ref, severity="undetermined",
-                    complaint_id=complaint_id, institution_id=institution, due=None, observed=None,
-                    evidence=(), citation=self.citation(rule), message=rule.message,
-                    as_of=as_of_text, detail=f"clock {blocked[0]}: {unknown[blocked[0]]}",
-                ))
+                out.append(
+                    Finding(
+                        code=rule.code,
+                        rule_id=rule.id,
+                        module=self.ref,
+                        severity="undetermined",
+                        complaint_id=complaint_id,
+                        institution_id=institution,
+                        due=None,
+                        observed=None,
+                        evidence=(),
+                        citation=self.citation(rule),
+                        message=rule.message,
+                        as_of=as_of_text,
+                        detail=f"clock {blocked[0]}: {unknown[blocked[0]]}",
+                    )
+                )
         return out
 
     def citation(self, rule: Rule) -> dict:
@@ -360,10 +395,13 @@ class Engine:
         number: str = self.module.data["instrument"]["number"]
         return number
 
-    def error_finding(self, complaint_id: str | None, institution: str | None, as_of_text: str,
-                      exc: BaseException) -> Finding:
+    def error_finding(
+        self, complaint_id: str | None, institution: str | None, as_of_text: str, exc: BaseException
+    ) -> Finding:
         """The ``error`` finding of an evaluation by this engine that raised ``exc``."""
-        return error_finding(self.ref, self.instrument, complaint_id, institution, as_of_text, failure_detail(exc))
+        return error_finding(
+            self.ref, self.instrument, complaint_id, institution, as_of_text, failure_detail(exc)
+        )
 
 
 def _evidence(matched: dict, ref: str) -> str | None:

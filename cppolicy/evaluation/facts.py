@@ -63,8 +63,15 @@ def event_facts(events: Sequence) -> list[dict]:
     facts, seen_types = [], set()
     for event in events:
         fact = dict(flat_data(event.data))
-        fact.update({"f": "event", "type": event.type, "t": event.epoch, "id": event.event_id,
-                     "first": event.type not in seen_types})
+        fact.update(
+            {
+                "f": "event",
+                "type": event.type,
+                "t": event.epoch,
+                "id": event.event_id,
+                "first": event.type not in seen_types,
+            }
+        )
         if event.institution:
             fact["institution_id"] = event.institution.get("id")
             fact["institution_level"] = event.institution.get("level")
@@ -75,8 +82,9 @@ def event_facts(events: Sequence) -> list[dict]:
 
 class Prepared:
     """What every module's evaluation of one complaint starts from, computed once for all of
-    them (:class:`~cppolicy.evaluation.judge.Judge` judges a complaint by up to three modules): the events at or before the as-of time in evaluation order, the first receipt,
-    and each visible event's fact before the module's own fields (clock numbers, annotations)."""
+    them (:class:`~cppolicy.evaluation.judge.Judge` judges a complaint by up to three modules):
+    the events at or before the as-of time in evaluation order, the first receipt, and each
+    visible event's fact before the module's own fields (clock numbers, annotations)."""
 
     __slots__ = ("as_of", "visible", "received", "_facts")
 
@@ -95,7 +103,6 @@ class Prepared:
 
 def event_order(event: Event) -> tuple[float, str, int]:
     return (event.epoch, event.source or "", event.line or 0)
-
 
 
 def evaluation_order(events: Iterable[Event], as_of: datetime) -> list[Event]:

@@ -80,12 +80,19 @@ class Finding:
         list), built by hand: the writers call this for every finding of an archive."""
         m = self.module
         return {
-            "code": self.code, "rule_id": self.rule_id,
+            "code": self.code,
+            "rule_id": self.rule_id,
             "module": {"id": m.id, "version": m.version, "digest": m.digest},
-            "severity": self.severity, "complaint_id": self.complaint_id,
-            "institution_id": self.institution_id, "due": self.due, "observed": self.observed,
-            "evidence": list(self.evidence), "citation": _copied(self.citation),
-            "message": _copied(self.message), "as_of": self.as_of, "detail": self.detail,
+            "severity": self.severity,
+            "complaint_id": self.complaint_id,
+            "institution_id": self.institution_id,
+            "due": self.due,
+            "observed": self.observed,
+            "evidence": list(self.evidence),
+            "citation": _copied(self.citation),
+            "message": _copied(self.message),
+            "as_of": self.as_of,
+            "detail": self.detail,
         }
 
     @property
@@ -150,21 +157,43 @@ def slim_result(result: ComplaintResult) -> ComplaintResult:
     """The result without its clock computations (heavy; only ``explain`` and reports need them):
     the status is unchanged because a running clock is kept as a :class:`ClockState`."""
     running = any(c.state == "running" for c in result.clocks)
-    return ComplaintResult(complaint_id=result.complaint_id, module=result.module,
-                           institution_id=result.institution_id, findings=result.findings,
-                           clocks=[_RUNNING] if running else [], fired=result.fired, events=result.events)
+    return ComplaintResult(
+        complaint_id=result.complaint_id,
+        module=result.module,
+        institution_id=result.institution_id,
+        findings=result.findings,
+        clocks=[_RUNNING] if running else [],
+        fired=result.fired,
+        events=result.events,
+    )
 
 
-def error_finding(module: ModuleRef, instrument: str, complaint_id: str | None, institution_id: str | None,
-                  as_of_text: str, detail: str) -> Finding:
+def error_finding(
+    module: ModuleRef,
+    instrument: str,
+    complaint_id: str | None,
+    institution_id: str | None,
+    as_of_text: str,
+    detail: str,
+) -> Finding:
     """The ``error`` finding of an evaluation that failed: its result is unknown, never compliance."""
     return Finding(
-        code=EVALUATION_ERROR, rule_id="", module=module, severity="error",
-        complaint_id=complaint_id, institution_id=institution_id, due=None, observed=None,
-        evidence=(), citation={"instrument": instrument, "text": ""},
-        message={"zh": "评估失败，结果未知（不视为合规）。",
-                 "en": "Evaluation failed; the result is unknown (not compliance)."},
-        as_of=as_of_text, detail=detail,
+        code=EVALUATION_ERROR,
+        rule_id="",
+        module=module,
+        severity="error",
+        complaint_id=complaint_id,
+        institution_id=institution_id,
+        due=None,
+        observed=None,
+        evidence=(),
+        citation={"instrument": instrument, "text": ""},
+        message={
+            "zh": "评估失败，结果未知（不视为合规）。",
+            "en": "Evaluation failed; the result is unknown (not compliance).",
+        },
+        as_of=as_of_text,
+        detail=detail,
     )
 
 

@@ -4,14 +4,16 @@ A profile (``schemas/institution-profile/v1.json``) describes what an institutio
 place: its tree, a senior manager per level, the complaint department, channels published at
 outlets and on the website, the hotline, assessment and training. It becomes facts —
 
-| fact | fields |
-|---|---|
-| node | ``f: node``, ``id`` (``node:<id>``), ``node_id``, ``level``, ``parent``, the node's fields flattened (``senior_manager_name``, ``published_channels__phone``…) |
-| website | ``f: website``, ``id``, ``institution``, ``published_channels__…``, ``prominent`` |
-| hotline | ``f: hotline``, ``id``, ``institution``, ``shared_with_customer_service``, ``complaint_prompt`` |
-| window | ``f: window``, ``window``, ``since`` (epoch), ``institution`` — from the module's ``windows`` |
-| training | ``f: training``, ``id``, ``t`` (epoch of the day's start), ``topic``, ``in_window__<window>`` (within that window, up to the as-of time) |
-| as-of | ``f: asof``, ``t`` |
+- ``node``: ``f: node``, ``id`` (``node:<id>``), ``node_id``, ``level``, ``parent``, the node's
+  fields flattened (``senior_manager_name``, ``published_channels__phone``…);
+- ``website``: ``f: website``, ``id``, ``institution``, ``published_channels__…``, ``prominent``;
+- ``hotline``: ``f: hotline``, ``id``, ``institution``, ``shared_with_customer_service``,
+  ``complaint_prompt``;
+- ``window``: ``f: window``, ``window``, ``since`` (epoch), ``institution`` — from the module's
+  ``windows``;
+- ``training``: ``f: training``, ``id``, ``t`` (epoch of the day's start), ``topic``,
+  ``in_window__<window>`` (within that window, up to the as-of time);
+- the as-of fact: ``f: asof``, ``t``
 
 — evaluated by the module's ``scope: institution`` rules on durable_rules, like complaints.
 """
@@ -122,12 +124,18 @@ def profile_facts(doc: dict, module: RuleModule, params: dict, as_of: datetime) 
         if period["unit"] != "month":
             raise InputError(f"{module.path}: window {name}: only month periods are supported")
         since[name] = _start_of(months_before(as_of.astimezone(SHANGHAI).date(), int(period["value"])))
-        facts.append({"f": "window", "id": f"window:{name}", "window": name, "since": since[name],
-                      "institution": root})
+        facts.append(
+            {"f": "window", "id": f"window:{name}", "window": name, "since": since[name], "institution": root}
+        )
     for n, entry in enumerate(doc.get("training", [])):
         t = _start_of(date.fromisoformat(entry["date"]))
-        fact = {"f": "training", "id": f"training:{n}", "t": t, "topic": entry["topic"],
-                "institution": entry.get("institution", root)}
+        fact = {
+            "f": "training",
+            "id": f"training:{n}",
+            "t": t,
+            "topic": entry["topic"],
+            "institution": entry.get("institution", root),
+        }
         fact.update({f"in_window__{name}": since[name] <= t <= as_of.timestamp() for name in since})
         facts.append(fact)
     return facts
@@ -140,7 +148,7 @@ class InstitutionResult:
     findings: list[Finding] = field(default_factory=list)
 
     @property
-    def status(self) -> str:
+    def status(self) -> Status:
         return worst_status(self.findings)
 
 
@@ -156,7 +164,9 @@ def check_institution(doc: dict, engine: Engine, as_of: datetime) -> Institution
     except Exception as exc:  # noqa: BLE001 — a failure is an error finding, never compliance
         result.findings.append(engine.error_finding(None, root, as_of_text, exc))
         return result
-    result.findings = sorted(engine.findings_for(None, root, fired, as_of_text), key=lambda f: (f.institution_id or "", f.code))
+    result.findings = sorted(
+        engine.findings_for(None, root, fired, as_of_text), key=lambda f: (f.institution_id or "", f.code)
+    )
     return result
 
 

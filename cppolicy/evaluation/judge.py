@@ -26,9 +26,15 @@ from datetime import datetime
 from cppolicy.calendar import SHANGHAI, WorkingDayCalendar
 from cppolicy.evaluation.engine import Engine
 from cppolicy.evaluation.facts import Prepared, evaluation_order
-from cppolicy.evaluation.findings import ComplaintResult, ModuleRef, error_finding, failure_detail, pickled_by_fields
-from cppolicy.events import Event
+from cppolicy.evaluation.findings import (
+    ComplaintResult,
+    ModuleRef,
+    error_finding,
+    failure_detail,
+    pickled_by_fields,
+)
 from cppolicy.evaluation.selection import modules_for
+from cppolicy.events import Event
 from cppolicy.rules import RuleModule
 
 #: chooses the modules that judge a complaint from its events: ``(chosen, why none)``
@@ -60,13 +66,21 @@ class Judge:
     cross-check. Holds no global state; two judges with other modules can live in one process.
     """
 
-    def __init__(self, modules: Iterable[RuleModule], calendar: WorkingDayCalendar, *,
-                 select: Selector = modules_for, supersede: bool = True, keep_facts: bool = False) -> None:
+    def __init__(
+        self,
+        modules: Iterable[RuleModule],
+        calendar: WorkingDayCalendar,
+        *,
+        select: Selector = modules_for,
+        supersede: bool = True,
+        keep_facts: bool = False,
+    ) -> None:
         self.modules = tuple(modules)
         self.calendar = calendar
         self.select = select
-        self.engines = {m.ref: Engine(m, calendar, keep_facts=keep_facts, supersede=supersede)
-                        for m in self.modules}
+        self.engines = {
+            m.ref: Engine(m, calendar, keep_facts=keep_facts, supersede=supersede) for m in self.modules
+        }
 
     def engine(self, module: RuleModule | ModuleRef) -> Engine:
         """The engine of a module (or of a result's module reference)."""
@@ -80,14 +94,21 @@ class Judge:
             return self.failed(complaint_id, events, as_of, failure_detail(exc), self.modules)
         try:
             prepared = Prepared(events, as_of)  # shared by the modules that judge the complaint
-            results = [self.engines[m.ref].evaluate(complaint_id, events, as_of, prepared=prepared)
-                       for m in chosen]
+            results = [
+                self.engines[m.ref].evaluate(complaint_id, events, as_of, prepared=prepared) for m in chosen
+            ]
         except Exception as exc:  # noqa: BLE001 — each engine catches its own; this is anything else
             return self.failed(complaint_id, events, as_of, failure_detail(exc), chosen)
         return Judgement(complaint_id, results, skipped)
 
-    def failed(self, complaint_id: str, events: Sequence[Event], as_of: datetime, detail: str,
-               modules: Sequence[RuleModule] | None = None) -> Judgement:
+    def failed(
+        self,
+        complaint_id: str,
+        events: Sequence[Event],
+        as_of: datetime,
+        detail: str,
+        modules: Sequence[RuleModule] | None = None,
+    ) -> Judgement:
         """The judgement of a complaint whose evaluation failed outside the engines (``detail``
         says how): an ``error`` result for each of ``modules`` (default: those that would have
         judged it; all of them when that cannot be told)."""
@@ -103,9 +124,18 @@ class Judge:
         results = []
         for module in modules:
             engine = self.engines[module.ref]
-            finding = error_finding(engine.ref, engine.instrument, complaint_id, institution, as_of_text, detail)
-            results.append(ComplaintResult(complaint_id=complaint_id, module=engine.ref, institution_id=institution,
-                                           findings=[finding], events=len(visible)))
+            finding = error_finding(
+                engine.ref, engine.instrument, complaint_id, institution, as_of_text, detail
+            )
+            results.append(
+                ComplaintResult(
+                    complaint_id=complaint_id,
+                    module=engine.ref,
+                    institution_id=institution,
+                    findings=[finding],
+                    events=len(visible),
+                )
+            )
         return Judgement(complaint_id, results, skipped)
 
 

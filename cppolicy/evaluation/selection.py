@@ -31,7 +31,9 @@ def applies_to(module: RuleModule, received: Event) -> bool:
     return value in module.parameter(condition["in"]["param"], local_date(received.time))[0]
 
 
-def modules_for(modules: Iterable[RuleModule], events: Sequence[Event]) -> tuple[list[RuleModule], str | None]:
+def modules_for(
+    modules: Iterable[RuleModule], events: Sequence[Event]
+) -> tuple[list[RuleModule], str | None]:
     """The modules that judge a complaint, and why none does (``None`` when some do)."""
     modules = list(modules)
     received = next((e for e in events if e.type == "received"), None)

@@ -17,10 +17,13 @@ SCHEMA_TAG = "complaint-event/v1"
 
 #: event types that belong to the institution, not to one complaint (they carry no complaint_id)
 INSTITUTION_TYPES = frozenset(
-    {"periodic_report_submitted", "large_scale_complaint_reported", "channel_disclosure",
-     "complaint_contact_changed"}
+    {
+        "periodic_report_submitted",
+        "large_scale_complaint_reported",
+        "channel_disclosure",
+        "complaint_contact_changed",
+    }
 )
-
 
 
 class RawLine(NamedTuple):
@@ -111,7 +114,6 @@ def format_error(source: str, line: int, error: EventError) -> str:
     return f"{source}:{line}: {error.path}: {error.message} [{error.keyword}]"
 
 
-
 def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple[Any, ...]:
     fields = tuple(f.name for f in dataclasses.fields(cls))
     if fields != names:  # this module's fast constructor below must set every field
@@ -120,9 +122,21 @@ def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple[Any, ...]:
 
 
 _new_object = object.__new__
-(_set_event_id, _set_complaint_id, _set_type, _set_time, _set_epoch, _set_institution, _set_data,
- _set_raw, _set_source, _set_line) = _slot_setters(
-    Event, ("event_id", "complaint_id", "type", "time", "epoch", "institution", "data", "raw", "source", "line"))
+(
+    _set_event_id,
+    _set_complaint_id,
+    _set_type,
+    _set_time,
+    _set_epoch,
+    _set_institution,
+    _set_data,
+    _set_raw,
+    _set_source,
+    _set_line,
+) = _slot_setters(
+    Event,
+    ("event_id", "complaint_id", "type", "time", "epoch", "institution", "data", "raw", "source", "line"),
+)
 
 
 def event_from(doc: dict[str, Any], time: datetime, source: str, line: int) -> Event:

@@ -82,7 +82,7 @@ def iter_raw_blocks(paths: Iterable[str], size: int | None = None) -> Iterator[t
                 cut = buffer.rfind(b"\n", 0, end) + 1
                 if cut:
                     yield buffer, cut
-                    buffer[:end - cut] = buffer[cut:end]
+                    buffer[: end - cut] = buffer[cut:end]
                     kept = end - cut
                 else:
                     kept = end
@@ -136,4 +136,3 @@ def _decoded(source: str, lines: Iterable[bytes]) -> Iterator[RawLine]:
             text = data.decode("utf-8", "backslashreplace")
             # 1-based byte offset in the physical line (a stripped BOM counts)
             yield RawLine(source, number, text, f"invalid UTF-8 at byte {exc.start + shift + 1}")
-

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import jsonschema_rs
 import orjson
@@ -122,7 +123,6 @@ def exact_validator() -> Any:
     return Draft202012Validator(event_schema(), registry=registry)
 
 
-
 def schema_errors(doc: Any) -> list[EventError]:
     """Every schema error in ``doc`` (jsonschema, exact paths), sorted by path; ``[]`` when valid."""
     seen: set[tuple[str, str]] = set()
@@ -136,14 +136,20 @@ def schema_errors(doc: Any) -> list[EventError]:
     return out
 
 
-
 def shown(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
 
 
-_JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer",
-               float: "number", type(None): "null"}
+_JSON_TYPES = {
+    dict: "object",
+    list: "array",
+    str: "string",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    type(None): "null",
+}
 
 
 def _convert(error: Any, root: Any) -> list[EventError]:
@@ -153,14 +159,17 @@ def _convert(error: Any, root: Any) -> list[EventError]:
     value, instance = error.validator_value, error.instance
     if keyword == "required":
         missing = [name for name in value if name not in instance]
-        return [EventError(json_path([*parts, name]), "required", "required property is missing")
-                for name in missing]
+        return [
+            EventError(json_path([*parts, name]), "required", "required property is missing")
+            for name in missing
+        ]
     if keyword == "additionalProperties":
         allowed = error.schema.get("properties", {})
         extra = [name for name in instance if name not in allowed]
         hint = "allowed: " + ", ".join(allowed) if allowed else "this object takes no properties"
-        return [EventError(json_path([*parts, name]), keyword, f"unknown property ({hint})")
-                for name in extra]
+        return [
+            EventError(json_path([*parts, name]), keyword, f"unknown property ({hint})") for name in extra
+        ]
     if keyword == "type":
         wanted = " or ".join([value] if isinstance(value, str) else value)
         got = _JSON_TYPES.get(type(instance), "value")
@@ -187,8 +196,10 @@ def _convert(error: Any, root: Any) -> list[EventError]:
     elif keyword == "oneOf" and all(set(alt) == {"required"} for alt in value):
         names = [name for alt in value for name in alt["required"]]
         present = [name for name in names if name in instance]
-        message = (f"exactly one of {', '.join(names)} is required, "
-                   f"found {' and '.join(present) if present else 'none'}")
+        message = (
+            f"exactly one of {', '.join(names)} is required, "
+            f"found {' and '.join(present) if present else 'none'}"
+        )
     elif keyword is None:  # a `false` subschema
         keyword, message = "false", "value is not allowed here"
     else:
@@ -196,4 +207,3 @@ def _convert(error: Any, root: Any) -> list[EventError]:
         if len(message) > 200:
             message = message[:197] + "..."
     return [EventError(json_path(parts), keyword, message)]
-

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from functools import cache
 from typing import Any
 
@@ -44,8 +44,12 @@ def parse_and_validate(raw: RawLine) -> Event | Invalid:
     recorded = doc.get("recorded_at")
     # the rarer semantic cases: an instant in the year 1 or 9999 may not convert to Asia/Shanghai
     # (any other year converts whatever its offset), an extension's new date; else none can arise
-    if (time is None or time.year in (1, 9999) or doc["type"] == "extended"
-            or (recorded is not None and _edge_or_unreal(recorded))):
+    if (
+        time is None
+        or time.year in (1, 9999)
+        or doc["type"] == "extended"
+        or (recorded is not None and _edge_or_unreal(recorded))
+    ):
         semantic = _semantic_errors(doc)
         if time is None and not semantic:  # cannot happen while _DATETIME mirrors the schema pattern
             semantic = [EventError("$.time", "semantic", f"{shown(doc['time'])} is not a real date-time")]
@@ -64,7 +68,6 @@ def _edge_or_unreal(text: str) -> bool:
 def parse_events(paths: Iterable[str]) -> Iterator[Event | Invalid]:
     """``parse_and_validate`` over ``iter_lines(paths)`` (same InputError behaviour)."""
     return map(parse_and_validate, iter_lines(paths))
-
 
 
 _DATETIME = re.compile(
@@ -101,14 +104,22 @@ def parse_datetime(text: Any) -> datetime | None:
         return None
     y, mo, d, h, mi, s, frac, zulu, sign, oh, om = match.groups()
     if zulu:
-        tz = timezone.utc
+        tz = UTC
     else:
         offset = timedelta(hours=int(oh), minutes=int(om))
         tz = timezone(-offset if sign == "-" else offset)
     try:
         # a leap second is read as :59 (datetime has no :60)
-        return datetime(int(y), int(mo), int(d), int(h), int(mi), min(int(s), 59),
-                        int((frac or "0")[:6].ljust(6, "0")), tzinfo=tz)
+        return datetime(
+            int(y),
+            int(mo),
+            int(d),
+            int(h),
+            int(mi),
+            min(int(s), 59),
+            int((frac or "0")[:6].ljust(6, "0")),
+            tzinfo=tz,
+        )
     except ValueError:
         return None
 
@@ -119,7 +130,7 @@ def _in_range(moment: datetime) -> bool:
     if 1 < moment.year < 9999:
         return True
     try:
-        moment.astimezone(timezone.utc)
+        moment.astimezone(UTC)
         moment.astimezone(SHANGHAI)
     except (OverflowError, ValueError):
         return False
@@ -140,8 +151,10 @@ def _semantic_errors(doc: Any) -> list[EventError]:
                 message = f"{shown(text)} is not a real date-time"
                 errors.append(EventError(json_path([name]), "semantic", message))
             elif not _in_range(moment):
-                message = (f"{shown(text)} is out of range: the instant must fall within the years "
-                           f"0001-9999 in UTC and in Asia/Shanghai")
+                message = (
+                    f"{shown(text)} is out of range: the instant must fall within the years "
+                    f"0001-9999 in UTC and in Asia/Shanghai"
+                )
                 errors.append(EventError(json_path([name]), "semantic", message))
     data = doc.get("data")
     if doc.get("type") == "extended" and isinstance(data, dict):
@@ -153,7 +166,6 @@ def _semantic_errors(doc: Any) -> list[EventError]:
                 message = f"{shown(text)} is not a real date"
                 errors.append(EventError("$.data.new_due_date", "semantic", message))
     return errors
-
 
 
 def revive(data: bytes | str, source: str, line: int) -> Event:

@@ -56,14 +56,18 @@ class Evaluator:
         """``modules``: ``ID``, ``ID@VERSION``, a folder or a loaded :class:`~cppolicy.rules.RuleModule`
         each (default: every module the plugins register). ``policies`` is its former name."""
         if policies is not None:
-            warnings.warn("Evaluator(policies=...) is now Evaluator(modules=...)", DeprecationWarning, stacklevel=2)
+            warnings.warn(
+                "Evaluator(policies=...) is now Evaluator(modules=...)", DeprecationWarning, stacklevel=2
+            )
             modules = policies if modules is None else modules
         self.plugins = plugins if plugins is not None else Plugins()
         registered = self.plugins.rule_module_paths()
         if modules is None:
             self.modules = [load_module(path) for path in registered]
         else:
-            self.modules = [m if isinstance(m, RuleModule) else resolve_module(m, registered) for m in modules]
+            self.modules = [
+                m if isinstance(m, RuleModule) else resolve_module(m, registered) for m in modules
+            ]
         self.calendar = calendar if calendar is not None else self.plugins.calendar("cn", calendar_data)
         self.judge = Judge(self.modules, self.calendar)
 
@@ -71,8 +75,14 @@ class Evaluator:
         """A module of this evaluator by ``ID@VERSION``."""
         return self.judge.engines[ref].module
 
-    def evaluate_complaint(self, complaint_id: str, events: Iterable[dict[str, object] | Event],
-                           as_of: datetime | str, *, notify: bool = True) -> list[ComplaintResult]:
+    def evaluate_complaint(
+        self,
+        complaint_id: str,
+        events: Iterable[dict[str, object] | Event],
+        as_of: datetime | str,
+        *,
+        notify: bool = True,
+    ) -> list[ComplaintResult]:
         """Evaluate one complaint's events; one result per module that judges it (in force on its
         receipt date). An evaluation that fails is an ``error`` finding, never an exception.
 
@@ -86,7 +96,9 @@ class Evaluator:
                     self.plugins.handle_finding(finding)
         return results
 
-    def evaluate(self, events: Iterable[dict[str, object] | Event], as_of: datetime | str) -> list[ComplaintResult]:
+    def evaluate(
+        self, events: Iterable[dict[str, object] | Event], as_of: datetime | str
+    ) -> list[ComplaintResult]:
         """Group events by complaint (institution-level events are ignored) and evaluate each."""
         grouped: dict[str, list[Event]] = defaultdict(list)
         for n, item in enumerate(events, 1):
@@ -95,8 +107,14 @@ class Evaluator:
                 grouped[event.complaint_id].append(event)
         return [r for cid in sorted(grouped) for r in self.evaluate_complaint(cid, grouped[cid], as_of)]
 
-    def alerts(self, result: ComplaintResult, as_of: datetime | str, *, previous: Iterable[Alert] = (),
-               at_risk_working_days: int = 2) -> list[Alert]:
+    def alerts(
+        self,
+        result: ComplaintResult,
+        as_of: datetime | str,
+        *,
+        previous: Iterable[Alert] = (),
+        at_risk_working_days: int = 2,
+    ) -> list[Alert]:
         """The new alerts for an evaluation result, given the alerts already emitted for it.
 
         Alerts in ``previous`` (matched by key) are not returned again; a ``cleared`` alert is
@@ -104,8 +122,13 @@ class Evaluator:
         :class:`cppolicy.host.Monitor` keeps ``previous`` in SQLite for you.
         """
         module = self.module(f"{result.module.id}@{result.module.version}")
-        candidates = derive_alerts(result, module, self.calendar, aware_moment(as_of, "as_of"),
-                                   at_risk_working_days=at_risk_working_days)
+        candidates = derive_alerts(
+            result,
+            module,
+            self.calendar,
+            aware_moment(as_of, "as_of"),
+            at_risk_working_days=at_risk_working_days,
+        )
         earlier = list(previous)
         seen = {a.key for a in earlier}
         raised = {(a.complaint_id, a.clock) for a in [*earlier, *candidates] if a.kind != "cleared"}

@@ -21,7 +21,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import orjson
 
@@ -80,15 +79,27 @@ def _canonical(raw: dict) -> bytes:
 
 def alert_from_dict(data: dict) -> Alert:
     module = data["module"]
-    return Alert(**{**data, "module": ModuleRef(**module) if isinstance(module, dict) else module,
-                    "evidence": tuple(data.get("evidence", ()))})
+    return Alert(
+        **{
+            **data,
+            "module": ModuleRef(**module) if isinstance(module, dict) else module,
+            "evidence": tuple(data.get("evidence", ())),
+        }
+    )
 
 
 class Monitor:
     """A live monitor over one SQLite state file. Not thread-safe: one writer per state file."""
 
-    def __init__(self, state: str | Path, evaluator: Evaluator, *, clock: str = "event",
-                 at_risk_working_days: int = 2, trail: TrailWriter | None = None) -> None:
+    def __init__(
+        self,
+        state: str | Path,
+        evaluator: Evaluator,
+        *,
+        clock: str = "event",
+        at_risk_working_days: int = 2,
+        trail: TrailWriter | None = None,
+    ) -> None:
         if clock not in ("event", "wall"):
             raise InputError(f"clock must be 'event' or 'wall', not {clock!r}")
         self.evaluator = evaluator
@@ -105,7 +116,9 @@ class Monitor:
         if version is None:
             self._set_meta("schema_version", str(SCHEMA_VERSION))
         elif int(version) != SCHEMA_VERSION:
-            raise InputError(f"--state {state}: schema version {version}, this cppolicy expects {SCHEMA_VERSION}")
+            raise InputError(
+                f"--state {state}: schema version {version}, this cppolicy expects {SCHEMA_VERSION}"
+            )
         self.db.commit()
 
     # -- state ----------------------------------------------------------------------------------
@@ -115,8 +128,11 @@ class Monitor:
         return row[0] if row else None
 
     def _set_meta(self, key: str, value: str) -> None:
-        self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
-                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+        self.db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
     @property
     def now(self) -> datetime | None:
@@ -133,12 +149,18 @@ class Monitor:
         }
 
     def emitted(self, complaint_id: str | None = None) -> list[dict]:
-        sql = "SELECT payload FROM alerts" + (" WHERE complaint_id = ?" if complaint_id else "") + " ORDER BY rowid"
+        sql = (
+            "SELECT payload FROM alerts"
+            + (" WHERE complaint_id = ?" if complaint_id else "")
+            + " ORDER BY rowid"
+        )
         return [orjson.loads(row[0]) for row in self.db.execute(sql, (complaint_id,) if complaint_id else ())]
 
     def _events(self, complaint_id: str) -> list[Event]:
-        rows = self.db.execute("SELECT raw, received_seq FROM events WHERE complaint_id = ? ORDER BY epoch, received_seq",
-                               (complaint_id,))
+        rows = self.db.execute(
+            "SELECT raw, received_seq FROM events WHERE complaint_id = ? ORDER BY epoch, received_seq",
+            (complaint_id,),
+        )
         return [to_event(orjson.loads(raw), f"state event {seq}") for raw, seq in rows]
 
     # -- input ----------------------------------------------------------------------------------
@@ -151,13 +173,17 @@ class Monitor:
         if row is not None:
             if bytes(row[0]) == raw:
                 return IngestResult("duplicate", event.event_id)
-            self.db.execute("INSERT INTO conflicts (event_id, seen_at, raw) VALUES (?, ?, ?)",
-                            (event.event_id, datetime.now(SHANGHAI).isoformat(), raw))
+            self.db.execute(
+                "INSERT INTO conflicts (event_id, seen_at, raw) VALUES (?, ?, ?)",
+                (event.event_id, datetime.now(SHANGHAI).isoformat(), raw),
+            )
             self.db.commit()
             return IngestResult("conflict", event.event_id)
         seq = self.db.execute("SELECT COALESCE(MAX(received_seq), 0) + 1 FROM events").fetchone()[0]
-        self.db.execute("INSERT INTO events (event_id, complaint_id, epoch, raw, received_seq) VALUES (?, ?, ?, ?, ?)",
-                        (event.event_id, event.complaint_id, event.epoch, raw, seq))
+        self.db.execute(
+            "INSERT INTO events (event_id, complaint_id, epoch, raw, received_seq) VALUES (?, ?, ?, ?, ?)",
+            (event.event_id, event.complaint_id, event.epoch, raw, seq),
+        )
         result = IngestResult("new", event.event_id)
         if self.clock_mode == "event":
             current = self.now
@@ -183,8 +209,11 @@ class Monitor:
         return self._due(current) if current else []
 
     def _due(self, now: datetime, skip: str | None = None) -> list[Alert]:
-        rows = self.db.execute("SELECT complaint_id FROM complaints WHERE next_check IS NOT NULL AND next_check <= ? "
-                               "ORDER BY complaint_id", (now.timestamp(),)).fetchall()
+        rows = self.db.execute(
+            "SELECT complaint_id FROM complaints WHERE next_check IS NOT NULL AND next_check <= ? "
+            "ORDER BY complaint_id",
+            (now.timestamp(),),
+        ).fetchall()
         alerts: list[Alert] = []
         for (complaint_id,) in rows:
             if complaint_id != skip:
@@ -196,16 +225,22 @@ class Monitor:
     def _evaluate(self, complaint_id: str, now: datetime) -> list[Alert]:
         events = self._events(complaint_id)
         results = self.evaluator.evaluate_complaint(complaint_id, events, now, notify=False)
-        emitted_clocks = {(cid, clock) for cid, clock in self.db.execute(
-            "SELECT complaint_id, clock FROM alerts WHERE complaint_id = ? AND kind != 'cleared'", (complaint_id,))}
+        emitted_clocks = {
+            (cid, clock)
+            for cid, clock in self.db.execute(
+                "SELECT complaint_id, clock FROM alerts WHERE complaint_id = ? AND kind != 'cleared'",
+                (complaint_id,),
+            )
+        }
         new: list[Alert] = []
         next_check: float | None = None
         statuses = []
         for result in results:
             statuses.append(result.status)
             module = self.evaluator.module(f"{result.module.id}@{result.module.version}")
-            candidates = derive_alerts(result, module, self.evaluator.calendar, now,
-                                       at_risk_working_days=self.at_risk_working_days)
+            candidates = derive_alerts(
+                result, module, self.evaluator.calendar, now, at_risk_working_days=self.at_risk_working_days
+            )
             for alert in candidates:
                 if alert.kind != "cleared":
                     emitted_clocks.add((alert.complaint_id, alert.clock))
@@ -215,9 +250,18 @@ class Monitor:
                 masked = alert_from_dict(self.plugins.mask(alert.to_dict(), "alert"))
                 self.plugins.handle_alert(masked)
                 self.db.execute(
-                    "INSERT INTO alerts (key, complaint_id, kind, clock, code, emitted_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (alert.key, alert.complaint_id, alert.kind, alert.clock, alert.code,
-                     datetime.now(SHANGHAI).isoformat(), orjson.dumps(masked.to_dict())))
+                    "INSERT INTO alerts (key, complaint_id, kind, clock, code, emitted_at, payload) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        alert.key,
+                        alert.complaint_id,
+                        alert.kind,
+                        alert.clock,
+                        alert.code,
+                        datetime.now(SHANGHAI).isoformat(),
+                        orjson.dumps(masked.to_dict()),
+                    ),
+                )
                 new.append(masked)
             for clock in result.clocks:
                 if clock.state == "running" and clock.deadline is not None:
@@ -230,9 +274,11 @@ class Monitor:
         if self.trail is not None:
             for result in results:
                 self.trail.evaluation(result, events, now)
-        self.db.execute("INSERT INTO complaints (complaint_id, next_check, status) VALUES (?, ?, ?) "
-                        "ON CONFLICT(complaint_id) DO UPDATE SET next_check = excluded.next_check, status = excluded.status",
-                        (complaint_id, next_check, ",".join(statuses)))
+        self.db.execute(
+            "INSERT INTO complaints (complaint_id, next_check, status) VALUES (?, ?, ?) "
+            "ON CONFLICT(complaint_id) DO UPDATE SET next_check = excluded.next_check, status = excluded.status",
+            (complaint_id, next_check, ",".join(statuses)),
+        )
         self.db.commit()
         return new
 

@@ -26,7 +26,6 @@ import pluggy
 
 from cppolicy.calendar import WorkingDayCalendar
 from cppolicy.evaluation import Alert, Finding
-
 from cppolicy.plugin.markers import PROJECT
 
 _hookspec = pluggy.HookspecMarker(PROJECT)
@@ -48,9 +47,12 @@ def cppolicy_register_rule_modules(register: Callable[[Path], None]) -> None:
     """
 
 
-@_hookspec(warn_on_impl=DeprecationWarning(
-    "cppolicy_register_policies is the former name of cppolicy_register_rule_modules (same calling "
-    "convention): rename the implementation"))
+@_hookspec(
+    warn_on_impl=DeprecationWarning(
+        "cppolicy_register_policies is the former name of cppolicy_register_rule_modules (same calling "
+        "convention): rename the implementation"
+    )
+)
 def cppolicy_register_policies(register: Callable[[Path], None]) -> None:
     """Deprecated: the former name of :func:`cppolicy_register_rule_modules`, still honoured
     (called the same way; results are ignored). Implementing it warns (``DeprecationWarning``)

@@ -25,7 +25,6 @@ from cppolicy.evaluation import Alert, Finding
 from cppolicy.plugin import hookspecs
 from cppolicy.plugin.builtin import calendar as builtin_calendar
 from cppolicy.plugin.builtin import rule_modules as builtin_rule_modules
-from cppolicy.plugin.markers import hookimpl
 
 #: The built-in plugins, by the names they are registered (and listed) under.
 DEFAULT_PLUGINS: dict[str, ModuleType] = {
@@ -81,8 +80,10 @@ class Plugins:
             try:
                 self.pm.load_setuptools_entrypoints(hookspecs.PROJECT)
             except Exception as exc:  # noqa: BLE001 — a broken plugin must name itself, not crash
-                raise CppolicyError(f"a cppolicy plugin failed to load: {type(exc).__name__}: {exc} "
-                                    f"(set {DISABLE_ENV}=1 to run without external plugins)") from None
+                raise CppolicyError(
+                    f"a cppolicy plugin failed to load: {type(exc).__name__}: {exc} "
+                    f"(set {DISABLE_ENV}=1 to run without external plugins)"
+                ) from None
         for plugin in self.extra:
             self.pm.register(plugin)
         try:
@@ -119,8 +120,10 @@ class Plugins:
         """Every rule-module folder the plugins register (``cppolicy_register_rule_modules``, and
         its former name ``cppolicy_register_policies``), built-in ones included."""
         found: list[RegisteredModule] = []
-        impls = [*self.pm.hook.cppolicy_register_rule_modules.get_hookimpls(),
-                 *self.pm.hook.cppolicy_register_policies.get_hookimpls()]
+        impls = [
+            *self.pm.hook.cppolicy_register_rule_modules.get_hookimpls(),
+            *self.pm.hook.cppolicy_register_policies.get_hookimpls(),
+        ]
         for impl in impls:
             impl.function(register=self._registrar(impl.plugin_name, found))
         return found
@@ -141,7 +144,8 @@ class Plugins:
 
     def calendar(self, name: str = "cn", data_files: Sequence[Path] = ()) -> WorkingDayCalendar:
         calendar: WorkingDayCalendar | None = self.pm.hook.cppolicy_provide_calendar(
-            name=name, data_files=list(data_files))
+            name=name, data_files=list(data_files)
+        )
         if calendar is None:
             raise CppolicyError(f"no plugin provides a calendar named {name!r}")
         return calendar
@@ -153,7 +157,9 @@ class Plugins:
 
             def register(name: str, importer, help: str = "", _plugin=plugin) -> None:
                 if name in found:
-                    raise CppolicyError(f"importer {name!r} registered by both {found[name].plugin} and {_plugin}")
+                    raise CppolicyError(
+                        f"importer {name!r} registered by both {found[name].plugin} and {_plugin}"
+                    )
                 if not callable(importer):
                     raise CppolicyError(f"plugin {_plugin}: importer {name!r} is not callable")
                 found[name] = RegisteredImporter(name, importer, help, _plugin)

@@ -18,8 +18,22 @@ from cppolicy.audit import AuditObserver, AuditReport, JudgedComplaint
 from cppolicy.evaluation import ArchiveResult, ComplaintResult, Finding
 from cppolicy.reports.formats import FORMATS
 
-CSV_FIELDS = ["complaint_id", "institution_id", "severity", "code", "rule_id", "module", "due",
-              "observed", "evidence", "citation", "message_en", "message_zh", "detail", "as_of"]
+CSV_FIELDS = [
+    "complaint_id",
+    "institution_id",
+    "severity",
+    "code",
+    "rule_id",
+    "module",
+    "due",
+    "observed",
+    "evidence",
+    "citation",
+    "message_en",
+    "message_zh",
+    "detail",
+    "as_of",
+]
 
 
 def report_header(report: AuditReport) -> dict[str, Any]:
@@ -50,23 +64,36 @@ def citation_point(finding: Finding) -> str:
     return where
 
 
-@FORMATS.register("audit", "json", help="one JSON document: header, counts, complaints, findings, quarantined lines")
+@FORMATS.register(
+    "audit", "json", help="one JSON document: header, counts, complaints, findings, quarantined lines"
+)
 def write_json(report: AuditReport, out: TextIO, lang: str) -> None:
-    complaints = ({"complaint_id": r.complaint_id, "module": f"{r.module.id}@{r.module.version}",
-                   "status": r.status, "events": r.events} for r in report.results)
-    write_indented_json(out, {
-        **report_header(report),
-        "complaints": complaints,
-        # orjson writes a Finding (a dataclass) exactly as Finding.to_dict() reads, much faster
-        "findings": iter(report.findings),
-        "quarantined": (q.to_dict() for q in report.contents.quarantined),
-    })
+    complaints = (
+        {
+            "complaint_id": r.complaint_id,
+            "module": f"{r.module.id}@{r.module.version}",
+            "status": r.status,
+            "events": r.events,
+        }
+        for r in report.results
+    )
+    write_indented_json(
+        out,
+        {
+            **report_header(report),
+            "complaints": complaints,
+            # orjson writes a Finding (a dataclass) exactly as Finding.to_dict() reads, much faster
+            "findings": iter(report.findings),
+            "quarantined": (q.to_dict() for q in report.contents.quarantined),
+        },
+    )
 
 
 def write_indented_json(out: TextIO, doc: dict[str, Any]) -> None:
     """Write ``doc`` as ``orjson.dumps(doc, option=OPT_INDENT_2)`` would, byte for byte, plus a
     newline, except that a value that is an iterator is written as a list one item at a time:
     an archive's results and findings are never all in memory (they are read back from disk)."""
+
     def indented(value: Any, depth: int) -> str:
         text = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
         return text.replace("\n", "\n" + "  " * depth) if depth else text
@@ -112,13 +139,20 @@ class JsonlStream(FindingStream):
 def csv_row(finding: Finding) -> dict[str, Any]:
     c = finding.citation
     return {
-        "complaint_id": finding.complaint_id, "institution_id": finding.institution_id,
-        "severity": finding.severity, "code": finding.code, "rule_id": finding.rule_id,
-        "module": f"{finding.module.id}@{finding.module.version}", "due": finding.due,
-        "observed": finding.observed, "evidence": " ".join(finding.evidence),
+        "complaint_id": finding.complaint_id,
+        "institution_id": finding.institution_id,
+        "severity": finding.severity,
+        "code": finding.code,
+        "rule_id": finding.rule_id,
+        "module": f"{finding.module.id}@{finding.module.version}",
+        "due": finding.due,
+        "observed": finding.observed,
+        "evidence": " ".join(finding.evidence),
         "citation": f"{c.get('instrument', '')} {citation_point(finding)}".strip(),
-        "message_en": finding.message["en"], "message_zh": finding.message["zh"],
-        "detail": finding.detail or "", "as_of": finding.as_of,
+        "message_en": finding.message["en"],
+        "message_zh": finding.message["zh"],
+        "detail": finding.detail or "",
+        "as_of": finding.as_of,
     }
 
 
@@ -136,6 +170,7 @@ class CsvStream(FindingStream):
 
 def _streamed(stream: Callable[[TextIO, str], FindingStream]) -> Callable[[AuditReport, TextIO, str], None]:
     """The writer of a whole report by a stream: its results in order, then ``finish``."""
+
     def write(report: AuditReport, out: TextIO, lang: str) -> None:
         writer = stream(out, lang)
         for result in report.results:

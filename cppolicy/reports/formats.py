@@ -50,11 +50,19 @@ class FormatRegistry:
     def __init__(self) -> None:
         self._formats: dict[str, dict[str, OutputFormat[Any]]] = {}
 
-    def register(self, subject: str, name: str, *, help: str = "", binary: bool = False,
-                 stream: Callable[[IO[Any], str], Any] | None = None,
-                 default: bool = False) -> Callable[[_W], _W]:
+    def register(
+        self,
+        subject: str,
+        name: str,
+        *,
+        help: str = "",
+        binary: bool = False,
+        stream: Callable[[IO[Any], str], Any] | None = None,
+        default: bool = False,
+    ) -> Callable[[_W], _W]:
         """Register ``write(result, out, lang)`` as the format ``name`` of ``subject`` (a decorator);
         ``default``: put it first, as the subject's default."""
+
         def add(write: _W) -> _W:
             formats = self._formats.setdefault(subject, {})
             if name in formats:

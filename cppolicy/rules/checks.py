@@ -49,11 +49,12 @@ def _binds_asof(condition: Any) -> bool:
     return isinstance(condition, dict) and {"f": "asof"} in condition.get("$and", [])
 
 
-
 def check_dates(data: dict, path: Path) -> None:
     """Dates that match the schema's pattern must also be calendar dates."""
-    places: list[tuple[str, Any]] = [("$.effective_from", data.get("effective_from")),
-                                     ("$.effective_to", data.get("effective_to"))]
+    places: list[tuple[str, Any]] = [
+        ("$.effective_from", data.get("effective_from")),
+        ("$.effective_to", data.get("effective_to")),
+    ]
     parameters = data.get("parameters")
     if isinstance(parameters, dict):
         for name, spec in parameters.items():
@@ -114,9 +115,13 @@ def check_semantics(data: dict, path: Path) -> None:
         if any(alias.endswith("$not") for alias in aliases) and not any(
             _binds_asof(next(iter(clause.values()))) for clause in rule["when"]["all"]
         ):
-            raise RuleModuleError(f"{where}: a rule with a $not condition must also bind the as-of fact {{f: asof}}")
+            raise RuleModuleError(
+                f"{where}: a rule with a $not condition must also bind the as-of fact {{f: asof}}"
+            )
         archive = data.get("archive") or {}
-        generators = {name for kind in ("schedules", "obligations", "clusters") for name in archive.get(kind) or {}}
+        generators = {
+            name for kind in ("schedules", "obligations", "clusters") for name in archive.get(kind) or {}
+        }
         for clock in rule.get("clocks", []):
             known = generators if rule.get("scope") == "archive" else clocks
             if clock not in known:
@@ -135,9 +140,9 @@ def check_semantics(data: dict, path: Path) -> None:
                     f"{where}: when.all[{index}] ({alias}) compares with another fact ({reference}); conditions may "
                     f"compare a fact only with constants, parameters and its own fields ($m). durable_rules 2.0.28 "
                     f"reads out of bounds on cross-fact comparisons (measured: segfaults), so the engine projects "
-                    f"clock numbers and receipt data onto each fact instead (docs/rule-modules.md)")
+                    f"clock numbers and receipt data onto each fact instead (docs/rule-modules.md)"
+                )
     for point, entry in data.get("coverage", {}).items():
         for rule_id in entry.get("rules", []):
             if rule_id not in rule_ids:
                 raise RuleModuleError(f"{path}: $.coverage.{point}: unknown rule {rule_id!r}")
-

@@ -103,4 +103,3 @@ def _expand(node: Any, params: dict, where: str) -> Any:
             ((name, expected),) = value.items()
             return _TAUTOLOGY if _param(name, params, where) == expected else _CONTRADICTION
     return {key: _expand(value, params, where) for key, value in node.items()}
-

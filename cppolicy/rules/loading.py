@@ -24,7 +24,9 @@ from cppolicy.rules.model import MODULE_FILE, SCOPES, ClockSpec, Rule, RuleModul
 @cache
 def module_schema() -> dict[str, Any]:
     """The bundled ``rule-module/v1`` JSON Schema."""
-    loaded: dict[str, Any] = json.loads((schemas_dir() / "rule-module" / "v1.json").read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = json.loads(
+        (schemas_dir() / "rule-module" / "v1.json").read_text(encoding="utf-8")
+    )
     return loaded
 
 

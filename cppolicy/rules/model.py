@@ -149,8 +149,9 @@ class RuleModule:
         """The rules of a scope; with ``on``, only those in force that day (not superseded)."""
         cache = self._compiled.setdefault("rules_in", {})
         if (scope, on) not in cache:
-            cache[(scope, on)] = tuple(rule for rule in self.rules
-                                       if rule.scope == scope and (on is None or rule.in_force_on(on)))
+            cache[(scope, on)] = tuple(
+                rule for rule in self.rules if rule.scope == scope and (on is None or rule.in_force_on(on))
+            )
         return cache[(scope, on)]
 
     @cached_property
@@ -203,8 +204,6 @@ class RuleModule:
         return self._compiled[key]
 
 
-
 def version_key(version: str) -> tuple:
     """Sort key for ``MAJOR.MINOR.PATCH`` (numeric parts before any other text)."""
     return tuple((0, int(x), "") if x.isdigit() else (1, 0, x) for x in version.split("."))
-

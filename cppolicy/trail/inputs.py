@@ -91,4 +91,3 @@ def input_digests(paths: Sequence[str], stdin: StdinDigest | None = None) -> lis
         else:
             out.append(file_digest(path))
     return out
-

@@ -29,7 +29,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from cppolicy.calendar import SHANGHAI, parse_moment
@@ -52,8 +52,17 @@ COMMON_FIELDS = ("seq", "prev", "hash", "type", "decision_time")
 PROTECTED_FIELDS = ("seq", "prev", "type", "decision_time")
 TYPE_FIELDS: dict[str, tuple[str, ...]] = {
     RUN_STARTED: ("tool", "command", "as_of", "modules", "calendar", "engine", "inputs"),
-    EVALUATION: ("complaint_id", "module", "calendar", "engine", "event_time", "as_of",
-                 "input_digest", "result", "result_digest"),
+    EVALUATION: (
+        "complaint_id",
+        "module",
+        "calendar",
+        "engine",
+        "event_time",
+        "as_of",
+        "input_digest",
+        "result",
+        "result_digest",
+    ),
     ARCHIVE_EVALUATION: ("module", "as_of", "calendar", "result"),
     RUN_FINISHED: ("counts", "exit_code", "records"),
 }
@@ -82,7 +91,7 @@ def record_hash(record: Mapping[str, Any]) -> str:
 
 def utc_now() -> str:
     """A record's ``decision_time``: now, in UTC, to the microsecond."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def iso_moment(moment: datetime | str | None) -> str | None:
@@ -125,8 +134,13 @@ def result_payload(result: ComplaintResult) -> dict[str, Any]:
     return {
         "status": result.status,
         "findings": [
-            {"code": f.code, "severity": f.severity, "due": f.due, "observed": f.observed,
-             "evidence": list(f.evidence)}
+            {
+                "code": f.code,
+                "severity": f.severity,
+                "due": f.due,
+                "observed": f.observed,
+                "evidence": list(f.evidence),
+            }
             for f in result.findings
         ],
     }
@@ -139,8 +153,13 @@ def module_ref(module: RuleModule | ModuleRef | Mapping[str, str]) -> dict[str, 
     return {"id": module.id, "version": module.version, "digest": module.digest}
 
 
-def evaluation_fields(result: ComplaintResult, complaint: ComplaintInput, as_of: datetime | str | None,
-                      calendar: str | None, engine: str | None) -> dict[str, Any]:
+def evaluation_fields(
+    result: ComplaintResult,
+    complaint: ComplaintInput,
+    as_of: datetime | str | None,
+    calendar: str | None,
+    engine: str | None,
+) -> dict[str, Any]:
     """The fields of the ``evaluation`` record of one complaint under one rule module."""
     payload = result_payload(result)
     return {
@@ -162,8 +181,18 @@ def archive_evaluation_fields(result: ArchiveResult, as_of: datetime, calendar: 
         "module": module_ref(result.module),
         "as_of": iso_moment(as_of),
         "calendar": calendar,
-        "result": {"status": result.status, "findings": [
-            {"code": f.code, "severity": f.severity, "institution_id": f.institution_id,
-             "due": f.due, "observed": f.observed, "evidence": list(f.evidence)}
-            for f in result.findings]},
+        "result": {
+            "status": result.status,
+            "findings": [
+                {
+                    "code": f.code,
+                    "severity": f.severity,
+                    "institution_id": f.institution_id,
+                    "due": f.due,
+                    "observed": f.observed,
+                    "evidence": list(f.evidence),
+                }
+                for f in result.findings
+            ],
+        },
     }

@@ -155,7 +155,9 @@ class _Verifier:
             record = json.loads(decoded, parse_constant=_reject_constant)
         except ValueError as exc:
             if not complete:
-                raise _Defect(number, None, f"truncated: the last line is cut off (invalid JSON: {exc})") from None
+                raise _Defect(
+                    number, None, f"truncated: the last line is cut off (invalid JSON: {exc})"
+                ) from None
             raise _Defect(number, None, f"invalid JSON: {exc}") from None
         if not isinstance(record, dict):
             raise _Defect(number, None, "not a JSON object")
@@ -169,17 +171,25 @@ class _Verifier:
                 duplicate = _find_duplicate(self.path, text, number)
                 if duplicate is not None:
                     raise _Defect(number, seq, f"duplicate of line {duplicate}")
-                raise _Defect(number, seq, f"seq out of order: expected {expected} (record inserted or reordered)")
+                raise _Defect(
+                    number, seq, f"seq out of order: expected {expected} (record inserted or reordered)"
+                )
             raise _Defect(number, seq, f"seq gap: expected {expected} (record deleted or reordered)")
         if record["prev"] != self.result.last_hash:
-            raise _Defect(number, seq, "prev does not match the hash of the previous record "
-                                       "(record deleted, inserted or reordered)")
+            raise _Defect(
+                number,
+                seq,
+                "prev does not match the hash of the previous record (record deleted, inserted or reordered)",
+            )
 
     def _in_run(self, number: int, seq: int | None, kind: str, record: dict[str, Any]) -> None:
         if kind == RUN_STARTED:
             if self.run_line is not None:
-                raise _Defect(number, seq, f"run_started, but the run started at line {self.run_line} "
-                                           f"has no run_finished")
+                raise _Defect(
+                    number,
+                    seq,
+                    f"run_started, but the run started at line {self.run_line} has no run_finished",
+                )
             self.run_line, self.run_records = number, 0
             self.result.runs += 1
         elif self.run_line is None:
@@ -187,8 +197,12 @@ class _Verifier:
         self.run_records += 1
         if kind == RUN_FINISHED:
             if record["records"] != self.run_records:
-                raise _Defect(number, seq, f"run_finished counts {record['records']} records, "
-                                           f"the run started at line {self.run_line} has {self.run_records}")
+                raise _Defect(
+                    number,
+                    seq,
+                    f"run_finished counts {record['records']} records, "
+                    f"the run started at line {self.run_line} has {self.run_records}",
+                )
             self.run_line = None
 
 
@@ -209,11 +223,17 @@ def verify_trail(path: str | os.PathLike[str], anchors: Iterable[str] = ()) -> V
             for number, data in enumerate(handle, start=1):
                 wanted.discard(verifier.line(number, data))
         if verifier.run_line is not None:
-            raise _Defect(result.lines, verifier.last_seq,
-                          f"truncated: run started at line {verifier.run_line} has no run_finished")
+            raise _Defect(
+                result.lines,
+                verifier.last_seq,
+                f"truncated: run started at line {verifier.run_line} has no run_finished",
+            )
         if wanted:
-            raise _Defect(None, None, f"anchor {sorted(wanted)[0]} is not the hash of any record "
-                                      f"(trail rewritten or cut short)")
+            raise _Defect(
+                None,
+                None,
+                f"anchor {sorted(wanted)[0]} is not the hash of any record (trail rewritten or cut short)",
+            )
     except _Defect as defect:
         result.first_bad = defect.problem
         return result
@@ -227,4 +247,3 @@ def iter_records(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
         for data in handle:
             if data.strip():
                 yield json.loads(data)
-

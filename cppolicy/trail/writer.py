@@ -13,7 +13,6 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any
 
 from cppolicy.calendar import WorkingDayCalendar, parse_moment
@@ -37,10 +36,10 @@ from cppolicy.trail.records import (
     canonical_json,
     complaint_input,
     evaluation_fields,
+    iso_moment,
     module_ref,
     sha256_text,
     utc_now,
-    iso_moment,
 )
 from cppolicy.trail.verify import verify_trail
 
@@ -79,8 +78,14 @@ class TrailWriter:
     ``error`` so that the trail stays appendable; only a hard crash leaves a run unfinished.
     """
 
-    def __init__(self, path: str | os.PathLike[str], plugins: Plugins | None = None, *,
-                 clock: Callable[[], str] | None = None, tool: str | None = None) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        plugins: Plugins | None = None,
+        *,
+        clock: Callable[[], str] | None = None,
+        tool: str | None = None,
+    ) -> None:
         if plugins is None:
             plugins = Plugins()
         if tool is None:
@@ -175,10 +180,17 @@ class TrailWriter:
 
     # -- records ------------------------------------------------------------------------------
 
-    def start_run(self, *, command: str, as_of: datetime | str | None,
-                  modules: Iterable[RuleModule | ModuleRef], calendar: WorkingDayCalendar | str | None,
-                  inputs: Sequence[Mapping[str, Any]] = (), engine: str | None = None,
-                  **extra: Any) -> dict[str, Any]:
+    def start_run(
+        self,
+        *,
+        command: str,
+        as_of: datetime | str | None,
+        modules: Iterable[RuleModule | ModuleRef],
+        calendar: WorkingDayCalendar | str | None,
+        inputs: Sequence[Mapping[str, Any]] = (),
+        engine: str | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
         """Append ``run_started``. ``modules`` are RuleModules (or ModuleRefs); ``calendar`` a
         WorkingDayCalendar or its version string; ``inputs`` from :func:`input_digests`;
         ``engine`` defaults to :func:`cppolicy.evaluation.engine_version`. Extra keyword
@@ -209,9 +221,15 @@ class TrailWriter:
             self._run = None
             raise
 
-    def evaluation(self, result: ComplaintResult, events: Iterable[Event] | ComplaintInput,
-                   as_of: datetime | None = None, *, calendar: str | None = None,
-                   engine: str | None = None) -> dict[str, Any]:
+    def evaluation(
+        self,
+        result: ComplaintResult,
+        events: Iterable[Event] | ComplaintInput,
+        as_of: datetime | None = None,
+        *,
+        calendar: str | None = None,
+        engine: str | None = None,
+    ) -> dict[str, Any]:
         """Append the ``evaluation`` record of one complaint under one rule module. ``events``
         are the complaint's events (those after ``as_of`` are left out, the rest taken in the
         engine's order), or their :class:`~cppolicy.trail.records.ComplaintInput` computed where
@@ -219,18 +237,26 @@ class TrailWriter:
         run = self._require_run(EVALUATION)
         moment = as_of if as_of is not None else run["as_of"]
         complaint = events if isinstance(events, ComplaintInput) else complaint_input(events, moment)
-        fields = evaluation_fields(result, complaint, moment,
-                                   calendar if calendar is not None else run["calendar"],
-                                   engine if engine is not None else run["engine"])
+        fields = evaluation_fields(
+            result,
+            complaint,
+            moment,
+            calendar if calendar is not None else run["calendar"],
+            engine if engine is not None else run["engine"],
+        )
         return self._append(EVALUATION, fields)
 
-    def archive_evaluation(self, result: ArchiveResult, as_of: datetime | None = None, *,
-                           calendar: str | None = None) -> dict[str, Any]:
+    def archive_evaluation(
+        self, result: ArchiveResult, as_of: datetime | None = None, *, calendar: str | None = None
+    ) -> dict[str, Any]:
         """Append the ``archive_evaluation`` record of one module's archive-scope rules;
         ``as_of`` and ``calendar`` default to the run's."""
         run = self._require_run(ARCHIVE_EVALUATION)
-        fields = archive_evaluation_fields(result, as_of if as_of is not None else run["as_of"],
-                                           calendar if calendar is not None else run["calendar"])
+        fields = archive_evaluation_fields(
+            result,
+            as_of if as_of is not None else run["as_of"],
+            calendar if calendar is not None else run["calendar"],
+        )
         return self._append(ARCHIVE_EVALUATION, fields)
 
     def record(self, type: str, **fields: Any) -> dict[str, Any]:
@@ -240,8 +266,14 @@ class TrailWriter:
         self._require_run(type)
         return self._append(type, fields)
 
-    def finish_run(self, counts: Mapping[str, Any] | None, exit_code: int | None, *,
-                   error: str | None = None, **extra: Any) -> dict[str, Any]:
+    def finish_run(
+        self,
+        counts: Mapping[str, Any] | None,
+        exit_code: int | None,
+        *,
+        error: str | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
         """Append ``run_finished`` (``records`` counts the run's records including this one),
         then flush and fsync."""
         self._require_run(RUN_FINISHED)
@@ -279,14 +311,18 @@ class TrailWriter:
             raise TrailError(f"a cppolicy_mask_payload plugin replaced a {kind} trail record")
         for name in PROTECTED_FIELDS:
             if masked.get(name, object()) != body[name]:
-                raise TrailError(f"a cppolicy_mask_payload plugin changed or removed the trail field "
-                                 f"{name!r}; masks may change record contents, not the chain")
+                raise TrailError(
+                    f"a cppolicy_mask_payload plugin changed or removed the trail field "
+                    f"{name!r}; masks may change record contents, not the chain"
+                )
         if "hash" in masked:
             raise TrailError("a cppolicy_mask_payload plugin added a 'hash' field to a trail record")
         for name in TYPE_FIELDS.get(kind, ()):
             if name not in masked:
-                raise TrailError(f"a cppolicy_mask_payload plugin removed the field {name!r} of a "
-                                 f"{kind} trail record (mask the value instead)")
+                raise TrailError(
+                    f"a cppolicy_mask_payload plugin removed the field {name!r} of a "
+                    f"{kind} trail record (mask the value instead)"
+                )
         try:
             masked["hash"] = sha256_text(canonical_json(masked))
             line = (canonical_json(masked) + "\n").encode("utf-8")
@@ -297,11 +333,11 @@ class TrailWriter:
             self._handle.flush()
         except OSError as exc:
             self._broken = exc.strerror or str(exc)
-            raise TrailError(f"{self.path}: writing the trail failed: {self._broken}; "
-                             f"its last line may be cut off") from None
+            raise TrailError(
+                f"{self.path}: writing the trail failed: {self._broken}; its last line may be cut off"
+            ) from None
         self._seq += 1
         self._prev = masked["hash"]
         self._run_records += 1
         self.plugins.record_trail(copy.deepcopy(masked))
         return masked
-

@@ -59,8 +59,7 @@ def build_compliant(b: Builder, s: str, v: str, inst_id: str, forwarded: dict | 
         d = b.decide(ok_decision(b))
     b.notify_result(d, mode="boundary" if v == "result_boundary_2359" else "ok")
     if v == "with_review":
-        b.add("review_requested", at_wd(1, 10, base=b.last.date()),
-              {"written": True, "channel": "letter"})
+        b.add("review_requested", at_wd(1, 10, base=b.last.date()), {"written": True, "channel": "letter"})
         b.add("review_decided", at_wd(5, 20, base=b.last.date()), review_decided_data(b.rng, inst_id))
     b.close()
 
@@ -116,8 +115,7 @@ def build_compliant_withdrawn(b: Builder, s: str, v: str, inst_id: str, forwarde
     b.close()
 
 
-def build_compliant_contact_failed(b: Builder, s: str, v: str, inst_id: str,
-                                   forwarded: dict | None) -> None:
+def build_compliant_contact_failed(b: Builder, s: str, v: str, inst_id: str, forwarded: dict | None) -> None:
     b.contact_failed(b.at_wd(0, ACK_WD))
     d = b.decide(ok_decision(b))
     if v == "letter_result":
@@ -171,8 +169,7 @@ def build_decision_overdue(b: Builder, s: str, v: str, inst_id: str, forwarded: 
         b.extend(ext_time_in_force(b), limit=("working_day", b.rng.randint(20, 40)))
 
 
-def build_extension_notice_late(b: Builder, s: str, v: str, inst_id: str,
-                                forwarded: dict | None) -> None:
+def build_extension_notice_late(b: Builder, s: str, v: str, inst_id: str, forwarded: dict | None) -> None:
     b.ack("ok")
     if v == "at_expiry_instant":
         moment = end_of(b.W(DECISION_WD))

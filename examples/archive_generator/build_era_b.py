@@ -19,8 +19,12 @@ from .scenarios import FIXED_SCENARIOS
 from .vocabulary import WITHDRAWN_EARLY, WITHDRAWN_LATER
 
 # The acknowledgement's flags (acceptance, time limit, contact) of each ack_incomplete variant.
-ACK_INCOMPLETE_FLAGS = {"no_time_limit": (True, False, True), "no_contact": (True, True, False),
-                        "no_acceptance": (False, True, True), "only_acceptance": (True, False, False)}
+ACK_INCOMPLETE_FLAGS = {
+    "no_time_limit": (True, False, True),
+    "no_contact": (True, True, False),
+    "no_acceptance": (False, True, True),
+    "only_acceptance": (True, False, False),
+}
 
 
 def build_fixed(st: EraBSteps, s: str, v: str) -> None:
@@ -28,10 +32,16 @@ def build_fixed(st: EraBSteps, s: str, v: str) -> None:
     b = st.b
     b.ack("ok")
     if v == "reported_late":  # the 4th working day after receipt, the 3rd being the last in time
-        b.add("reported_to_regulator", at(st.W(4), 10, 30), {
-            "regulator": "NFRA", "office": NFRA_OFFICE[INSTITUTIONS[st.inst_id][3]],
-            "reference": f"ZDTS-{b.plan.complaint_id}",
-            "contents": ["重大消费投诉基本情况", "应急处置措施"]})
+        b.add(
+            "reported_to_regulator",
+            at(st.W(4), 10, 30),
+            {
+                "regulator": "NFRA",
+                "office": NFRA_OFFICE[INSTITUTIONS[st.inst_id][3]],
+                "reference": f"ZDTS-{b.plan.complaint_id}",
+                "contents": ["重大消费投诉基本情况", "应急处置措施"],
+            },
+        )
     d = st.decide_by(13)
     st.notify_o3(d)
     b.close()
@@ -91,8 +101,9 @@ def build_compliant_contact_failed(st: EraBSteps, s: str, v: str) -> None:
     if v == "letter_result":
         st.notify_o3(d, channel="letter")
     else:
-        b.contact_failed(st.pick(None, b.o3_notice_by(d, st.C(O3_DECISION_DAYS))),
-                         channel=st.rng.choice(("phone", "sms")))
+        b.contact_failed(
+            st.pick(None, b.o3_notice_by(d, st.C(O3_DECISION_DAYS))), channel=st.rng.choice(("phone", "sms"))
+        )
     b.close()
 
 
@@ -167,12 +178,15 @@ NOTICE_2012_SCENARIOS: dict[str, EraBBuilder] = {
     "compliant_forwarded": build_compliant_forwarded,
     "compliant_withdrawn": build_compliant_withdrawn,
     "compliant_contact_failed": build_compliant_contact_failed,
-    **dict.fromkeys(("ack_missing", "ack_late", "ack_incomplete", "ack_channel", "result_channel",
-                     "remediation_missing"), build_ack_or_notice_defect),
+    **dict.fromkeys(
+        ("ack_missing", "ack_late", "ack_incomplete", "ack_channel", "result_channel", "remediation_missing"),
+        build_ack_or_notice_defect,
+    ),
     "result_not_notified": build_result_not_notified,
     "result_notice_late": build_result_notice_late,
-    **dict.fromkeys(("report_back_missing", "report_back_late", "report_wrong_office"),
-                    build_report_back_defect),
+    **dict.fromkeys(
+        ("report_back_missing", "report_back_late", "report_wrong_office"), build_report_back_defect
+    ),
 }
 ERA_B_SCENARIOS: dict[str, EraBBuilder] = {**NOTICE_2012_SCENARIOS, **ORDER3_SCENARIOS, **PBOC_SCENARIOS}
 

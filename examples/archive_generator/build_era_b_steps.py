@@ -28,8 +28,13 @@ class EraBSteps:
         """Decided on a working day, in working hours, by the k-th calendar day."""
         return self.b.decide(self.pick(None, end_of(self.C(k))), **kwargs)
 
-    def notify_o3(self, d: date, limit_day: date | None = None, channel: str | None = None,
-                  latest: datetime | None = None) -> None:
+    def notify_o3(
+        self,
+        d: date,
+        limit_day: date | None = None,
+        channel: str | None = None,
+        latest: datetime | None = None,
+    ) -> None:
         b, C = self.b, self.C
         hi = b.o3_notice_by(d, C(O3_DECISION_DAYS) if limit_day is None else limit_day)
         b.notify_at(self.pick(None, hi if latest is None else min(hi, latest)), channel)
@@ -45,8 +50,13 @@ class EraBSteps:
         return d
 
     def extend_tier1(self, **kwargs) -> None:
-        self.b.extend(self.pick(None, end_of(self.C(13))), limit=("calendar_day", O3_TIER1_DAYS),
-                      channel=False, approval=None, **kwargs)
+        self.b.extend(
+            self.pick(None, end_of(self.C(13))),
+            limit=("calendar_day", O3_TIER1_DAYS),
+            channel=False,
+            approval=None,
+            **kwargs,
+        )
 
     def reply_and_feedback(self, d: date, limit_day: date | None = None) -> None:
         self.notify_o3(d, limit_day)
@@ -56,8 +66,11 @@ class EraBSteps:
     def review(self, written: bool, decided: str) -> None:
         b, C, pick = self.b, self.C, self.pick
         channel = "letter" if written else "phone"
-        b.add("review_requested", pick(None, end_of(C(10, b.last.date()))),
-              {"written": written, "channel": channel})
+        b.add(
+            "review_requested",
+            pick(None, end_of(C(10, b.last.date()))),
+            {"written": written, "channel": channel},
+        )
         req = b.last.date()
         if decided == "in_time":
             moment = pick(None, end_of(C(28, req)))

@@ -23,8 +23,11 @@ from .rules import (
 )
 from .vocabulary import REOPEN_TEXT, weighted
 
-PAUSE_REASONS = {"o3_pause_mediation": "mediation", "o3_pause_appraisal": "external_appraisal",
-                 "o3_pause_other": "other"}
+PAUSE_REASONS = {
+    "o3_pause_mediation": "mediation",
+    "o3_pause_appraisal": "external_appraisal",
+    "o3_pause_other": "other",
+}
 
 
 def build_extended_tier1(st: EraBSteps, s: str, v: str) -> None:
@@ -35,8 +38,12 @@ def build_extended_tier1(st: EraBSteps, s: str, v: str) -> None:
         b.extend(pick(None, end_of(C(13))), limit=("due_date", C(k)), channel=False, approval=None)
     else:
         k = O3_TIER1_DAYS
-        b.extend(pick(None, end_of(C(13))), limit=("calendar_day", k),
-                 channel="default" if v == "notified" else False, approval=None)
+        b.extend(
+            pick(None, end_of(C(13))),
+            limit=("calendar_day", k),
+            channel="default" if v == "notified" else False,
+            approval=None,
+        )
     if v == "decision_boundary_2359":
         st.boundary_pair(C(k))
     else:
@@ -57,8 +64,12 @@ def build_tier2(st: EraBSteps, s: str, v: str) -> None:
         b.extend(pick(None, end_of(C(13))), limit=("calendar_day", O3_CAP_DAYS), approval=approval)
     else:  # to 30 days first (tier 1), then to 60 (tier 2) before the 30 days run out
         st.extend_tier1()
-        b.extend(pick(at(C(18), 0, 0), end_of(C(28))), limit=("calendar_day", O3_CAP_DAYS),
-                 channel=channel, approval=approval)
+        b.extend(
+            pick(at(C(18), 0, 0), end_of(C(28))),
+            limit=("calendar_day", O3_CAP_DAYS),
+            channel=channel,
+            approval=approval,
+        )
     if s == "o3_extended_tier2":
         if v == "decision_boundary_2359":
             st.boundary_pair(C(O3_CAP_DAYS))
@@ -87,8 +98,9 @@ def build_extension_beyond_cap(st: EraBSteps, s: str, v: str) -> None:
     """70 days, approved and notified: held at 60."""
     b, C, pick = st.b, st.C, st.pick
     b.ack("ok")
-    b.extend(pick(None, end_of(C(13))), limit=("calendar_day", 70),
-             approval=st.rng.choice(O3_TIER2_APPROVERS))
+    b.extend(
+        pick(None, end_of(C(13))), limit=("calendar_day", 70), approval=st.rng.choice(O3_TIER2_APPROVERS)
+    )
     if v == "decided_after_15":
         st.notify_o3(b.decide(pick(end_of(C(O3_DECISION_DAYS)), end_of(C(57)))), C(O3_CAP_DAYS))
     else:
@@ -173,8 +185,12 @@ def build_pause_and_extension(st: EraBSteps, s: str, v: str) -> None:
     k = rng.randint(6, 12)
     resumed_on = C(k, paused.date())
     b.add("resumed", pick(at(resumed_on, 0, 0), end_of(resumed_on), working=False))
-    b.extend(pick(None, end_of(C(O3_DECISION_DAYS + k - 1))), limit=("calendar_day", O3_TIER1_DAYS),
-             channel=False, approval=None)
+    b.extend(
+        pick(None, end_of(C(O3_DECISION_DAYS + k - 1))),
+        limit=("calendar_day", O3_TIER1_DAYS),
+        channel=False,
+        approval=None,
+    )
     limit_day = C(O3_TIER1_DAYS + k)
     if v == "late":
         st.late_notice(b.decide(pick(end_of(limit_day), end_of(limit_day + timedelta(days=4)))))
@@ -260,7 +276,9 @@ ORDER3_SCENARIOS: dict[str, Callable[[EraBSteps, str, str], None]] = {
     "o3_pause_and_extension": build_pause_and_extension,
     "o3_pause_not_notified": build_pause_not_notified,
     **dict.fromkeys(("o3_restart", "o3_repeat_no_new_facts"), build_reopened),
-    **dict.fromkeys(("o3_findings_missing", "o3_reasons_missing", "o3_remedies_missing",
-                     "o3_review_remedy_missing"), build_decision_contents),
+    **dict.fromkeys(
+        ("o3_findings_missing", "o3_reasons_missing", "o3_remedies_missing", "o3_review_remedy_missing"),
+        build_decision_contents,
+    ),
     **dict.fromkeys(("o3_review_late", "o3_review_overdue", "o3_review_outside_art20"), build_review),
 }

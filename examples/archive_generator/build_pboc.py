@@ -26,8 +26,9 @@ from .rules import (
 # The contents of the feedback of each pbc_feedback_incomplete variant.
 INCOMPLETE_FEEDBACK = {
     "no_satisfaction": [i for i in PBC_FEEDBACK_ITEMS if i != "satisfaction"],
-    "no_dispute_focus_no_extension": [i for i in PBC_FEEDBACK_ITEMS
-                                      if i not in ("dispute_focus", "extension")],
+    "no_dispute_focus_no_extension": [
+        i for i in PBC_FEEDBACK_ITEMS if i not in ("dispute_focus", "extension")
+    ],
     "free_text": ["投诉基本情况", "调查核实结果", "处理依据", "处理结果及告知情况"],
 }
 
@@ -132,17 +133,35 @@ def build_unreachable(st: EraBSteps, s: str, v: str) -> None:
     b = st.b
     b.contact_failed(b.at_wd(0, ACK_WD))
     d = st.decide_by(13)
-    b.contact_failed(st.pick(None, b.o3_notice_by(d, st.C(O3_DECISION_DAYS))),
-                     channel=st.rng.choice(("phone", "sms")))
+    b.contact_failed(
+        st.pick(None, b.o3_notice_by(d, st.C(O3_DECISION_DAYS))), channel=st.rng.choice(("phone", "sms"))
+    )
     b.close()
 
 
 PBOC_SCENARIOS: dict[str, Callable[[EraBSteps, str, str], None]] = {
-    **dict.fromkeys(("pbc_compliant", "pbc_feedback_incomplete", "pbc_feedback_missing",
-                     "pbc_feedback_late", "pbc_feedback_other_office"), build_feedback),
-    **dict.fromkeys(("pbc_extension_approved", "pbc_extension_not_approved", "pbc_extension_no_reason",
-                     "pbc_extension_not_notified", "pbc_extension_beyond_cap",
-                     "pbc_extension_after_expiry", "pbc_extension_o3_tier2"), build_pbc_extension),
+    **dict.fromkeys(
+        (
+            "pbc_compliant",
+            "pbc_feedback_incomplete",
+            "pbc_feedback_missing",
+            "pbc_feedback_late",
+            "pbc_feedback_other_office",
+        ),
+        build_feedback,
+    ),
+    **dict.fromkeys(
+        (
+            "pbc_extension_approved",
+            "pbc_extension_not_approved",
+            "pbc_extension_no_reason",
+            "pbc_extension_not_notified",
+            "pbc_extension_beyond_cap",
+            "pbc_extension_after_expiry",
+            "pbc_extension_o3_tier2",
+        ),
+        build_pbc_extension,
+    ),
     "pbc_reply_late": build_reply_late,
     "pbc_reply_overdue": build_reply_overdue,
     "pbc_unreachable": build_unreachable,

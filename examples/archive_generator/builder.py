@@ -26,11 +26,17 @@ from .vocabulary import (
 )
 
 # The acknowledgement mode of the compliant variants that place it on purpose.
-COMPLIANT_ACK_MODES = {"ack_boundary_2359": "boundary", "same_day_ack": "same_day",
-                       "ack_on_second_wd": "second_wd"}
+COMPLIANT_ACK_MODES = {
+    "ack_boundary_2359": "boundary",
+    "same_day_ack": "same_day",
+    "ack_on_second_wd": "second_wd",
+}
 # The acknowledgement mode of each ack_late variant.
-ACK_LATE_MODES = {"next_working_days": "late", "at_due_instant": "at_due",
-                  "first_wd_after_due": "first_after_due"}
+ACK_LATE_MODES = {
+    "next_working_days": "late",
+    "at_due_instant": "at_due",
+    "first_wd_after_due": "first_after_due",
+}
 
 
 class GenError(Exception):
@@ -89,8 +95,9 @@ class Builder:
         minute = self.rng.randint(lo_m, hi_m)
         return datetime.combine(day, time(minute // 60, minute % 60), tzinfo=CST)
 
-    def at_wd(self, k_lo: int, k_hi: int, base: date | None = None, lo=(9, 0), hi=(17, 30),
-              first: bool = False) -> datetime:
+    def at_wd(
+        self, k_lo: int, k_hi: int, base: date | None = None, lo=(9, 0), hi=(17, 30), first: bool = False
+    ) -> datetime:
         """A working-hours time on the k-th working day after ``base`` (receipt day by default),
         k drawn from [k_lo, k_hi]; falls forward within the range if the drawn day has no room."""
         base = self.d0 if base is None else base
@@ -104,8 +111,16 @@ class Builder:
                 return moment
         raise GenError(f"no room on working days {start}..{k_hi} after {base}")
 
-    def pick(self, lo: datetime | None, hi: datetime, *, working: bool = True, hours=((9, 0), (17, 30)),
-             gap: int = 10, first: bool = False) -> datetime:
+    def pick(
+        self,
+        lo: datetime | None,
+        hi: datetime,
+        *,
+        working: bool = True,
+        hours=((9, 0), (17, 30)),
+        gap: int = 10,
+        first: bool = False,
+    ) -> datetime:
         """A whole-minute time strictly between ``lo`` (default: the last event, plus ``gap``
         minutes) and ``hi``, in working hours, on a working day unless ``working`` is false. The
         day is drawn uniformly among those with room (the earliest with ``first``)."""
@@ -150,8 +165,11 @@ class Builder:
             data["forwarded_by"] = forwarded
         self.add("received", self.plan.received, data)
         reg = self.plan.received + timedelta(minutes=self.rng.randint(2, 25))
-        self.add("registered", reg, {"reference": f"TS-{self.plan.complaint_id}",
-                                     "handler": self.rng.choice(HANDLERS)})
+        self.add(
+            "registered",
+            reg,
+            {"reference": f"TS-{self.plan.complaint_id}", "handler": self.rng.choice(HANDLERS)},
+        )
 
     def ack(self, mode: str = "ok", channel: str | None = None, flags=(True, True, True)) -> None:
         if channel is None:
@@ -174,17 +192,28 @@ class Builder:
         else:
             raise ValueError(mode)
         handler = self.rng.choice(HANDLERS)
-        self.add("acknowledged", moment, {
-            "channel": channel,
-            "states_acceptance": flags[0],
-            "states_time_limit": flags[1],
-            "states_contact": flags[2],
-            "time_limit_days": DECISION_WD,
-            "contact": f"投诉受理专线 400-800-0000 转 2，经办人{handler}",
-        })
+        self.add(
+            "acknowledged",
+            moment,
+            {
+                "channel": channel,
+                "states_acceptance": flags[0],
+                "states_time_limit": flags[1],
+                "states_contact": flags[2],
+                "time_limit_days": DECISION_WD,
+                "contact": f"投诉受理专线 400-800-0000 转 2，经办人{handler}",
+            },
+        )
 
-    def extend(self, moment: datetime, *, reason: str | None = None, limit=("working_day", 30),
-               channel: str | None | bool = "default", approval: str | None = "random") -> None:
+    def extend(
+        self,
+        moment: datetime,
+        *,
+        reason: str | None = None,
+        limit=("working_day", 30),
+        channel: str | None | bool = "default",
+        approval: str | None = "random",
+    ) -> None:
         """``channel``: "default" (sms/email/letter), a channel, None (null: not notified) or False
         (no notice_channel at all). ``approval``: "random", a level, or None (no approval)."""
         data: dict[str, Any] = {"reason": self.rng.choice(EXTENSION_REASONS) if reason is None else reason}
@@ -203,13 +232,21 @@ class Builder:
             data["approval"] = {"by": APPROVERS[approval], "level": approval}
         self.add("extended", moment, data)
 
-    def decide(self, moment: datetime, *, problem: bool | None = None, remediation: str = "text",
-               findings: str | None = "text", basis: str | None = "text",
-               remedies: list | str | None = None) -> date:
+    def decide(
+        self,
+        moment: datetime,
+        *,
+        problem: bool | None = None,
+        remediation: str = "text",
+        findings: str | None = "text",
+        basis: str | None = "text",
+        remedies: list | str | None = None,
+    ) -> date:
         """``findings`` / ``basis``: "text", "" or None (left out); ``remedies``: the list offered
         (None: all four), or "absent" to leave the field out."""
-        outcome = weighted(self.rng, [("upheld", 28), ("partially_upheld", 30), ("rejected", 27),
-                                      ("settled", 15)])
+        outcome = weighted(
+            self.rng, [("upheld", 28), ("partially_upheld", 30), ("rejected", 27), ("settled", 15)]
+        )
         if problem is None:
             problem = outcome in ("upheld", "partially_upheld") and self.rng.random() < 0.4
         data: dict[str, Any] = {"outcome": outcome, "product_problem_found": problem}
@@ -255,8 +292,9 @@ class Builder:
             raise ValueError(mode)
         self.notify_at(moment, channel)
 
-    def report_back(self, decided_on: date, forwarded: dict, mode: str = "ok", office: str | None = None,
-                    ) -> None:
+    def report_back(
+        self, decided_on: date, forwarded: dict, mode: str = "ok", office: str | None = None
+    ) -> None:
         due_day = self.W(REPORT_WD, decided_on)
         if mode == "ok":
             moment = self.at_wd(0, REPORT_WD, base=decided_on)
@@ -278,21 +316,31 @@ class Builder:
         }
         self.add("reported_to_regulator", moment, data)
 
-    def feedback(self, moment: datetime, forwarded: dict, contents=PBC_FEEDBACK_ITEMS,
-                 office: str | None = None) -> None:
+    def feedback(
+        self, moment: datetime, forwarded: dict, contents=PBC_FEEDBACK_ITEMS, office: str | None = None
+    ) -> None:
         """Feedback on the handling to the forwarding PBoC branch (PBoC No. 5 Art. 44)."""
-        self.add("reported_to_regulator", moment, {
-            "regulator": forwarded["regulator"],
-            "office": forwarded["office"] if office is None else office,
-            "reference": forwarded["reference"],
-            "contents": list(contents),
-        })
+        self.add(
+            "reported_to_regulator",
+            moment,
+            {
+                "regulator": forwarded["regulator"],
+                "office": forwarded["office"] if office is None else office,
+                "reference": forwarded["reference"],
+                "contents": list(contents),
+            },
+        )
 
     def contact_failed(self, moment: datetime, channel: str = "phone") -> None:
-        self.add("contact_failed", moment, {
-            "channel": channel, "attempts": self.rng.randint(2, 4),
-            "evidence": "多次致电预留号码未接通，短信无回复，已留存通话记录",
-        })
+        self.add(
+            "contact_failed",
+            moment,
+            {
+                "channel": channel,
+                "attempts": self.rng.randint(2, 4),
+                "evidence": "多次致电预留号码未接通，短信无回复，已留存通话记录",
+            },
+        )
 
     def pause(self, moment: datetime, reason: str, channel: str | None | bool) -> None:
         data: dict[str, Any] = {"reason": reason}
@@ -309,5 +357,7 @@ class Builder:
 
 def review_decided_data(rng: random.Random, inst_id: str) -> dict:
     parent = INSTITUTIONS[inst_id][1] or inst_id
-    return {"outcome": rng.choice(("rejected", "partially_upheld")),
-            "reviewing_institution": INSTITUTIONS[parent][2]}
+    return {
+        "outcome": rng.choice(("rejected", "partially_upheld")),
+        "reviewing_institution": INSTITUTIONS[parent][2],
+    }

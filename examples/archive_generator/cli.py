@@ -19,8 +19,9 @@ DESCRIPTION = "Generate the bundled example archive ``examples/archive-2024-2025
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=DESCRIPTION)
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
-                        help=f"random seed (default {DEFAULT_SEED})")
+    parser.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="archive to write (.jsonl.gz)")
     parser.add_argument("--check", action="store_true", help="only verify an existing archive and manifest")
     args = parser.parse_args(argv)
@@ -30,8 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     events, manifest = generate(args.seed)
     validate_all(events)
     write_archive(args.out, events, manifest)
-    print(f"wrote {args.out} ({len(events)} events, {len(manifest['complaints'])} complaints)",
-          file=sys.stderr)
+    print(
+        f"wrote {args.out} ({len(events)} events, {len(manifest['complaints'])} complaints)", file=sys.stderr
+    )
     for year, row in manifest["composition"]["by_year"].items():
         print(f"  {year}: " + ", ".join(f"{k} {v}" for k, v in row.items()), file=sys.stderr)
     check_files(args.out)

@@ -32,8 +32,10 @@ def draw_matter(rng: random.Random, plan: Plan) -> tuple[str, str, str]:
     """The complaint's product, issue and cause: given for a FIXED complaint, drawn otherwise."""
     if plan.fixed is not None:  # FIXED: place and matter given, never forwarded; nothing drawn
         product, issue = plan.fixed[1:3]
-        cause = (FIXED_CAUSE.get(plan.complaint_id)
-                 or dict(next(row[2] for row in PRODUCTS if row[0] == product))[issue])
+        cause = (
+            FIXED_CAUSE.get(plan.complaint_id)
+            or dict(next(row[2] for row in PRODUCTS if row[0] == product))[issue]
+        )
         return product, issue, cause
     product_row = weighted(rng, [(row, row[1]) for row in PRODUCTS])
     issue, cause = rng.choice(product_row[2])
@@ -61,8 +63,9 @@ def draw_place(rng: random.Random, plan: Plan) -> tuple[str, dict | None]:
         return rng.choice(OUTLETS + SUB_BRANCHES), None
     if plan.channel == "letter":
         return rng.choice(BRANCHES + SUB_BRANCHES), None
-    return weighted(rng, [("HO-001", 30)] + [(br, 20) for br in BRANCHES]
-                    + [(sb, 3) for sb in SUB_BRANCHES]), None
+    return weighted(
+        rng, [("HO-001", 30)] + [(br, 20) for br in BRANCHES] + [(sb, 3) for sb in SUB_BRANCHES]
+    ), None
 
 
 def build(cal: Calendar, rng: random.Random, plan: Plan) -> Built:

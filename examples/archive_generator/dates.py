@@ -14,7 +14,7 @@ import holidays
 CST = timezone(timedelta(hours=8))  # Asia/Shanghai: UTC+8, no DST since 1991
 AS_OF = datetime(2026, 1, 31, 0, 0, 0, tzinfo=CST)
 FIRST_RECEIPT = date(2019, 1, 1)
-O3_FROM = date(2020, 3, 1)    # Order 2020 No. 3 in force (Art. 45); point 九 superseded from that day
+O3_FROM = date(2020, 3, 1)  # Order 2020 No. 3 in force (Art. 45); point 九 superseded from that day
 PBC_FROM = date(2020, 11, 1)  # PBoC Order 2020 No. 5 in force (Art. 68)
 NFRA_FROM = date(2023, 5, 18)  # the NFRA took over the CBIRC's functions
 LAST_RECEIPT = date(2025, 12, 15)

@@ -73,30 +73,49 @@ from .scenarios import LS_CLUSTER
 
 O3_LATE_PAIR = [O3_LATE, O3_NOTICE_LATE]  # decided and told after the limit (Art. 18: 作出…并告知)
 DESIGN_2012 = {
-    "ack_missing": [P7_MISSING], "ack_late": [P7_LATE], "ack_incomplete": [P7_INCOMPLETE],
-    "ack_channel": [P7_CHANNEL], "result_not_notified": [P8_NOT_NOTIFIED], "result_notice_late": [P8_LATE],
-    "result_channel": [P8_CHANNEL], "remediation_missing": [P8_REMEDIATION],
-    "report_back_missing": [P10_MISSING], "report_back_late": [P10_LATE], "report_wrong_office": [P10_OFFICE],
-    "decision_late": [P9_LATE], "decision_overdue": [P9_OVERDUE],
-    "extension_notice_late": [P9_LATE, P9_EXT_LATE], "extension_no_reason": [P9_EXT_REASON],
-    "extension_not_notified": [P9_EXT_NOTIFIED], "extension_beyond_cap": [P9_EXT_CAP],
-    "extension_channel": [P9_EXT_CHANNEL], "pbc_reply_overdue": [P8_NOT_NOTIFIED],
+    "ack_missing": [P7_MISSING],
+    "ack_late": [P7_LATE],
+    "ack_incomplete": [P7_INCOMPLETE],
+    "ack_channel": [P7_CHANNEL],
+    "result_not_notified": [P8_NOT_NOTIFIED],
+    "result_notice_late": [P8_LATE],
+    "result_channel": [P8_CHANNEL],
+    "remediation_missing": [P8_REMEDIATION],
+    "report_back_missing": [P10_MISSING],
+    "report_back_late": [P10_LATE],
+    "report_wrong_office": [P10_OFFICE],
+    "decision_late": [P9_LATE],
+    "decision_overdue": [P9_OVERDUE],
+    "extension_notice_late": [P9_LATE, P9_EXT_LATE],
+    "extension_no_reason": [P9_EXT_REASON],
+    "extension_not_notified": [P9_EXT_NOTIFIED],
+    "extension_beyond_cap": [P9_EXT_CAP],
+    "extension_channel": [P9_EXT_CHANNEL],
+    "pbc_reply_overdue": [P8_NOT_NOTIFIED],
 }
 DESIGN_O3 = {
-    "result_not_notified": [O3_NOT_NOTIFIED], "o3_tier2_not_approved": [O3_EXT_APPROVAL],
-    "o3_tier2_not_notified": [O3_EXT_NOTIFIED], "o3_extension_after_expiry": [O3_EXT_EXPIRED, *O3_LATE_PAIR],
-    "o3_extension_beyond_cap": [O3_EXT_CAP], "o3_decision_late": O3_LATE_PAIR,
+    "result_not_notified": [O3_NOT_NOTIFIED],
+    "o3_tier2_not_approved": [O3_EXT_APPROVAL],
+    "o3_tier2_not_notified": [O3_EXT_NOTIFIED],
+    "o3_extension_after_expiry": [O3_EXT_EXPIRED, *O3_LATE_PAIR],
+    "o3_extension_beyond_cap": [O3_EXT_CAP],
+    "o3_decision_late": O3_LATE_PAIR,
     "o3_decision_overdue": [O3_OVERDUE],
-    "o3_result_notice_late": [O3_NOTICE_LATE], "o3_pause_not_notified": [O3_PAUSE_NOTICE],
-    "o3_pause_other": O3_LATE_PAIR, "o3_repeat_no_new_facts": O3_LATE_PAIR,
-    "o3_findings_missing": [O3_FINDINGS], "o3_reasons_missing": [O3_REASONS],
+    "o3_result_notice_late": [O3_NOTICE_LATE],
+    "o3_pause_not_notified": [O3_PAUSE_NOTICE],
+    "o3_pause_other": O3_LATE_PAIR,
+    "o3_repeat_no_new_facts": O3_LATE_PAIR,
+    "o3_findings_missing": [O3_FINDINGS],
+    "o3_reasons_missing": [O3_REASONS],
     "o3_remedies_missing": [O3_REMEDIES],
-    "o3_review_remedy_missing": [O3_REVIEW_REMEDY], "o3_review_late": [O3_REVIEW_LATE],
+    "o3_review_remedy_missing": [O3_REVIEW_REMEDY],
+    "o3_review_late": [O3_REVIEW_LATE],
     "o3_review_overdue": [O3_REVIEW_OVERDUE],
     "pbc_extension_beyond_cap": [O3_EXT_APPROVAL, O3_EXT_CAP],
     "pbc_extension_after_expiry": [O3_EXT_EXPIRED, *O3_LATE_PAIR],
     "pbc_extension_o3_tier2": [O3_EXT_APPROVAL, *O3_LATE_PAIR],
-    "pbc_reply_late": [O3_NOTICE_LATE], "pbc_reply_overdue": [O3_NOT_NOTIFIED],
+    "pbc_reply_late": [O3_NOTICE_LATE],
+    "pbc_reply_overdue": [O3_NOT_NOTIFIED],
     "large_scale_joint": [O3_MAJOR_NOT_IDENTIFIED],
 }
 DESIGN_PBC = {
@@ -105,9 +124,12 @@ DESIGN_PBC = {
     "pbc_extension_not_notified": [PBC_EXT_NOTIFIED, PBC_REPLY_LATE],
     "pbc_extension_beyond_cap": [PBC_EXT_CAP],
     "pbc_extension_after_expiry": [PBC_EXT_EXPIRED, PBC_REPLY_LATE],
-    "pbc_reply_late": [PBC_REPLY_LATE], "pbc_reply_overdue": [PBC_REPLY_OVERDUE],
-    "pbc_unreachable": [PBC_REPLY_OVERDUE], "pbc_feedback_incomplete": [PBC_FB_INCOMPLETE],
-    "pbc_feedback_missing": [PBC_FB_MISSING], "pbc_feedback_late": [PBC_FB_LATE],
+    "pbc_reply_late": [PBC_REPLY_LATE],
+    "pbc_reply_overdue": [PBC_REPLY_OVERDUE],
+    "pbc_unreachable": [PBC_REPLY_OVERDUE],
+    "pbc_feedback_incomplete": [PBC_FB_INCOMPLETE],
+    "pbc_feedback_missing": [PBC_FB_MISSING],
+    "pbc_feedback_late": [PBC_FB_LATE],
     "pbc_feedback_other_office": [PBC_FB_OFFICE],
 }
 
@@ -117,8 +139,9 @@ def designed(scenario: str, variant: str, modules: list[str]) -> dict[str, list[
     out: dict[str, list[str]] = {m: [] for m in modules}
     if M2012 in out:
         out[M2012] += DESIGN_2012.get(scenario, [])
-        if (scenario in ("extension_no_reason", "extension_not_notified")
-                and variant.endswith("after_original")):
+        if scenario in ("extension_no_reason", "extension_not_notified") and variant.endswith(
+            "after_original"
+        ):
             out[M2012].append(P9_LATE)  # the extension does not take effect, so the 15-day limit stands
     if MO3 in out:
         out[MO3] += DESIGN_O3.get(scenario, [])
@@ -137,9 +160,9 @@ def designed(scenario: str, variant: str, modules: list[str]) -> dict[str, list[
 # cluster's last part; an event's type and day instead of its id). The generator stops unless
 # evaluate_archive finds exactly these.
 ARCHIVE_DESIGN: list[tuple[str, str, str]] = [
-    (P15_NOT_REPORTED, "BR-BJ", "large_scale:flagged_major:BR-BJ"),                # (c) C-2025-LS010
-    (P15_LATE, "BR-BJ", "large_scale:flagged_major:BR-BJ"),                        # C-2023-MJ001
-    (P15_LATE, "BR-GD", "large_scale:many_complaints:BR-GD"),                       # (a) C-2025-LS001…008
+    (P15_NOT_REPORTED, "BR-BJ", "large_scale:flagged_major:BR-BJ"),  # (c) C-2025-LS010
+    (P15_LATE, "BR-BJ", "large_scale:flagged_major:BR-BJ"),  # C-2023-MJ001
+    (P15_LATE, "BR-GD", "large_scale:many_complaints:BR-GD"),  # (a) C-2025-LS001…008
     (P16_CHANNELS, "BR-SH", "semiannual_report:BR-SH:2025H2"),
     (P16_CONTACT_MISSING, "BR-SH", "complaint_contact_changed 2025-11-03"),
     (P16_CONTACT_LATE, "BR-BJ", "complaint_contact_changed 2025-06-09"),
@@ -177,9 +200,13 @@ def check_archive_design(events: list[dict], found: list[dict], clusters: list[d
 
     got = sorted(label(f) for f in found)
     if got != sorted(ARCHIVE_DESIGN):
-        raise SystemExit(f"archive-scope findings differ from the design:\n  designed "
-                         f"{sorted(ARCHIVE_DESIGN)}\n  found    {got}")
+        raise SystemExit(
+            f"archive-scope findings differ from the design:\n  designed "
+            f"{sorted(ARCHIVE_DESIGN)}\n  found    {got}"
+        )
     got_clusters = sorted((c["kind"], c["institution"], tuple(c["complaint_ids"])) for c in clusters)
     if got_clusters != sorted(CLUSTER_DESIGN):
-        raise SystemExit(f"clusters differ from the design (an accidental cluster?):\n  designed "
-                         f"{sorted(CLUSTER_DESIGN)}\n  found    {got_clusters}")
+        raise SystemExit(
+            f"clusters differ from the design (an accidental cluster?):\n  designed "
+            f"{sorted(CLUSTER_DESIGN)}\n  found    {got_clusters}"
+        )

@@ -100,12 +100,21 @@ class ArchiveScope:
         chain = self.up(node)
         return next((n for n in chain if self.level.get(n) in ("branch", "head_office")), chain[-1])
 
-    def finding(self, code: str, inst: str, evidence: str, due: datetime | None,
-                observed: datetime | None, **extra) -> None:
+    def finding(
+        self, code: str, inst: str, evidence: str, due: datetime | None, observed: datetime | None, **extra
+    ) -> None:
         module = {"CBRC2012": M2012, "CBIRC2020": MO3, "PBC2020": MPBC}[code.split(".")[0]]
-        self.found.append({"code": code, "module": module, "institution_id": inst, "evidence": [evidence],
-                           "due": None if due is None else rfc3339(due),
-                           "observed": None if observed is None else rfc3339(observed), **extra})
+        self.found.append(
+            {
+                "code": code,
+                "module": module,
+                "institution_id": inst,
+                "evidence": [evidence],
+                "due": None if due is None else rfc3339(due),
+                "observed": None if observed is None else rfc3339(observed),
+                **extra,
+            }
+        )
 
     def submitted_reports(self) -> dict[tuple[str, str], tuple[datetime, dict]]:
         """The first ``periodic_report_submitted`` by the as-of time, per (institution, period)."""
@@ -125,10 +134,12 @@ class ArchiveScope:
             for period in periods:
                 evidence, due = f"semiannual_report:{inst}:{period}", semiannual_due(period)
                 changes = Counter(
-                    ev["data"]["change"] for ev in self.inst_events
+                    ev["data"]["change"]
+                    for ev in self.inst_events
                     if ev["type"] == "complaint_contact_changed"
                     and half_year_of(parse_time(ev["time"]).date()) == period
-                    and inst in self.up(ev["institution"]["id"]))  # at the institution or below it
+                    and inst in self.up(ev["institution"]["id"])
+                )  # at the institution or below it
                 report = reports.get((inst, period))
                 if report is None:
                     if due <= self.as_of:
@@ -146,8 +157,11 @@ class ArchiveScope:
         """十六: a change of the department, its head or contact reported within 5 working days."""
         for ev in self.inst_events:
             t = parse_time(ev["time"])
-            if (ev["type"] != "complaint_contact_changed" or ev["data"]["change"] not in CONTACT_CHANGE_KINDS
-                    or t > self.as_of):
+            if (
+                ev["type"] != "complaint_contact_changed"
+                or ev["data"]["change"] not in CONTACT_CHANGE_KINDS
+                or t > self.as_of
+            ):
                 continue
             due = end_of(self.cal.nth(t.date(), CONTACT_CHANGE_WD))
             reported = ev["data"].get("reported_to_regulator_at")
@@ -177,7 +191,7 @@ class ArchiveScope:
                 continue  # large-scale on its own, not counted again in a group
             key = (self.branch_of(ev["institution"]["id"]), ev["data"]["product"], ev["data"]["issue"])
             groups.setdefault(key, []).append((t, cid, ev))
-        for (branch, product, issue) in sorted(groups):
+        for branch, product, issue in sorted(groups):
             open_cluster = None
             seen: list = []
             for t, cid, ev in groups[(branch, product, issue)]:
@@ -188,16 +202,27 @@ class ArchiveScope:
                 open_cluster = None
                 window = [item for item in seen if t - item[0] <= LARGE_SCALE_WINDOW]
                 if len(window) > 1 and sum(people(item[2]) for item in window) >= LARGE_SCALE_MIN:
-                    open_cluster = {"kind": "many_complaints", "institution": branch, "product": product,
-                                    "issue": issue, "members": list(window), "detected": t}
+                    open_cluster = {
+                        "kind": "many_complaints",
+                        "institution": branch,
+                        "product": product,
+                        "issue": issue,
+                        "members": list(window),
+                        "detected": t,
+                    }
                     self.clusters.append(open_cluster)
 
     def single_clusters(self, receipts: list[tuple[datetime, str, dict]]) -> None:
         """Each complaint with 20 complainants or more on its own, and each flagged major (one
         cluster per complaint)."""
         for t, cid, ev in receipts:
-            single = {"institution": self.branch_of(ev["institution"]["id"]), "product": ev["data"]["product"],
-                      "issue": ev["data"]["issue"], "members": [(t, cid, ev)], "detected": t}
+            single = {
+                "institution": self.branch_of(ev["institution"]["id"]),
+                "product": ev["data"]["product"],
+                "issue": ev["data"]["issue"],
+                "members": [(t, cid, ev)],
+                "detected": t,
+            }
             if people(ev) >= LARGE_SCALE_MIN:
                 self.clusters.append({**single, "kind": "many_complainants"})
             elif ev["data"].get("major"):
@@ -206,8 +231,11 @@ class ArchiveScope:
     def report_clusters(self) -> None:
         """Each cluster, named after its first member complaint, is reported within 3 working days
         of its detection by its institution or one above it."""
-        ls_reports = [ev for ev in self.inst_events
-                      if ev["type"] == "large_scale_complaint_reported" and parse_time(ev["time"]) <= self.as_of]
+        ls_reports = [
+            ev
+            for ev in self.inst_events
+            if ev["type"] == "large_scale_complaint_reported" and parse_time(ev["time"]) <= self.as_of
+        ]
         for cluster in self.clusters:
             ids = sorted(cid for _, cid, _ in cluster["members"])
             first_t = min(t for t, _, _ in cluster["members"])
@@ -217,16 +245,21 @@ class ArchiveScope:
             cluster["due"] = due = end_of(self.cal.nth(cluster["detected"].date(), LARGE_SCALE_WD))
             met = None
             for ev in ls_reports:  # the first report covering the cluster, from its institution or above
-                if parse_time(ev["time"]) < first_t or ev["institution"]["id"] not in self.up(cluster["institution"]):
+                if parse_time(ev["time"]) < first_t or ev["institution"]["id"] not in self.up(
+                    cluster["institution"]
+                ):
                     continue
                 data = ev["data"]
                 if set(data.get("complaint_ids") or ()) & set(ids) or (
-                        data.get("product") == cluster["product"] and data.get("issue") == cluster["issue"]):
+                    data.get("product") == cluster["product"] and data.get("issue") == cluster["issue"]
+                ):
                     met = parse_time(ev["time"])
                     break
             cluster["met"] = met
             if met is None and due <= self.as_of:
-                self.finding(P15_NOT_REPORTED, cluster["institution"], cluster["id"], due, None, complaint_ids=ids)
+                self.finding(
+                    P15_NOT_REPORTED, cluster["institution"], cluster["id"], due, None, complaint_ids=ids
+                )
             if met is not None and met >= due:
                 self.finding(P15_LATE, cluster["institution"], cluster["id"], due, met, complaint_ids=ids)
 
@@ -261,11 +294,15 @@ class ArchiveScope:
         """Order No. 3 Art. 8: what the website, the app and the premises publish shows the
         complaint phone and the postal address."""
         for ev in self.inst_events:
-            if (ev["type"] == "channel_disclosure" and parse_time(ev["time"]) <= self.as_of
-                    and ev["data"]["place"] in O3_DISCLOSURE_PLACES
-                    and not set(O3_DISCLOSURE_CHANNELS) <= set(ev["data"]["channels"])):
-                self.finding(O3_DISCLOSURE, ev["institution"]["id"], ev["event_id"], None,
-                             parse_time(ev["time"]))
+            if (
+                ev["type"] == "channel_disclosure"
+                and parse_time(ev["time"]) <= self.as_of
+                and ev["data"]["place"] in O3_DISCLOSURE_PLACES
+                and not set(O3_DISCLOSURE_CHANNELS) <= set(ev["data"]["channels"])
+            ):
+                self.finding(
+                    O3_DISCLOSURE, ev["institution"]["id"], ev["event_id"], None, parse_time(ev["time"])
+                )
 
 
 def evaluate_archive(cal: Calendar, events: list[dict], as_of: datetime) -> tuple[list[dict], list[dict]]:

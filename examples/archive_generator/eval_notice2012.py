@@ -47,8 +47,12 @@ def point_7(cal: Calendar, seq: list[Ev], d0: date, as_of: datetime) -> tuple[li
     fails = [e.t for e in of_type(seq, "contact_failed")]
     withdrawals = [e.t for e in of_type(seq, "withdrawn")]
     ack_due = end_of(cal.nth(d0, ACK_WD))
-    if (not acks and ack_due <= as_of and not any(t < ack_due for t in fails)
-            and not any(t < ack_due for t in withdrawals)):
+    if (
+        not acks
+        and ack_due <= as_of
+        and not any(t < ack_due for t in fails)
+        and not any(t < ack_due for t in withdrawals)
+    ):
         codes.append(P7_MISSING)
     if acks and acks[0].t >= ack_due:
         codes.append(P7_LATE)

@@ -162,8 +162,11 @@ def article_20(seq: list[Ev], as_of: datetime) -> list[str]:
     codes: list[str] = []
     requests = of_type(seq, "review_requested")
     withdrawals = [e.t for e in of_type(seq, "withdrawn")]
-    if (requests and any(e.data["written"] for e in requests)
-            and any(e.level in O3_BRANCH_LEVELS for e in of_type(seq, "decided"))):
+    if (
+        requests
+        and any(e.data["written"] for e in requests)
+        and any(e.level in O3_BRANCH_LEVELS for e in of_type(seq, "decided"))
+    ):
         review_due = end_of(requests[0].t.date() + timedelta(days=O3_REVIEW_DAYS))
         reviews = of_type(seq, "review_decided")
         if reviews and reviews[0].t >= review_due:
@@ -193,9 +196,15 @@ def evaluate_o3(cal: Calendar, seq: list[Ev], as_of: datetime) -> tuple[list[str
     """银保监会令2020年第3号 Arts. 18–20 and 29, read from the Order (calendar days, Art. 43)."""
     received = of_type(seq, "received")[0]
     clock = handling_clock(seq, received, as_of)
-    codes = [O3_PAUSE_NOTICE for e in seq
-             if (e.type == "paused" and e.data["reason"] in O3_PAUSE_NOTICE_REASONS
-                 and not e.data.get("notice_channel"))]
+    codes = [
+        O3_PAUSE_NOTICE
+        for e in seq
+        if (
+            e.type == "paused"
+            and e.data["reason"] in O3_PAUSE_NOTICE_REASONS
+            and not e.data.get("notice_channel")
+        )
+    ]
     ext_codes, limit = extensions(cal, clock, clock.days(O3_DECISION_DAYS))
     codes += ext_codes
     codes += decided_and_told(seq, clock, limit, as_of)

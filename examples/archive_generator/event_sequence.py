@@ -20,8 +20,9 @@ class Ev:
 
 def sequence(events: list[dict]) -> list[Ev]:
     ordered = sorted(events, key=lambda e: (parse_time(e["time"]), e["event_id"]))
-    return [Ev(parse_time(e["time"]), e["type"], e.get("data") or {}, e["institution"]["level"])
-            for e in ordered]
+    return [
+        Ev(parse_time(e["time"]), e["type"], e.get("data") or {}, e["institution"]["level"]) for e in ordered
+    ]
 
 
 def of_type(seq: list[Ev], kind: str) -> list[Ev]:

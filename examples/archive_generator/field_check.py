@@ -16,17 +16,23 @@ OUTCOMES = {"upheld", "partially_upheld", "rejected", "settled"}
 LEVELS = {"head_office", "branch", "sub_branch", "outlet"}
 TOP_KEYS = {"schema", "event_id", "complaint_id", "type", "time", "institution", "recorded_at", "data", "ext"}
 DATA_FIELDS: dict[str, tuple[set, set]] = {
-    "received": ({"channel", "product", "issue"},
-                 {"complainants", "joint_in_person", "cause", "major", "forwarded_by"}),
+    "received": (
+        {"channel", "product", "issue"},
+        {"complainants", "joint_in_person", "cause", "major", "forwarded_by"},
+    ),
     "registered": (set(), {"reference", "handler"}),
-    "acknowledged": ({"channel", "states_acceptance", "states_time_limit", "states_contact"},
-                     {"time_limit_days", "contact"}),
+    "acknowledged": (
+        {"channel", "states_acceptance", "states_time_limit", "states_contact"},
+        {"time_limit_days", "contact"},
+    ),
     "contact_failed": ({"channel"}, {"attempts", "evidence"}),
     "extended": ({"reason"}, {"new_limit", "new_due_date", "notice_channel", "approval"}),
     "paused": ({"reason"}, {"notice_channel"}),
     "resumed": (set(), set()),
-    "decided": ({"outcome", "product_problem_found"},
-                {"remediation", "compensation", "findings", "basis_and_reasons", "remedies_offered"}),
+    "decided": (
+        {"outcome", "product_problem_found"},
+        {"remediation", "compensation", "findings", "basis_and_reasons", "remedies_offered"},
+    ),
     "result_notified": ({"channel"}, set()),
     "reported_to_regulator": ({"regulator", "office"}, {"reference", "contents"}),
     "withdrawn": (set(), {"reason"}),
@@ -34,15 +40,23 @@ DATA_FIELDS: dict[str, tuple[set, set]] = {
     "review_requested": ({"written"}, {"channel"}),
     "review_decided": ({"outcome"}, {"reviewing_institution"}),
     "closed": (set(), set()),
-    "periodic_report_submitted": ({"period", "regulator"},
-                                  {"office", "reflects_rule_changes", "reflects_channel_changes"}),
-    "large_scale_complaint_reported": ({"regulator"},
-                                       {"office", "complaint_ids", "product", "issue", "complainants"}),
+    "periodic_report_submitted": (
+        {"period", "regulator"},
+        {"office", "reflects_rule_changes", "reflects_channel_changes"},
+    ),
+    "large_scale_complaint_reported": (
+        {"regulator"},
+        {"office", "complaint_ids", "product", "issue", "complainants"},
+    ),
     "channel_disclosure": ({"place", "channels"}, {"hotline_prompt"}),
     "complaint_contact_changed": ({"change"}, {"description", "reported_to_regulator_at"}),
 }
-INSTITUTION_TYPES = {"periodic_report_submitted", "large_scale_complaint_reported", "channel_disclosure",
-                     "complaint_contact_changed"}
+INSTITUTION_TYPES = {
+    "periodic_report_submitted",
+    "large_scale_complaint_reported",
+    "channel_disclosure",
+    "complaint_contact_changed",
+}
 
 
 def offset_problems(key: str, value: object) -> list[str]:
@@ -80,8 +94,11 @@ def channel_problems(kind: str, data: dict) -> list[str]:
 def received_problems(kind: str, data: dict) -> list[str]:
     errs = []
     fwd = data.get("forwarded_by")
-    if fwd is not None and (set(fwd) - {"regulator", "office", "reference"} or fwd.get("regulator")
-                            not in REGULATORS or not isinstance(fwd.get("office"), str)):
+    if fwd is not None and (
+        set(fwd) - {"regulator", "office", "reference"}
+        or fwd.get("regulator") not in REGULATORS
+        or not isinstance(fwd.get("office"), str)
+    ):
         errs.append("bad forwarded_by")
     if not isinstance(data.get("complainants", 1), int) or data.get("complainants", 1) < 1:
         errs.append("bad complainants")
@@ -89,8 +106,11 @@ def received_problems(kind: str, data: dict) -> list[str]:
 
 
 def acknowledged_problems(kind: str, data: dict) -> list[str]:
-    return [f"{key} not a bool" for key in ("states_acceptance", "states_time_limit", "states_contact")
-            if not isinstance(data.get(key), bool)]
+    return [
+        f"{key} not a bool"
+        for key in ("states_acceptance", "states_time_limit", "states_contact")
+        if not isinstance(data.get(key), bool)
+    ]
 
 
 def extended_problems(kind: str, data: dict) -> list[str]:
@@ -98,18 +118,23 @@ def extended_problems(kind: str, data: dict) -> list[str]:
     if ("new_limit" in data) == ("new_due_date" in data):
         errs.append("extended needs exactly one of new_limit / new_due_date")
     limit = data.get("new_limit")
-    if limit is not None and (set(limit) != {"value", "unit"} or limit["unit"] not in
-                              ("working_day", "calendar_day") or not isinstance(limit["value"], int)
-                              or limit["value"] < 1):
+    if limit is not None and (
+        set(limit) != {"value", "unit"}
+        or limit["unit"] not in ("working_day", "calendar_day")
+        or not isinstance(limit["value"], int)
+        or limit["value"] < 1
+    ):
         errs.append("bad new_limit")
     if "new_due_date" in data:
         date.fromisoformat(data["new_due_date"])
     if data.get("notice_channel") not in CHANNELS | {None}:
         errs.append("bad notice_channel")
     approval = data.get("approval")
-    if approval is not None and (set(approval) != {"by", "level"} or approval["level"] not in
-                                 ("superior_institution", "head_office_senior_manager",
-                                  "complaint_head", "other")):
+    if approval is not None and (
+        set(approval) != {"by", "level"}
+        or approval["level"]
+        not in ("superior_institution", "head_office_senior_manager", "complaint_head", "other")
+    ):
         errs.append("bad approval")
     if not isinstance(data.get("reason"), str):
         errs.append("reason not a string")
@@ -125,12 +150,17 @@ def decided_problems(kind: str, data: dict) -> list[str]:
     if not isinstance(data.get("product_problem_found"), bool):
         errs.append("product_problem_found not a bool")
     comp = data.get("compensation")
-    if comp is not None and (set(comp) != {"amount", "currency"} or comp["amount"] < 0
-                             or len(comp["currency"]) != 3):
+    if comp is not None and (
+        set(comp) != {"amount", "currency"} or comp["amount"] < 0 or len(comp["currency"]) != 3
+    ):
         errs.append("bad compensation")
     remedies = data.get("remedies_offered", [])
-    if len(set(remedies)) != len(remedies) or set(remedies) - {"review", "mediation", "arbitration",
-                                                                "litigation"}:
+    if len(set(remedies)) != len(remedies) or set(remedies) - {
+        "review",
+        "mediation",
+        "arbitration",
+        "litigation",
+    }:
         errs.append("bad remedies_offered")
     return errs
 
@@ -140,8 +170,9 @@ def regulator_problems(kind: str, data: dict) -> list[str]:
 
 
 def large_scale_problems(kind: str, data: dict) -> list[str]:
-    if (not all(isinstance(c, str) for c in data.get("complaint_ids", []))
-            or not isinstance(data.get("complainants", 1), int)):
+    if not all(isinstance(c, str) for c in data.get("complaint_ids", [])) or not isinstance(
+        data.get("complainants", 1), int
+    ):
         return ["bad large_scale_complaint_reported"]
     return []
 
@@ -153,8 +184,9 @@ def contact_reported_problems(kind: str, data: dict) -> list[str]:
 
 
 def paused_problems(kind: str, data: dict) -> list[str]:
-    if (data["reason"] not in ("external_appraisal", "mediation", "other")
-            or data.get("notice_channel") not in CHANNELS | {None}):
+    if data["reason"] not in ("external_appraisal", "mediation", "other") or data.get(
+        "notice_channel"
+    ) not in CHANNELS | {None}:
         return ["bad paused"]
     return []
 
@@ -170,7 +202,13 @@ def contents_problems(kind: str, data: dict) -> list[str]:
 
 def disclosure_problems(kind: str, data: dict) -> list[str]:
     if data["place"] not in ("outlet", "website", "app", "hotline") or set(data["channels"]) - {
-            "phone", "online", "letter", "email", "in_person", "app"}:
+        "phone",
+        "online",
+        "letter",
+        "email",
+        "in_person",
+        "app",
+    }:
         return ["bad channel_disclosure"]
     return []
 
@@ -182,8 +220,11 @@ def change_problems(kind: str, data: dict) -> list[str]:
 
 
 def period_problems(kind: str, data: dict) -> list[str]:
-    if not (len(data["period"]) in (4, 6) and data["period"][:4].isdigit()
-            and data["period"][4:] in ("", "H1", "H2")):
+    if not (
+        len(data["period"]) in (4, 6)
+        and data["period"][:4].isdigit()
+        and data["period"][4:] in ("", "H1", "H2")
+    ):
         return ["bad period"]
     return []
 
@@ -196,8 +237,10 @@ DATA_CHECKS: list[tuple[tuple[str, ...] | None, Callable[[str, dict], list[str]]
     (("extended",), extended_problems),
     (("decided", "review_decided"), outcome_problems),
     (("decided",), decided_problems),
-    (("reported_to_regulator", "periodic_report_submitted", "large_scale_complaint_reported"),
-     regulator_problems),
+    (
+        ("reported_to_regulator", "periodic_report_submitted", "large_scale_complaint_reported"),
+        regulator_problems,
+    ),
     (("large_scale_complaint_reported",), large_scale_problems),
     (("complaint_contact_changed",), contact_reported_problems),
     (("paused",), paused_problems),

@@ -30,14 +30,15 @@ def build_complaint(cal: Calendar, seed: int, plan: Plan) -> tuple[list[dict], d
         except GenError:
             continue
     else:
-        raise SystemExit(f"{plan.complaint_id}: could not build "
-                         f"{plan.era}/{plan.scenario}/{plan.variant}")
+        raise SystemExit(f"{plan.complaint_id}: could not build {plan.era}/{plan.scenario}/{plan.variant}")
     lines = to_json_events(built, rng)
     codes, info = evaluate(cal, lines, AS_OF)
     expected = designed(plan.scenario, plan.variant, era_modules(plan))
     if codes != expected:
-        raise SystemExit(f"{plan.complaint_id} ({plan.era}/{plan.scenario}/{plan.variant}): built for "
-                         f"{expected} but the events call for {codes}")
+        raise SystemExit(
+            f"{plan.complaint_id} ({plan.era}/{plan.scenario}/{plan.variant}): built for "
+            f"{expected} but the events call for {codes}"
+        )
     return lines, complaint_entry(plan, built.inst_id, codes, info, note_for(cal, plan, lines))
 
 

@@ -40,4 +40,5 @@ def write_archive(out: Path, events: list[dict], manifest: dict) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(gzip_bytes(payload))
     manifest_path_for(out).write_text(
-        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )

@@ -75,7 +75,7 @@ def check_pinned(cal: Calendar) -> None:
     for text in REST_DAYS:
         if cal.is_working(date.fromisoformat(text)):
             raise SystemExit(f"{text} is not a rest day")
-    for text, era, scenario, variant, channel in PINNED:
+    for text, era, _scenario, _variant, channel in PINNED:
         day = date.fromisoformat(text)
         if (era == "A") != (day < O3_FROM) or (era == "P" and day < PBC_FROM):
             raise SystemExit(f"{text}: not in era {era}")
@@ -119,7 +119,17 @@ def plan_all(cal: Calendar, seed: int) -> list[Plan]:
         received = datetime.fromisoformat(stamp).replace(tzinfo=CST)
         if channel in ("in_person", "letter") and not cal.is_working(received.date()):
             raise SystemExit(f"{cid}: {channel} on a rest day")
-        plans.append(Plan("B", scenario, variant, received, channel, True, cid,
-                          (inst_id, product, issue, complainants, major)))
+        plans.append(
+            Plan(
+                "B",
+                scenario,
+                variant,
+                received,
+                channel,
+                True,
+                cid,
+                (inst_id, product, issue, complainants, major),
+            )
+        )
     plans.sort(key=lambda p: (p.received, p.complaint_id))
     return plans

@@ -66,17 +66,17 @@ P16_CONTACT_LATE = "CBRC2012.P16.CONTACT_CHANGE_REPORTED_LATE"
 
 # --- 银保监会令2020年第3号 (policies/cbirc-2020-3/1.0.0/module.yaml), restated here on purpose.
 # Every 日 is a calendar day (Art. 43), 以内 includes the number, no roll-forward on holidays.
-O3_DECISION_DAYS = 15          # Art. 18: decide AND tell the complainant within 15 days
-O3_TIER1_DAYS = 30             # 情况复杂的可以延长至30日 (no approval, no notice)
-O3_CAP_DAYS = 60               # 再延长30日, with approval and notice
+O3_DECISION_DAYS = 15  # Art. 18: decide AND tell the complainant within 15 days
+O3_TIER1_DAYS = 30  # 情况复杂的可以延长至30日 (no approval, no notice)
+O3_CAP_DAYS = 60  # 再延长30日, with approval and notice
 O3_TIER2_APPROVERS = ("superior_institution", "head_office_senior_manager")
 O3_PAUSE_REASONS = ("external_appraisal", "mediation")  # Art. 18 ¶2, Art. 23
-O3_PAUSE_NOTICE_REASONS = ("external_appraisal",)        # 但应当及时告知投诉人 (Art. 18 ¶2 only)
+O3_PAUSE_NOTICE_REASONS = ("external_appraisal",)  # 但应当及时告知投诉人 (Art. 18 ¶2 only)
 O3_REQUIRED_REMEDIES = ("mediation", "arbitration", "litigation")  # Art. 19 (申请核查: branches)
-O3_BRANCH_LEVELS = ("branch", "sub_branch", "outlet")   # 分支机构 (Art. 20)
-O3_REVIEW_DAYS = 30            # Art. 20
-O3_MAJOR_MIN = 20              # Art. 29 (二): 20名以上 (inclusive, Art. 43), in person, joint
-O3_MAJOR_REPORT_WD = 3         # Art. 29 gives no limit: the module's reading, 3 working days
+O3_BRANCH_LEVELS = ("branch", "sub_branch", "outlet")  # 分支机构 (Art. 20)
+O3_REVIEW_DAYS = 30  # Art. 20
+O3_MAJOR_MIN = 20  # Art. 29 (二): 20名以上 (inclusive, Art. 43), in person, joint
+O3_MAJOR_REPORT_WD = 3  # Art. 29 gives no limit: the module's reading, 3 working days
 
 O3_LATE = "CBIRC2020.A18.DECISION_LATE"
 O3_OVERDUE = "CBIRC2020.A18.DECISION_OVERDUE"
@@ -104,12 +104,19 @@ O3_DISCLOSURE = "CBIRC2020.A8.DISCLOSURE_INCOMPLETE"
 
 # --- 中国人民银行令〔2020〕第5号 (policies/pbc-2020-5/1.0.0/module.yaml), restated here on purpose.
 PBC_REGULATORS = ("PBOC",)
-PBC_REPLY_DAYS = 15            # Art. 43 ¶2, calendar days (Art. 66)
+PBC_REPLY_DAYS = 15  # Art. 43 ¶2, calendar days (Art. 66)
 PBC_CAP_DAYS = 60
 PBC_APPROVERS = ("complaint_head",)  # 经本机构投诉处理工作负责人批准
-PBC_FEEDBACK_DAYS = 7          # Art. 44 按要求: the module's reading, 7 days after the reply
-PBC_FEEDBACK_ITEMS = ("basic_facts", "dispute_focus", "findings_and_evidence", "basis", "communication",
-                      "extension", "satisfaction")
+PBC_FEEDBACK_DAYS = 7  # Art. 44 按要求: the module's reading, 7 days after the reply
+PBC_FEEDBACK_ITEMS = (
+    "basic_facts",
+    "dispute_focus",
+    "findings_and_evidence",
+    "basis",
+    "communication",
+    "extension",
+    "satisfaction",
+)
 PBC_SELF_ASSESSMENT_DUE = (1, 31)  # Art. 56: 次年1月31日前, read as "by the end of"
 PBC_SELF_ASSESSMENT_LEVELS = ("head_office",)
 

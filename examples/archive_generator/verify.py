@@ -81,18 +81,28 @@ def check_files(out: Path) -> None:
         raise SystemExit("complaints in the archive and the manifest differ")
     for cid, entry in manifest["complaints"].items():
         codes, info = evaluate(cal, grouped[cid], as_of)
-        if (codes != entry["expected"] or list(codes) != entry["modules"]
-                or info["decision_due"] != entry["decision_due"]):
+        if (
+            codes != entry["expected"]
+            or list(codes) != entry["modules"]
+            or info["decision_due"] != entry["decision_due"]
+        ):
             raise SystemExit(f"{cid}: manifest says {entry['expected']}, events call for {codes}")
     archive_expected, clusters = evaluate_archive(cal, events, as_of)
     if archive_expected != manifest.get("archive_expected"):
-        raise SystemExit(f"archive scope: manifest says {manifest.get('archive_expected')}, "
-                         f"events call for {archive_expected}")
+        raise SystemExit(
+            f"archive scope: manifest says {manifest.get('archive_expected')}, "
+            f"events call for {archive_expected}"
+        )
     if cluster_summary(clusters) != manifest.get("archive_clusters"):
-        raise SystemExit(f"archive scope: manifest lists clusters {manifest.get('archive_clusters')}, "
-                         f"events make {cluster_summary(clusters)}")
+        raise SystemExit(
+            f"archive scope: manifest lists clusters {manifest.get('archive_clusters')}, "
+            f"events make {cluster_summary(clusters)}"
+        )
     if as_of == AS_OF:
         check_archive_design(events, archive_expected, clusters)
     print(validate_with_cppolicy(lines), file=sys.stderr)
-    print(f"ok: {len(events)} events, {len(grouped)} complaints and {len(archive_expected)} archive-scope "
-          f"findings match {manifest_path_for(out).name}", file=sys.stderr)
+    print(
+        f"ok: {len(events)} events, {len(grouped)} complaints and {len(archive_expected)} archive-scope "
+        f"findings match {manifest_path_for(out).name}",
+        file=sys.stderr,
+    )

@@ -8,47 +8,79 @@ from __future__ import annotations
 import random
 
 PRODUCTS: list[tuple[str, int, list[tuple[str, str]]]] = [
-    ("credit_card", 30, [
-        ("fees", "信用卡年费未经同意扣收"),
-        ("interest", "账单分期手续费折算年化利率未明示"),
-        ("debt_collection", "逾期后催收电话频繁联系亲友"),
-        ("marketing", "电话营销办卡时未说明年费"),
-        ("service_attitude", "信用卡客服态度生硬、推诿"),
-    ]),
-    ("personal_loan", 18, [
-        ("interest", "消费贷实际年化利率高于宣传利率"),
-        ("debt_collection", "外包催收机构上门催收方式不当"),
-        ("information_disclosure", "提前还款违约金未事先告知"),
-        ("fees", "放款时被收取咨询服务费"),
-    ]),
-    ("mortgage", 12, [
-        ("interest", "LPR重定价后月供调整未通知"),
-        ("fees", "提前还款被收取手续费"),
-        ("information_disclosure", "抵押注销办理流程说明不清"),
-    ]),
-    ("deposit", 14, [
-        ("account_freeze", "借记卡被冻结未告知原因"),
-        ("service_attitude", "网点排队时间长、柜员态度差"),
-        ("fees", "小额账户管理费扣收有异议"),
-    ]),
-    ("wealth_management", 10, [
-        ("information_disclosure", "理财产品风险等级未充分揭示"),
-        ("marketing", "理财经理将净值型产品宣传为保本"),
-        ("fees", "理财赎回费收取有异议"),
-    ]),
-    ("payment", 10, [
-        ("account_freeze", "快捷支付被限额、非柜面交易被冻结"),
-        ("fees", "跨行转账手续费收取有异议"),
-        ("service_attitude", "扫码支付退款处理缓慢"),
-    ]),
-    ("insurance_agency", 6, [
-        ("marketing", "代销保险被当作存款产品销售"),
-        ("information_disclosure", "犹豫期退保规则未告知"),
-    ]),
+    (
+        "credit_card",
+        30,
+        [
+            ("fees", "信用卡年费未经同意扣收"),
+            ("interest", "账单分期手续费折算年化利率未明示"),
+            ("debt_collection", "逾期后催收电话频繁联系亲友"),
+            ("marketing", "电话营销办卡时未说明年费"),
+            ("service_attitude", "信用卡客服态度生硬、推诿"),
+        ],
+    ),
+    (
+        "personal_loan",
+        18,
+        [
+            ("interest", "消费贷实际年化利率高于宣传利率"),
+            ("debt_collection", "外包催收机构上门催收方式不当"),
+            ("information_disclosure", "提前还款违约金未事先告知"),
+            ("fees", "放款时被收取咨询服务费"),
+        ],
+    ),
+    (
+        "mortgage",
+        12,
+        [
+            ("interest", "LPR重定价后月供调整未通知"),
+            ("fees", "提前还款被收取手续费"),
+            ("information_disclosure", "抵押注销办理流程说明不清"),
+        ],
+    ),
+    (
+        "deposit",
+        14,
+        [
+            ("account_freeze", "借记卡被冻结未告知原因"),
+            ("service_attitude", "网点排队时间长、柜员态度差"),
+            ("fees", "小额账户管理费扣收有异议"),
+        ],
+    ),
+    (
+        "wealth_management",
+        10,
+        [
+            ("information_disclosure", "理财产品风险等级未充分揭示"),
+            ("marketing", "理财经理将净值型产品宣传为保本"),
+            ("fees", "理财赎回费收取有异议"),
+        ],
+    ),
+    (
+        "payment",
+        10,
+        [
+            ("account_freeze", "快捷支付被限额、非柜面交易被冻结"),
+            ("fees", "跨行转账手续费收取有异议"),
+            ("service_attitude", "扫码支付退款处理缓慢"),
+        ],
+    ),
+    (
+        "insurance_agency",
+        6,
+        [("marketing", "代销保险被当作存款产品销售"), ("information_disclosure", "犹豫期退保规则未告知")],
+    ),
 ]
 
-RECEIPT_CHANNELS = [("phone", 35), ("app", 15), ("online", 12), ("in_person", 18), ("wechat", 6),
-                    ("email", 6), ("letter", 8)]
+RECEIPT_CHANNELS = [
+    ("phone", 35),
+    ("app", 15),
+    ("online", 12),
+    ("in_person", 18),
+    ("wechat", 6),
+    ("email", 6),
+    ("letter", 8),
+]
 HANDLERS = ("张某", "李某", "王某", "刘某", "陈某", "杨某", "赵某", "黄某", "周某", "吴某")
 EXTENSION_REASONS = (
     "需调取第三方支付机构交易记录核实，情况复杂",
@@ -87,5 +119,7 @@ def weighted(rng: random.Random, pairs):
     return rng.choices(items, weights=weights, k=1)[0]
 
 
-REOPEN_TEXT = {True: "投诉人补充提交新的交易凭证和通话录音，提出新的事实和理由",
-               False: "投诉人再次来电反映同一事项，未提出新的事实和理由"}
+REOPEN_TEXT = {
+    True: "投诉人补充提交新的交易凭证和通话录音，提出新的事实和理由",
+    False: "投诉人再次来电反映同一事项，未提出新的事实和理由",
+}

@@ -17,7 +17,7 @@ from typing import Any
 
 from cppolicy.calendar import SHANGHAI, WorkingDayCalendar
 from cppolicy.evaluation.archive_scope import ArchiveResult, evaluate_archive_scope
-from cppolicy.evaluation.crosscheck.evaluator import Firing, UnsupportedCondition, evaluate_ruleset, fact_label
+from cppolicy.evaluation.crosscheck.evaluator import Firing, UnsupportedCondition, evaluate_ruleset
 from cppolicy.evaluation.engine import SENTINEL_RULE, Engine
 from cppolicy.evaluation.findings import ComplaintResult, Finding, ModuleRef
 from cppolicy.evaluation.institution import check_institution
@@ -39,8 +39,10 @@ def engine_firings(ruleset: dict, fired: Iterable[tuple[str, dict]], facts: Sequ
     """The engine's raw firings ``(rule_id, {alias: fact})`` as :class:`Firing` entries (the
     sentinel rule, not in ``ruleset``'s rules, dropped): each matched fact is found among
     ``facts`` by content."""
-    aliases = {rule_id: tuple(a for clause in body.get("all", []) for a in clause if "$" not in a)
-               for rule_id, body in ruleset.items()}
+    aliases = {
+        rule_id: tuple(a for clause in body.get("all", []) for a in clause if "$" not in a)
+        for rule_id, body in ruleset.items()
+    }
     by_key: dict[tuple, list[int]] = {}
     for i, fact in enumerate(facts):
         by_key.setdefault((fact.get("f"), fact.get("id"), fact.get("clock")), []).append(i)
@@ -66,13 +68,13 @@ def engine_firings(ruleset: dict, fired: Iterable[tuple[str, dict]], facts: Sequ
 class Disagreement:
     """The engine and the cross-checker disagree on one evaluation: both results, in full."""
 
-    scope: str                      # complaint | institution | archive
-    module: str                     # id@version
-    subject: str | None             # complaint id; institution id; None for the archive
+    scope: str  # complaint | institution | archive
+    module: str  # id@version
+    subject: str | None  # complaint id; institution id; None for the archive
     as_of: str
-    engine_firings: list[str]       # rule(alias=fact, …), sorted, one per firing
+    engine_firings: list[str]  # rule(alias=fact, …), sorted, one per firing
     crosscheck_firings: list[str]
-    engine_codes: list[str]         # violation / warning codes reported, sorted, one per finding
+    engine_codes: list[str]  # violation / warning codes reported, sorted, one per finding
     crosscheck_codes: list[str]
     notes: list[str] = field(default_factory=list)
 
@@ -86,19 +88,26 @@ class Disagreement:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "scope": self.scope, "module": self.module, "subject": self.subject, "as_of": self.as_of,
+            "scope": self.scope,
+            "module": self.module,
+            "subject": self.subject,
+            "as_of": self.as_of,
             "engine": {"firings": self.engine_firings, "codes": self.engine_codes},
             "crosscheck": {"firings": self.crosscheck_firings, "codes": self.crosscheck_codes},
-            "only_engine": self.only_engine, "only_crosscheck": self.only_crosscheck, "notes": self.notes,
+            "only_engine": self.only_engine,
+            "only_crosscheck": self.only_crosscheck,
+            "notes": self.notes,
         }
 
     def describe(self) -> str:
         where = self.subject if self.subject is not None else "(archive)"
-        lines = [f"cross-check disagreement: {self.scope} {where} under {self.module} as of {self.as_of}",
-                 f"  durable_rules firings: {self.engine_firings or '[]'}",
-                 f"  cross-check firings:   {self.crosscheck_firings or '[]'}",
-                 f"  durable_rules codes:   {self.engine_codes}",
-                 f"  cross-check codes:     {self.crosscheck_codes}"]
+        lines = [
+            f"cross-check disagreement: {self.scope} {where} under {self.module} as of {self.as_of}",
+            f"  durable_rules firings: {self.engine_firings or '[]'}",
+            f"  cross-check firings:   {self.crosscheck_firings or '[]'}",
+            f"  durable_rules codes:   {self.engine_codes}",
+            f"  cross-check codes:     {self.crosscheck_codes}",
+        ]
         if self.only_engine:
             lines.append(f"  only durable_rules:    {self.only_engine}")
         if self.only_crosscheck:
@@ -115,9 +124,15 @@ def _as_of_text(as_of: datetime) -> str:
     return as_of.astimezone(SHANGHAI).isoformat()
 
 
-def compare_run(engine: Engine, run: Run, as_of: datetime, *, subject: str | None = None,
-                reported: Iterable[Finding] | None = None,
-                notes: Sequence[str] = ()) -> Disagreement | None:
+def compare_run(
+    engine: Engine,
+    run: Run,
+    as_of: datetime,
+    *,
+    subject: str | None = None,
+    reported: Iterable[Finding] | None = None,
+    notes: Sequence[str] = (),
+) -> Disagreement | None:
     """Re-evaluate a recorded run (``engine.last_run``) here and compare: the firings with the
     engine's, then the finding codes they give (``engine.findings_for`` on each side) with the
     codes ``reported`` (default: those of the engine's own firings). None when all agree."""
@@ -134,10 +149,16 @@ def compare_run(engine: Engine, run: Run, as_of: datetime, *, subject: str | Non
     if Counter(ours) == Counter(theirs) and our_codes == their_codes and not notes:
         return None
     return Disagreement(
-        scope=scope, module=engine.module.ref, subject=subject, as_of=text,
+        scope=scope,
+        module=engine.module.ref,
+        subject=subject,
+        as_of=text,
         engine_firings=sorted(f.describe(facts) for f in theirs),
         crosscheck_firings=sorted(f.describe(facts) for f in ours),
-        engine_codes=their_codes, crosscheck_codes=our_codes, notes=list(notes))
+        engine_codes=their_codes,
+        crosscheck_codes=our_codes,
+        notes=list(notes),
+    )
 
 
 def _errored(findings: Iterable[Finding]) -> str | None:
@@ -159,8 +180,9 @@ class _Keeping:
         self.engine.keep_facts = self.before
 
 
-def cross_check_result(engine: Engine, complaint_id: str, events: Sequence,
-                       as_of: datetime) -> Disagreement | None:
+def cross_check_result(
+    engine: Engine, complaint_id: str, events: Sequence, as_of: datetime
+) -> Disagreement | None:
     """Evaluate one complaint with ``engine`` and cross-check it: None when durable_rules and
     this evaluator agree on every firing and on the finding codes, else the disagreement.
 
@@ -175,9 +197,16 @@ def cross_check_result(engine: Engine, complaint_id: str, events: Sequence,
     return compare_run(engine, run, as_of, subject=complaint_id, reported=result.findings)
 
 
-def cross_check_facts(engine: Engine, scope: str, on: date, facts: list[dict], as_of: datetime, *,
-                      subject: str | None = None,
-                      reported: Iterable[Finding] | None = None) -> Disagreement | None:
+def cross_check_facts(
+    engine: Engine,
+    scope: str,
+    on: date,
+    facts: list[dict],
+    as_of: datetime,
+    *,
+    subject: str | None = None,
+    reported: Iterable[Finding] | None = None,
+) -> Disagreement | None:
     """Run ``facts`` through ``engine.run_facts`` (institution / archive scope) and cross-check
     the run; ``reported`` are the findings already reported for them, if any."""
     with _Keeping(engine):
@@ -192,8 +221,8 @@ def selected(complaint_id: str, sample: float | None, seed: str = "") -> bool:
     SHA-256 of ``seed`` and the complaint id, so the same complaints are drawn on every run."""
     if sample is None or sample >= 1:
         return True
-    digest = hashlib.sha256(f"{seed}\x00{complaint_id}".encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") < sample * 2 ** 64
+    digest = hashlib.sha256(f"{seed}\x00{complaint_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") < sample * 2**64
 
 
 class CrossChecker:
@@ -211,11 +240,25 @@ class CrossChecker:
     (a condition this evaluator does not interpret; reasons in ``unsupported``).
     """
 
-    COUNTS = ("checked", "agreed", "disagreed", "firings", "not_sampled", "engine_errors", "not_evaluated",
-              "unsupported")
+    COUNTS = (
+        "checked",
+        "agreed",
+        "disagreed",
+        "firings",
+        "not_sampled",
+        "engine_errors",
+        "not_evaluated",
+        "unsupported",
+    )
 
-    def __init__(self, modules: Sequence[RuleModule], calendar: WorkingDayCalendar,
-                 as_of: datetime | None = None, sample: float | None = None, seed: str = "") -> None:
+    def __init__(
+        self,
+        modules: Sequence[RuleModule],
+        calendar: WorkingDayCalendar,
+        as_of: datetime | None = None,
+        sample: float | None = None,
+        seed: str = "",
+    ) -> None:
         if sample is not None and not 0 < sample <= 1:
             raise ValueError(f"cross-check sample must be a fraction in (0, 1], got {sample!r}")
         self.modules = list(modules)
@@ -237,9 +280,18 @@ class CrossChecker:
             raise ValueError("CrossChecker needs an as-of time (constructor or call)")
         return moment
 
-    def _compare(self, what: str, engine: Engine, moment: datetime, result: ComplaintResult,
-                 run: Run | None, *, subject: str | None = None, reported: Iterable[Finding] | None = None,
-                 notes: Sequence[str] = ()) -> Disagreement | None:
+    def _compare(
+        self,
+        what: str,
+        engine: Engine,
+        moment: datetime,
+        result: ComplaintResult,
+        run: Run | None,
+        *,
+        subject: str | None = None,
+        reported: Iterable[Finding] | None = None,
+        notes: Sequence[str] = (),
+    ) -> Disagreement | None:
         """Compare a recorded run (with the result it gave) with this evaluator's; tally the
         outcome. ``reported`` defaults to the findings of ``result``."""
         try:
@@ -250,13 +302,27 @@ class CrossChecker:
                 if reported is None:
                     self.counts["engine_errors"] += 1
                     return None
-                outcome = Disagreement(run[0], engine.module.ref, subject, _as_of_text(moment), [], [],
-                                       _codes(reported), [],
-                                       [f"durable_rules failed on re-evaluation: {_errored(result.findings)}"])
+                outcome = Disagreement(
+                    run[0],
+                    engine.module.ref,
+                    subject,
+                    _as_of_text(moment),
+                    [],
+                    [],
+                    _codes(reported),
+                    [],
+                    [f"durable_rules failed on re-evaluation: {_errored(result.findings)}"],
+                )
             else:
                 self.counts["firings"] += sum(1 for rule_id, _ in run[3] if rule_id != SENTINEL_RULE)
-                outcome = compare_run(engine, run, moment, subject=subject,
-                                      reported=result.findings if reported is None else reported, notes=notes)
+                outcome = compare_run(
+                    engine,
+                    run,
+                    moment,
+                    subject=subject,
+                    reported=result.findings if reported is None else reported,
+                    notes=notes,
+                )
         except UnsupportedCondition as exc:
             self.counts["unsupported"] += 1
             self.unsupported.append(f"{what}: {exc}")
@@ -269,7 +335,9 @@ class CrossChecker:
             self.disagreements.append(outcome)
         return outcome
 
-    def _rejudge(self, complaint_id: str, events: Sequence[Event], moment: datetime) -> dict[ModuleRef, ComplaintResult]:
+    def _rejudge(
+        self, complaint_id: str, events: Sequence[Event], moment: datetime
+    ) -> dict[ModuleRef, ComplaintResult]:
         """The complaint judged again by this checker's judge, each engine keeping its run."""
         for engine in self.judge.engines.values():
             engine.last_run = None
@@ -285,8 +353,9 @@ class CrossChecker:
             return False
         return True
 
-    def check_judgement(self, results: Sequence[ComplaintResult], events: Sequence[Event],
-                        as_of: datetime | None = None) -> list[Disagreement]:
+    def check_judgement(
+        self, results: Sequence[ComplaintResult], events: Sequence[Event], as_of: datetime | None = None
+    ) -> list[Disagreement]:
         """Cross-check the results the audit gave one complaint (each sampled result): the
         complaint is judged again on this checker's judge; the codes compared are the audit's."""
         wanted = [result for result in results if self._wanted(result)]
@@ -303,21 +372,30 @@ class CrossChecker:
             notes = []
             if _codes(redone.findings) != _codes(result.findings):
                 notes.append(f"durable_rules gave other codes on re-evaluation: {_codes(redone.findings)}")
-            outcome = self._compare(f"{engine.module.ref} {result.complaint_id}", engine, moment, redone,
-                                    engine.last_run, subject=result.complaint_id, reported=result.findings,
-                                    notes=notes)
+            outcome = self._compare(
+                f"{engine.module.ref} {result.complaint_id}",
+                engine,
+                moment,
+                redone,
+                engine.last_run,
+                subject=result.complaint_id,
+                reported=result.findings,
+                notes=notes,
+            )
             if outcome is not None:
                 out.append(outcome)
         return out
 
-    def check_result(self, result: ComplaintResult, events: Sequence[Event],
-                     as_of: datetime | None = None) -> Disagreement | None:
+    def check_result(
+        self, result: ComplaintResult, events: Sequence[Event], as_of: datetime | None = None
+    ) -> Disagreement | None:
         """Cross-check one result the audit gave (if sampled); see :meth:`check_judgement`."""
         found = self.check_judgement([result], events, as_of)
         return found[0] if found else None
 
-    def check_complaint(self, complaint_id: str, events: Sequence[Event],
-                        as_of: datetime | None = None) -> list[Disagreement]:
+    def check_complaint(
+        self, complaint_id: str, events: Sequence[Event], as_of: datetime | None = None
+    ) -> list[Disagreement]:
         """Judge and cross-check one complaint (if sampled) under every module that judges it,
         chosen as the audit chooses them."""
         if not self.selected(complaint_id):
@@ -327,14 +405,21 @@ class CrossChecker:
         out = []
         for result in self._rejudge(complaint_id, events, moment).values():
             engine = self.judge.engine(result.module)
-            outcome = self._compare(f"{engine.module.ref} {complaint_id}", engine, moment, result, engine.last_run,
-                                    subject=complaint_id)
+            outcome = self._compare(
+                f"{engine.module.ref} {complaint_id}",
+                engine,
+                moment,
+                result,
+                engine.last_run,
+                subject=complaint_id,
+            )
             if outcome is not None:
                 out.append(outcome)
         return out
 
-    def check_archive_result(self, result: ArchiveResult,
-                             as_of: datetime | None = None) -> Disagreement | None:
+    def check_archive_result(
+        self, result: ArchiveResult, as_of: datetime | None = None
+    ) -> Disagreement | None:
         """Cross-check the archive-scope evaluation the audit made: its facts are asserted again
         on this checker's engine and re-evaluated here; the codes compared are those of
         ``result``. Never sampled (one evaluation per audit)."""
@@ -354,25 +439,36 @@ class CrossChecker:
             except Exception as exc:  # noqa: BLE001 — reported as a failed re-evaluation
                 again.findings.append(engine.error_finding(None, None, _as_of_text(moment), exc))
             run = engine.last_run
-        return self._compare(f"{engine.module.ref} archive", engine, moment, again, run, reported=result.findings)
+        return self._compare(
+            f"{engine.module.ref} archive", engine, moment, again, run, reported=result.findings
+        )
 
-    def check_archive(self, complaints: Mapping[str, Sequence[Event]], institution_events: Sequence[Event],
-                      as_of: datetime | None = None) -> list[Disagreement]:
+    def check_archive(
+        self,
+        complaints: Mapping[str, Sequence[Event]],
+        institution_events: Sequence[Event],
+        as_of: datetime | None = None,
+    ) -> list[Disagreement]:
         """Evaluate and cross-check the archive scope of every module with archive rules."""
         moment = self._moment(as_of)
-        return self._per_module("archive", moment, lambda engine: evaluate_archive_scope(
-            engine, complaints, institution_events, moment))
+        return self._per_module(
+            "archive",
+            moment,
+            lambda engine: evaluate_archive_scope(engine, complaints, institution_events, moment),
+        )
 
     def check_institution(self, doc: dict[str, Any], as_of: datetime | None = None) -> list[Disagreement]:
         """Evaluate and cross-check an institution profile under every module with institution
         rules (what ``cppolicy check-institution`` runs)."""
         moment = self._moment(as_of)
         root = next(n["id"] for n in doc["nodes"] if n["level"] == "head_office")
-        return self._per_module("institution", moment, lambda engine: check_institution(doc, engine, moment),
-                                subject=root)
+        return self._per_module(
+            "institution", moment, lambda engine: check_institution(doc, engine, moment), subject=root
+        )
 
-    def _per_module(self, scope: str, moment: datetime, run: Callable[[Engine], Any],
-                    subject: str | None = None) -> list[Disagreement]:
+    def _per_module(
+        self, scope: str, moment: datetime, run: Callable[[Engine], Any], subject: str | None = None
+    ) -> list[Disagreement]:
         """Cross-check ``run(engine)`` under every module with rules of ``scope``."""
         out = []
         for module in self.modules:
@@ -382,13 +478,18 @@ class CrossChecker:
             with _Keeping(engine):
                 result = run(engine)
                 recorded = engine.last_run
-            outcome = self._compare(f"{module.ref} {scope}", engine, moment, result, recorded, subject=subject)
+            outcome = self._compare(
+                f"{module.ref} {scope}", engine, moment, result, recorded, subject=subject
+            )
             if outcome is not None:
                 out.append(outcome)
         return out
 
     def summary(self) -> dict[str, Any]:
         """The tally and every disagreement, JSON-ready (for a report or the audit trail)."""
-        return {"sample": self.sample, **{key: self.counts[key] for key in self.COUNTS},
-                "disagreements": [d.to_dict() for d in self.disagreements],
-                "unsupported_conditions": list(self.unsupported)}
+        return {
+            "sample": self.sample,
+            **{key: self.counts[key] for key in self.COUNTS},
+            "disagreements": [d.to_dict() for d in self.disagreements],
+            "unsupported_conditions": list(self.unsupported),
+        }

@@ -21,14 +21,17 @@ Predicate = Callable[[dict[str, Any]], bool]
 
 _MISSING = object()
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "$lt": operator.lt, "$lte": operator.le, "$gt": operator.gt, "$gte": operator.ge,
-    "$eq": operator.eq, "$neq": operator.ne,
+    "$lt": operator.lt,
+    "$lte": operator.le,
+    "$gt": operator.gt,
+    "$gte": operator.ge,
+    "$eq": operator.eq,
+    "$neq": operator.ne,
 }
 
 
 class UnsupportedCondition(ValueError):
     """A condition this evaluator does not interpret, so it cannot vouch for the engine's result."""
-
 
 
 def _kind(value: Any) -> str:
@@ -87,7 +90,8 @@ def _comparison(op: str, name: str, operand: Any) -> Counter_:
             ref = operand["$m"]
             return lambda fact: int(compare(op, fact.get(name, _MISSING), fact.get(ref, _MISSING)))
         raise UnsupportedCondition(
-            f"{op} on {name!r}: operand {operand!r} (only constants and {{$m: FIELD}} of the same fact)")
+            f"{op} on {name!r}: operand {operand!r} (only constants and {{$m: FIELD}} of the same fact)"
+        )
     if isinstance(operand, list):
         raise UnsupportedCondition(f"{op} on {name!r}: a list operand {operand!r}")
     _kind(operand)  # refuse operands of other types up front
@@ -159,10 +163,10 @@ def satisfied_terms(condition: Any, fact: dict) -> int:
 @dataclass(frozen=True)
 class _Rule:
     rule_id: str
-    aliases: tuple[str, ...]                    # positive aliases, in ``all`` order
+    aliases: tuple[str, ...]  # positive aliases, in ``all`` order
     positive: tuple[Counter_, ...]
     negative: tuple[tuple[str, Counter_], ...]
-    first_positive: bool                        # the first ``all`` clause is a positive alias
+    first_positive: bool  # the first ``all`` clause is a positive alias
 
 
 def _compile_ruleset(ruleset: dict) -> list[_Rule]:
@@ -204,10 +208,12 @@ class Firing:
 
     def matched(self, facts: Sequence[dict]) -> dict[str, dict]:
         """``{alias: fact}``, the shape ``Engine.findings_for`` takes."""
-        return {alias: facts[i] for alias, i in zip(self.aliases, self.facts) if i >= 0}
+        return {alias: facts[i] for alias, i in zip(self.aliases, self.facts, strict=True) if i >= 0}
 
     def describe(self, facts: Sequence[dict]) -> str:
-        bound = ", ".join(f"{alias}={fact_label(facts, i)}" for alias, i in zip(self.aliases, self.facts))
+        bound = ", ".join(
+            f"{alias}={fact_label(facts, i)}" for alias, i in zip(self.aliases, self.facts, strict=True)
+        )
         return f"{self.rule_id}({bound})"
 
 
@@ -236,7 +242,6 @@ def evaluate_ruleset(ruleset: dict, facts: Sequence[dict]) -> list[Firing]:
     return sorted(out)
 
 
-
 def fact_label(facts: Sequence[dict], index: int) -> str:
     """A readable name of a fact: ``event:E-1``, ``clock:decision``, ``asof``, else ``f#index``."""
     if index < 0 or index >= len(facts):
@@ -250,4 +255,3 @@ def fact_label(facts: Sequence[dict], index: int) -> str:
     if kind == "asof":
         return "asof"
     return f"{kind}#{index}"
-

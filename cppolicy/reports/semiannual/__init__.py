@@ -8,7 +8,8 @@ from __future__ import annotations
 from cppolicy.reports.semiannual import render as _render  # noqa: F401 — registers the formats
 from cppolicy.reports.semiannual.compute import compute_semiannual
 from cppolicy.reports.semiannual.model import Period, SemiannualReport, parse_period
-from cppolicy.reports.semiannual.sections import HeaderItem, Section, header_items, report_sections
+from cppolicy.reports.semiannual.sections import HeaderItem, Section, header_items
+from cppolicy.reports.semiannual.tables import report_sections
 
 __all__ = [
     "HeaderItem",

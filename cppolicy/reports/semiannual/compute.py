@@ -48,8 +48,10 @@ def institution_tree(contents: ArchiveContents) -> tuple[dict[str, Institution],
         tree[inst_id] = Institution(inst_id, level, parent, name or (known.name if known else None))
         if parent and parent not in tree:
             tree[parent] = Institution(parent)
-    notes = [f"institution {i} is recorded with different levels or parents; the latest record is used"
-             for i in sorted(conflicts)]
+    notes = [
+        f"institution {i} is recorded with different levels or parents; the latest record is used"
+        for i in sorted(conflicts)
+    ]
     return tree, notes
 
 
@@ -90,8 +92,11 @@ class _Selection:
 
     complaints: dict[str, list[Event]] = field(default_factory=dict)
     receipts: dict[str, Event] = field(default_factory=dict)
-    excluded: Counter[str] = field(default_factory=lambda: Counter(
-        {"no_receipt_event": 0, "received_after_as_of": 0, "other_period": 0, "other_institution": 0}))
+    excluded: Counter[str] = field(
+        default_factory=lambda: Counter(
+            {"no_receipt_event": 0, "received_after_as_of": 0, "other_period": 0, "other_institution": 0}
+        )
+    )
     previous_pairs: Counter[tuple[str | None, str | None]] = field(default_factory=Counter)
     first_receipt: date | None = None
 
@@ -104,8 +109,10 @@ class _Scope:
         self.institution: Institution | None = None
         if institution is not None:
             if institution not in tree:
-                raise InputError(f"--institution: {institution!r} does not occur in the archive "
-                                 f"(known: {', '.join(sorted(tree)) or 'none'})")
+                raise InputError(
+                    f"--institution: {institution!r} does not occur in the archive "
+                    f"(known: {', '.join(sorted(tree)) or 'none'})"
+                )
             self.institution = tree[institution]
 
     def __contains__(self, inst_id: str | None) -> bool:
@@ -200,7 +207,8 @@ class _Tally:
         if clock is not None and clock.met_at is not None and state in ("met", "met_late"):
             try:
                 handling.working_days.append(
-                    self.calendar.working_days_between(local_date(received.time), local_date(clock.met_at)))
+                    self.calendar.working_days_between(local_date(received.time), local_date(clock.met_at))
+                )
             except CalendarError:
                 handling.working_days_unknown += 1
 
@@ -238,8 +246,9 @@ class _Tally:
             self.with_findings[severity] += 1
         return p10
 
-    def _forwarded(self, data: dict[str, object], results: list[ComplaintResult], types: set[str],
-                   p10: bool) -> None:
+    def _forwarded(
+        self, data: dict[str, object], results: list[ComplaintResult], types: set[str], p10: bool
+    ) -> None:
         """Regulator-forwarded complaints (point 十)."""
         forwarded_by = data.get("forwarded_by")
         if not forwarded_by or not isinstance(forwarded_by, dict):
@@ -247,8 +256,10 @@ class _Tally:
         forwarded = self.forwarded
         forwarded.total += 1
         forwarded.by_office[(forwarded_by.get("regulator"), forwarded_by.get("office"))] += 1
-        report_clock = next((c for r in results for c in r.clocks
-                             if isinstance(c, ClockResult) and c.name == "report_back"), None)
+        report_clock = next(
+            (c for r in results for c in r.clocks if isinstance(c, ClockResult) and c.name == "report_back"),
+            None,
+        )
         applies = report_clock is not None and report_clock.state != "not_applicable"
         forwarded.point_10_applies += applies
         if applies and report_clock is not None and report_clock.state in ("running", "not_started"):
@@ -261,7 +272,9 @@ class _Tally:
             forwarded.with_p10_finding += 1
 
 
-def _hot_issues(tally: _Tally, selection: _Selection, period: Period, notes: list[str]) -> tuple[list[HotIssue], str]:
+def _hot_issues(
+    tally: _Tally, selection: _Selection, period: Period, notes: list[str]
+) -> tuple[list[HotIssue], str]:
     """The top (product, issue) pairs against the previous half-year (point 十一), and how far the
     archive covers that half-year."""
     previous, first_receipt = period.previous, selection.first_receipt
@@ -269,18 +282,23 @@ def _hot_issues(tally: _Tally, selection: _Selection, period: Period, notes: lis
         coverage = "none"
     elif first_receipt > previous.start:
         coverage = "partial"
-        notes.append(f"the archive's first receipt is {first_receipt.isoformat()}: the previous half-year "
-                     f"{previous.label} is only partly covered, so its counts may be too low")
+        notes.append(
+            f"the archive's first receipt is {first_receipt.isoformat()}: the previous half-year "
+            f"{previous.label} is only partly covered, so its counts may be too low"
+        )
     else:
         coverage = "full"
     ranked = sorted(tally.pairs.items(), key=lambda kv: (-kv[1], str(kv[0][0]), str(kv[0][1])))[:HOT_ISSUES]
-    hot = [HotIssue(p, i, n, None if coverage == "none" else selection.previous_pairs[(p, i)])  # type: ignore[arg-type]
-           for (p, i), n in ranked]
+    hot = [
+        HotIssue(p, i, n, None if coverage == "none" else selection.previous_pairs[(p, i)])  # type: ignore[arg-type]
+        for (p, i), n in ranked
+    ]
     return hot, coverage
 
 
-def _changes_and_submissions(contents: ArchiveContents, period: Period, scope: _Scope,
-                             as_of: datetime) -> tuple[list[Event], list[Event]]:
+def _changes_and_submissions(
+    contents: ArchiveContents, period: Period, scope: _Scope, as_of: datetime
+) -> tuple[list[Event], list[Event]]:
     """Point 十六: changes of rules / channels / contacts, and submissions recorded for this period."""
     changes, submissions = [], []
     institution = scope.institution
@@ -290,10 +308,54 @@ def _changes_and_submissions(contents: ArchiveContents, period: Period, scope: _
             # a change at the scope institution, under it, or above it (it applies downwards)
             if institution is None or inst_id in scope or inst_id in chain(scope.tree, institution.id):
                 changes.append(e)
-        elif (e.type == "periodic_report_submitted" and e.data.get("period") == period.label
-              and inst_id in scope):
+        elif (
+            e.type == "periodic_report_submitted"
+            and e.data.get("period") == period.label
+            and inst_id in scope
+        ):
             submissions.append(e)
     return changes, submissions
+
+
+def _judge(
+    selection: _Selection,
+    modules: Sequence[RuleModule],
+    calendar: WorkingDayCalendar,
+    as_of: datetime,
+    notes: list[str],
+) -> tuple[dict[str, list[ComplaintResult]], str]:
+    """The report's complaints judged through the archive pipeline (results kept with their clocks),
+    by complaint; and the engine that judged them."""
+    audit = audit_archive(
+        ArchiveContents(complaints=selection.complaints), modules, calendar, as_of, keep="full"
+    )
+    results: dict[str, list[ComplaintResult]] = defaultdict(list)
+    for result in audit.results:
+        results[result.complaint_id].append(result)
+    if audit.skipped:
+        notes.append(
+            f"{sum(audit.skipped.values())} complaint(s) not evaluated: no selected rule module was in "
+            f"force on their receipt date"
+        )
+    if len(modules) > 1:
+        notes.append(
+            "several rule modules: the handling and extension figures use, per complaint, the first "
+            "module listed that has a 'decision' clock; findings are counted under every module"
+        )
+    return results, audit.engine
+
+
+def _closing_notes(
+    period: Period, as_of: datetime, scope: _Scope, selection: _Selection, notes: list[str]
+) -> None:
+    if as_of < end_of_day(period.end):
+        notes.append(
+            f"the as-of time {as_of.isoformat()} is before the end of {period.label}: "
+            f"the half-year is not complete"
+        )
+    if not selection.receipts:
+        where = f" at {scope.institution.id} or under it" if scope.institution else ""
+        notes.append(f"no complaint was received in {period.label}{where}: this is a report of 0 complaints")
 
 
 def compute_semiannual(
@@ -314,44 +376,27 @@ def compute_semiannual(
     tree, notes = institution_tree(contents)
     scope = _Scope(tree, institution)
     selection = _select(contents, period, scope, as_of)
-
-    # Only the report's complaints are judged; only their per-complaint results are used.
-    audit = audit_archive(ArchiveContents(complaints=selection.complaints), modules, calendar, as_of, keep="full")
-    results: dict[str, list[ComplaintResult]] = defaultdict(list)
-    for result in audit.results:
-        results[result.complaint_id].append(result)
-    if audit.skipped:
-        notes.append(f"{sum(audit.skipped.values())} complaint(s) not evaluated: no selected rule module was in "
-                     f"force on their receipt date")
-    if len(modules) > 1:
-        notes.append("several rule modules: the handling and extension figures use, per complaint, the first "
-                     "module listed that has a 'decision' clock; findings are counted under every module")
+    results, engine = _judge(selection, modules, calendar, as_of, notes)
     tally = _Tally(period, tree, calendar)
     for complaint_id, received in selection.receipts.items():
-        tally.add(received, evaluation_order(selection.complaints[complaint_id], as_of),
-                  results.get(complaint_id, []))
+        visible = evaluation_order(selection.complaints[complaint_id], as_of)
+        tally.add(received, visible, results.get(complaint_id, []))
     hot, coverage = _hot_issues(tally, selection, period, notes)
     changes, submissions = _changes_and_submissions(contents, period, scope, as_of)
-    if as_of < end_of_day(period.end):
-        notes.append(f"the as-of time {as_of.isoformat()} is before the end of {period.label}: "
-                     f"the half-year is not complete")
-    if not selection.receipts:
-        notes.append(f"no complaint was received in {period.label}"
-                     + (f" at {scope.institution.id} or under it" if scope.institution else "")
-                     + ": this is a report of 0 complaints")
-    roots = sorted((info for info in tree.values() if info.level == "head_office"
-                    or (info.parent is None and info.level is not None)), key=lambda i: i.id)
+    _closing_notes(period, as_of, scope, selection, notes)
+    roots = sorted((info for info in tree.values()
+                    if info.level == "head_office" or (info.parent is None and info.level is not None)),
+                   key=lambda i: i.id)  # fmt: skip
     return SemiannualReport(
         period=period, as_of=as_of, institution=scope.institution, roots=roots, modules=list(modules),
-        calendar_version=calendar.version, engine=audit.engine,
-        files=contents.files, lines=contents.lines, accepted=contents.accepted,
-        quarantined=len(contents.quarantined), complaints_in_archive=len(contents.complaints),
-        excluded=dict(selection.excluded), complaint_ids=sorted(selection.receipts),
-        complainants=tally.complainants, major=tally.major,
-        by_product=tally.by_product, by_issue=tally.by_issue, by_channel=tally.by_channel,
-        by_branch=tally.by_branch, by_institution=tally.by_institution, by_month=tally.by_month,
-        handling=tally.handling, extensions=tally.extensions, forwarded=tally.forwarded,
+        calendar_version=calendar.version, engine=engine, files=contents.files, lines=contents.lines,
+        accepted=contents.accepted, quarantined=len(contents.quarantined),
+        complaints_in_archive=len(contents.complaints), excluded=dict(selection.excluded),
+        complaint_ids=sorted(selection.receipts),
+        complainants=tally.complainants, major=tally.major, by_product=tally.by_product, by_issue=tally.by_issue,
+        by_channel=tally.by_channel, by_branch=tally.by_branch, by_institution=tally.by_institution,
+        by_month=tally.by_month, handling=tally.handling, extensions=tally.extensions, forwarded=tally.forwarded,
         findings=tally.findings, finding_messages=tally.messages, complaints_with_findings=tally.with_findings,
-        hot_issues=hot, previous_coverage=coverage, first_receipt=selection.first_receipt,
-        changes=changes, submissions=submissions, institutions=tree, notes=notes,
-    )
+        hot_issues=hot, previous_coverage=coverage, first_receipt=selection.first_receipt, changes=changes,
+        submissions=submissions, institutions=tree, notes=notes,
+    )  # fmt: skip

@@ -79,24 +79,54 @@ def parse_period(text: str) -> Period:
 
 LABELS_ZH: dict[str, dict[str, str]] = {
     "product": {
-        "credit_card": "信用卡", "personal_loan": "个人贷款", "mortgage": "住房按揭贷款", "deposit": "存款",
-        "wealth_management": "理财", "payment": "支付结算", "insurance_agency": "代理保险",
-        "debit_card": "借记卡", "fund_agency": "代销基金", "precious_metals": "贵金属",
+        "credit_card": "信用卡",
+        "personal_loan": "个人贷款",
+        "mortgage": "住房按揭贷款",
+        "deposit": "存款",
+        "wealth_management": "理财",
+        "payment": "支付结算",
+        "insurance_agency": "代理保险",
+        "debit_card": "借记卡",
+        "fund_agency": "代销基金",
+        "precious_metals": "贵金属",
     },
     "issue": {
-        "fees": "收费", "interest": "利息", "service_attitude": "服务态度", "marketing": "营销宣传",
-        "debt_collection": "催收", "account_freeze": "账户冻结", "information_disclosure": "信息披露",
-        "fraud": "欺诈", "personal_information": "个人信息保护",
+        "fees": "收费",
+        "interest": "利息",
+        "service_attitude": "服务态度",
+        "marketing": "营销宣传",
+        "debt_collection": "催收",
+        "account_freeze": "账户冻结",
+        "information_disclosure": "信息披露",
+        "fraud": "欺诈",
+        "personal_information": "个人信息保护",
     },
     "channel": {
-        "phone": "电话", "sms": "短信", "email": "电子邮件", "letter": "信函", "in_person": "现场",
-        "online": "网络", "app": "手机银行App", "wechat": "微信", "other": "其他",
+        "phone": "电话",
+        "sms": "短信",
+        "email": "电子邮件",
+        "letter": "信函",
+        "in_person": "现场",
+        "online": "网络",
+        "app": "手机银行App",
+        "wechat": "微信",
+        "other": "其他",
     },
-    "regulator": {"CBRC": "银监会", "CBIRC": "银保监会", "NFRA": "国家金融监督管理总局", "PBOC": "中国人民银行"},
+    "regulator": {
+        "CBRC": "银监会",
+        "CBIRC": "银保监会",
+        "NFRA": "国家金融监督管理总局",
+        "PBOC": "中国人民银行",
+    },
     "level": {"head_office": "总行", "branch": "分行", "sub_branch": "支行", "outlet": "营业网点"},
     "severity": {"violation": "违规", "warning": "提示", "undetermined": "无法判定", "error": "评估错误"},
-    "change": {"department": "投诉处理部门", "head": "负责人", "contact": "联系人", "rules": "投诉管理办法",
-               "channels": "投诉渠道"},
+    "change": {
+        "department": "投诉处理部门",
+        "head": "负责人",
+        "contact": "联系人",
+        "rules": "投诉管理办法",
+        "channels": "投诉渠道",
+    },
 }
 
 
@@ -104,7 +134,6 @@ def label(kind: str, key: str) -> str:
     """``key 中文`` when a Chinese label is known, else ``key``."""
     zh = LABELS_ZH.get(kind, {}).get(key)
     return f"{key} {zh}" if zh else key
-
 
 
 @dataclass(slots=True)
@@ -138,8 +167,15 @@ class Handling:
 
     @property
     def total(self) -> int:
-        return (self.within_limit + self.late + self.open + self.overdue + self.withdrawn
-                + self.undetermined + self.not_evaluated)
+        return (
+            self.within_limit
+            + self.late
+            + self.open
+            + self.overdue
+            + self.withdrawn
+            + self.undetermined
+            + self.not_evaluated
+        )
 
     @property
     def share_within_limit(self) -> float | None:
@@ -242,4 +278,3 @@ class SemiannualReport:
     def institution_label(self, inst_id: str) -> str:
         info = self.institutions.get(inst_id)
         return f"{inst_id} {info.name}" if info and info.name else inst_id
-

@@ -11,7 +11,8 @@ from typing import Any, TextIO
 
 from cppolicy.reports.formats import FORMATS
 from cppolicy.reports.semiannual.model import SemiannualReport
-from cppolicy.reports.semiannual.sections import Section, header_items, report_sections
+from cppolicy.reports.semiannual.sections import Section, header_items
+from cppolicy.reports.semiannual.tables import report_sections
 
 
 def _display(value: Any, kind: str) -> str:
@@ -121,21 +122,28 @@ def _fit(text: str, units: int) -> str:
     for i, char in enumerate(text):
         used += 2 if unicodedata.east_asian_width(char) in "WF" else 1
         if used > units:
-            return text[:max(i - 1, 0)] + "…"
+            return text[: max(i - 1, 0)] + "…"
     return text
 
 
 def _svg_bars(section: Section) -> str:
     """A horizontal bar chart of the section's ``count`` column (inline SVG, no script)."""
-    rows = [(f"{r.label} {r.values['name']}" if r.values.get("name") else r.label, int(r.values.get("count") or 0))
-            for r in section.rows]
+    rows = [
+        (
+            f"{r.label} {r.values['name']}" if r.values.get("name") else r.label,
+            int(r.values.get("count") or 0),
+        )
+        for r in section.rows
+    ]
     width, label_w, value_w, bar_h, gap, top = 720, 250, 50, 18, 6, 6
     height = top * 2 + max(len(rows), 1) * (bar_h + gap)
     peak = max((n for _, n in rows), default=0) or 1
     span = width - label_w - value_w - 10
     title = f"{section.zh} {section.en}"
-    parts = [f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-             f'aria-label="{_esc(title)}"><title>{_esc(title)}</title>']
+    parts = [
+        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'aria-label="{_esc(title)}"><title>{_esc(title)}</title>'
+    ]
     if not rows:
         parts.append(f'<text x="0" y="{top + 14}">(none 无)</text>')
     for i, (text, n) in enumerate(rows):
@@ -143,8 +151,10 @@ def _svg_bars(section: Section) -> str:
         shown = _fit(text, 38)
         w = round(span * n / peak, 1)
         parts.append(f'<text x="{label_w - 8}" y="{y + bar_h - 4}" text-anchor="end">{_esc(shown)}</text>')
-        parts.append(f'<rect class="bar" x="{label_w}" y="{y}" width="{w}" height="{bar_h}" rx="2">'
-                     f'<title>{_esc(text)}: {n}</title></rect>')
+        parts.append(
+            f'<rect class="bar" x="{label_w}" y="{y}" width="{w}" height="{bar_h}" rx="2">'
+            f"<title>{_esc(text)}: {n}</title></rect>"
+        )
         parts.append(f'<text x="{label_w + w + 6}" y="{y + bar_h - 4}">{n}</text>')
     parts.append("</svg>")
     return "".join(parts)
@@ -155,9 +165,11 @@ def write_html(report: SemiannualReport, out: TextIO, lang: str = "en") -> None:
     """One self-contained page: inline CSS and SVG, no script, no external reference."""
     w = out.write
     title = f"{TITLE_ZH} {report.period.label} — {TITLE_EN}"
-    w('<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
-      '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-      f"<title>{_esc(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n")
+    w(
+        '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_esc(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+    )
     w(f"<header><h1>{_esc(TITLE_ZH)} {_esc(report.period.label)}<small>{_esc(TITLE_EN)}</small></h1>\n")
     w('<table class="header">\n')
     for item in header_items(report):
@@ -188,5 +200,7 @@ def write_html(report: SemiannualReport, out: TextIO, lang: str = "en") -> None:
                 w(f"<td{num}>{_esc(_display(row.values.get(c.id), kind))}</td>")
             w("</tr>\n")
         w("</tbody></table></section>\n")
-    w(f"<footer>cppolicy report semiannual · {_esc(report.engine)} · "
-      f"银监发〔2012〕13号 第十六点、第十一点</footer>\n</body>\n</html>\n")
+    w(
+        f"<footer>cppolicy report semiannual · {_esc(report.engine)} · "
+        f"银监发〔2012〕13号 第十六点、第十一点</footer>\n</body>\n</html>\n"
+    )

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-import cppolicy_csv_import
 from cppolicy.events import Event, Invalid, RawLine, parse_and_validate
 from cppolicy.plugin import Plugins
+
+import cppolicy_csv_import
 from cppolicy_csv_import import CsvImportError, MappingError, build_mapping, import_csv, load_mapping
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -406,8 +406,10 @@ def _broken(change) -> dict:
         ),
         (
             lambda d: d["events"]["received"]["data"]["channel"].update(values="channels"),
-            "events.received.data.channel.values: no value map 'channels' "
-            "(defined under values: channel, level, outcome)",
+            (
+                "events.received.data.channel.values: no value map 'channels' "
+                "(defined under values: channel, level, outcome)"
+            ),
         ),
         (
             lambda d: d["events"]["received"]["data"].update(

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
 from cppolicy.evaluation.alerts import Alert
 from cppolicy.evaluation.findings import ModuleRef
 
@@ -50,7 +49,7 @@ class ScriptedServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 — http.server's naming
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with server._lock:
                     server.requests.append(Received("POST", self.path, dict(self.headers.items()), body))

@@ -9,9 +9,9 @@ import socket
 
 import pytest
 from conftest import Reply
+from cppolicy.plugin import Plugins
 
 import cppolicy_webhook
-from cppolicy.plugin import Plugins
 from cppolicy_webhook import (
     WebhookConfig,
     WebhookConfigError,

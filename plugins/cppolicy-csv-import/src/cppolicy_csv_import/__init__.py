@@ -19,8 +19,8 @@ Rows that cannot be read yield nothing and are listed with their reasons (see
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from cppolicy import hookimpl
 

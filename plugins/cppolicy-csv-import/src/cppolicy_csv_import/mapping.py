@@ -20,14 +20,15 @@ Types: ``string`` (default), ``integer``, ``number``, ``boolean``, ``timestamp``
 from __future__ import annotations
 
 import json
+import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
-
 from cppolicy.errors import InputError
 from cppolicy.events import INSTITUTION_TYPES, load_schema
 
@@ -437,7 +438,7 @@ def parse_offset(text: Any) -> timezone | None:
     if not isinstance(text, str):
         return None
     if text.strip().upper() in ("Z", "UTC"):
-        return timezone.utc
+        return UTC
     match = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", text.strip())
     if match is None or int(match[2]) > 23 or int(match[3]) > 59:
         return None
@@ -485,7 +486,7 @@ def convert(part: Field, text: str, mapping: ColumnMapping) -> Any:
             number = float(text.replace(",", ""))
         except ValueError:
             number = float("nan")
-        if number != number or number in (float("inf"), float("-inf")):
+        if not math.isfinite(number):
             raise CellError(part.column, f"{text!r} is not a number")
         return int(number) if number.is_integer() and "." not in text else number
     if kind == "boolean":

@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, NamedTuple
+from typing import Any, NamedTuple
 
 from cppolicy.errors import InputError
 
 from cppolicy_csv_import.mapping import _MISSING, CellError, ColumnMapping, EventSpec, read_field
-
 
 _BAD: Any = object()  # a field whose cell was already reported as a problem
 

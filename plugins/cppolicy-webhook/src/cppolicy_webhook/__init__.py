@@ -33,8 +33,9 @@ import os
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from cppolicy import hookimpl
@@ -158,7 +159,7 @@ def encode(payload: Mapping[str, Any]) -> bytes:
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     # urllib turns a redirected POST into a GET without the body; a webhook must not be
     # silently re-aimed, so a 3xx is reported as the failure it is.
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: PLR0913 — urllib's signature
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
         return None
 
 
