@@ -14,6 +14,7 @@ import struct
 import sys
 import tempfile
 from array import array
+from typing import IO
 
 from cppolicy.audit.scratch import Scratch
 
@@ -56,7 +57,7 @@ class IdTable:
         self._resize(bits)
         self._count = 0
         self._directory = directory
-        self._file = None  # made when the records outgrow the buffer
+        self._file: IO[bytes] | None = None  # made when the records outgrow the buffer
         self._tail = bytearray()  # records not yet written to the file
         self._written = 0  # the file's length
         self._buffer = buffer
@@ -135,11 +136,13 @@ class IdTable:
         self._tail = bytearray()
 
     def _record(self, offset: int) -> tuple[str, bytes, int, int]:
+        data: bytes | bytearray
         if offset >= self._written:
             data, start = self._tail, offset - self._written
             source, line, digest_length, id_length = _RECORD.unpack_from(data, start)
             start += _RECORD.size
         else:
+            assert self._file is not None  # the record is before _written: it was flushed to the file
             self._file.seek(offset)
             source, line, digest_length, id_length = _RECORD.unpack(self._file.read(_RECORD.size))
             data, start = self._file.read(digest_length + id_length), 0

@@ -153,7 +153,9 @@ class _ArchiveAudit:
         self.keep, self.only, self.spill_dir = keep, only, spill_dir
         self.archive_modules = [m for m in modules if m.rules_in("archive")] if archive_scope else []
         self.observers = observers
-        self.steps = {name: [getattr(o, name) for o in observers if overrides(o, name)] for name in _STEPS}
+        self.steps: dict[str, list[Callable[..., None]]] = {
+            name: [getattr(o, name) for o in observers if overrides(o, name)] for name in _STEPS
+        }
         self.needs_events = any(o.needs_events for o in observers)
         self.inputs = any(o.needs_inputs for o in observers)
         self.spec: WorkerSpec | None = None
@@ -360,10 +362,7 @@ class _ArchiveAudit:
         )
         judged = [
             evaluate_archive_scope(
-                self.judge.engine(module),
-                complaints,
-                contents.institution_events,  # type: ignore[arg-type]
-                self.as_of,
+                self.judge.engine(module), complaints, contents.institution_events, self.as_of
             )
             for module in self.archive_modules
         ]

@@ -29,10 +29,14 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cppolicy.audit.spill import Row
-from cppolicy.audit.workers import WorkerError, WorkerSpec, worker_main
+from cppolicy.audit.workers import Outcome, WorkerError, WorkerSpec, worker_main
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
 #: Chunk limits: a chunk ends once it holds this many complaints, events or bytes of lines
 #: (a complaint is never split). Larger chunks cost less to send and receive (from 16 complaints /
@@ -90,6 +94,15 @@ def exit_description(exitcode: int | None) -> str:
     return f"exit status {exitcode}"
 
 
+#: A complaint as :meth:`Pool.run` yields it: ``(complaint id, rows, outcome)``.
+_Done = tuple[str, list[Row], Outcome | Crashed]
+#: What the parent sends a worker: ``(task id, [(complaint id, rows), ...])``, or None to stop.
+_Chunk = tuple[int, list[tuple[str, list[Row]]]] | None
+#: What a worker sends: ``(kind, task id, payload)``, unpickled from the pipe: ``("ready", None,
+#: None)``, ``("done", task id, [Outcome, ...])`` or ``("error", task id or None, text)``.
+_Message = tuple[str, int | None, Any]
+
+
 @dataclass
 class _Task:
     id: int
@@ -100,13 +113,13 @@ class _Task:
 
 @dataclass(eq=False)
 class _Runner:
-    process: Any
-    conn: Any
+    process: BaseProcess
+    conn: Connection[_Chunk, _Message]
     single: bool
-    outstanding: deque = field(default_factory=deque)
+    outstanding: deque[_Task] = field(default_factory=deque)
     ready: bool = False
     #: messages for the sender thread (so that the parent never blocks on a full pipe)
-    outbox: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
+    outbox: queue.SimpleQueue[_Chunk] = field(default_factory=queue.SimpleQueue)
     #: the thread that receives its messages and, once the process is gone, reaps it: the only
     #: thread that waits for the process (two waiting threads race, and one can see a dead
     #: process as alive)
@@ -131,7 +144,7 @@ class Pool:
         self.chunk_complaints = chunk_complaints or CHUNK_COMPLAINTS
         self.chunk_events = chunk_events or CHUNK_EVENTS
         self._ctx = multiprocessing.get_context("spawn")
-        self._inbox: queue.Queue = queue.Queue()
+        self._inbox: queue.Queue[tuple[_Runner, _Message | None]] = queue.Queue()
         self._runners: list[_Runner] = []
         self._task_ids = 0
         self._failed_starts = 0
@@ -206,7 +219,7 @@ class Pool:
 
     def run(
         self, groups: Iterable[tuple[str, list[Row]]], on_exhausted: Callable[[], None] | None = None
-    ) -> Iterator[tuple[str, list[Row], Any]]:
+    ) -> Iterator[_Done]:
         """Evaluate ``(complaint_id, rows)`` groups; yield ``(complaint_id, rows, outcome)`` in
         the order given, where outcome is ``(skipped, slim results, trail fields or None)`` or
         a :class:`Crashed`.
@@ -221,7 +234,7 @@ class Pool:
         exhausted = False
         ready: deque[_Task] = deque()  # built, not yet sent
         retries: deque[_Task] = deque()  # single-complaint tasks for single-use processes
-        done: dict[int, tuple[str, list[Row], Any]] = {}
+        done: dict[int, _Done] = {}
         sequence = 0
         emitted = 0
         held = 0  # bytes of the lines read and not yet yielded
@@ -297,7 +310,7 @@ class Pool:
             singles.append(runner)
             self._send(runner, retries.popleft())
 
-    def _drain(self, ready, retries, done) -> None:
+    def _drain(self, ready: deque[_Task], retries: deque[_Task], done: dict[int, _Done]) -> None:
         while True:
             try:
                 runner, message = self._inbox.get_nowait()
@@ -306,7 +319,12 @@ class Pool:
             self._handle(runner, message, ready, retries, done)
 
     def _handle(
-        self, runner: _Runner, message, ready: deque[_Task], retries: deque[_Task], done: dict
+        self,
+        runner: _Runner,
+        message: _Message | None,
+        ready: deque[_Task],
+        retries: deque[_Task],
+        done: dict[int, _Done],
     ) -> None:
         if message is None:  # the process is gone
             self._runners.remove(runner)

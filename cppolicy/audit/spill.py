@@ -17,8 +17,12 @@ import pickle
 import weakref
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, NoReturn, overload
 
 from cppolicy.audit.scratch import Scratch
+
+if TYPE_CHECKING:
+    from cppolicy.evaluation.findings import ComplaintResult
 
 #: One line of a complaint, as it travels: (index of its source, 1-based line, its UTF-8 bytes).
 Row = tuple[int, int, bytes]
@@ -57,7 +61,8 @@ class Spill:
 
     def complaint_count(self) -> int:
         self._flush()
-        return self._scratch.db.execute("SELECT COUNT(DISTINCT cid) FROM events").fetchone()[0]
+        count: int = self._scratch.db.execute("SELECT COUNT(DISTINCT cid) FROM events").fetchone()[0]
+        return count
 
     def groups(self) -> Iterator[tuple[str, list[Row]]]:
         """``(complaint_id, rows)`` in complaint-id order (the order of Python's ``sorted``:
@@ -92,14 +97,14 @@ class ResultTally:
         self.statuses: Counter[str] = Counter()
         self.findings = 0
 
-    def add(self, result) -> None:
+    def add(self, result: ComplaintResult) -> None:
         self.statuses[result.status] += 1
         for finding in result.findings:
             self.severities[finding.severity] += 1
         self.findings += len(result.findings)
 
 
-class StreamedResults(Sequence):
+class StreamedResults(Sequence["ComplaintResult"]):
     """The results of an audit whose report was written while it ran (``audit_archive`` with
     ``keep_results=False``): counted as they come, not kept. Reading them is an error, not an
     empty list."""
@@ -108,24 +113,24 @@ class StreamedResults(Sequence):
         self.tally = ResultTally()
         self._length = 0
 
-    def append(self, result) -> None:
+    def append(self, result: ComplaintResult) -> None:
         self.tally.add(result)
         self._length += 1
 
     def __len__(self) -> int:
         return self._length
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int | slice) -> NoReturn:
         raise LookupError(
             "this audit's results were written to its report as they came and not kept "
             "(audit_archive(keep_results=False))"
         )
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[ComplaintResult]:
         return self[0]
 
 
-class ResultSpill(Sequence):
+class ResultSpill(Sequence["ComplaintResult"]):
     """An append-only list of results that moves to a temporary SQLite database once it holds
     more than ``memory_limit`` of them (pickled in batches), and reads them back in order.
 
@@ -141,8 +146,8 @@ class ResultSpill(Sequence):
         self.directory = directory
         self.batch = batch
         self.tally = ResultTally()
-        self._memory: list = []
-        self._pending: list = []
+        self._memory: list[ComplaintResult] = []
+        self._pending: list[ComplaintResult] = []
         self._rows = 0
         self._scratch: Scratch | None = None
         self._length = 0
@@ -151,7 +156,7 @@ class ResultSpill(Sequence):
     def on_disk(self) -> bool:
         return self._scratch is not None
 
-    def append(self, result) -> None:
+    def append(self, result: ComplaintResult) -> None:
         self.tally.add(result)
         self._length += 1
         if self._scratch is None:
@@ -181,7 +186,7 @@ class ResultSpill(Sequence):
     def __len__(self) -> int:
         return self._length
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[ComplaintResult]:
         if self._scratch is None:
             yield from list(self._memory)
             return
@@ -192,7 +197,13 @@ class ResultSpill(Sequence):
             yield from pickle.loads(blob)
         yield from pending
 
-    def __getitem__(self, index):
+    @overload
+    def __getitem__(self, index: int) -> ComplaintResult: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[ComplaintResult]: ...
+
+    def __getitem__(self, index: int | slice) -> ComplaintResult | list[ComplaintResult]:
         if isinstance(index, slice):
             return list(itertools.islice(self, *index.indices(len(self))))
         if index < 0:
@@ -205,7 +216,8 @@ class ResultSpill(Sequence):
         if row >= self._rows:
             return self._pending[offset]
         (blob,) = self._scratch.db.execute("SELECT batch FROM results WHERE n = ?", (row,)).fetchone()
-        return pickle.loads(blob)[offset]
+        batch: list[ComplaintResult] = pickle.loads(blob)  # a chunk _flush pickled
+        return batch[offset]
 
     def close(self) -> None:
         if self._scratch is not None:

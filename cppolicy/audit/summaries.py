@@ -23,18 +23,26 @@ class _Stand:
 
     __slots__ = ("event_id", "type", "time", "epoch", "institution", "data", "source", "line")
 
-    def __init__(self, event_id, type, time, epoch, institution, data) -> None:
+    def __init__(
+        self,
+        event_id: str,
+        type: str,
+        time: datetime,
+        epoch: float,
+        institution: dict[str, Any],
+        data: dict[str, Any],
+    ) -> None:
         self.event_id, self.type, self.time, self.epoch = event_id, type, time, epoch
         self.institution, self.data, self.source, self.line = institution, data, "", 0
 
 
-_NO_DATA: dict = {}  # a stand-in's data when it is not a receipt (read, never written)
+_NO_DATA: dict[str, Any] = {}  # a stand-in's data when it is not a receipt (read, never written)
 
 #: the fields of a receipt that archive-scope rules read (clusters of large-scale complaints)
 _RECEIPT_FIELDS = ("product", "issue", "complainants", "major")
 
 
-class ComplaintSummaries(Mapping):
+class ComplaintSummaries(Mapping[str, list[_Stand]]):
     """What archive-scope evaluation needs of each complaint, kept while the complaints
     themselves stream past: per complaint its earliest event time, its first ``received`` event
     at or before the as-of time (the fields clusters read), and the first occurrence of each
@@ -47,11 +55,13 @@ class ComplaintSummaries(Mapping):
 
     def __init__(self, as_of: datetime) -> None:
         self.as_of = as_of
-        self._by_id: dict[str, list] = {}
+        #: complaint id -> [earliest time, its epoch, receipt (_Stand arguments) or None, institution...]
+        self._by_id: dict[str, list[Any]] = {}
         self._shared: dict[Any, Any] = {}
-        self._last: dict[Any, dict] = {}  # institution id -> the shared dict last seen with it
+        self._last: dict[Any, dict[str, Any]] = {}  # institution id -> the shared dict last seen with it
         self._keys: list[str] | None = None
-        self._walked: tuple[list[dict], list[datetime]] | None = None  # institutions_and_earliest()
+        #: what institutions_and_earliest() walked
+        self._walked: tuple[list[dict[str, Any]], list[datetime]] | None = None
 
     def _share(self, key: Any, value: Any) -> Any:
         return self._shared.setdefault(key, value)
@@ -62,9 +72,10 @@ class ComplaintSummaries(Mapping):
 
     def add(self, event: Event) -> None:
         self._walked = None
-        entry = self._by_id.get(event.complaint_id)  # [earliest time, its epoch, receipt, institution...]
+        complaint_id: str = event.complaint_id  # type: ignore[assignment]  # complaint events only: never None
+        entry = self._by_id.get(complaint_id)  # [earliest time, its epoch, receipt, institution...]
         if entry is None:
-            entry = self._by_id[event.complaint_id] = [self._time(event.time), event.epoch, None]
+            entry = self._by_id[complaint_id] = [self._time(event.time), event.epoch, None]
             self._keys = None
         elif event.epoch < entry[1]:
             entry[0], entry[1] = self._time(event.time), event.epoch
@@ -86,15 +97,15 @@ class ComplaintSummaries(Mapping):
             data = self._share(("data", orjson.dumps(data, option=orjson.OPT_SORT_KEYS)), data)
             entry[2] = (event.event_id, "received", self._time(event.time), event.epoch, institution, data)
 
-    def institutions_and_earliest(self) -> tuple[list[dict], list[datetime]]:
+    def institutions_and_earliest(self) -> tuple[list[dict[str, Any]], list[datetime]]:
         """What archive-scope evaluation reads of every stand-in, in the same order, without
         making the stand-ins: each complaint's institutions (in complaint id order) and its
         earliest time (the receipt's is never earlier). Walked once for all the modules (0.14 s
         of each module's archive scope on a million events): callers must not change the lists."""
         if self._walked is not None:
             return self._walked
-        institutions: list[dict] = []
-        earliest = []
+        institutions: list[dict[str, Any]] = []
+        earliest: list[datetime] = []
         for complaint_id in self:
             entry = self._by_id[complaint_id]
             institutions.extend(entry[3:])
@@ -107,7 +118,9 @@ class ComplaintSummaries(Mapping):
         judged: its memory back (it is walked again if asked)."""
         self._walked = None
 
-    def receipts(self, as_of: datetime) -> list[tuple] | None:
+    def receipts(
+        self, as_of: datetime
+    ) -> list[tuple[str, datetime, float, dict[str, Any], dict[str, Any]]] | None:
         """What cluster facts read of each complaint's first ``received`` event at or before
         ``as_of``: ``(complaint id, time, epoch, institution, data)``, in any order; None when
         ``as_of`` is not the time these summaries kept receipts for (the caller then reads the

@@ -36,7 +36,15 @@ from typing import Any
 
 from cppolicy.audit.spill import Row
 from cppolicy.errors import CppolicyError, EvaluationError
-from cppolicy.evaluation import ComplaintResult, Judge, Judgement, Selector, modules_for, slim_result
+from cppolicy.evaluation import (
+    ComplaintResult,
+    Judge,
+    Judgement,
+    ModuleRef,
+    Selector,
+    modules_for,
+    slim_result,
+)
 from cppolicy.events import revive
 from cppolicy.plugin import Plugins
 from cppolicy.rules import module_from_data
@@ -152,7 +160,7 @@ class Worker:
 
 def _share_citations(results: list[ComplaintResult]) -> None:
     """Equal citation dicts become one object, so a chunk's pickle carries each once."""
-    seen: dict[Any, dict] = {}
+    seen: dict[tuple[ModuleRef, str, str], dict[str, Any]] = {}
     for result in results:
         for finding in result.findings:
             key = (finding.module, finding.rule_id, finding.code)

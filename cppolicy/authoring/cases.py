@@ -40,8 +40,8 @@ class Case:
     file: Path
     index: int
     as_of: str
-    events: tuple[dict, ...]
-    expect: dict
+    events: tuple[dict[str, Any], ...]
+    expect: dict[str, Any]
 
     @property
     def id(self) -> str:
@@ -158,8 +158,8 @@ def run_case(
             return [f"event {n} is not a valid event: " + "; ".join(result.format_lines())]
         parsed.append(result)
     judge = judge or Judge([module], calendar, select=every_module)
-    result = judge.judge("CASE", parsed, parse_moment(case.as_of)).results[0]
-    return compare(case.expect, result, calendar)
+    judged = judge.judge("CASE", parsed, parse_moment(case.as_of)).results[0]
+    return compare(case.expect, judged, calendar)
 
 
 def compare(expect: dict[str, Any], result: ComplaintResult, calendar: WorkingDayCalendar) -> list[str]:

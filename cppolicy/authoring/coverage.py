@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import textwrap
 from collections import Counter
+from typing import Any
 
 from cppolicy.authoring.numerals import coverage_sort_key, parse_numeral
 from cppolicy.authoring.text import json_text, markdown_table, text_table, writes
@@ -24,7 +25,7 @@ def _citation_unit(module: RuleModule) -> str:
     return "article" if labels and all(label.isdecimal() for label in labels) else "point"
 
 
-def coverage_report(module: RuleModule) -> dict:
+def coverage_report(module: RuleModule) -> dict[str, Any]:
     """Every point / article of the module's ``coverage`` table in the instrument's order."""
     codes = {rule.id: rule.code for rule in module.rules}
     entries = []
@@ -53,13 +54,13 @@ def coverage_report(module: RuleModule) -> dict:
     }
 
 
-def coverage_summary(report: dict) -> str:
+def coverage_summary(report: dict[str, Any]) -> str:
     unit = report["unit"] + ("" if report["total"] == 1 else "s")
     counts = ", ".join(f"{n} {status}" for status, n in report["counts"].items())
     return f"{report['total']} {unit}: {counts}"
 
 
-def _coverage_table(report: dict) -> str:
+def _coverage_table(report: dict[str, Any]) -> str:
     rows = [
         [
             e["label"],
@@ -77,7 +78,7 @@ def _coverage_table(report: dict) -> str:
     return out
 
 
-def _coverage_markdown(report: dict) -> str:
+def _coverage_markdown(report: dict[str, Any]) -> str:
     unit = report["unit"].capitalize()
     rows = [
         (

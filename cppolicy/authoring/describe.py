@@ -37,7 +37,7 @@ METADATA_KEYS = (
 KEYED_SECTIONS = ("parameters", "clocks", "windows", "rules", "coverage")
 
 
-def _param_values(module: RuleModule, name: str) -> list[dict]:
+def _param_values(module: RuleModule, name: str) -> list[dict[str, Any]]:
     values = module.data["parameters"].get(name, {}).get("values", {})
     return [
         {"from": start, "value": entry["value"], "reference": entry["reference"]}
@@ -45,7 +45,7 @@ def _param_values(module: RuleModule, name: str) -> list[dict]:
     ]
 
 
-def param_ref(module: RuleModule, ref: dict | None) -> dict | None:
+def param_ref(module: RuleModule, ref: dict[str, Any] | None) -> dict[str, Any] | None:
     if not ref:
         return None
     return {
@@ -54,7 +54,7 @@ def param_ref(module: RuleModule, ref: dict | None) -> dict | None:
     }
 
 
-def _other_entries(module: RuleModule, node: Any, name: str) -> list[dict]:
+def _other_entries(module: RuleModule, node: Any, name: str) -> list[dict[str, Any]]:
     """Entries of a section cppolicy's show does not know (e.g. ``archive``): every mapping
     with a ``description``, its other fields flattened and its ``{param: NAME}`` resolved."""
     if not isinstance(node, dict):
@@ -132,7 +132,7 @@ def describe_module(module: RuleModule) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def ref_text(ref: dict | None) -> str:
+def ref_text(ref: dict[str, Any] | None) -> str:
     if not ref:
         return ""
     values = ref["values"]
@@ -141,7 +141,7 @@ def ref_text(ref: dict | None) -> str:
     return f"{ref['param']} = " + "; ".join(f"{format_value(v['value'])} from {v['from']}" for v in values)
 
 
-def _tiers_text(ext: dict) -> str:
+def _tiers_text(ext: dict[str, Any]) -> str:
     """``up to 30 calendar days (complex_limit) if before_expiry; up to 60 … if …``."""
     parts = []
     for tier in ext["tiers"]:
@@ -152,7 +152,7 @@ def _tiers_text(ext: dict) -> str:
     return "; ".join(parts)
 
 
-def _clock_lines(clock: dict) -> list[str]:
+def _clock_lines(clock: dict[str, Any]) -> list[str]:
     lines = [f"start: {clock['start_event']}", f"period: {ref_text(clock['period'])}"]
     if clock["met_by"]:
         lines.append(f"met by: {clock['met_by']}")
@@ -172,11 +172,11 @@ def _clock_lines(clock: dict) -> list[str]:
     return lines
 
 
-def _effective(doc: dict) -> str:
+def _effective(doc: dict[str, Any]) -> str:
     return f"{doc['effective_from']} – {doc['effective_to'] or 'open'} (by receipt date)"
 
 
-def _show_text(doc: dict) -> str:
+def _show_text(doc: dict[str, Any]) -> str:
     ins = doc["instrument"]
     out = [f"{doc['ref']} — {ins['number']}", f"  {ins['title_zh']}"]
     if ins.get("title_en"):

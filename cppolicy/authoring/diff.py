@@ -24,7 +24,7 @@ from cppolicy.rules import RuleModule
 _ABSENT = object()
 
 
-def _field_changes(a: dict, b: dict) -> list[dict]:
+def _field_changes(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
     changes = []
     for key in list(a) + [k for k in b if k not in a]:
         old, new = a.get(key, _ABSENT), b.get(key, _ABSENT)
@@ -41,7 +41,7 @@ def _field_changes(a: dict, b: dict) -> list[dict]:
     return changes
 
 
-def _rule_fields(rule: dict) -> dict[str, Any]:
+def _rule_fields(rule: dict[str, Any]) -> dict[str, Any]:
     fields = flatten_fields({k: v for k, v in rule.items() if k != "when"})
     clauses = rule.get("when", {}).get("all", [])
     for clause in clauses:
@@ -51,7 +51,7 @@ def _rule_fields(rule: dict) -> dict[str, Any]:
     return fields
 
 
-def _keyed(a: dict, b: dict, fields: Callable[[Any], dict]) -> dict:
+def _keyed(a: dict[str, Any], b: dict[str, Any], fields: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
     added = [{"name": k, "value": b[k]} for k in b if k not in a]
     removed = [{"name": k, "value": a[k]} for k in a if k not in b]
     changed = []
@@ -67,13 +67,13 @@ def _keyed(a: dict, b: dict, fields: Callable[[Any], dict]) -> dict:
     return {"added": added, "removed": removed, "changed": changed}
 
 
-def _parameter_entry(name: str, spec: dict) -> dict:
+def _parameter_entry(name: str, spec: dict[str, Any]) -> dict[str, Any]:
     values = [{"from": start, **entry} for start, entry in sorted(spec["values"].items())]
     return {"name": name, "description": spec.get("description"), "values": values}
 
 
-def _diff_parameters(a: dict, b: dict) -> dict:
-    out: dict[str, list] = {
+def _diff_parameters(a: dict[str, Any], b: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {
         "added": [_parameter_entry(name, b[name]) for name in b if name not in a],
         "removed": [],
         "changed": [],
@@ -98,7 +98,7 @@ def _diff_parameters(a: dict, b: dict) -> dict:
     return out
 
 
-def diff_modules(a: RuleModule, b: RuleModule) -> dict:
+def diff_modules(a: RuleModule, b: RuleModule) -> dict[str, Any]:
     """What changed from ``a`` to ``b``: metadata fields, and parameters, clocks, windows, rules
     and coverage entry by entry. ``identical`` compares the whole data (as the digest does)."""
     meta_a = flatten_fields({k: v for k, v in a.data.items() if k in METADATA_KEYS})
@@ -128,7 +128,7 @@ def diff_modules(a: RuleModule, b: RuleModule) -> dict:
     coverage = _keyed(cov_a, cov_b, flatten_fields)
     for key in ("added", "removed", "changed"):
         coverage[key].sort(key=lambda e: coverage_sort_key(e["name"]))
-    result = {
+    result: dict[str, Any] = {
         "a": {"ref": a.ref, "path": str(a.path), "digest": a.digest},
         "b": {"ref": b.ref, "path": str(b.path), "digest": b.digest},
         "identical": a.data == b.data,
@@ -155,7 +155,7 @@ def _shown(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else compact(value)
 
 
-def _change_line(change: dict) -> str:
+def _change_line(change: dict[str, Any]) -> str:
     if change["change"] == "added":
         return f"+ {change['field']}: {_shown(change['b'])}"
     if change["change"] == "removed":
@@ -163,19 +163,19 @@ def _change_line(change: dict) -> str:
     return f"~ {change['field']}: {_shown(change['a'])} → {_shown(change['b'])}"
 
 
-def _describe_clock(spec: dict) -> str:
+def _describe_clock(spec: dict[str, Any]) -> str:
     parts = [f"start {spec['start']['event']}", f"period {spec['period']['param']}"]
     parts += [f"met by {spec['met_by']}"] if spec.get("met_by") else []
     return ", ".join(parts)
 
 
-def _describe_coverage(entry: dict) -> str:
+def _describe_coverage(entry: dict[str, Any]) -> str:
     rules = f" [{', '.join(entry['rules'])}]" if entry.get("rules") else ""
     note = f" — {entry['note']}" if entry.get("note") else ""
     return f"{entry['status']}{rules}{note}"
 
 
-def _keyed_lines(section: dict, describe: Callable[[Any], str] = compact) -> list[str]:
+def _keyed_lines(section: dict[str, Any], describe: Callable[[Any], str] = compact) -> list[str]:
     out = [f"  + {e['name']}: {describe(e['value'])}" for e in section["added"]]
     out += [f"  - {e['name']}: {describe(e['value'])}" for e in section["removed"]]
     for entry in section["changed"]:
@@ -184,7 +184,7 @@ def _keyed_lines(section: dict, describe: Callable[[Any], str] = compact) -> lis
     return out
 
 
-def _parameter_lines(params: dict) -> list[str]:
+def _parameter_lines(params: dict[str, Any]) -> list[str]:
     out = []
     for p in params["added"]:
         out += [
@@ -216,7 +216,7 @@ def _parameter_lines(params: dict) -> list[str]:
     return out
 
 
-def _diff_text(result: dict) -> str:
+def _diff_text(result: dict[str, Any]) -> str:
     a, b = result["a"], result["b"]
     if result["identical"]:
         return f"identical: {a['ref']} ({a['path']}) and {b['ref']} ({b['path']}), {a['digest']}\n"

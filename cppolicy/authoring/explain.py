@@ -192,7 +192,7 @@ def _rule_outcomes(
     fired_codes: dict[str, list[Finding]] = {}
     for finding in result.findings:
         fired_codes.setdefault(finding.rule_id, []).append(finding)
-    rules = []
+    rules: list[dict[str, Any]] = []
     instrument = module.data["instrument"]["number"]
     for rule in module.rules_in("complaint"):
         found = fired_codes.get(rule.id, [])

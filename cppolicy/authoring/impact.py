@@ -32,7 +32,7 @@ from cppolicy.evaluation import ClockResult, ComplaintResult
 from cppolicy.evaluation.tree import Tree, half_year
 from cppolicy.events import Event
 from cppolicy.reports.formats import FORMATS
-from cppolicy.rules import RuleModule
+from cppolicy.rules import ClockSpec, RuleModule
 
 KINDS = ("new_breach", "cleared_breach", "changed_breach", "moved_deadline")
 
@@ -63,7 +63,7 @@ class Change:
     after: list[str]
     moved: dict[str, tuple[str, str]] = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "complaint_id": self.complaint_id,
             "kind": self.kind,
@@ -88,8 +88,8 @@ class ImpactReport:
     #: input lines not accepted (each reported by ``cppolicy validate``)
     quarantined: int = 0
 
-    def summary(self) -> dict:
-        by_rule: Counter = Counter()
+    def summary(self) -> dict[str, Any]:
+        by_rule: Counter[tuple[str, str]] = Counter()
         for change in self.changes:
             for code in set(change.before) ^ set(change.after):
                 by_rule[(code, change.kind)] += 1
@@ -104,7 +104,7 @@ class ImpactReport:
             "by_period": dict(sorted(Counter(c.period or "?" for c in self.changes).items())),
         }
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "before": {"id": self.before.id, "version": self.before.version, "digest": self.before.digest},
             "after": {"id": self.after.id, "version": self.after.version, "digest": self.after.digest},
@@ -118,7 +118,7 @@ class ImpactReport:
         }
 
 
-def _same_clock(specs: tuple[dict[str, Any], dict[str, Any]], name: str) -> bool:
+def _same_clock(specs: tuple[dict[str, ClockSpec], dict[str, ClockSpec]], name: str) -> bool:
     a, b = specs[0].get(name), specs[1].get(name)
     return a is not None and b is not None and (a.start_event, a.met_by) == (b.start_event, b.met_by)
 

@@ -45,7 +45,7 @@ def list_modules(registered: Sequence[RegisteredModule]) -> list[dict[str, Any]]
     return rows
 
 
-def _list_table(rows: list[dict]) -> str:
+def _list_table(rows: list[dict[str, Any]]) -> str:
     headers = ["ID", "VERSION", "INSTRUMENT", "FROM", "TO", "DIGEST", "PLUGIN", "RULES", "CASES"]
     body = []
     for r in rows:

@@ -49,7 +49,7 @@ def parse_numeral(text: str) -> int | None:
     return total + (digit or 0)
 
 
-def coverage_sort_key(label: str) -> tuple:
+def coverage_sort_key(label: str) -> tuple[int, int, str]:
     """Instrument order: numbered labels by number, anything else after them by text."""
     number = parse_numeral(label)
     return (0, number, label) if number is not None else (1, 0, label)

@@ -7,13 +7,18 @@ test items named by their legal sentence — the same cases ``cppolicy policies 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
 from cppolicy.authoring.cases import Case, load_cases, run_case
 from cppolicy.calendar import load_calendar
 from cppolicy.rules import MODULE_FILE, RuleModule, load_module
+
+if TYPE_CHECKING:  # pytest exports neither type (both are in pytest's own signatures)
+    from _pytest._code.code import TerminalRepr, TracebackStyle
 
 
 def _module_for(path: Path) -> Path | None:
@@ -23,21 +28,22 @@ def _module_for(path: Path) -> Path | None:
     return None
 
 
-def pytest_collect_file(file_path: Path, parent):
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> CaseFile | None:
     if file_path.suffix in (".yaml", ".yml") and _module_for(file_path) is not None:
         return CaseFile.from_parent(parent, path=file_path)
     return None
 
 
 class CaseFile(pytest.File):
-    def collect(self):
-        module = load_module(_module_for(self.path))
+    def collect(self) -> Iterator[CaseItem]:
+        # a CaseFile is made only for a file _module_for finds a module for (pytest_collect_file)
+        module = load_module(cast(Path, _module_for(self.path)))
         for case in load_cases(self.path):
             yield CaseItem.from_parent(self, name=f"[{case.index}] {case.name}", module=module, case=case)
 
 
 class CaseItem(pytest.Item):
-    def __init__(self, *, module: RuleModule, case: Case, **kwargs) -> None:
+    def __init__(self, *, module: RuleModule, case: Case, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.module, self.case = module, case
 
@@ -46,12 +52,14 @@ class CaseItem(pytest.Item):
         if problems:
             raise CaseFailed(problems)
 
-    def repr_failure(self, excinfo):
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: TracebackStyle | None = None
+    ) -> str | TerminalRepr:
         if isinstance(excinfo.value, CaseFailed):
             return f"{self.case.name}\n  " + "\n  ".join(excinfo.value.problems)
-        return super().repr_failure(excinfo)
+        return super().repr_failure(excinfo, style)
 
-    def reportinfo(self):
+    def reportinfo(self) -> tuple[Path, None, str]:
         return self.path, None, f"{self.module.ref}: {self.case.name}"
 
 

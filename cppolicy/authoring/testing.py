@@ -148,7 +148,9 @@ def junit_xml(run: TestRun) -> bytes:
                 failure = ET.SubElement(case, "failure", message="; ".join(o.problems), type="mismatch")
                 failure.text = f"{o.case.id}\n" + "\n".join(o.problems)
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    # bytes, as for any encoding but "unicode" (typeshed's overload for an encoding name says Any)
+    document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return document + b"\n"
 
 
 FORMATS.register("modules.test", "text")(writes(_test_text))

@@ -36,7 +36,7 @@ def compact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
 
 
-def citation_text(citation: dict | None) -> str:
+def citation_text(citation: dict[str, Any] | None) -> str:
     if not citation:
         return ""
     parts = [f"{kind} {citation[kind]}" for kind in ("point", "article", "paragraph") if citation.get(kind)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from cppolicy.authoring.cases import module_cases
 from cppolicy.authoring.text import json_text, writes
@@ -11,7 +12,7 @@ from cppolicy.reports.formats import FORMATS
 from cppolicy.rules import resolve_module
 
 
-def validate_module(spec: str | Path, known: Sequence[Path] = ()) -> dict:
+def validate_module(spec: str | Path, known: Sequence[Path] = ()) -> dict[str, Any]:
     """Load and check a module and its case files; raises RuleModuleError on the first problem."""
     module = resolve_module(spec, known)
     cases = module_cases(module)
@@ -32,7 +33,7 @@ def validate_module(spec: str | Path, known: Sequence[Path] = ()) -> dict:
     }
 
 
-def _validate_text(result: dict) -> str:
+def _validate_text(result: dict[str, Any]) -> str:
     return f"ok: {result['module']} ({result['rules']} rules, {result['cases']} cases, {result['digest']})\n"
 
 

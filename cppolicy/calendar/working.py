@@ -129,6 +129,9 @@ class WorkingDayCalendar:
     name: str
     version: str
     covered_years: frozenset[int]
+    _bundled: frozenset[int]
+    _user: dict[int, CalendarYearData]
+    _years: dict[int, _Year]
 
     def __init__(self, user_data: Sequence[CalendarYearData] = ()) -> None:
         installed = years.installed_holidays_version()
@@ -230,6 +233,7 @@ class WorkingDayCalendar:
         if isinstance(d, datetime):
             raise TypeError("day_kind() needs a date, not a datetime (use local_date() first)")
         table = self._year(d.year)
+        named: tuple[str, str] | None
         if d in table.make_up:
             named = table.names.get(d, (MAKE_UP_NAME, MAKE_UP_REASON))
             return DayInfo(d, True, "make_up_working_day", named[0], named[1])

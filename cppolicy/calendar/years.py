@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Final
 
 import holidays
+from holidays.countries.china import China
 
 from cppolicy.calendar.days import MAKE_UP_NAME
 
@@ -126,7 +127,7 @@ def format_years(years: Iterable[int]) -> str:
 
 def statutory_names(year: int, language: str) -> dict[date, str]:
     """python-holidays' statutory holidays of ``year`` (no observed/bridged days), by date."""
-    table = holidays.China(years=year, observed=False, language=language)
+    table = China(years=year, observed=False, language=language)
     return {d: "; ".join(table.get_list(d)) for d in table if d.year == year}
 
 
@@ -137,8 +138,8 @@ def bundled_arrangement(year: int) -> tuple[frozenset[date], frozenset[date], di
     """Weekday rest days, weekend make-up days and holiday names of ``year`` from holidays.China."""
     # A make-up day can be listed with the next year's holiday (e.g. 2011-12-31 for 2012's
     # New Year), so the next year is populated too and everything is filtered to ``year``.
-    zh = holidays.China(years=[year, year + 1], language="zh_CN")
-    en = holidays.China(years=[year], language="en_US")
+    zh = China(years=[year, year + 1], language="zh_CN")
+    en = China(years=[year], language="en_US")
     rest_weekdays = frozenset(d for d in zh if d.year == year and d.weekday() < 5)
     make_up = frozenset(d for d in zh.weekend_workdays if d.year == year and d.weekday() >= 5)
     names: dict[date, tuple[str, str]] = {}

@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager, nullco
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import IO, Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -170,7 +170,9 @@ def _report_file(path: Path) -> Iterator[IO[str]]:
         spool.flush()
         spool.seek(0)
         with path.open("wb") as out:
-            shutil.copyfileobj(spool.buffer, out, 1 << 20)
+            # typeshed types a TextIOWrapper's buffer as a protocol whose read() returns a Buffer; a
+            # TemporaryFile's is a BufferedRandom, whose read() returns bytes
+            shutil.copyfileobj(cast(IO[bytes], spool.buffer), out, 1 << 20)
 
 
 def _run(

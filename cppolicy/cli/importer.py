@@ -214,7 +214,7 @@ def import_events(
                 out.close()
             else:
                 out.flush()
-        if temporary is not None:
+        if temporary is not None and output is not None:  # (temporary is only made for --output)
             os.replace(temporary, output)
             temporary = None
     except CppolicyError as error:

@@ -46,8 +46,8 @@ class Alert:
     code: str | None
     due: str | None
     as_of: str
-    message: dict
-    citation: dict
+    message: dict[str, str]
+    citation: dict[str, Any]
     evidence: tuple[str, ...] = ()
     remaining_working_days: int | None = None
 
@@ -61,7 +61,7 @@ def _key(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()[:32]
 
 
-def _clock_citation(module: RuleModule, clock) -> dict:
+def _clock_citation(module: RuleModule, clock: ClockResult) -> dict[str, Any]:
     cite = {"instrument": module.data["instrument"]["number"]}
     if clock.spec.cite:
         cite["point"] = clock.spec.cite
@@ -202,7 +202,7 @@ def derive_alerts(
     return _breaches(context) + at_risk + cleared
 
 
-def relevant_cleared(alerts: list[Alert], emitted_clocks: set[tuple[str, str]]) -> list[Alert]:
+def relevant_cleared(alerts: list[Alert], emitted_clocks: set[tuple[str, str | None]]) -> list[Alert]:
     """Keep a ``cleared`` alert only for a clock that earlier raised at-risk or breach alerts
     (``emitted_clocks`` holds ``(complaint_id, clock)`` pairs); other alerts pass through."""
     return [a for a in alerts if a.kind != "cleared" or (a.complaint_id, a.clock) in emitted_clocks]

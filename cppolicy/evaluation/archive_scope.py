@@ -48,17 +48,17 @@ def _due_date(period: str, due: dict[str, str]) -> date:
 def schedule_facts(
     module: RuleModule,
     spec_name: str,
-    spec: dict,
-    params: dict,
+    spec: dict[str, Any],
+    params: dict[str, Any],
     tree: Tree,
-    institution_events: Sequence,
+    institution_events: Sequence[Event],
     as_of: datetime,
     first_day: date,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     levels = params[spec["levels"]["param"]]
     due_days = params[spec["due"]["param"]]
     every = spec.get("every", "half_year")
-    reports: dict[tuple[str, str], Any] = {}
+    reports: dict[tuple[str, str], Event] = {}
     changes: dict[tuple[str, str], dict[str, int]] = {}
     for event in sorted(institution_events, key=lambda e: e.epoch):
         if event.type == spec["met_by"]:
@@ -68,7 +68,7 @@ def schedule_facts(
             bucket = changes.setdefault(key, {"rules": 0, "channels": 0})
             if event.data.get("change") in bucket:
                 bucket[event.data["change"]] += 1
-    facts = []
+    facts: list[dict[str, Any]] = []
     period_start = period_bounds(period_of(first_day, every))[0]
     last_day = as_of.astimezone(SHANGHAI).date()
     for institution in sorted(i for i, level in tree.level.items() if level in levels):
@@ -81,7 +81,7 @@ def schedule_facts(
             start = end + timedelta(days=1)
             if not module.in_force_on(end):
                 continue
-            fact = {
+            fact: dict[str, Any] = {
                 "f": "schedule",
                 "schedule": spec_name,
                 "id": f"{spec_name}:{institution}:{period}",
@@ -98,22 +98,22 @@ def schedule_facts(
             report = reports.get((institution, period))
             if report is not None and report.time <= as_of:
                 fact.update({"met_t": report.epoch, "met_id": report.event_id})
-                for key in ("reflects_rule_changes", "reflects_channel_changes"):
-                    fact[key] = bool(report.data.get(key, False))
+                for flag in ("reflects_rule_changes", "reflects_channel_changes"):
+                    fact[flag] = bool(report.data.get(flag, False))
             facts.append(fact)
     return facts
 
 
 def obligation_facts(
     spec_name: str,
-    spec: dict,
-    params: dict,
+    spec: dict[str, Any],
+    params: dict[str, Any],
     calendar: WorkingDayCalendar,
-    institution_events: Sequence,
+    institution_events: Sequence[Event],
     as_of: datetime,
     undetermined: dict[str, str],
-) -> list[dict]:
-    facts = []
+) -> list[dict[str, Any]]:
+    facts: list[dict[str, Any]] = []
     applies = spec.get("applies_if")
     for event in institution_events:
         if event.type != spec["event"] or event.time > as_of:
@@ -130,7 +130,7 @@ def obligation_facts(
         except CalendarError as exc:
             undetermined.setdefault(spec_name, f"{event.event_id}: {exc.message}")
             continue
-        fact = {
+        fact: dict[str, Any] = {
             "f": "obligation",
             "obligation": spec_name,
             "id": event.event_id,
@@ -155,7 +155,7 @@ def _epoch(moment: datetime) -> float:
 class ArchiveResult:
     module: ModuleRef
     findings: list[Finding] = field(default_factory=list)
-    facts: list[dict] = field(default_factory=list)
+    facts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def status(self) -> Status:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from cppolicy.calendar import WorkingDayCalendar, end_of_day, local_date
+from cppolicy.calendar import DayInfo, WorkingDayCalendar, end_of_day, local_date
 from cppolicy.documents import dig
 from cppolicy.errors import CalendarError
 from cppolicy.events import Event
@@ -38,7 +38,7 @@ class Deadline:
 def compute_deadline(
     calendar: WorkingDayCalendar,
     start: datetime,
-    period: dict,
+    period: dict[str, Any],
     *,
     start_counted: bool,
     roll_forward: bool = False,
@@ -68,7 +68,8 @@ def compute_deadline(
     return hit[1]
 
 
-_deadlines: dict[tuple, tuple[WorkingDayCalendar, Deadline]] = {}
+#: keyed by (calendar id, start instant or local date, (value, unit, start counted, roll forward))
+_deadlines: dict[tuple[int, date, tuple[int, str, bool, bool]], tuple[WorkingDayCalendar, Deadline]] = {}
 
 
 def _day_deadline(
@@ -94,15 +95,15 @@ class ClockResult:
     state: str  # not_applicable | not_started | undetermined | running | paused | met | met_late | overdue | stopped
     start: datetime | None = None
     start_id: str | None = None
-    period: dict | None = None
+    period: dict[str, Any] | None = None
     deadline: Deadline | None = None
     base: Deadline | None = None  # the deadline before pauses and extensions moved it
     cap: Deadline | None = None  # the latest an extension may move it to
     met_at: datetime | None = None
     met_id: str | None = None
     reason: str | None = None
-    extensions: list[dict] = field(default_factory=list)
-    pauses: list[dict] = field(default_factory=list)
+    extensions: list[dict[str, Any]] = field(default_factory=list)
+    pauses: list[dict[str, Any]] = field(default_factory=list)
     paused_open: bool = False
     restarted_by: str | None = None
     start_t: float | None = None  # ``start`` as epoch seconds (the start event's)
@@ -115,10 +116,10 @@ class ClockResult:
     def cap_due(self) -> datetime | None:
         return self.cap.due if self.cap else None
 
-    def fact(self) -> dict | None:
+    def fact(self) -> dict[str, Any] | None:
         if self.deadline is None or self.start is None:
             return None
-        out = {
+        out: dict[str, Any] = {
             "f": "clock",
             "clock": self.name,
             "start": self.start_t if self.start_t is not None else self.start.timestamp(),
@@ -171,7 +172,7 @@ def _last_day(end: datetime | None) -> str | None:
     return (end - timedelta(seconds=1)).date().isoformat() if end else None
 
 
-def _day(info: Any) -> dict:
+def _day(info: DayInfo) -> dict[str, str]:
     """A day with why it is what it is, in English and Chinese."""
     zh = {"weekend": "周末", "make_up_working_day": "调休上班日"}.get(info.kind) or info.name or "休息日"
     return {"date": info.date.isoformat(), "why": info.reason, "why_zh": zh}
@@ -292,7 +293,7 @@ def _state(
         result.state = "overdue" if as_of >= due else "running"
 
 
-def _last_restart(spec: ClockSpec, events: Sequence):
+def _last_restart(spec: ClockSpec, events: Sequence[Event]) -> Event | None:
     if not spec.restart:
         return None
     field = spec.restart.get("when_true")
@@ -304,7 +305,7 @@ def _last_restart(spec: ClockSpec, events: Sequence):
 
 
 def _shift(
-    calendar: WorkingDayCalendar, deadline: Deadline, period: dict, days: int, working: int
+    calendar: WorkingDayCalendar, deadline: Deadline, period: dict[str, Any], days: int, working: int
 ) -> Deadline:
     """Move a deadline later by excluded time: calendar days, or working days for working-day periods."""
     if deadline.due_date is None:
@@ -319,11 +320,11 @@ def _shift(
 def _apply_pauses(
     result: ClockResult,
     spec: ClockSpec,
-    events: Sequence,
+    events: Sequence[Event],
     calendar: WorkingDayCalendar,
-    params: dict,
+    params: dict[str, Any],
     as_of: datetime,
-    annotations: dict[str, dict],
+    annotations: dict[str, dict[str, Any]],
 ) -> None:
     """Exclude pause periods (e.g. external appraisal, mediation) from the clock.
 
@@ -332,6 +333,8 @@ def _apply_pauses(
     as-of time suspends the clock (state ``paused``). A pause for another reason excludes nothing.
     """
     pauses = spec.pauses
+    # the caller checked spec.pauses; _deadline set the deadline and asserted the period
+    assert pauses is not None and result.deadline is not None and result.period is not None
     allowed = params[pauses["reasons"]["param"]]
     open_pause = None
     for event in events:
@@ -361,12 +364,12 @@ def _apply_pauses(
 def _apply_extensions(
     result: ClockResult,
     spec: ClockSpec,
-    events: Sequence,
+    events: Sequence[Event],
     calendar: WorkingDayCalendar,
-    params: dict,
+    params: dict[str, Any],
     start_counted: bool,
     roll_forward: bool,
-    annotations: dict[str, dict],
+    annotations: dict[str, dict[str, Any]],
 ) -> None:
     """Apply extension events in order.
 
@@ -378,21 +381,21 @@ def _apply_extensions(
     ``approval_levels`` when given) — and then never beyond the last tier's limit. Each
     extension event's fact gets ``limit_due``, ``new_due``, ``ext_tier`` and ``ext_tier_due``.
     """
-    ext = spec.extension
+    ext, start = spec.extension, result.start
+    assert ext is not None and start is not None and result.deadline is not None  # see _deadline
     tiers = ext.get("tiers") or [{"up_to": ext["cap"], "requires": ext["requires"]}]
     # Paused time is excluded from the whole handling period, extensions and cap included.
     paused_days = sum(p["days"] for p in result.pauses)
     paused_working = sum(p["working_days"] for p in result.pauses)
 
-    def limit(period: dict) -> Deadline:
+    def limit(period: dict[str, Any]) -> Deadline:
         plain = compute_deadline(
-            calendar, result.start, period, start_counted=start_counted, roll_forward=roll_forward
+            calendar, start, period, start_counted=start_counted, roll_forward=roll_forward
         )
         return _shift(calendar, plain, period, paused_days, paused_working) if result.pauses else plain
 
     limits = [limit(params[t["up_to"]["param"]]) for t in tiers]
-    cap = limits[-1]
-    result.cap = cap
+    cap = result.cap = limits[-1]
     for event in events:
         if event.type != ext["event"]:
             continue

@@ -5,7 +5,7 @@ that many complainants, or a complaint flagged major; ``due`` counts from the mo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from operator import itemgetter
 from typing import Any
@@ -17,7 +17,7 @@ from cppolicy.evaluation.tree import Tree
 from cppolicy.events import Event
 
 
-def receipts_of(complaints: dict[str, list], as_of: datetime) -> list[tuple]:
+def receipts_of(complaints: Mapping[str, Sequence[Any]], as_of: datetime) -> list[Receipt]:
     """Each complaint's first ``received`` event at or before ``as_of``, as a receipt ``(complaint
     id, time, epoch, institution, data)``, sorted by time then complaint id.
 
@@ -26,7 +26,7 @@ def receipts_of(complaints: dict[str, list], as_of: datetime) -> list[tuple]:
     would make a stand-in for every institution of every complaint only for this loop to skip
     them. A plain mapping of events (what :func:`~cppolicy.audit.read_archive` gives) is walked."""
     given = getattr(complaints, "receipts", None)
-    receipts = given(as_of) if given is not None else None
+    receipts: Iterable[Receipt] | None = given(as_of) if given is not None else None
     if receipts is not None:
         receipts = list(receipts)
     else:
@@ -138,14 +138,14 @@ class _Coverage:
     sent after its first complaint, listing one of its complaints or naming its product and issue.
     What is read of each report and of each cluster's institution is made once."""
 
-    def __init__(self, reports: list[Any], tree: Tree) -> None:
+    def __init__(self, reports: list[Event], tree: Tree) -> None:
         self.reports, self.tree = reports, tree
         self.listed_in: dict[int, set[str]] = {}  # report index -> the complaint ids it lists
         self.covering: dict[
             str, set[str]
         ] = {}  # cluster institution -> the institutions whose reports cover it
 
-    def first(self, cluster: dict[str, Any], members: set[str], first_t: datetime) -> Any:
+    def first(self, cluster: dict[str, Any], members: set[str], first_t: datetime) -> Event | None:
         institution = cluster["institution"]
         for index, report in enumerate(self.reports):
             if report.time < first_t:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from importlib.metadata import version
-from typing import Any
+from typing import Any, cast
 
 import durable.engine
 import durable_rules_engine
@@ -35,12 +35,22 @@ import orjson
 from cppolicy.calendar import SHANGHAI, WorkingDayCalendar, local_date
 from cppolicy.evaluation.clocks import ClockResult, compute_clocks
 from cppolicy.evaluation.facts import CORE, Prepared, flat_data
-from cppolicy.evaluation.findings import ComplaintResult, Finding, ModuleRef, error_finding, failure_detail
+from cppolicy.evaluation.findings import (
+    ComplaintResult,
+    Finding,
+    ModuleRef,
+    Severity,
+    error_finding,
+    failure_detail,
+)
+from cppolicy.events import Event
 from cppolicy.rules import Rule, RuleModule
 
 ENGINE_NAME = "durable_rules"
 #: the rule every ruleset gets, firing on the as-of fact: if it did not fire, the evaluation failed
 SENTINEL_RULE = "cppolicy-asof-seen"
+#: a firing as durable_rules hands it out: the rule id and the matched facts by alias
+Fired = tuple[str, dict[str, dict[str, Any]]]
 
 
 @cache
@@ -49,10 +59,10 @@ def engine_version() -> str:
     return f"{ENGINE_NAME} {version('durable-rules')}"
 
 
-class _Host(durable.engine.Host):
+class _Host(durable.engine.Host):  # type: ignore[misc]  # durable_rules is untyped: its Host is Any
     """A durable_rules Host whose actions are resolved by name through a mapping we own."""
 
-    def __init__(self, resolve: Callable[[str], Callable]) -> None:
+    def __init__(self, resolve: Callable[[str], Callable[[Any], None]]) -> None:
         self._resolve = resolve
         super().__init__()
 
@@ -63,7 +73,7 @@ class _Host(durable.engine.Host):
         # in the host's process.
         return None
 
-    def get_action(self, action_name: str) -> Callable:
+    def get_action(self, action_name: str) -> Callable[[Any], None]:
         return self._resolve(action_name)
 
 
@@ -113,14 +123,14 @@ class Engine:
         #: False judges by every rule of the module, superseded ones included (what the
         #: instrument itself says, for impact comparisons); True (default) by the law in force.
         self.supersede = supersede
-        self.last_run: tuple[str, date, list[dict], list[tuple[str, dict]]] | None = None
+        self.last_run: tuple[str, date, list[dict[str, Any]], list[Fired]] | None = None
         self.ref = ModuleRef(module.id, module.version, module.digest)
-        self._fired: list[tuple[str, dict]] = []
+        self._fired: list[Fired] = []
         self._host = _Host(self._action_for)
         self._compiled: dict[str, _Compiled] = {}
         self._needed: dict[date | None, set[str]] = {}
-        self._by_date: dict[tuple, _Compiled] = {}
-        self._citations: dict[str, dict] = {}
+        self._by_date: dict[tuple[date, str, bool], _Compiled] = {}
+        self._citations: dict[str, dict[str, Any]] = {}
         self._rule_index: dict[str, Rule] | None = None
         self._as_of_text: tuple[datetime, str] | None = None
         self._sids = itertools.count(1)
@@ -132,7 +142,7 @@ class Engine:
     # -- durable_rules plumbing -------------------------------------------------------------
 
     @staticmethod
-    def _action_for(rule_id: str) -> Callable:
+    def _action_for(rule_id: str) -> Callable[[Any], None]:
         def action(c: Any) -> None:  # never called: Engine._dispatch runs the firings itself
             raise RuntimeError(f"rule {rule_id} fired outside cppolicy's dispatch loop")
 
@@ -156,7 +166,7 @@ class Engine:
     # -- evaluation ---------------------------------------------------------------------------
 
     def evaluate(
-        self, complaint_id: str, events: Sequence, as_of: datetime, *, prepared: Prepared | None = None
+        self, complaint_id: str, events: Sequence[Event], as_of: datetime, *, prepared: Prepared | None = None
     ) -> ComplaintResult:
         """Evaluate one complaint's events as of ``as_of`` (aware datetime). ``prepared``:
         ``Prepared(events, as_of)``, when the caller evaluates the same events by several modules."""
@@ -174,7 +184,7 @@ class Engine:
         on = local_date(received.time) if received else local_date(as_of)
         try:
             params = self.module.parameters_on(on)
-            annotations: dict[str, dict] = {}
+            annotations: dict[str, dict[str, Any]] = {}
             # Clocks serve rules; a clock whose every rule is superseded on this receipt date
             # (e.g. the 2012 notice's working-day limit after 2020-03-01) is not computed.
             clocks = compute_clocks(
@@ -207,7 +217,14 @@ class Engine:
             only = self._needed[key] = set(self.module.clocks) - unused
         return only
 
-    def _run_rules(self, on, prepared: Prepared, clocks: list[ClockResult], annotations, as_of) -> list:
+    def _run_rules(
+        self,
+        on: date,
+        prepared: Prepared,
+        clocks: list[ClockResult],
+        annotations: dict[str, dict[str, Any]],
+        as_of: datetime,
+    ) -> list[Fired]:
         clock_facts = [fact for fact in (clock.fact() for clock in clocks) if fact is not None]
         # Projection: conditions compare a fact only with constants and its own fields (see
         # rule_module.check_no_cross_fact_references), so each event fact carries the clock
@@ -223,7 +240,7 @@ class Engine:
             projected.update({f"received_{k}": v for k, v in flat_data(received.data).items()})
         used = self.module.referenced_fields  # project only what some condition reads
         extra = [(k, v) for k, v in projected.items() if k in used or k == "received_id"]
-        facts = []
+        facts: list[dict[str, Any]] = []
         for base in prepared.base_facts():
             fact = dict(base)
             if annotations:
@@ -239,8 +256,8 @@ class Engine:
         return self.run_facts("complaint", on, facts, as_of, owned=True)
 
     def run_facts(
-        self, scope: str, on: date, facts: list[dict], as_of: datetime, *, owned: bool = False
-    ) -> list:
+        self, scope: str, on: date, facts: list[dict[str, Any]], as_of: datetime, *, owned: bool = False
+    ) -> list[Fired]:
         """Assert ``facts`` into a fresh session of ``scope``'s ruleset, then the as-of fact;
         return ``(rule_id, matched facts by alias)`` for every firing. Raises on any failure.
         ``owned``: the fact dicts are the caller's to give away (``sid`` and ``asof_t`` are then
@@ -276,7 +293,7 @@ class Engine:
             raise RuntimeError("the engine did not confirm the as-of fact (sentinel rule did not fire)")
         return fired
 
-    def _dispatch(self, handle: int, result: tuple) -> None:
+    def _dispatch(self, handle: int, result: tuple[int, int]) -> None:
         """Run the firings an assertion queued, as durable.engine's Ruleset.do_actions and
         _flush_actions do, minus what cppolicy does not use: each queued action's message (the
         matched facts by alias) is recorded in ``self._fired`` in the order the C core hands
@@ -311,18 +328,21 @@ class Engine:
 
     # -- findings -------------------------------------------------------------------------------
 
-    def findings_for(self, complaint_id, institution, fired, as_of_text) -> list[Finding]:
+    def findings_for(
+        self, complaint_id: str | None, institution: str | None, fired: Sequence[Fired], as_of_text: str
+    ) -> list[Finding]:
         if not fired:
             return []
         rules = self._rules_by_id
-        out, seen = [], set()
+        out: list[Finding] = []
+        seen: set[tuple[str, tuple[str, ...], str | None]] = set()
         for rule_id, matched in fired:
             rule = rules[rule_id]
             if rule.subject:
                 alias, _, field = rule.subject.partition(".")
                 institution = matched.get(alias, {}).get(field, institution)
-            evidence = tuple(_evidence(matched, ref) for ref in rule.evidence)
-            evidence = tuple(e for e in evidence if e)
+            cited = tuple(_evidence(matched, ref) for ref in rule.evidence)
+            evidence: tuple[str, ...] = tuple(e for e in cited if e)
             if not evidence:
                 evidence = tuple(f["start_id"] for f in matched.values() if f.get("f") == "clock")
             due = _iso(_pick(matched, rule.due))
@@ -335,7 +355,8 @@ class Engine:
                     code=rule.code,
                     rule_id=rule.id,
                     module=self.ref,
-                    severity=rule.severity,
+                    # a str in Rule: the rule-module schema allows only "violation" and "warning"
+                    severity=cast(Severity, rule.severity),
                     complaint_id=complaint_id,
                     institution_id=institution,
                     due=due,
@@ -348,7 +369,14 @@ class Engine:
             )
         return out
 
-    def _undetermined(self, complaint_id, institution, clocks, as_of_text, on: date | None) -> list[Finding]:
+    def _undetermined(
+        self,
+        complaint_id: str,
+        institution: str | None,
+        clocks: list[ClockResult],
+        as_of_text: str,
+        on: date | None,
+    ) -> list[Finding]:
         unknown = {c.name: c.reason for c in clocks if c.state == "undetermined"}
         if not unknown:
             return []
@@ -375,7 +403,7 @@ class Engine:
                 )
         return out
 
-    def citation(self, rule: Rule) -> dict:
+    def citation(self, rule: Rule) -> dict[str, Any]:
         """The rule's citation with the instrument's number (one dict per rule, shared by its
         findings: treat it as read-only)."""
         cited = self._citations.get(rule.id)  # rule ids are unique within the engine's module
@@ -404,14 +432,14 @@ class Engine:
         )
 
 
-def _evidence(matched: dict, ref: str) -> str | None:
+def _evidence(matched: dict[str, dict[str, Any]], ref: str) -> str | None:
     """An evidence entry: ``alias`` (that fact's id) or ``alias.field`` (an id held in a field)."""
     alias, _, field = ref.partition(".")
     value = matched.get(alias, {}).get(field or "id")
     return str(value) if value is not None else None
 
 
-def _pick(matched: dict, ref: str | None) -> float | None:
+def _pick(matched: dict[str, dict[str, Any]], ref: str | None) -> float | None:
     if not ref:
         return None
     alias, _, field = ref.partition(".")

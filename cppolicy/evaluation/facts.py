@@ -20,7 +20,7 @@ RESERVED = frozenset({"f", "type", "t", "id", "first", "sid", "asof_t"})
 CORE = ("f", "type", "t", "id", "first", "institution_id", "institution_level")
 
 
-def flatten(data: dict, prefix: str = "") -> dict[str, Any]:
+def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """Event data as flat scalar fields: nested objects joined with ``_``; list items as
     ``<name>__<item>: true`` plus ``<name>_count``; nulls omitted (so ``$nex`` sees them absent)."""
     out: dict[str, Any] = {}
@@ -42,10 +42,10 @@ def flatten(data: dict, prefix: str = "") -> dict[str, Any]:
     return {k: v for k, v in out.items() if k not in RESERVED}
 
 
-_flat_cache: dict[int, tuple[dict, dict]] = {}
+_flat_cache: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
 
 
-def flat_data(data: dict) -> dict[str, Any]:
+def flat_data(data: dict[str, Any]) -> dict[str, Any]:
     """``flatten(data)``, remembered for the last few thousand data objects (by identity): every
     module that judges a complaint flattens the same events. Do not mutate the result."""
     hit = _flat_cache.get(id(data))
@@ -58,7 +58,7 @@ def flat_data(data: dict) -> dict[str, Any]:
     return flat
 
 
-def event_facts(events: Sequence) -> list[dict]:
+def event_facts(events: Sequence[Event]) -> list[dict[str, Any]]:
     """Events as engine facts: flattened data, ``f: event``, ``t`` epoch, ``first`` of its type."""
     facts, seen_types = [], set()
     for event in events:
@@ -92,9 +92,9 @@ class Prepared:
         self.as_of = as_of
         self.visible = evaluation_order(events, as_of)
         self.received = next((e for e in self.visible if e.type == "received"), None)
-        self._facts: list[dict] | None = None
+        self._facts: list[dict[str, Any]] | None = None
 
-    def base_facts(self) -> list[dict]:
+    def base_facts(self) -> list[dict[str, Any]]:
         """``event_facts(self.visible)``, built once (the caller copies before changing one)."""
         if self._facts is None:
             self._facts = event_facts(self.visible)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
     from cppolicy.evaluation.clocks import ClockResult
 
 #: what a finding says: a rule fired (``violation``, ``warning``), could not be evaluated
@@ -28,7 +30,7 @@ SEVERITY_ORDER: dict[str, int] = {"error": 0, "violation": 1, "undetermined": 2,
 #: the code of a finding that says the evaluation failed
 EVALUATION_ERROR = "CPPOLICY.EVALUATION_ERROR"
 
-_T = TypeVar("_T")
+_T = TypeVar("_T", bound="DataclassInstance")
 
 
 def pickled_by_fields(cls: type[_T]) -> type[_T]:

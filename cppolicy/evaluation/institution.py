@@ -46,11 +46,11 @@ def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema)
 
 
-def load_profile(path: Path) -> dict:
+def load_profile(path: Path) -> dict[str, Any]:
     """Read a profile (JSON, or YAML by suffix) and validate it; errors name file and JSON path."""
     path = Path(path)
     if path.suffix in (".yaml", ".yml"):
-        doc = load_yaml(path, InputError)
+        doc: dict[str, Any] = load_yaml(path, InputError)  # an object once validated below
     else:
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
@@ -66,7 +66,7 @@ def load_profile(path: Path) -> dict:
     return doc
 
 
-def _check_tree(doc: dict, path: Path) -> None:
+def _check_tree(doc: dict[str, Any], path: Path) -> None:
     ids: dict[str, int] = {}
     for index, node in enumerate(doc["nodes"]):
         if node["id"] in ids:
@@ -102,9 +102,11 @@ def _start_of(day: date) -> float:
     return datetime.combine(day, time(0), SHANGHAI).timestamp()
 
 
-def profile_facts(doc: dict, module: RuleModule, params: dict, as_of: datetime) -> list[dict]:
+def profile_facts(
+    doc: dict[str, Any], module: RuleModule, params: dict[str, Any], as_of: datetime
+) -> list[dict[str, Any]]:
     root = next(n["id"] for n in doc["nodes"] if n["level"] == "head_office")
-    facts: list[dict] = []
+    facts: list[dict[str, Any]] = []
     for node in doc["nodes"]:
         fact = flatten({k: v for k, v in node.items() if k not in ("id", "level", "parent")})
         fact.update({"f": "node", "id": f"node:{node['id']}", "node_id": node["id"], "level": node["level"]})
@@ -152,7 +154,7 @@ class InstitutionResult:
         return worst_status(self.findings)
 
 
-def check_institution(doc: dict, engine: Engine, as_of: datetime) -> InstitutionResult:
+def check_institution(doc: dict[str, Any], engine: Engine, as_of: datetime) -> InstitutionResult:
     """Evaluate ``engine.module``'s institution-scope rules on a validated profile."""
     root = next(n["id"] for n in doc["nodes"] if n["level"] == "head_office")
     result = InstitutionResult(root, engine.ref)
@@ -170,11 +172,11 @@ def check_institution(doc: dict, engine: Engine, as_of: datetime) -> Institution
     return result
 
 
-def default_as_of(doc: dict) -> datetime:
+def default_as_of(doc: dict[str, Any]) -> datetime:
     return end_of_day(date.fromisoformat(doc["as_of"]))
 
 
-def describe(doc: dict) -> dict[str, Any]:
+def describe(doc: dict[str, Any]) -> dict[str, Any]:
     levels: dict[str, int] = {}
     for node in doc["nodes"]:
         levels[node["level"]] = levels.get(node["level"], 0) + 1

@@ -49,6 +49,7 @@ class Tree:
         return node
 
     def ancestors(self, node: str) -> list[str]:
+        current: str | None  # the parent of a node may be None (the root)
         out, current, seen = [], node, set()
         while current is not None and current not in seen:
             seen.add(current)

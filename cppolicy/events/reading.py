@@ -13,7 +13,7 @@ import sys
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import IO
+from typing import BinaryIO
 
 from cppolicy.errors import InputError
 from cppolicy.events.model import RawLine
@@ -96,7 +96,7 @@ def _physical_lines(path: str) -> Iterator[bytes]:
 
 
 @contextmanager
-def _opened(path: str) -> Iterator[IO[bytes]]:
+def _opened(path: str) -> Iterator[io.BufferedIOBase]:
     """One file, or stdin for ``-``, unpacked if it is gzip; errors while it is open or read
     become an InputError naming the file."""
     try:
@@ -111,13 +111,15 @@ def _opened(path: str) -> Iterator[IO[bytes]]:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
-def _peekable(stream: IO[bytes]) -> IO[bytes]:
-    return stream if hasattr(stream, "peek") else io.BufferedReader(stream)  # type: ignore[arg-type]
+def _peekable(stream: BinaryIO) -> io.BufferedReader:
+    # stdin's buffer is typed BinaryIO: at run time a BufferedReader (it has peek), else a raw
+    # stream that BufferedReader wraps; mypy sees neither what hasattr proves nor a raw stream.
+    return stream if hasattr(stream, "peek") else io.BufferedReader(stream)  # type: ignore[return-value, arg-type]
 
 
-def _unpacked(stream: IO[bytes]) -> IO[bytes]:
-    if stream.peek(2)[:2] == _GZIP_MAGIC:  # type: ignore[attr-defined]
-        return gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[return-value]
+def _unpacked(stream: io.BufferedReader) -> io.BufferedIOBase:
+    if stream.peek(2)[:2] == _GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=stream, mode="rb")
     return stream
 
 

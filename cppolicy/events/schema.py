@@ -107,7 +107,7 @@ def fast_types() -> frozenset[str]:
 
 
 @cache
-def fast_for(kind: str | None) -> Callable[[Any], Any]:
+def fast_for(kind: str | None) -> Callable[[Any], bool]:
     schema = event_schema()
     if kind is None:
         return _compile(schema)

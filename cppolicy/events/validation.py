@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from functools import cache
-from typing import Any
+from typing import Any, TypeGuard
 
 import orjson
 
@@ -82,7 +82,7 @@ def _schema_pattern(name: str) -> re.Pattern[str]:
     return re.compile(event_schema()["$defs"][name]["pattern"])
 
 
-def _well_formed(text: Any, name: str) -> bool:
+def _well_formed(text: Any, name: str) -> TypeGuard[str]:
     return isinstance(text, str) and _schema_pattern(name).search(text) is not None
 
 

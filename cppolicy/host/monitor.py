@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -73,11 +74,11 @@ class IngestResult:
     alerts: list[Alert] = field(default_factory=list)
 
 
-def _canonical(raw: dict) -> bytes:
+def _canonical(raw: dict[str, Any]) -> bytes:
     return orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)
 
 
-def alert_from_dict(data: dict) -> Alert:
+def alert_from_dict(data: dict[str, Any]) -> Alert:
     module = data["module"]
     return Alert(
         **{
@@ -148,7 +149,7 @@ class Monitor:
             "conflicts": q("SELECT COUNT(*) FROM conflicts").fetchone()[0],
         }
 
-    def emitted(self, complaint_id: str | None = None) -> list[dict]:
+    def emitted(self, complaint_id: str | None = None) -> list[dict[str, Any]]:
         sql = (
             "SELECT payload FROM alerts"
             + (" WHERE complaint_id = ?" if complaint_id else "")
@@ -165,7 +166,7 @@ class Monitor:
 
     # -- input ----------------------------------------------------------------------------------
 
-    def ingest(self, item: dict | Event) -> IngestResult:
+    def ingest(self, item: dict[str, object] | Event) -> IngestResult:
         """Store one event (idempotently) and re-evaluate what it affects; returns new alerts."""
         event = to_event(item)
         raw = _canonical(event.raw)
@@ -263,10 +264,11 @@ class Monitor:
                     ),
                 )
                 new.append(masked)
+            # the evaluator's results are full: their clocks are ClockResults (a ClockState is slim)
             for clock in result.clocks:
-                if clock.state == "running" and clock.deadline is not None:
+                if clock.state == "running" and clock.deadline is not None:  # type: ignore[union-attr]
                     midnight = end_of_day(local_date(now)).timestamp()
-                    candidate = min(clock.deadline.due.timestamp(), midnight)
+                    candidate = min(clock.deadline.due.timestamp(), midnight)  # type: ignore[union-attr]
                     next_check = candidate if next_check is None else min(next_check, candidate)
         later = [e.epoch for e in events if e.epoch > now.timestamp()]
         if later:  # wall clock behind an event's time: look again once it is reached
@@ -292,7 +294,7 @@ class Monitor:
         self.close()
 
 
-def ingest_all(monitor: Monitor, events: Iterable[dict | Event]) -> list[Alert]:
+def ingest_all(monitor: Monitor, events: Iterable[dict[str, object] | Event]) -> list[Alert]:
     alerts: list[Alert] = []
     for event in events:
         alerts.extend(monitor.ingest(event).alerts)

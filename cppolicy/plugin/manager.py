@@ -25,6 +25,7 @@ from cppolicy.evaluation import Alert, Finding
 from cppolicy.plugin import hookspecs
 from cppolicy.plugin.builtin import calendar as builtin_calendar
 from cppolicy.plugin.builtin import rule_modules as builtin_rule_modules
+from cppolicy.plugin.markers import PROJECT
 
 #: The built-in plugins, by the names they are registered (and listed) under.
 DEFAULT_PLUGINS: dict[str, ModuleType] = {
@@ -71,14 +72,14 @@ class Plugins:
     sink_errors: list[SinkError] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
-        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm = pluggy.PluginManager(PROJECT)
         self.pm.add_hookspecs(hookspecs)
         for name, module in DEFAULT_PLUGINS.items():
             self.pm.register(module, name=name)
         load = not external_plugins_disabled() if self.load_entry_points is None else self.load_entry_points
         if load:
             try:
-                self.pm.load_setuptools_entrypoints(hookspecs.PROJECT)
+                self.pm.load_setuptools_entrypoints(PROJECT)
             except Exception as exc:  # noqa: BLE001 — a broken plugin must name itself, not crash
                 raise CppolicyError(
                     f"a cppolicy plugin failed to load: {type(exc).__name__}: {exc} "
@@ -155,7 +156,8 @@ class Plugins:
         for impl in self.pm.hook.cppolicy_register_importers.get_hookimpls():
             plugin = impl.plugin_name
 
-            def register(name: str, importer, help: str = "", _plugin=plugin) -> None:
+            # importer: whatever the plugin passed (checked to be callable)
+            def register(name: str, importer: Any, help: str = "", _plugin: str = plugin) -> None:
                 if name in found:
                     raise CppolicyError(
                         f"importer {name!r} registered by both {found[name].plugin} and {_plugin}"
@@ -197,4 +199,4 @@ class Plugins:
 
 
 def entry_point_names() -> Iterable[str]:
-    return [ep.name for ep in metadata.entry_points(group=hookspecs.PROJECT)]
+    return [ep.name for ep in metadata.entry_points(group=PROJECT)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
 import orjson
 
@@ -128,7 +128,7 @@ class FindingStream:
 class JsonlStream(FindingStream):
     """``jsonl``: one finding a line, as ``finding.to_dict()`` (orjson writes the dataclass)."""
 
-    def __init__(self, out: TextIO, lang: str) -> None:
+    def __init__(self, out: IO[str], lang: str) -> None:
         self.out = out
 
     def result(self, result: ComplaintResult | ArchiveResult) -> None:
@@ -159,7 +159,7 @@ def csv_row(finding: Finding) -> dict[str, Any]:
 class CsvStream(FindingStream):
     """``csv``: a header, then one finding a row."""
 
-    def __init__(self, out: TextIO, lang: str) -> None:
+    def __init__(self, out: IO[str], lang: str) -> None:
         self.writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
         self.writer.writeheader()
 

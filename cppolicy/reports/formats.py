@@ -67,7 +67,7 @@ class FormatRegistry:
             formats = self._formats.setdefault(subject, {})
             if name in formats:
                 raise ValueError(f"format {name!r} of {subject!r} is already registered")
-            entry = OutputFormat(subject, name, write, help, binary, stream)
+            entry: OutputFormat[Any] = OutputFormat(subject, name, write, help, binary, stream)
             self._formats[subject] = {name: entry, **formats} if default else {**formats, name: entry}
             return write
 

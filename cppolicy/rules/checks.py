@@ -49,7 +49,7 @@ def _binds_asof(condition: Any) -> bool:
     return isinstance(condition, dict) and {"f": "asof"} in condition.get("$and", [])
 
 
-def check_dates(data: dict, path: Path) -> None:
+def check_dates(data: dict[str, Any], path: Path) -> None:
     """Dates that match the schema's pattern must also be calendar dates."""
     places: list[tuple[str, Any]] = [
         ("$.effective_from", data.get("effective_from")),
@@ -81,7 +81,7 @@ def _param_refs(node: Any, where: str) -> Iterable[tuple[str, str]]:
             yield from _param_refs(value, f"{where}.{key}")
 
 
-def check_param_references(data: dict, path: Path) -> None:
+def check_param_references(data: dict[str, Any], path: Path) -> None:
     """Every ``{param: NAME}`` outside the rules (clocks, applies_if, windows, archive) names a
     parameter, so a typo fails at load rather than mid-audit."""
     params = data["parameters"]
@@ -93,7 +93,7 @@ def check_param_references(data: dict, path: Path) -> None:
                 raise RuleModuleError(f"{path}: {where}: unknown parameter {name!r}")
 
 
-def check_semantics(data: dict, path: Path) -> None:
+def check_semantics(data: dict[str, Any], path: Path) -> None:
     """Cross-references the schema cannot express: every name a rule or clock uses exists."""
     clocks = data.get("clocks", {})
     rule_ids = set()

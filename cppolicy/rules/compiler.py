@@ -68,13 +68,13 @@ _TAUTOLOGY = {"$ex": {"f": 1}}
 _CONTRADICTION = {"$nex": {"f": 1}}
 
 
-def _param(name: str, params: dict, where: str) -> Any:
+def _param(name: str, params: dict[str, Any], where: str) -> Any:
     if name not in params:
         raise RuleModuleError(f"{where}: $param names unknown parameter {name!r}")
     return params[name]
 
 
-def _expand(node: Any, params: dict, where: str) -> Any:
+def _expand(node: Any, params: dict[str, Any], where: str) -> Any:
     """Expand the module macros ($param, $in, $nin, $lacks_any, $param_is) into plain
     durable_rules JSON."""
     if isinstance(node, list):

@@ -36,9 +36,9 @@ class Rule:
     id: str
     code: str
     severity: str
-    citation: dict
-    message: dict
-    when: dict
+    citation: dict[str, str]
+    message: dict[str, str]
+    when: dict[str, Any]
     clocks: tuple[str, ...] = ()
     due: str | None = None
     observed: str | None = None
@@ -58,15 +58,15 @@ class ClockSpec:
     """A clock: what starts it, its period (a parameter with unit), what meets it."""
 
     name: str
-    description: dict
+    description: dict[str, str]
     start_event: str
     period_param: str
     met_by: str | None
     cite: str | None
-    extension: dict | None = None
-    applies_if: dict | None = None
-    pauses: dict | None = None
-    restart: dict | None = None
+    extension: dict[str, Any] | None = None
+    applies_if: dict[str, Any] | None = None
+    pauses: dict[str, Any] | None = None
+    restart: dict[str, Any] | None = None
 
 
 @dataclass
@@ -74,19 +74,22 @@ class RuleModule:
     """A loaded, validated rule module. Immutable in use; compile() is cached per parameter set."""
 
     path: Path
-    data: dict
+    data: dict[str, Any]
     digest: str
     rules: tuple[Rule, ...]
     clocks: dict[str, ClockSpec]
-    _compiled: dict = field(default_factory=dict, repr=False)
+    #: caches by name ("parameters_on", "rules_in", "by_date", …) and compiled rulesets by key
+    _compiled: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def id(self) -> str:
-        return self.data["id"]
+        value: str = self.data["id"]
+        return value
 
     @property
     def version(self) -> str:
-        return self.data["version"]
+        value: str = self.data["version"]
+        return value
 
     @property
     def ref(self) -> str:
@@ -94,7 +97,8 @@ class RuleModule:
 
     @property
     def timezone(self) -> str:
-        return self.data.get("timezone", "Asia/Shanghai")
+        value: str = self.data.get("timezone", "Asia/Shanghai")
+        return value
 
     @cached_property
     def effective_from(self) -> date:
@@ -126,7 +130,7 @@ class RuleModule:
     @cached_property
     def _parameter_starts(self) -> dict[str, tuple[list[date], list[str]]]:
         """Per parameter, the start dates of its values in order (as dates, and as written)."""
-        out = {}
+        out: dict[str, tuple[list[date], list[str]]] = {}
         for name, spec in self.data.get("parameters", {}).items():
             ordered = sorted((date.fromisoformat(text), text) for text in spec["values"])
             out[name] = ([day for day, _ in ordered], [text for _, text in ordered])
@@ -135,11 +139,13 @@ class RuleModule:
     def parameters_on(self, on: date) -> dict[str, Any]:
         """Every parameter's value in force on ``on`` (cached per date: the module is immutable;
         dates with the same values in force share one dict)."""
-        cache = self._compiled.setdefault("parameters_on", {})
+        cache: dict[date, dict[str, Any]] = self._compiled.setdefault("parameters_on", {})
         if on not in cache:
             picked = {name: self.parameter(name, on) for name in self.data["parameters"]}
             starts = tuple(start for _, start, _ in picked.values())
-            by_starts = self._compiled.setdefault("parameters_by_starts", {})
+            by_starts: dict[tuple[str, ...], dict[str, Any]] = self._compiled.setdefault(
+                "parameters_by_starts", {}
+            )
             if starts not in by_starts:
                 by_starts[starts] = {name: value for name, (value, _, _) in picked.items()}
             cache[on] = by_starts[starts]
@@ -147,7 +153,7 @@ class RuleModule:
 
     def rules_in(self, scope: str, on: date | None = None) -> tuple[Rule, ...]:
         """The rules of a scope; with ``on``, only those in force that day (not superseded)."""
-        cache = self._compiled.setdefault("rules_in", {})
+        cache: dict[tuple[str, date | None], tuple[Rule, ...]] = self._compiled.setdefault("rules_in", {})
         if (scope, on) not in cache:
             cache[(scope, on)] = tuple(
                 rule for rule in self.rules if rule.scope == scope and (on is None or rule.in_force_on(on))
@@ -179,7 +185,7 @@ class RuleModule:
                     found.add(ref.split(".", 1)[1])
         return frozenset(found)
 
-    def compile(self, on: date, scope: str = "complaint", *, supersede: bool = True) -> dict:
+    def compile(self, on: date, scope: str = "complaint", *, supersede: bool = True) -> dict[str, Any]:
         """durable_rules ruleset JSON of one scope's rules in force on ``on``, with the
         parameter values in force that day (``supersede=False``: superseded rules too, as the
         instrument itself reads — for ``cppolicy impact``).
@@ -188,22 +194,24 @@ class RuleModule:
         never change compiles once per scope (and once more per supersession date). Rule names
         in the ruleset are the rule ids.
         """
-        by_date = self._compiled.setdefault("by_date", {})
+        by_date: dict[tuple[date, str, bool], dict[str, Any]] = self._compiled.setdefault("by_date", {})
         if (on, scope, supersede) in by_date:
             return by_date[(on, scope, supersede)]
         params = self.parameters_on(on)
         rules = self.rules_in(scope, on if supersede else None)
-        texts = self._compiled.setdefault("params_text", {})  # parameters_on's dicts live as long
+        # parameters_on's dicts live as long
+        texts: dict[int, str] = self._compiled.setdefault("params_text", {})
         text = texts.get(id(params))
         if text is None:
             text = texts[id(params)] = json.dumps(params, sort_keys=True, ensure_ascii=False)
         key = scope + ",".join(r.id for r in rules) + text
         if key not in self._compiled:
             self._compiled[key] = {rule.id: {"all": compile_rule(rule, params, self.path)} for rule in rules}
-        by_date[(on, scope, supersede)] = self._compiled[key]
-        return self._compiled[key]
+        ruleset: dict[str, Any] = self._compiled[key]
+        by_date[(on, scope, supersede)] = ruleset
+        return ruleset
 
 
-def version_key(version: str) -> tuple:
+def version_key(version: str) -> tuple[tuple[int, int, str], ...]:
     """Sort key for ``MAJOR.MINOR.PATCH`` (numeric parts before any other text)."""
     return tuple((0, int(x), "") if x.isdigit() else (1, 0, x) for x in version.split("."))

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from cppolicy.errors import TrailError
 
@@ -57,7 +57,7 @@ class _HashingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:  # type: ignore[override]
+    def readinto(self, buffer: Any) -> int:
         read = getattr(self._inner, "read1", self._inner.read)
         data = read(len(buffer))
         size = len(data)
@@ -72,7 +72,8 @@ def hashing_stdin() -> Iterator[StdinDigest]:
     can record the digest of exactly what an audit read from ``-`` without holding it in memory."""
     original = sys.stdin
     digest = StdinDigest()
-    source = original.buffer if hasattr(original, "buffer") else original
+    # a stdin without .buffer is taken to be a binary stream already (typed TextIO all the same)
+    source = original.buffer if hasattr(original, "buffer") else cast("IO[bytes]", original)
     sys.stdin = io.TextIOWrapper(io.BufferedReader(_HashingReader(source, digest)), encoding="utf-8")
     try:
         yield digest

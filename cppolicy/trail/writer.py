@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
+from types import TracebackType
 from typing import IO, Any
 
 from cppolicy.calendar import WorkingDayCalendar, parse_moment
@@ -51,7 +52,7 @@ except ImportError:  # pragma: no cover - not POSIX
 
 def _lock(handle: IO[bytes], path: Path) -> None:
     if fcntl is None:  # not POSIX: no advisory lock; one writer per trail is then the caller's job
-        return
+        return  # type: ignore[unreachable]  # mypy checks for POSIX, where fcntl is never None
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -165,7 +166,9 @@ class TrailWriter:
     def __enter__(self) -> TrailWriter:
         return self.open()
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         try:
             if exc is not None and self._run is not None and not self._broken and self._handle is not None:
                 code: int | None = None

@@ -18,24 +18,29 @@ from typing import Any
 from cppolicy.calendar import SHANGHAI, WorkingDayCalendar
 from cppolicy.evaluation.archive_scope import ArchiveResult, evaluate_archive_scope
 from cppolicy.evaluation.crosscheck.evaluator import Firing, UnsupportedCondition, evaluate_ruleset
-from cppolicy.evaluation.engine import SENTINEL_RULE, Engine
+from cppolicy.evaluation.engine import SENTINEL_RULE, Engine, Fired
 from cppolicy.evaluation.findings import ComplaintResult, Finding, ModuleRef
-from cppolicy.evaluation.institution import check_institution
+from cppolicy.evaluation.institution import InstitutionResult, check_institution
 from cppolicy.evaluation.judge import Judge
 from cppolicy.events import Event
 from cppolicy.rules import RuleModule
 
 #: what ``Engine.last_run`` holds: (scope, on, facts as asserted with the as-of fact last, raw firings)
-Run = tuple[str, date, list[dict[str, Any]], list[tuple[str, dict[str, Any]]]]
+Run = tuple[str, date, list[dict[str, Any]], list[Fired]]
+
+#: what an institution-scope or archive-scope evaluation gives
+_ScopeResult = ArchiveResult | InstitutionResult
 
 _REPORTED = ("violation", "warning")
 
 
-def _same(a: dict, b: dict) -> bool:
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return a.keys() == b.keys() and all(a[key] == b[key] for key in a)
 
 
-def engine_firings(ruleset: dict, fired: Iterable[tuple[str, dict]], facts: Sequence[dict]) -> list[Firing]:
+def engine_firings(
+    ruleset: dict[str, Any], fired: Iterable[Fired], facts: Sequence[dict[str, Any]]
+) -> list[Firing]:
     """The engine's raw firings ``(rule_id, {alias: fact})`` as :class:`Firing` entries (the
     sentinel rule, not in ``ruleset``'s rules, dropped): each matched fact is found among
     ``facts`` by content."""
@@ -43,7 +48,7 @@ def engine_firings(ruleset: dict, fired: Iterable[tuple[str, dict]], facts: Sequ
         rule_id: tuple(a for clause in body.get("all", []) for a in clause if "$" not in a)
         for rule_id, body in ruleset.items()
     }
-    by_key: dict[tuple, list[int]] = {}
+    by_key: dict[tuple[Any, Any, Any], list[int]] = {}
     for i, fact in enumerate(facts):
         by_key.setdefault((fact.get("f"), fact.get("id"), fact.get("clock")), []).append(i)
     out = []
@@ -54,11 +59,11 @@ def engine_firings(ruleset: dict, fired: Iterable[tuple[str, dict]], facts: Sequ
         names += tuple(sorted(set(matched) - set(names)))
         combo = []
         for alias in names:
-            fact = matched.get(alias)
+            bound = matched.get(alias)
             index = -1
-            if isinstance(fact, dict):
-                pool = by_key.get((fact.get("f"), fact.get("id"), fact.get("clock")), [])
-                index = next((i for i in pool if i not in combo and _same(facts[i], fact)), -1)
+            if isinstance(bound, dict):
+                pool = by_key.get((bound.get("f"), bound.get("id"), bound.get("clock")), [])
+                index = next((i for i in pool if i not in combo and _same(facts[i], bound)), -1)
             combo.append(index)
         out.append(Firing(rule_id, names, tuple(combo)))
     return sorted(out)
@@ -181,7 +186,7 @@ class _Keeping:
 
 
 def cross_check_result(
-    engine: Engine, complaint_id: str, events: Sequence, as_of: datetime
+    engine: Engine, complaint_id: str, events: Sequence[Event], as_of: datetime
 ) -> Disagreement | None:
     """Evaluate one complaint with ``engine`` and cross-check it: None when durable_rules and
     this evaluator agree on every firing and on the finding codes, else the disagreement.
@@ -201,7 +206,7 @@ def cross_check_facts(
     engine: Engine,
     scope: str,
     on: date,
-    facts: list[dict],
+    facts: list[dict[str, Any]],
     as_of: datetime,
     *,
     subject: str | None = None,
@@ -285,7 +290,7 @@ class CrossChecker:
         what: str,
         engine: Engine,
         moment: datetime,
-        result: ComplaintResult,
+        result: ComplaintResult | _ScopeResult,
         run: Run | None,
         *,
         subject: str | None = None,
@@ -302,7 +307,7 @@ class CrossChecker:
                 if reported is None:
                     self.counts["engine_errors"] += 1
                     return None
-                outcome = Disagreement(
+                outcome: Disagreement | None = Disagreement(
                     run[0],
                     engine.module.ref,
                     subject,
@@ -467,7 +472,7 @@ class CrossChecker:
         )
 
     def _per_module(
-        self, scope: str, moment: datetime, run: Callable[[Engine], Any], subject: str | None = None
+        self, scope: str, moment: datetime, run: Callable[[Engine], _ScopeResult], subject: str | None = None
     ) -> list[Disagreement]:
         """Cross-check ``run(engine)`` under every module with rules of ``scope``."""
         out = []

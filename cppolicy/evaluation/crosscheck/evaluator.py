@@ -81,7 +81,7 @@ def _single(value: Any, key: str) -> tuple[str, Any]:
 #: A compiled condition: how many terms of its disjunctive normal form a fact satisfies
 #: (0 = the condition is false). durable_rules fires a single-fact match once per such term of
 #: the rule's first condition (see docs/cross-check.md); every other use only asks "> 0".
-Counter_ = Callable[[dict], int]
+Counter_ = Callable[[dict[str, Any]], int]
 
 
 def _comparison(op: str, name: str, operand: Any) -> Counter_:
@@ -102,7 +102,7 @@ def _all_of(parts: list[Counter_]) -> Counter_:
     if len(parts) == 1:
         return parts[0]
 
-    def conjunction(fact: dict) -> int:
+    def conjunction(fact: dict[str, Any]) -> int:
         total = 1
         for part in parts:
             total *= part(fact)
@@ -155,7 +155,7 @@ def compile_condition(condition: Any) -> Predicate:
     return lambda fact: count(fact) > 0
 
 
-def satisfied_terms(condition: Any, fact: dict) -> int:
+def satisfied_terms(condition: Any, fact: dict[str, Any]) -> int:
     """How many terms of the condition's disjunctive normal form ``fact`` satisfies."""
     return _compile(condition)(fact)
 
@@ -169,7 +169,7 @@ class _Rule:
     first_positive: bool  # the first ``all`` clause is a positive alias
 
 
-def _compile_ruleset(ruleset: dict) -> list[_Rule]:
+def _compile_ruleset(ruleset: dict[str, Any]) -> list[_Rule]:
     rules = []
     for rule_id, body in ruleset.items():
         if not isinstance(body, dict) or "all" not in body or set(body) - {"all", "run"}:
@@ -206,18 +206,18 @@ class Firing:
     aliases: tuple[str, ...]
     facts: tuple[int, ...]
 
-    def matched(self, facts: Sequence[dict]) -> dict[str, dict]:
+    def matched(self, facts: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """``{alias: fact}``, the shape ``Engine.findings_for`` takes."""
         return {alias: facts[i] for alias, i in zip(self.aliases, self.facts, strict=True) if i >= 0}
 
-    def describe(self, facts: Sequence[dict]) -> str:
+    def describe(self, facts: Sequence[dict[str, Any]]) -> str:
         bound = ", ".join(
             f"{alias}={fact_label(facts, i)}" for alias, i in zip(self.aliases, self.facts, strict=True)
         )
         return f"{self.rule_id}({bound})"
 
 
-def evaluate_ruleset(ruleset: dict, facts: Sequence[dict]) -> list[Firing]:
+def evaluate_ruleset(ruleset: dict[str, Any], facts: Sequence[dict[str, Any]]) -> list[Firing]:
     """Every firing of ``ruleset`` (durable_rules JSON, as ``RuleModule.compile`` returns it) on
     ``facts`` once all of them are in: per rule, each combination of pairwise-distinct facts, one
     per positive alias, satisfying the positive conditions, such that no fact outside the
@@ -242,7 +242,7 @@ def evaluate_ruleset(ruleset: dict, facts: Sequence[dict]) -> list[Firing]:
     return sorted(out)
 
 
-def fact_label(facts: Sequence[dict], index: int) -> str:
+def fact_label(facts: Sequence[dict[str, Any]], index: int) -> str:
     """A readable name of a fact: ``event:E-1``, ``clock:decision``, ``asof``, else ``f#index``."""
     if index < 0 or index >= len(facts):
         return "?"

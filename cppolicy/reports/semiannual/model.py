@@ -194,7 +194,7 @@ class Handling:
 class Extensions:
     complaints: int = 0
     events: int = 0
-    reasons: Counter = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)
     effective: int = 0
     not_effective: int = 0
     #: extension events the decision clock did not judge (clock undetermined or not evaluated)
@@ -205,7 +205,8 @@ class Extensions:
 @dataclass(slots=True)
 class Forwarded:
     total: int = 0
-    by_office: Counter = field(default_factory=Counter)  # (regulator, office) -> complaints
+    #: (regulator, office) -> complaints
+    by_office: Counter[tuple[str | None, str | None]] = field(default_factory=Counter)
     point_10_applies: int = 0
     reported_back: int = 0
     reported_back_on_time: int = 0
@@ -251,18 +252,18 @@ class SemiannualReport:
     complaint_ids: list[str]
     complainants: int
     major: int
-    by_product: Counter
-    by_issue: Counter
-    by_channel: Counter
-    by_branch: Counter
-    by_institution: Counter
+    by_product: Counter[str | None]
+    by_issue: Counter[str | None]
+    by_channel: Counter[str | None]
+    by_branch: Counter[str]
+    by_institution: Counter[str | None]
     by_month: dict[str, int]
     handling: Handling
     extensions: Extensions
     forwarded: Forwarded
-    findings: Counter  # (code, severity) -> findings
+    findings: Counter[tuple[str, str]]  # (code, severity) -> findings
     finding_messages: dict[str, str]
-    complaints_with_findings: Counter  # severity -> complaints with at least one such finding
+    complaints_with_findings: Counter[str]  # severity -> complaints with at least one such finding
     hot_issues: list[HotIssue]
     previous_coverage: str  # full | partial | none
     first_receipt: date | None
