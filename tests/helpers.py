@@ -1,13 +1,23 @@
-"""Small builders for test archives."""
+"""What several test files share: builders for test archives, the command line as a user runs it,
+sinks that collect what cppolicy hands to plugins and observers, and a loopback HTTP server."""
 
 from __future__ import annotations
 
 import gzip
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner, Result
 
 from cppolicy.audit import AuditObserver
+from cppolicy.cli import get_app
+from cppolicy.plugin import hookimpl
 
 #: The module the tests below are about. Looked up by id, not as bundled_module_paths()[0]:
 #: other modules (e.g. cbirc-2020-3, which sorts first) may be bundled next to it.
@@ -102,3 +112,53 @@ class ResultCollector(AuditObserver):
 
     def archive_judged(self, result) -> None:
         self.archive_results.append(result)
+
+
+def cli(*args: Any, input: str | bytes | None = None) -> Result:
+    """``cppolicy ARGS…`` in this process (arguments turned to text), as a user would type it."""
+    return CliRunner().invoke(get_app(), [str(a) for a in args], input=input)
+
+
+class Sink:
+    """A plugin that keeps every alert and finding cppolicy hands to its sinks."""
+
+    def __init__(self) -> None:
+        self.alerts: list[Any] = []
+        self.findings: list[Any] = []
+
+    @hookimpl
+    def cppolicy_handle_alert(self, alert: Any) -> None:
+        self.alerts.append(alert)
+
+    @hookimpl
+    def cppolicy_handle_finding(self, finding: Any) -> None:
+        self.findings.append(finding)
+
+
+@contextmanager
+def loopback_server(status: int = 204) -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
+    """A real HTTP server on 127.0.0.1 (a free port): ``(url, received)``, where ``received``
+    collects each POST's headers and body; it answers ``status`` with no body."""
+    received: list[tuple[dict[str, str], bytes]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 — http.server's naming
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            received.append((dict(self.headers.items()), body))
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/cppolicy", received
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

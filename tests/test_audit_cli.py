@@ -7,20 +7,13 @@ import io
 import json
 
 import pytest
-from typer.testing import CliRunner
 
-from cppolicy.cli import get_app
-from tests.helpers import MODULE_2012, compliant, event, write_jsonl
+from tests.helpers import MODULE_2012, cli, compliant, event, write_jsonl
 
 AS_OF = "2025-12-31T00:00:00+08:00"
 #: Tests about the 2012 notice pin it: by default the audit judges every complaint by every
 #: registered module in force on its receipt date (Order 2020 No. 3 from 2020-03-01, ...).
-PIN = ("--policy", MODULE_2012)
-
-
-def run(*args, input=None):
-    result = CliRunner().invoke(get_app(), list(args), input=input)
-    return result
+PIN = ("--module", MODULE_2012)
 
 
 @pytest.fixture
@@ -38,7 +31,7 @@ def breached(tmp_path):
 
 
 def test_audit_reports_violation_with_article_and_exit_1(breached):
-    result = run("audit", str(breached), "--as-of", AS_OF, "--format", "json", *PIN)
+    result = cli("audit", str(breached), "--as-of", AS_OF, "--format", "json", *PIN)
     assert result.exit_code == 1, result.output
     doc = json.loads(result.stdout)
     [finding] = doc["findings"]
@@ -58,7 +51,7 @@ def test_audit_reports_violation_with_article_and_exit_1(breached):
 
 def test_audit_clean_archive_exits_0_and_prints_table(tmp_path):
     path = write_jsonl(tmp_path / "ok.jsonl", compliant("C-1") + compliant("C-2", "2025-03-10"))
-    result = run("audit", str(path), "--as-of", AS_OF, *PIN)
+    result = cli("audit", str(path), "--as-of", AS_OF, *PIN)
     assert result.exit_code == 0, result.output
     assert "Summary by code" in result.stdout
     assert "2 complaints" in result.stdout
@@ -72,7 +65,7 @@ def test_audit_quarantines_bad_lines_reconciles_and_exits_2(tmp_path):
         extra_lines=['{"event_id": "x"', '{"event_id":"y","type":"received"}'],
     )
     quarantine = tmp_path / "q.jsonl"
-    result = run("audit", str(path), "--as-of", AS_OF, "--format", "json", "--quarantine", str(quarantine))
+    result = cli("audit", str(path), "--as-of", AS_OF, "--format", "json", "--quarantine", str(quarantine))
     assert result.exit_code == 2
     doc = json.loads(result.stdout)
     assert doc["counts"]["lines"] == 6
@@ -88,7 +81,7 @@ def test_duplicate_and_conflicting_event_ids_are_quarantined(tmp_path):
     dup = dict(events[1])
     conflict = {**events[2], "time": "2025-03-04T12:00:00+08:00"}
     path = write_jsonl(tmp_path / "dup.jsonl", events + [dup, conflict])
-    result = run("audit", str(path), "--as-of", AS_OF, "--format", "json")
+    result = cli("audit", str(path), "--as-of", AS_OF, "--format", "json")
     doc = json.loads(result.stdout)
     reasons = [q["reason"] for q in doc["quarantined"]]
     assert reasons == ["duplicate", "conflict"]
@@ -98,15 +91,15 @@ def test_duplicate_and_conflicting_event_ids_are_quarantined(tmp_path):
 
 def test_audit_reads_gzip_and_stdin(tmp_path, breached):
     gz = write_jsonl(tmp_path / "a.jsonl.gz", compliant("C-GZ"))
-    assert run("audit", str(gz), "--as-of", AS_OF, *PIN).exit_code == 0
-    result = run("audit", "-", "--as-of", AS_OF, "--format", "jsonl", *PIN, input=breached.read_text())
+    assert cli("audit", str(gz), "--as-of", AS_OF, *PIN).exit_code == 0
+    result = cli("audit", "-", "--as-of", AS_OF, "--format", "jsonl", *PIN, input=breached.read_text())
     assert result.exit_code == 1
     codes = [json.loads(line)["code"] for line in result.stdout.splitlines()]
     assert codes == ["CBRC2012.P9.DECISION_LATE"]
 
 
 def test_csv_format_has_one_row_per_finding(breached):
-    result = run("audit", str(breached), "--as-of", AS_OF, "--format", "csv", *PIN)
+    result = cli("audit", str(breached), "--as-of", AS_OF, "--format", "csv", *PIN)
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [(r["complaint_id"], r["code"], r["citation"]) for r in rows] == [
         ("C-LATE", "CBRC2012.P9.DECISION_LATE", "银监发〔2012〕13号 九")
@@ -123,7 +116,7 @@ def unknown_year_archive(tmp_path):
 
 def test_deadline_in_unknown_year_is_undetermined_exit_4(tmp_path):
     archive = unknown_year_archive(tmp_path)
-    result = run("audit", str(archive), "--as-of", "2027-03-01", "--format", "json", *PIN)
+    result = cli("audit", str(archive), "--as-of", "2027-03-01", "--format", "json", *PIN)
     assert result.exit_code == 4, result.output
     doc = json.loads(result.stdout)
     undetermined = {f["code"] for f in doc["findings"] if f["severity"] == "undetermined"}
@@ -147,7 +140,7 @@ def test_deadline_in_2027_is_judged_once_the_year_is_supplied(tmp_path):
             }
         )
     )
-    result = run(
+    result = cli(
         "audit",
         str(unknown_year_archive(tmp_path)),
         "--as-of",
@@ -174,7 +167,7 @@ def test_engine_failure_is_an_error_finding_and_exit_3(breached, monkeypatch):
         raise RuntimeError("simulated engine crash")
 
     monkeypatch.setattr(Engine, "_run_rules", broken)
-    result = run("audit", str(breached), "--as-of", AS_OF, "--format", "json")
+    result = cli("audit", str(breached), "--as-of", AS_OF, "--format", "json")
     assert result.exit_code == 3
     doc = json.loads(result.stdout)
     assert {c["status"] for c in doc["complaints"]} == {"error"}
@@ -197,7 +190,7 @@ def test_engine_failure_is_an_error_finding_and_exit_3(breached, monkeypatch):
 )
 def test_usage_errors_are_one_line_exit_2(args, message, breached):
     args = [a.replace("{archive}", str(breached)) for a in args]
-    result = run("audit", *args)
+    result = cli("audit", *args)
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("cppolicy: error:") and message in lines[0]
@@ -209,7 +202,7 @@ def test_usage_errors_are_one_line_exit_2(args, message, breached):
 def test_archive_rules_need_institution_level_events(tmp_path):
     complaints = compliant("C-1")
     plain = write_jsonl(tmp_path / "complaints-only.jsonl", complaints)
-    result = run("audit", str(plain), "--as-of", AS_OF, *PIN)
+    result = cli("audit", str(plain), "--as-of", AS_OF, *PIN)
     assert result.exit_code == 0
     assert "were not judged: the input has no institution-level events" in result.stdout
     disclosure = {
@@ -220,7 +213,7 @@ def test_archive_rules_need_institution_level_events(tmp_path):
         "data": {"place": "outlet", "channels": ["phone", "online", "letter"]},
     }
     full = write_jsonl(tmp_path / "with-institution.jsonl", complaints + [disclosure])
-    result = run("audit", str(full), "--as-of", AS_OF, "--format", "json", *PIN)
+    result = cli("audit", str(full), "--as-of", AS_OF, "--format", "json", *PIN)
     assert result.exit_code == 1
     [finding] = json.loads(result.stdout)["findings"]
     assert (finding["code"], finding["complaint_id"], finding["institution_id"], finding["evidence"]) == (

@@ -8,11 +8,11 @@ import json
 import os
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import loopback_server
 
 BR = {"id": "BR-SH", "level": "branch", "parent": "HO-001"}
 
@@ -57,32 +57,32 @@ SECOND = [
 ]
 
 
-class Hook(BaseHTTPRequestHandler):
-    received: list = []
-
-    def do_POST(self):  # noqa: N802 — http.server's naming
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        Hook.received.append((self.headers.get("Idempotency-Key"), json.loads(body)))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def server():
-    Hook.received = []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/alerts"
-    httpd.shutdown()
-    httpd.server_close()
+    """The webhook endpoint: ``(url, received)`` where ``received`` holds ``(Idempotency-Key, alert)``."""
+    with loopback_server(status=204) as (url, posts):
+        yield url, _Alerts(posts)
 
 
-def monitor(tmp_path: Path, url: str, events: list, state: Path):
-    source = tmp_path / f"batch-{len(Hook.received)}-{len(events)}.jsonl"
+class _Alerts:
+    """The alerts posted so far, as (Idempotency-Key, alert) pairs."""
+
+    def __init__(self, posts):
+        self.posts = posts
+
+    def __len__(self):
+        return len(self.posts)
+
+    def __iter__(self):
+        return iter([(headers.get("Idempotency-Key"), json.loads(body)) for headers, body in self.posts])
+
+    def __getitem__(self, index):
+        return list(self)[index]
+
+
+def monitor(tmp_path: Path, server, events: list, state: Path):
+    url, received = server
+    source = tmp_path / f"batch-{len(received)}-{len(events)}.jsonl"
     source.write_text("\n".join(json.dumps(e, ensure_ascii=False) for e in events) + "\n", encoding="utf-8")
     env = {**os.environ, "CPPOLICY_WEBHOOK_URL": url, "CPPOLICY_WEBHOOK_BACKOFF": "0.01"}
     env.pop("CPPOLICY_DISABLE_PLUGINS", None)
@@ -108,24 +108,25 @@ def monitor(tmp_path: Path, url: str, events: list, state: Path):
 @pytest.mark.slow
 def test_monitor_delivers_alerts_to_the_webhook_once_across_restarts(tmp_path, server):
     state = tmp_path / "state.db"
+    received = server[1]
     first = monitor(tmp_path, server, FIRST, state)
     assert first.returncode == 0, first.stderr
-    kinds = [(a["kind"], a["complaint_id"], a["clock"], a["code"]) for _, a in Hook.received]
+    kinds = [(a["kind"], a["complaint_id"], a["clock"], a["code"]) for _, a in received]
     # By 2019-03-21 C-1's decision has 2 working days left (03-22, 03-25): at risk.
     assert ("at_risk", "C-1", "decision", None) in kinds
-    delivered = len(Hook.received)
-    assert [a for _, a in Hook.received] == [json.loads(line) for line in first.stdout.splitlines()]
-    assert all(key == alert["key"] for key, alert in Hook.received)
+    delivered = len(received)
+    assert [a for _, a in received] == [json.loads(line) for line in first.stdout.splitlines()]
+    assert all(key == alert["key"] for key, alert in received)
 
     # Restart: the state is reloaded; replaying the first batch emits nothing.
     again = monitor(tmp_path, server, FIRST, state)
-    assert again.returncode == 0 and again.stdout == "" and len(Hook.received) == delivered
+    assert again.returncode == 0 and again.stdout == "" and len(received) == delivered
 
     # New events move the clock past C-1's deadline and C-2's acceptance-notice deadline.
     second = monitor(tmp_path, server, SECOND, state)
     assert second.returncode == 0, second.stderr
-    new = [(a["kind"], a["complaint_id"], a["code"]) for _, a in Hook.received[delivered:]]
+    new = [(a["kind"], a["complaint_id"], a["code"]) for _, a in received[delivered:]]
     assert ("breach", "C-1", "CBRC2012.P9.DECISION_OVERDUE") in new
     assert ("breach", "C-2", "CBRC2012.P7.ACK_LATE") in new
-    keys = [key for key, _ in Hook.received]
+    keys = [key for key, _ in received]
     assert len(keys) == len(set(keys))  # nothing delivered twice

@@ -18,12 +18,11 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from cppolicy.audit import audit_archive, read_archive
 from cppolicy.calendar import SHANGHAI
-from cppolicy.cli import get_app
 from cppolicy.rules import bundled_module_paths, load_module
+from tests.helpers import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCHIVE = ROOT / "examples" / "archive-2024-2025.jsonl.gz"
@@ -32,6 +31,7 @@ MANIFEST = json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
 M2012, MO3, MPBC = "cbrc-2012-13", "cbirc-2020-3", "pbc-2020-5"
 
 
+@pytest.mark.slow  # generates the archive in a process of its own
 def test_generator_reproduces_the_committed_archive_byte_for_byte(tmp_path):
     out = tmp_path / "archive.jsonl.gz"
     subprocess.run(
@@ -64,9 +64,7 @@ def test_manifest_shape():
 
 @pytest.fixture(scope="module")
 def audit_doc() -> dict:
-    result = CliRunner().invoke(
-        get_app(), ["audit", str(ARCHIVE), "--as-of", MANIFEST["as_of"], "--format", "json"]
-    )
+    result = cli("audit", str(ARCHIVE), "--as-of", MANIFEST["as_of"], "--format", "json")
     assert result.exit_code == 1  # the archive holds every kind of breach
     return json.loads(result.stdout)
 
@@ -200,20 +198,8 @@ def test_clusters_of_example_archive_match_the_manifest(calendar):
 
 
 def _run_impact() -> tuple[int, dict]:
-    result = CliRunner().invoke(
-        get_app(),
-        [
-            "impact",
-            "--from",
-            M2012,
-            "--to",
-            MO3,
-            str(ARCHIVE),
-            "--as-of",
-            MANIFEST["as_of"],
-            "--format",
-            "json",
-        ],
+    result = cli(
+        "impact", "--from", M2012, "--to", MO3, str(ARCHIVE), "--as-of", MANIFEST["as_of"], "--format", "json"
     )
     return result.exit_code, json.loads(result.stdout)
 
@@ -251,5 +237,5 @@ def test_impact_lists_the_national_day_2021_complaint_as_a_new_breach():
 
 
 def test_policies_diff_of_the_2012_notice_and_order_no_3_exits_1():
-    result = CliRunner().invoke(get_app(), ["policies", "diff", M2012, MO3])
+    result = cli("modules", "diff", M2012, MO3)
     assert result.exit_code == 1, result.output

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 
-from typer.testing import CliRunner
-
-from cppolicy.cli import get_app
-from tests.helpers import MODULE_2012, compliant, event, write_jsonl
+from tests.helpers import MODULE_2012, cli, compliant, event, write_jsonl
 
 P9_CODES = {
     "CBRC2012.P9.DECISION_LATE",
@@ -52,12 +49,8 @@ def superseded_archive(tmp_path):
     return write_jsonl(tmp_path / "s.jsonl", events)
 
 
-def run(*args):
-    return CliRunner().invoke(get_app(), list(args))
-
-
 def test_explain_shows_timeline_clock_rest_days_and_fired_rule(tmp_path):
-    result = run("explain", "C-ND", str(archive(tmp_path)), "--as-of", "2019-12-31")
+    result = cli("explain", "C-ND", str(archive(tmp_path)), "--as-of", "2019-12-31")
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "Complaint C-ND — Status: violation" in out
@@ -72,7 +65,7 @@ def test_explain_shows_timeline_clock_rest_days_and_fired_rule(tmp_path):
 
 
 def test_explain_in_chinese(tmp_path):
-    result = run("explain", "C-ND", str(archive(tmp_path)), "--as-of", "2019-12-31", "--lang", "zh")
+    result = cli("explain", "C-ND", str(archive(tmp_path)), "--as-of", "2019-12-31", "--lang", "zh")
     assert result.exit_code == 0
     assert "投诉 C-ND — 结论: violation" in result.stdout
     assert "跳过的休息日" in result.stdout
@@ -80,7 +73,7 @@ def test_explain_in_chinese(tmp_path):
 
 
 def test_explain_json_lists_every_rule_once(tmp_path):
-    result = run("explain", "C-OK", str(archive(tmp_path)), "--as-of", "2019-12-31", "--format", "json")
+    result = cli("explain", "C-OK", str(archive(tmp_path)), "--as-of", "2019-12-31", "--format", "json")
     doc = json.loads(result.stdout)
     assert doc["status"] == "compliant"
     assert {r["outcome"] for r in doc["rules"]} == {"not_fired"}
@@ -90,7 +83,7 @@ def test_explain_json_lists_every_rule_once(tmp_path):
 
 
 def test_explain_unknown_complaint_is_exit_2(tmp_path):
-    result = run("explain", "C-NOPE", str(archive(tmp_path)), "--as-of", "2019-12-31")
+    result = cli("explain", "C-NOPE", str(archive(tmp_path)), "--as-of", "2019-12-31")
     assert result.exit_code == 2
     assert result.stderr.strip() == (
         f"cppolicy: error: complaint 'C-NOPE' has no valid event in {tmp_path / 'a.jsonl'}"
@@ -101,7 +94,7 @@ def test_explain_shows_point_nine_superseded_for_a_complaint_received_from_2020_
     """A complaint received on 2020-03-02 is not judged by point 九 of the 2012 notice: Order 2020
     No. 3 prevails (its Art. 45). explain lists the point-九 rules as superseded, naming what
     supersedes them, and shows no 2012 decision clock; points 七, 八 and 十 are judged as before."""
-    result = run(
+    result = cli(
         "explain",
         "C-MAR",
         str(superseded_archive(tmp_path)),
@@ -133,7 +126,7 @@ def test_explain_shows_point_nine_superseded_for_a_complaint_received_from_2020_
     )
     assert clocks["result_notice"]["state"] == "met" and clocks["result_notice"]["due_date"] == "2020-03-26"
 
-    text = run(
+    text = cli(
         "explain",
         "C-MAR",
         str(superseded_archive(tmp_path)),
@@ -147,7 +140,7 @@ def test_explain_shows_point_nine_superseded_for_a_complaint_received_from_2020_
     assert "→ 银保监会令2020年第3号 第十八条" in text.stdout
     assert "[not triggered] CBRC2012.P7.ACK_MISSING" in text.stdout
     assert "[FIRED]" not in text.stdout
-    zh = run(
+    zh = cli(
         "explain",
         "C-MAR",
         str(superseded_archive(tmp_path)),
@@ -164,7 +157,7 @@ def test_explain_shows_point_nine_superseded_for_a_complaint_received_from_2020_
 def test_explain_still_judges_point_nine_for_a_complaint_received_on_2020_02_28(tmp_path):
     """A complaint received on 2020-02-28 is still judged by point 九 (15 working days): decided
     on 2020-03-24, after its 15th working day 2020-03-20, it is late."""
-    result = run(
+    result = cli(
         "explain",
         "C-FEB",
         str(superseded_archive(tmp_path)),

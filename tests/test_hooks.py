@@ -17,7 +17,7 @@ from cppolicy.errors import CppolicyError, RuleModuleError
 from cppolicy.host import Evaluator
 from cppolicy.host.monitor import Monitor, ingest_all
 from cppolicy.plugin import Plugins, hookimpl, hookspecs
-from tests.helpers import compliant, event, module_2012_path
+from tests.helpers import Sink, cli, compliant, event, module_2012_path
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOKS = sorted(name for name in dir(hookspecs) if name.startswith("cppolicy_"))
@@ -143,19 +143,6 @@ def test_hook_cppolicy_register_importers(tmp_path):
         plugins(Lines(), Clash()).importers()
 
 
-class Collector:
-    def __init__(self):
-        self.alerts, self.findings = [], []
-
-    @hookimpl
-    def cppolicy_handle_alert(self, alert):
-        self.alerts.append(alert)
-
-    @hookimpl
-    def cppolicy_handle_finding(self, finding):
-        self.findings.append(finding)
-
-
 def late_complaint():
     """Received Monday 2019-03-04 (point 九 judges complaints received up to 2020-02-29) and
     decided on 2019-03-27, two working days after its 15th working day, 2019-03-25."""
@@ -176,7 +163,7 @@ def test_hook_cppolicy_mask_payload(tmp_path):
             seen_kinds.append(kind)
             payload["complaint_id"] = "C-***"
 
-    sink = Collector()
+    sink = Sink()
     with Monitor(tmp_path / "s.db", Evaluator(plugins=plugins(Mask(), sink))) as live:
         ingest_all(live, late_complaint())
         stored = live.emitted()
@@ -186,7 +173,7 @@ def test_hook_cppolicy_mask_payload(tmp_path):
 
 
 def test_hook_cppolicy_handle_alert(tmp_path):
-    sink = Collector()
+    sink = Sink()
 
     class Failing:
         @hookimpl
@@ -206,7 +193,7 @@ def test_hook_cppolicy_handle_alert(tmp_path):
 
 
 def test_hook_cppolicy_handle_finding():
-    sink = Collector()
+    sink = Sink()
     evaluator = Evaluator(plugins=plugins(sink))
     results = evaluator.evaluate(late_complaint() + compliant("C-2", "2019-03-11"), as_of="2019-06-30")
     assert [r.complaint_id for r in results] == ["C-1", "C-2"]
@@ -221,7 +208,7 @@ def test_hook_cppolicy_handle_finding_receives_every_finding_of_an_audit(jobs):
     from cppolicy.calendar import parse_moment
     from cppolicy.rules import bundled_module_paths, load_module
 
-    sink = Collector()
+    sink = Sink()
     modules = [load_module(p) for p in bundled_module_paths()]
     report = audit_archive(
         [str(ROOT / "examples" / "archive-2024-2025.jsonl.gz")],
@@ -236,10 +223,8 @@ def test_hook_cppolicy_handle_finding_receives_every_finding_of_an_audit(jobs):
 
 
 def test_a_finding_sink_that_raises_is_one_warning_and_the_audit_completes(tmp_path, monkeypatch):
-    from typer.testing import CliRunner
 
     import cppolicy.cli.audit as audit_cli
-    from cppolicy.cli import get_app
     from tests.helpers import write_jsonl
 
     class Failing:
@@ -249,7 +234,7 @@ def test_a_finding_sink_that_raises_is_one_warning_and_the_audit_completes(tmp_p
 
     monkeypatch.setattr(audit_cli, "Plugins", lambda: plugins(Failing()))
     archive = write_jsonl(tmp_path / "a.jsonl", late_complaint())
-    result = CliRunner().invoke(get_app(), ["audit", str(archive), "--as-of", "2019-06-30", "-f", "json"])
+    result = cli("audit", str(archive), "--as-of", "2019-06-30", "-f", "json")
     assert result.exit_code == 1, result.output
     warnings = [line for line in result.stderr.splitlines() if "finding sink" in line]
     assert len(warnings) == 1 and "sink down" in warnings[0]

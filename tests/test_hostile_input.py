@@ -8,10 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from cppolicy.cli import get_app
-from tests.helpers import INSTITUTION, compliant, event
+from tests.helpers import INSTITUTION, cli, compliant, event
 
 AS_OF = "2025-12-31T00:00:00+08:00"
 
@@ -28,10 +26,7 @@ def audit(
     path = tmp_path / name
     path.write_bytes(raw if raw is not None else b"".join(item + b"\n" for item in lines))
     quarantine = tmp_path / "quarantine.jsonl"
-    result = CliRunner().invoke(
-        get_app(),
-        ["audit", str(path), "--as-of", AS_OF, "-f", "json", "--quarantine", str(quarantine), *extra],
-    )
+    result = cli("audit", str(path), "--as-of", AS_OF, "-f", "json", "--quarantine", str(quarantine), *extra)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert "Traceback" not in result.output
     doc = json.loads(result.stdout)
@@ -265,11 +260,12 @@ def test_crlf_nul_and_duplicate_keys(tmp_path):
 def test_a_truncated_gzip_file_is_an_input_error(tmp_path):
     path = tmp_path / "cut.jsonl.gz"
     path.write_bytes(gzip.compress(b"".join(line(e) + b"\n" for e in compliant("C-1")))[:-12])
-    result = CliRunner().invoke(get_app(), ["audit", str(path), "--as-of", AS_OF])
+    result = cli("audit", str(path), "--as-of", AS_OF)
     assert result.exit_code == 2
     assert "not a valid gzip file" in result.stderr and "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_all_of_it_at_once_gives_the_same_report_for_any_jobs_and_order(tmp_path):
     events = compliant("C-2") + compliant("C-1", "2025-03-10")
     lines = [line(e) for e in events] + [

@@ -7,10 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from cppolicy.cli import get_app
 from cppolicy.rules import bundled_module_paths
+from tests.helpers import cli
 
 BR = {"id": "BR-SH", "level": "branch", "parent": "HO-001"}
 
@@ -66,20 +65,17 @@ def test_impact_lists_new_breaches_and_moved_deadlines(tmp_path, stricter):
     )  # 9th working day
     archive = tmp_path / "a.jsonl"
     archive.write_text("\n".join(json.dumps(e, ensure_ascii=False) for e in events) + "\n", encoding="utf-8")
-    result = CliRunner().invoke(
-        get_app(),
-        [
-            "impact",
-            "--from",
-            "cbrc-2012-13@1.0.0",
-            "--to",
-            str(stricter),
-            str(archive),
-            "--as-of",
-            "2021-12-31",
-            "--format",
-            "json",
-        ],
+    result = cli(
+        "impact",
+        "--from",
+        "cbrc-2012-13@1.0.0",
+        "--to",
+        str(stricter),
+        str(archive),
+        "--as-of",
+        "2021-12-31",
+        "--format",
+        "json",
     )
     assert result.exit_code == 1, result.output
     doc = json.loads(result.stdout)
@@ -109,9 +105,8 @@ def test_impact_of_a_module_on_itself_is_nothing(tmp_path):
     events = complaint("C-1", "2019-03-04T10:00:00+08:00", "2019-03-20T10:00:00+08:00")
     archive = tmp_path / "a.jsonl"
     archive.write_text("\n".join(json.dumps(e, ensure_ascii=False) for e in events) + "\n", encoding="utf-8")
-    result = CliRunner().invoke(
-        get_app(),
-        ["impact", "--from", "cbrc-2012-13", "--to", "cbrc-2012-13", str(archive), "--as-of", "2021-12-31"],
+    result = cli(
+        "impact", "--from", "cbrc-2012-13", "--to", "cbrc-2012-13", str(archive), "--as-of", "2021-12-31"
     )
     assert result.exit_code == 0
     assert "0 of 1 complaints change" in result.stdout
@@ -120,7 +115,5 @@ def test_impact_of_a_module_on_itself_is_nothing(tmp_path):
 def test_impact_unknown_module_is_one_line_exit_2(tmp_path):
     archive = tmp_path / "a.jsonl"
     archive.write_text("")
-    result = CliRunner().invoke(
-        get_app(), ["impact", "--from", "nope", "--to", "cbrc-2012-13", str(archive), "--as-of", "2021-12-31"]
-    )
+    result = cli("impact", "--from", "nope", "--to", "cbrc-2012-13", str(archive), "--as-of", "2021-12-31")
     assert result.exit_code == 2 and result.stderr.startswith("cppolicy: error: no rule module 'nope'")

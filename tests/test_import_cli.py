@@ -7,23 +7,17 @@ import re
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 import cppolicy.cli.importer as importer_cli
 from cppolicy import hookimpl
-from cppolicy.cli import get_app
 from cppolicy.events import Event, RawLine, parse_and_validate
 from cppolicy.plugin import Plugins
-from tests.helpers import DATA, INSTITUTION
+from tests.helpers import DATA, INSTITUTION, cli
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "plugins" / "cppolicy-csv-import" / "examples"
 EXAMPLE_CSV = EXAMPLES / "complaints.csv"
 EXAMPLE_MAPPING = EXAMPLES / "mapping.yaml"
-
-
-def run(*args):
-    return CliRunner().invoke(get_app(), [str(a) for a in args])
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +30,7 @@ def entry_points_on(monkeypatch):
 
 def test_import_example_csv_then_audit_it(tmp_path):
     out = tmp_path / "events.jsonl"
-    result = run("import", "csv", EXAMPLE_CSV, "--option", f"mapping={EXAMPLE_MAPPING}", "--output", out)
+    result = cli("import", "csv", EXAMPLE_CSV, "--option", f"mapping={EXAMPLE_MAPPING}", "--output", out)
     assert result.exit_code == 0, result.output
     assert result.stderr == "imported 14 events from 4 rows\n"
     assert result.stdout == ""
@@ -51,7 +45,7 @@ def test_import_example_csv_then_audit_it(tmp_path):
     # 2020-03-01, so point 九 no longer judges them (Order 2020 No. 3 prevails, its Art. 45):
     # TS-2025-0003, decided 2025-10-24 after the 15th working day 2025-10-23, draws no point-九
     # finding, and TS-2025-0004 has no 2012 decision clock left running.
-    audit = run("audit", out, "--as-of", "2025-12-31", "--format", "json", "--policy", "cbrc-2012-13")
+    audit = cli("audit", out, "--as-of", "2025-12-31", "--format", "json", "--policy", "cbrc-2012-13")
     assert audit.exit_code == 1, audit.output  # the example has violations, and nothing was quarantined
     report = json.loads(audit.stdout)
     assert report["counts"]["lines"] == report["counts"]["accepted"] == 14
@@ -74,9 +68,9 @@ def test_import_example_csv_then_audit_it(tmp_path):
     text = shift_dates(EXAMPLE_CSV.read_text(encoding="utf-8-sig"), weeks=-313)
     shifted_csv.write_text(text, encoding="utf-8-sig")
     shifted = tmp_path / "events-2019.jsonl"
-    result = run("import", "csv", shifted_csv, "--option", f"mapping={EXAMPLE_MAPPING}", "--output", shifted)
+    result = cli("import", "csv", shifted_csv, "--option", f"mapping={EXAMPLE_MAPPING}", "--output", shifted)
     assert result.exit_code == 0 and result.stderr == "imported 14 events from 4 rows\n", result.output
-    audit = run("audit", shifted, "--as-of", "2019-12-31", "--format", "json", "--policy", "cbrc-2012-13")
+    audit = cli("audit", shifted, "--as-of", "2019-12-31", "--format", "json", "--policy", "cbrc-2012-13")
     assert audit.exit_code == 1, audit.output
     report = json.loads(audit.stdout)
     assert report["counts"]["lines"] == report["counts"]["accepted"] == 14
@@ -110,8 +104,8 @@ def shift_dates(text: str, weeks: int) -> str:
 
 
 def test_import_to_stdout_is_jsonl_and_deterministic():
-    first = run("import", "csv", EXAMPLE_CSV, "--option", f"mapping={EXAMPLE_MAPPING}")
-    second = run("import", "csv", EXAMPLE_CSV, "--option", f"mapping={EXAMPLE_MAPPING}")
+    first = cli("import", "csv", EXAMPLE_CSV, "--option", f"mapping={EXAMPLE_MAPPING}")
+    second = cli("import", "csv", EXAMPLE_CSV, "--option", f"mapping={EXAMPLE_MAPPING}")
     assert first.exit_code == 0, first.output
     assert first.stdout == second.stdout
     events = [json.loads(line) for line in first.stdout.splitlines()]
@@ -126,7 +120,7 @@ def test_bad_rows_are_skipped_listed_and_counted(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("\n".join(text) + "\n", encoding="utf-8-sig")
     out = tmp_path / "events.jsonl"
-    result = run("import", "csv", bad, "--option", f"mapping={EXAMPLE_MAPPING}", "-o", out)
+    result = cli("import", "csv", bad, "--option", f"mapping={EXAMPLE_MAPPING}", "-o", out)
     assert result.exit_code == 2
     lines = result.stderr.splitlines()
     assert lines[0].startswith(
@@ -141,14 +135,14 @@ def test_bad_rows_are_skipped_listed_and_counted(tmp_path):
 
 
 def test_unknown_importer_lists_the_known_ones(tmp_path):
-    result = run("import", "xlsx", EXAMPLE_CSV)
+    result = cli("import", "xlsx", EXAMPLE_CSV)
     assert result.exit_code == 2
     assert result.stderr == "cppolicy: error: unknown importer 'xlsx' (known: csv)\n"
 
 
 def test_unknown_importer_with_plugins_disabled(monkeypatch):
     monkeypatch.setenv("CPPOLICY_DISABLE_PLUGINS", "1")
-    result = run("import", "csv", EXAMPLE_CSV)
+    result = cli("import", "csv", EXAMPLE_CSV)
     assert result.exit_code == 2
     assert result.stderr.startswith("cppolicy: error: unknown importer 'csv' (known: none: install")
 
@@ -167,14 +161,14 @@ def test_unknown_importer_with_plugins_disabled(monkeypatch):
     ],
 )
 def test_option_errors_are_one_line(args, message):
-    result = run("import", "csv", EXAMPLE_CSV, *args)
+    result = cli("import", "csv", EXAMPLE_CSV, *args)
     assert result.exit_code == 2
     assert result.stderr.startswith(f"cppolicy: error: {message}") and result.stderr.count("\n") == 1
 
 
 def test_missing_file_and_bad_mapping_leave_no_output(tmp_path):
     out = tmp_path / "events.jsonl"
-    result = run("import", "csv", tmp_path / "nope.csv", "--option", f"mapping={EXAMPLE_MAPPING}", "-o", out)
+    result = cli("import", "csv", tmp_path / "nope.csv", "--option", f"mapping={EXAMPLE_MAPPING}", "-o", out)
     assert result.exit_code == 2
     assert (
         result.stderr == f"cppolicy: error: {tmp_path / 'nope.csv'}: cannot read: No such file or directory\n"
@@ -185,7 +179,7 @@ def test_missing_file_and_bad_mapping_leave_no_output(tmp_path):
         "events: {received: {time: 接收时间}}\n",
         encoding="utf-8",
     )
-    result = run("import", "csv", EXAMPLE_CSV, "--option", f"mapping={mapping}", "-o", out)
+    result = cli("import", "csv", EXAMPLE_CSV, "--option", f"mapping={mapping}", "-o", out)
     assert result.exit_code == 2
     assert result.stderr == (
         f"cppolicy: error: {mapping}: events.received.data: channel, product, issue "
@@ -195,7 +189,7 @@ def test_missing_file_and_bad_mapping_leave_no_output(tmp_path):
 
 
 def test_output_directory_must_exist(tmp_path):
-    result = run(
+    result = cli(
         "import",
         "csv",
         EXAMPLE_CSV,
@@ -313,7 +307,7 @@ def test_invalid_event_skips_its_whole_row(fake_importers, tmp_path):
     source = tmp_path / "in.dat"
     source.write_text("x")
     out = tmp_path / "out.jsonl"
-    result = run("import", "rows", source, "-o", out)
+    result = cli("import", "rows", source, "-o", out)
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
         f'cppolicy: error: {source}: row 3: $.data.channel: "fax" is not one of: "phone", "sms", "email", '
@@ -329,7 +323,7 @@ def test_invalid_event_skips_its_whole_row(fake_importers, tmp_path):
 def test_importer_without_rows_is_reported_per_event(fake_importers, tmp_path):
     source = tmp_path / "in.dat"
     source.write_text("x")
-    result = run("import", "plain", source)
+    result = cli("import", "plain", source)
     assert result.exit_code == 2
     lines = result.stderr.splitlines()
     assert lines[0] == (
@@ -347,7 +341,7 @@ def test_importer_crash_is_one_line_and_leaves_no_output(fake_importers, tmp_pat
     source = tmp_path / "in.dat"
     source.write_text("x")
     out = tmp_path / "out.jsonl"
-    result = run("import", "broken", source, "-o", out)
+    result = cli("import", "broken", source, "-o", out)
     assert result.exit_code == 2
     # an importer registered in process is named by pluggy's id for it
     assert re.fullmatch(

@@ -7,14 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from cppolicy.calendar import load_calendar
-from cppolicy.cli import get_app
 from cppolicy.errors import InputError
 from cppolicy.evaluation.engine import Engine
 from cppolicy.evaluation.institution import check_institution, default_as_of, load_profile, months_before
 from cppolicy.rules import resolve_module
+from tests.helpers import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = json.loads((ROOT / "examples" / "institution-profile.json").read_text(encoding="utf-8"))
@@ -150,16 +149,13 @@ def test_each_gap_gives_exactly_its_finding(defect, expected, engine):
 
 
 def test_example_profile_shows_its_six_deliberate_gaps():
-    result = CliRunner().invoke(
-        get_app(),
-        [
-            "check-institution",
-            str(ROOT / "examples" / "institution-profile.json"),
-            "--format",
-            "json",
-            "--policy",
-            "cbrc-2012-13",
-        ],
+    result = cli(
+        "check-institution",
+        str(ROOT / "examples" / "institution-profile.json"),
+        "--format",
+        "json",
+        "--policy",
+        "cbrc-2012-13",
     )
     assert result.exit_code == 1
     doc = json.loads(result.stdout)
@@ -179,10 +175,7 @@ def test_example_profile_shows_its_six_deliberate_gaps():
 def test_clean_profile_exits_0(tmp_path):
     path = tmp_path / "p.json"
     path.write_text(json.dumps(clean(), ensure_ascii=False), encoding="utf-8")
-    assert (
-        CliRunner().invoke(get_app(), ["check-institution", str(path), "--policy", "cbrc-2012-13"]).exit_code
-        == 0
-    )
+    assert cli("check-institution", str(path), "--policy", "cbrc-2012-13").exit_code == 0
 
 
 @pytest.mark.parametrize(
@@ -208,7 +201,7 @@ def test_bad_profiles_are_one_line_errors_exit_2(defect, message, tmp_path):
     with pytest.raises(InputError, match=None) as info:
         load_profile(path)
     assert message in info.value.message and str(path) in info.value.message
-    result = CliRunner().invoke(get_app(), ["check-institution", str(path)])
+    result = cli("check-institution", str(path))
     assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
 
 

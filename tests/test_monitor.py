@@ -13,22 +13,13 @@ from cppolicy.calendar import SHANGHAI
 from cppolicy.cli import get_app
 from cppolicy.host import Evaluator
 from cppolicy.host.monitor import Monitor, ingest_all
-from cppolicy.plugin import Plugins, hookimpl
-from tests.helpers import MODULE_2012, compliant, event, write_jsonl
-
-
-class Collector:
-    def __init__(self):
-        self.alerts = []
-
-    @hookimpl
-    def cppolicy_handle_alert(self, alert):
-        self.alerts.append(alert)
+from cppolicy.plugin import Plugins
+from tests.helpers import MODULE_2012, Sink, cli, compliant, event, write_jsonl
 
 
 @pytest.fixture
 def sink():
-    return Collector()
+    return Sink()
 
 
 @pytest.fixture
@@ -77,7 +68,7 @@ def test_restart_reloads_state_and_repeats_no_alert(tmp_path, sink):
     with Monitor(state, first) as live:
         emitted = ingest_all(live, events[:4])
     assert emitted
-    again = Collector()
+    again = Sink()
     second = Evaluator([MODULE_2012], plugins=Plugins(extra=[again], load_entry_points=False))
     with Monitor(state, second) as live:
         assert live.now == datetime(2019, 3, 26, 9, 0, tzinfo=SHANGHAI)
@@ -157,7 +148,7 @@ def test_cli_monitor_prints_alerts_and_nothing_twice(tmp_path):
 
 def test_cli_monitor_reports_invalid_lines_and_exits_2(tmp_path):
     archive = write_jsonl(tmp_path / "events.jsonl", compliant("C-1"), extra_lines=['{"nope": 1}'])
-    result = CliRunner().invoke(get_app(), ["monitor", str(archive), "--state", str(tmp_path / "s.db")])
+    result = cli("monitor", str(archive), "--state", str(tmp_path / "s.db"))
     assert result.exit_code == 2
     assert "cppolicy: invalid:" in result.stderr and ":5: " in result.stderr
 
@@ -166,7 +157,7 @@ def test_state_file_that_is_not_sqlite_is_a_one_line_error(tmp_path):
     bad = tmp_path / "state.db"
     bad.write_text("not a database")
     archive = write_jsonl(tmp_path / "events.jsonl", compliant("C-1"))
-    result = CliRunner().invoke(get_app(), ["monitor", str(archive), "--state", str(bad)])
+    result = cli("monitor", str(archive), "--state", str(bad))
     assert result.exit_code == 2
     assert result.stderr.startswith("cppolicy: error: --state") and len(result.stderr.splitlines()) == 1
 
@@ -179,13 +170,11 @@ def test_cli_monitor_writes_a_trail_that_verifies_across_runs(tmp_path):
     second = write_jsonl(tmp_path / "b.jsonl", events[3:])
     state, trail = tmp_path / "s.db", tmp_path / "trail.jsonl"
     for archive in (first, second):
-        result = CliRunner().invoke(
-            get_app(), ["monitor", str(archive), "--state", str(state), "--trail", str(trail)]
-        )
+        result = cli("monitor", str(archive), "--state", str(state), "--trail", str(trail))
         assert result.exit_code == 0, result.output
     verified = verify_trail(trail)
     assert verified.ok and verified.runs == 2
     records = [json.loads(line) for line in trail.read_text().splitlines()]
     assert [r["type"] for r in records].count("evaluation") >= len(events)
-    verify = CliRunner().invoke(get_app(), ["trail", "verify", str(trail)])
+    verify = cli("trail", "verify", str(trail))
     assert verify.exit_code == 0 and verify.stdout.startswith("ok: ")

@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from cppolicy.audit import AuditObserver, audit_archive, read_archive, sorted_by_complaint
 from cppolicy.audit import pool as pool_module
@@ -18,7 +17,6 @@ from cppolicy.audit import workers as worker_module
 from cppolicy.audit.ids import EventIds
 from cppolicy.audit.spill import Spill
 from cppolicy.calendar import parse_moment
-from cppolicy.cli import get_app
 from cppolicy.cli.options import calendar_from, modules_from
 from cppolicy.errors import InputError
 from cppolicy.evaluation import slim_result
@@ -26,15 +24,11 @@ from cppolicy.evaluation.findings import ModuleRef
 from cppolicy.plugin import Plugins
 from cppolicy.trail import iter_records
 from tests.crashing import inject_crashes
-from tests.helpers import ResultCollector, compliant, event, render_all, write_jsonl
+from tests.helpers import ResultCollector, cli, compliant, event, render_all, write_jsonl
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "archive-2024-2025.jsonl.gz"
 EXAMPLE_AS_OF = "2026-01-31T00:00:00+08:00"
 AS_OF = "2025-12-31T00:00:00+08:00"
-
-
-def run(*args, input=None):
-    return CliRunner().invoke(get_app(), [str(a) for a in args], input=input)
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +110,7 @@ def test_a_report_file_written_while_the_audit_runs_is_the_same_report(
     the same bytes as the whole-report renderer's, the same exit code, nothing left beside it."""
     out = tmp_path / "out" / f"report.{fmt}"
     out.parent.mkdir()
-    result = run("audit", archives["time"], "--as-of", EXAMPLE_AS_OF, "-f", fmt, "-o", out, "--jobs", jobs)
+    result = cli("audit", archives["time"], "--as-of", EXAMPLE_AS_OF, "-f", fmt, "-o", out, "--jobs", jobs)
     assert result.exit_code == 2, result.output  # the archive has two bad lines
     assert out.read_text(encoding="utf-8") == reference["time"][fmt]
     assert [p.name for p in out.parent.iterdir()] == [out.name]
@@ -128,11 +122,11 @@ def test_a_report_file_written_while_the_audit_runs_is_the_same_report(
     other = out.parent / "link"
     os.link(out, other)
     out.write_text("old")
-    again = run("audit", archives["time"], "--as-of", EXAMPLE_AS_OF, "-f", fmt, "-o", out, "--jobs", jobs)
+    again = cli("audit", archives["time"], "--as-of", EXAMPLE_AS_OF, "-f", fmt, "-o", out, "--jobs", jobs)
     assert again.exit_code == 2
     assert other.read_text(encoding="utf-8") == reference["time"][fmt]
     assert out.stat().st_mode & 0o777 == 0o600
-    to_null = run("audit", archives["time"], "--as-of", EXAMPLE_AS_OF, "-f", fmt, "-o", "/dev/null")
+    to_null = cli("audit", archives["time"], "--as-of", EXAMPLE_AS_OF, "-f", fmt, "-o", "/dev/null")
     assert to_null.exit_code == 2 and "2 line(s) quarantined" in to_null.stderr
 
 
@@ -140,19 +134,19 @@ def test_a_failed_audit_leaves_no_partial_report_and_the_old_one_intact(tmp_path
     path = write_jsonl(tmp_path / "unsorted.jsonl", compliant("C-2") + compliant("C-1"))
     out = tmp_path / "report.jsonl"
     out.write_text("the previous report\n")
-    result = run("audit", path, "--as-of", AS_OF, "--sorted", "-f", "jsonl", "-o", out)
+    result = cli("audit", path, "--as-of", AS_OF, "--sorted", "-f", "jsonl", "-o", out)
     assert result.exit_code == 2 and "not sorted by complaint id" in result.stderr
     assert out.read_text() == "the previous report\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.jsonl", "unsorted.jsonl"]
     # a report named by a link to the input is written after the input was read, not before
-    expected = run("audit", path, "--as-of", AS_OF, "-f", "jsonl")
+    expected = cli("audit", path, "--as-of", AS_OF, "-f", "jsonl")
     assert expected.stdout
     link = tmp_path / "link.jsonl"
     link.symlink_to(path)
-    read = run("audit", path, "--as-of", AS_OF, "-f", "jsonl", "-o", link)
+    read = cli("audit", path, "--as-of", AS_OF, "-f", "jsonl", "-o", link)
     assert read.exit_code == expected.exit_code
     assert Path(path).read_text() == expected.stdout  # judged in full, then written through the link
-    missing = run("audit", path, "--as-of", AS_OF, "-f", "csv", "-o", tmp_path / "no-such-folder" / "r.csv")
+    missing = cli("audit", path, "--as-of", AS_OF, "-f", "csv", "-o", tmp_path / "no-such-folder" / "r.csv")
     assert missing.exit_code == 2
     assert f"{tmp_path / 'no-such-folder' / 'r.csv'}: No such file or directory" in missing.stderr
 
@@ -186,11 +180,12 @@ def test_reports_for_both_input_orders_agree_on_everything_but_line_numbers(refe
     assert by_time["complaints"] == by_complaint["complaints"]
 
 
+@pytest.mark.slow
 def test_trail_records_come_in_the_same_order_for_any_jobs(tmp_path, archives):
     records = {}
     for jobs in (1, 2):
         trail = tmp_path / f"trail-{jobs}.jsonl"
-        result = run(
+        result = cli(
             "audit",
             archives["time"],
             "--as-of",
@@ -203,7 +198,7 @@ def test_trail_records_come_in_the_same_order_for_any_jobs(tmp_path, archives):
             "jsonl",
         )
         assert result.exit_code == 2, result.output  # two quarantined lines
-        assert run("trail", "verify", trail).exit_code == 0
+        assert cli("trail", "verify", trail).exit_code == 0
         records[jobs] = [
             {k: v for k, v in r.items() if k not in ("decision_time", "prev", "hash")}
             for r in iter_records(trail)
@@ -214,10 +209,10 @@ def test_trail_records_come_in_the_same_order_for_any_jobs(tmp_path, archives):
 
 def test_sorted_flag_fails_at_the_first_line_out_of_order(tmp_path):
     path = write_jsonl(tmp_path / "unsorted.jsonl", compliant("C-2") + compliant("C-1"))
-    result = run("audit", path, "--as-of", AS_OF, "--sorted")
+    result = cli("audit", path, "--as-of", AS_OF, "--sorted")
     assert result.exit_code == 2
     assert f"{path}:5: the input is not sorted by complaint id ('C-1' after 'C-2')" in result.stderr
-    assert run("audit", path, "--as-of", AS_OF).exit_code == 1  # auto: spilled
+    assert cli("audit", path, "--as-of", AS_OF).exit_code == 1  # auto: spilled
 
 
 def test_pre_scan_reads_escaped_and_repeated_keys(tmp_path):
@@ -231,11 +226,12 @@ def test_pre_scan_reads_escaped_and_repeated_keys(tmp_path):
     assert not sorted_by_complaint([str(escaped)])
 
 
+@pytest.mark.slow
 def test_stdin_is_spilled_and_audited_like_a_file(tmp_path):
     events = compliant("C-2") + compliant("C-1")
     path = write_jsonl(tmp_path / "a.jsonl", events)
-    from_file = run("audit", path, "--as-of", AS_OF, "-f", "json")
-    from_stdin = run("audit", "-", "--as-of", AS_OF, "-f", "json", "--jobs", "2", input=path.read_text())
+    from_file = cli("audit", path, "--as-of", AS_OF, "-f", "json")
+    from_stdin = cli("audit", "-", "--as-of", AS_OF, "-f", "json", "--jobs", "2", input=path.read_text())
     assert from_stdin.exit_code == from_file.exit_code
     strip = lambda doc: {k: v for k, v in json.loads(doc).items() if k != "quarantined"}  # noqa: E731
     assert strip(from_stdin.stdout) == strip(from_file.stdout)
@@ -263,17 +259,18 @@ def _by_complaint(doc: dict) -> tuple[dict, dict]:
     return statuses, findings
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signal_name", ["SIGSEGV", "SIGABRT"])
 def test_a_complaint_that_crashes_its_worker_is_an_error_and_the_rest_are_judged(
     six, monkeypatch, signal_name
 ):
-    baseline = run("audit", six, "--as-of", AS_OF, "-f", "json")
+    baseline = cli("audit", six, "--as-of", AS_OF, "-f", "json")
     assert baseline.exit_code in (0, 1, 4), baseline.output
     expected_statuses, expected_findings = _by_complaint(json.loads(baseline.stdout))
 
     inject_crashes(monkeypatch, {"C-3": signal_name})
     monkeypatch.setattr(pool_module, "CHUNK_COMPLAINTS", 4)
-    result = run("audit", six, "--as-of", AS_OF, "-f", "json", "--jobs", "2")
+    result = cli("audit", six, "--as-of", AS_OF, "-f", "json", "--jobs", "2")
     assert result.exit_code == 3, result.output
     doc = json.loads(result.stdout)
     statuses, findings = _by_complaint(doc)
@@ -294,20 +291,22 @@ def test_a_complaint_that_crashes_its_worker_is_an_error_and_the_rest_are_judged
     )
 
 
+@pytest.mark.slow
 def test_a_crash_that_does_not_recur_alone_costs_nothing(six, monkeypatch):
-    baseline = run("audit", six, "--as-of", AS_OF, "-f", "json")
+    baseline = cli("audit", six, "--as-of", AS_OF, "-f", "json")
     inject_crashes(monkeypatch, {"C-2": "SIGKILL:pool"})  # e.g. killed for memory once
     monkeypatch.setattr(pool_module, "CHUNK_COMPLAINTS", 3)
-    result = run("audit", six, "--as-of", AS_OF, "-f", "json", "--isolate")
+    result = cli("audit", six, "--as-of", AS_OF, "-f", "json", "--isolate")
     assert result.exit_code == baseline.exit_code
     assert result.stdout == baseline.stdout
 
 
+@pytest.mark.slow
 def test_a_crashed_chunk_is_retried_in_halves_down_to_the_complaint_that_crashes(six, monkeypatch):
     """Six complaints in one chunk, C-3 crashing every time: the chunk dies, then its first half
     (C-1..C-3), then C-3 alone; C-1, C-2 and C-4..C-6 are judged in single-use processes too.
     Four retry processes, where retrying each complaint alone took six."""
-    baseline = json.loads(run("audit", six, "--as-of", AS_OF, "-f", "json").stdout)
+    baseline = json.loads(cli("audit", six, "--as-of", AS_OF, "-f", "json").stdout)
     started, deaths = [], []
     real_start, real_run = pool_module.Pool._start, pool_module.Pool.run
 
@@ -323,7 +322,7 @@ def test_a_crashed_chunk_is_retried_in_halves_down_to_the_complaint_that_crashes
     monkeypatch.setattr(pool_module.Pool, "run", run_pool)
     inject_crashes(monkeypatch, {"C-3": "SIGSEGV"})
     monkeypatch.setattr(pool_module, "CHUNK_COMPLAINTS", 6)
-    result = run("audit", six, "--as-of", AS_OF, "-f", "json", "--isolate")
+    result = cli("audit", six, "--as-of", AS_OF, "-f", "json", "--isolate")
     assert result.exit_code == 3, result.output
     assert started == [False, True, True, True, True]
     assert deaths == ["SIGSEGV"] * 3
@@ -338,10 +337,11 @@ def test_a_crashed_chunk_is_retried_in_halves_down_to_the_complaint_that_crashes
     }
 
 
+@pytest.mark.slow
 def test_crashed_complaint_is_recorded_in_the_trail_as_an_error(six, tmp_path, monkeypatch):
     inject_crashes(monkeypatch, {"C-5": "SIGSEGV"})
     trail = tmp_path / "trail.jsonl"
-    result = run("audit", six, "--as-of", AS_OF, "--jobs", "2", "--trail", trail)
+    result = cli("audit", six, "--as-of", AS_OF, "--jobs", "2", "--trail", trail)
     assert result.exit_code == 3
     records = [r for r in iter_records(trail) if r["type"] == "evaluation"]
     assert [r["complaint_id"] for r in records] == sorted(r["complaint_id"] for r in records)
@@ -445,6 +445,7 @@ def test_pre_scan_reads_a_key_written_with_an_escape(tmp_path):
     assert not sorted_by_complaint([str(path)])
 
 
+@pytest.mark.slow
 def test_workers_started_before_a_failing_pre_scan_are_stopped(tmp_path, setup):
     import multiprocessing
 
@@ -499,6 +500,7 @@ def test_an_audit_collects_garbage_less_often_and_gives_the_host_its_thresholds_
     assert set(seen) == {worker_module.GC_THRESHOLD}
 
 
+@pytest.mark.slow
 def test_archive_scope_rules_are_judged_while_the_workers_finish_and_reported_last(
     setup, archives, reference, monkeypatch
 ):
@@ -619,6 +621,7 @@ def test_complaint_summaries_give_archive_scope_what_the_events_give(setup, as_o
     assert clusters, "the example's large-scale complaints are among the facts"
 
 
+@pytest.mark.slow
 def test_workers_judge_with_the_modules_the_audit_loaded_not_the_files_on_disk(
     tmp_path, setup, archives, reference
 ):
@@ -723,6 +726,7 @@ def test_pre_scan_by_blocks_says_yes_only_when_line_by_line_does(tmp_path, monke
     assert seen[True] > 50 and seen[False] > 50
 
 
+@pytest.mark.slow
 def test_the_audit_reads_ahead_of_the_workers_as_far_as_the_bytes_allow(
     setup, archives, reference, monkeypatch
 ):
@@ -774,6 +778,7 @@ def test_the_audit_reads_ahead_of_the_workers_as_far_as_the_bytes_allow(
     assert set(sizes) == {1}
 
 
+@pytest.mark.slow
 def test_workers_run_nicer_and_leave_with_status_0_once_told_to_stop(setup, archives, monkeypatch):
     modules, calendar = setup
     processes = []

@@ -7,9 +7,7 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import metadata
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from cppolicy.evaluation.engine import Engine
 from cppolicy.events import Event, RawLine, parse_and_validate
 from cppolicy.plugin import DEFAULT_PLUGINS, Plugins, entry_point_names
 from cppolicy.rules import resolve_module
-from tests.helpers import event
+from tests.helpers import event, loopback_server
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUGINS = {
@@ -90,33 +88,10 @@ def test_plugin_test_suite_passes(dist_name):
 # -- the webhook, end to end -------------------------------------------------------------------------
 
 
-class _Collector(BaseHTTPRequestHandler):
-    received: list[tuple[dict, bytes]] = []
-
-    def do_POST(self) -> None:  # noqa: N802 — http.server's naming
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        type(self).received.append((dict(self.headers.items()), body))
-        self.send_response(202)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture
-def loopback_server():
-    handler = type("Collector", (_Collector,), {"received": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/cppolicy", handler.received
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+def loopback():
+    with loopback_server(status=202) as server:
+        yield server
 
 
 def _breach_alert():
@@ -140,8 +115,8 @@ def _breach_alert():
     return breach
 
 
-def test_webhook_delivers_a_real_alert_through_the_entry_point(entry_points_on, loopback_server, monkeypatch):
-    url, received = loopback_server
+def test_webhook_delivers_a_real_alert_through_the_entry_point(entry_points_on, loopback, monkeypatch):
+    url, received = loopback
     for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CPPOLICY_WEBHOOK_URL", url)

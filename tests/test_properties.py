@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 
 import hypothesis_jsonschema  # a test dependency: missing, the suite fails rather than skips
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +25,8 @@ from cppolicy.events import INSTITUTION_TYPES, load_schema
 from cppolicy.events.schema import type_condition
 from cppolicy.plugin import Plugins
 from tests.helpers import render_all
+
+pytestmark = pytest.mark.slow  # generates and audits hundreds of archives
 
 AS_OF = parse_moment("2025-12-31T00:00:00+08:00")
 SETTINGS = settings(

@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import module_2012_path
+
+pytestmark = pytest.mark.slow  # runs pytest in a process of its own
 
 
 def run_pytest(path: Path) -> subprocess.CompletedProcess:

@@ -13,16 +13,14 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 from cppolicy.audit import read_archive
 from cppolicy.calendar import SHANGHAI
-from cppolicy.cli import get_app
 from cppolicy.errors import InputError
 from cppolicy.reports import FORMATS
 from cppolicy.reports.semiannual import compute_semiannual, parse_period, report_sections
 from cppolicy.rules import bundled_module_paths, load_module
-from tests.helpers import event, write_jsonl
+from tests.helpers import cli, event, write_jsonl
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "archive-2024-2025.jsonl.gz"
 
@@ -33,10 +31,6 @@ SB_SH = {"id": "SB-SH-1", "level": "sub_branch", "parent": "BR-SH", "name": "浦
 OT_SH = {"id": "OT-SH-1", "level": "outlet", "parent": "SB-SH-1", "name": "陆家嘴网点"}
 PBOC_OFFICE = "中国人民银行上海市分行"
 BJ_OFFICE = "国家金融监督管理总局北京监管局"
-
-
-def run(*args):
-    return CliRunner().invoke(get_app(), [str(a) for a in args])
 
 
 def at(institution: dict, events: list[dict]) -> list[dict]:
@@ -465,7 +459,7 @@ def test_as_of_inside_the_period(small_path, modules, calendar):
 
 def test_cli_formats_on_small_archive(small_path, tmp_path):
     out = tmp_path / "r.csv"
-    result = run("report", "semiannual", small_path, "--period", "2025H1", "--format", "csv", "--output", out)
+    result = cli("report", "semiannual", small_path, "--period", "2025H1", "--format", "csv", "--output", out)
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert rows[0] == ["section", "dimension", "key", "value"]
@@ -474,12 +468,12 @@ def test_cli_formats_on_small_archive(small_path, tmp_path):
     assert ["handling", "value", "share_within_limit", "0.6000"] in rows
     assert ["hot_issues", "change", "mortgage|interest", "1"] in rows
     assert ["header", "due_date", "", next(r[3] for r in rows if r[1] == "due_date")] in rows
-    result = run("report", "semiannual", small_path, "--period", "2025H1")
+    result = cli("report", "semiannual", small_path, "--period", "2025H1")
     assert result.exit_code == 0 and result.stdout.startswith("# 金融消费者投诉统计分析半年报告")
 
 
 def test_period_without_complaints_is_a_report_of_zero(small_path):
-    result = run("report", "semiannual", small_path, "--period", "2023H1", "--format", "csv")
+    result = cli("report", "semiannual", small_path, "--period", "2023H1", "--format", "csv")
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(result.stdout)))
     assert ["totals", "value", "complaints", "0"] in rows
@@ -498,7 +492,7 @@ def test_period_without_complaints_is_a_report_of_zero(small_path):
     ],
 )
 def test_usage_errors_are_one_line_exit_2(small_path, args, message):
-    result = run("report", "semiannual", small_path, *args)
+    result = cli("report", "semiannual", small_path, *args)
     assert result.exit_code == 2
     assert result.stdout == ""
     lines = result.stderr.splitlines()
@@ -511,7 +505,7 @@ def test_quarantined_lines_still_give_a_report_and_exit_2(tmp_path):
         handled("C-1", "2025-03-03", "2025-03-04"),
         extra_lines=['{"event_id": "broken"'],
     )
-    result = run("report", "semiannual", path, "--period", "2025H1", "--format", "csv")
+    result = cli("report", "semiannual", path, "--period", "2025H1", "--format", "csv")
     assert result.exit_code == 2
     assert [
         "header",
@@ -547,7 +541,7 @@ def example_outputs(tmp_path_factory) -> dict[str, str]:
     out = {}
     for fmt in FORMATS.names("semiannual"):
         path = folder / f"report.{fmt}"
-        result = run("report", "semiannual", EXAMPLE, "--period", "2025H1", "--format", fmt, "--output", path)
+        result = cli("report", "semiannual", EXAMPLE, "--period", "2025H1", "--format", fmt, "--output", path)
         assert result.exit_code == 0, result.output
         out[fmt] = path.read_text(encoding="utf-8")
     return out
@@ -640,7 +634,7 @@ def test_example_institution_restricts_to_the_branch_and_below(tmp_path):
         cid for cid, e in receipts.items() if received_in_2025h1(e) and under_sh(e["institution"]["id"])
     )
     assert expected
-    result = run(
+    result = cli(
         "report", "semiannual", EXAMPLE, "--period", "2025H1", "--institution", "BR-SH", "--format", "csv"
     )
     assert result.exit_code == 0, result.output

@@ -257,6 +257,7 @@ def test_an_event_id_with_whitespace_is_reported_in_words_not_as_the_pattern() -
     ]
 
 
+@pytest.mark.slow  # generates many strings per pattern
 def test_every_schema_pattern_means_the_same_to_python_re_and_to_jsonschema_rs() -> None:
     """Python's ``re`` (the reference) and the Rust engine differ on some shorthand classes (``\\s``
     takes U+001C..U+001F in Python only): each pattern is tried with every code point in the

@@ -10,11 +10,9 @@ from itertools import count
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from cppolicy.audit import TrailObserver, audit_archive, read_archive
 from cppolicy.calendar import parse_moment
-from cppolicy.cli import get_app
 from cppolicy.cli.options import modules_from
 from cppolicy.evaluation import evaluation_order
 from cppolicy.evaluation.engine import engine_version
@@ -28,14 +26,10 @@ from cppolicy.trail import (
     record_hash,
     verify_trail,
 )
-from tests.helpers import compliant, event, write_jsonl
+from tests.helpers import cli, compliant, event, write_jsonl
 
 AS_OF = "2025-12-31T00:00:00+08:00"
 POLICY = "cbrc-2012-13"
-
-
-def run(*args, input=None):
-    return CliRunner().invoke(get_app(), [str(a) for a in args], input=input)
 
 
 def fixed_clock():
@@ -82,7 +76,7 @@ def audit_to_trail(archive: Path, trail: Path, plugins: Plugins, calendar):
 def trail(tmp_path, archive) -> Path:
     """A one-run trail written by the CLI: run_started, 3 evaluations, run_finished."""
     path = tmp_path / "trail.jsonl"
-    result = run("audit", archive, "--as-of", AS_OF, "--policy", POLICY, "--format", "json", "--trail", path)
+    result = cli("audit", archive, "--as-of", AS_OF, "--policy", POLICY, "--format", "json", "--trail", path)
     assert result.exit_code == 1, result.output
     return path
 
@@ -148,8 +142,8 @@ def test_audit_with_trail_writes_one_run_with_one_evaluation_per_complaint(trail
 
 
 def test_audit_report_is_unchanged_by_trail(tmp_path, archive):
-    plain = run("audit", archive, "--as-of", AS_OF, "--policy", POLICY, "--format", "json")
-    trailed = run(
+    plain = cli("audit", archive, "--as-of", AS_OF, "--policy", POLICY, "--format", "json")
+    trailed = cli(
         "audit",
         archive,
         "--as-of",
@@ -187,7 +181,7 @@ def test_evaluation_digests_cover_the_input_in_engine_order_and_the_result(tmp_p
 
 def test_audit_from_stdin_records_the_digest_of_the_bytes_read(tmp_path, archive):
     path = tmp_path / "t.jsonl"
-    result = run(
+    result = cli(
         "audit", "-", "--as-of", AS_OF, "--policy", POLICY, "--trail", path, input=archive.read_bytes()
     )
     assert result.exit_code == 1, result.output
@@ -212,7 +206,7 @@ def test_lines_are_canonical_json(trail):
 
 def test_appending_two_runs_chains_and_verifies(trail, archive):
     first = list(iter_records(trail))
-    result = run("audit", archive, "--as-of", "2025-06-30", "--policy", POLICY, "--trail", trail)
+    result = cli("audit", archive, "--as-of", "2025-06-30", "--policy", POLICY, "--trail", trail)
     assert result.exit_code in (0, 1, 4), result.output
     records = list(iter_records(trail))
     assert records[: len(first)] == first  # earlier lines never rewritten
@@ -229,7 +223,7 @@ def test_append_refuses_a_tampered_trail(trail, archive):
     content[2] = content[2].replace('"C-', '"X-', 1)
     write(trail, content)
     before = trail.read_bytes()
-    result = run("audit", archive, "--as-of", AS_OF, "--policy", POLICY, "--trail", trail)
+    result = cli("audit", archive, "--as-of", AS_OF, "--policy", POLICY, "--trail", trail)
     assert result.exit_code == 2
     assert result.stderr == (
         f"cppolicy: error: {trail}:3: seq 2: hash mismatch (record edited); "
@@ -241,7 +235,7 @@ def test_append_refuses_a_tampered_trail(trail, archive):
 
 def test_append_refuses_a_trail_whose_last_run_is_unfinished(trail, archive):
     write(trail, lines(trail)[:-1])
-    result = run("audit", archive, "--as-of", AS_OF, "--policy", POLICY, "--trail", trail)
+    result = cli("audit", archive, "--as-of", AS_OF, "--policy", POLICY, "--trail", trail)
     assert result.exit_code == 2
     assert "truncated: run started at line 1 has no run_finished; refusing to append" in result.stderr
 
@@ -516,7 +510,7 @@ def test_rewritten_trail_is_caught_by_an_anchor(trail, tmp_path, archive):
     anchor = list(iter_records(trail))[-1]["hash"]
     assert verify_trail(trail, anchors=[anchor]).ok
     trail.unlink()
-    run("audit", archive, "--as-of", AS_OF, "--policy", POLICY, "--trail", trail)  # a fresh, different trail
+    cli("audit", archive, "--as-of", AS_OF, "--policy", POLICY, "--trail", trail)  # a fresh, different trail
     assert verify_trail(trail).ok
     bad = verify_trail(trail, anchors=[anchor]).first_bad
     assert bad.line is None and bad.problem.startswith(f"anchor {anchor} is not the hash of any record")
@@ -526,7 +520,7 @@ def test_rewritten_trail_is_caught_by_an_anchor(trail, tmp_path, archive):
 
 
 def test_cli_verify_ok_exits_0(trail):
-    result = run("trail", "verify", trail)
+    result = cli("trail", "verify", trail)
     assert result.exit_code == 0, result.output
     last = list(iter_records(trail))[-1]["hash"]
     assert result.stdout == f"ok: 5 records, 1 runs, last hash {last}\n"
@@ -536,31 +530,31 @@ def test_cli_verify_tampered_exits_1_with_one_line(trail):
     content = lines(trail)
     content[1] = content[1].replace('"C-', '"D-', 1)
     write(trail, content)
-    result = run("trail", "verify", trail)
+    result = cli("trail", "verify", trail)
     assert result.exit_code == 1
     assert result.stderr == f"cppolicy: error: {trail}:2: seq 1: hash mismatch (record edited)\n"
     assert result.stdout == ""
 
 
 def test_cli_verify_anchor_option(trail):
-    result = run("trail", "verify", trail, "--anchor", "sha256:" + "1" * 64)
+    result = cli("trail", "verify", trail, "--anchor", "sha256:" + "1" * 64)
     assert result.exit_code == 1
     assert result.stderr.startswith(f"cppolicy: error: {trail}: anchor sha256:111")
 
 
 def test_cli_verify_missing_file_exits_2(tmp_path):
-    result = run("trail", "verify", tmp_path / "nope.jsonl")
+    result = cli("trail", "verify", tmp_path / "nope.jsonl")
     assert result.exit_code == 2
     assert result.stderr == f"cppolicy: error: {tmp_path / 'nope.jsonl'}: no such file\n"
 
 
 def test_cli_verify_directory_exits_2(tmp_path):
-    result = run("trail", "verify", tmp_path)
+    result = cli("trail", "verify", tmp_path)
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and "is a directory" in result.stderr
 
 
 def test_cli_audit_trail_in_a_missing_directory_exits_2(tmp_path, archive):
-    result = run("audit", archive, "--as-of", AS_OF, "--trail", tmp_path / "no" / "t.jsonl")
+    result = cli("audit", archive, "--as-of", AS_OF, "--trail", tmp_path / "no" / "t.jsonl")
     assert result.exit_code == 2
     assert result.stderr.startswith("cppolicy: error: ") and result.stderr.count("\n") == 1
