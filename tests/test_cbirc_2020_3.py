@@ -181,3 +181,17 @@ def test_day_limits_are_calendar_days(module):
     ] == [15, 30, 60, 30]
     assert params["start_day_counted"] is False
     assert params["roll_forward_on_holiday"] is False
+
+
+def test_a_finding_names_its_own_subject_never_the_previous_firings(engine, module):
+    """findings_for once carried one firing's subject over to the next: a later firing of a rule
+    without a ``subject`` (or whose fact lacks the field) was charged to the previous subject."""
+    with_subject = next(r for r in module.rules if r.subject == "n.node_id")
+    without = next(r for r in module.rules if r.subject is None)
+    fired = [
+        (with_subject.id, {"n": {"id": "N-1", "node_id": "BR-1"}}),
+        (without.id, {"c": {"id": "E-1"}}),
+        (with_subject.id, {"n": {"id": "N-2"}}),
+    ]
+    findings = engine.findings_for(None, "CALLER", fired, "2025-12-31T00:00:00+08:00")
+    assert [f.institution_id for f in findings] == ["BR-1", "CALLER", "CALLER"]

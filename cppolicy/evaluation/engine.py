@@ -338,9 +338,10 @@ class Engine:
         seen: set[tuple[str, tuple[str, ...], str | None]] = set()
         for rule_id, matched in fired:
             rule = rules[rule_id]
+            subject = institution  # each firing names its own subject, or the caller's institution
             if rule.subject:
                 alias, _, field = rule.subject.partition(".")
-                institution = matched.get(alias, {}).get(field, institution)
+                subject = matched.get(alias, {}).get(field, institution)
             cited = tuple(_evidence(matched, ref) for ref in rule.evidence)
             evidence: tuple[str, ...] = tuple(e for e in cited if e)
             if not evidence:
@@ -358,7 +359,7 @@ class Engine:
                     # a str in Rule: the rule-module schema allows only "violation" and "warning"
                     severity=cast(Severity, rule.severity),
                     complaint_id=complaint_id,
-                    institution_id=institution,
+                    institution_id=subject,
                     due=due,
                     observed=_iso(_pick(matched, rule.observed)),
                     evidence=evidence,
