@@ -7,6 +7,8 @@ import dataclasses
 import gzip
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -796,3 +798,25 @@ def test_workers_run_nicer_and_leave_with_status_0_once_told_to_stop(setup, arch
     # nicer than the audit process, which must keep ahead of them (worker_module.WORKER_NICE)
     own = os.getpriority(os.PRIO_PROCESS, 0)
     assert niceness == [min(19, own + worker_module.WORKER_NICE)] * 2
+
+
+@pytest.mark.slow
+def test_a_script_without_a_main_guard_gets_an_error_naming_it_not_a_hang(tmp_path):
+    """Spawned workers import the script that started them: one calling audit_archive(jobs=2) at
+    its top level makes every worker fail at start. The audit says so and stops."""
+    script = tmp_path / "audit_script.py"
+    script.write_text(
+        "from cppolicy import audit_archive, load_calendar\n"
+        "from cppolicy.calendar import parse_moment\n"
+        "from cppolicy.rules import resolve_module\n"
+        f"audit_archive([{str(EXAMPLE)!r}], [resolve_module('cbrc-2012-13')], load_calendar(),\n"
+        f"              parse_moment({EXAMPLE_AS_OF!r}), jobs=2)\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("cppolicy.audit.workers.WorkerError: worker processes cannot start"), last
+    assert 'if __name__ == "__main__":' in last

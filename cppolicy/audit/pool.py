@@ -370,7 +370,10 @@ class Pool:
     def _failed_start(self, runner: _Runner) -> None:
         self._failed_starts += 1
         if self._failed_starts >= 3:
+            # The usual cause from the Python API: a script calling audit_archive(jobs > 1) at its
+            # top level, which each spawned worker runs again when it imports the main module.
             raise WorkerError(
                 f"worker processes cannot start ({exit_description(runner.process.exitcode)} "
-                f"three times in a row)"
+                f"three times in a row); a script that starts them must call the audit under "
+                f'`if __name__ == "__main__":`'
             )
