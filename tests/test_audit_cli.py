@@ -250,3 +250,20 @@ def test_the_writers_serialise_a_finding_exactly_as_to_dict_reads():
     )
     assert orjson.dumps(finding) == orjson.dumps(finding.to_dict())
     assert orjson.loads(orjson.dumps(finding)) == {**dataclasses.asdict(finding), "evidence": ["e1", "e2"]}
+
+
+def test_old_option_and_command_names_still_work_and_are_hidden(breached):
+    """Issue 16 renamed policy to rule module: --module/-m and `cppolicy modules`; the old
+    --policy/-p and `cppolicy policies` keep working, the same; --help lists the command under
+    its new name only and names --policy as the option's former name."""
+    outputs = {
+        flag: cli("audit", str(breached), "--as-of", AS_OF, "--format", "json", flag, MODULE_2012)
+        for flag in ("--module", "-m", "--policy", "-p")
+    }
+    assert {r.exit_code for r in outputs.values()} == {1}
+    assert len({r.stdout for r in outputs.values()}) == 1
+    assert cli("policies", "list").stdout == cli("modules", "list").stdout != ""
+
+    top, audit = cli("--help").stdout, cli("audit", "--help").stdout
+    assert " modules " in top and " policies " not in top
+    assert "--policy is its former name" in " ".join(audit.replace("│", " ").split())

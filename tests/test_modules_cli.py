@@ -1,4 +1,4 @@
-"""`cppolicy policies`: list, show, coverage, diff, test and validate rule modules.
+"""`cppolicy modules` (formerly `cppolicy policies`): list, show, coverage, diff, test and validate rule modules.
 
 Commands run in-process through CliRunner, except the runs of `policies test` that evaluate
 cases: durable_rules 2.0.28 can segfault while evaluating (tests/test_engine_stability.py), so
@@ -22,17 +22,16 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
 from cppolicy import authoring as tools
 from cppolicy.authoring.cases import module_cases
 from cppolicy.authoring.text import short_digest
-from cppolicy.cli import get_app
 from cppolicy.documents import load_yaml
 from cppolicy.errors import RuleModuleError
 from cppolicy.plugin import RegisteredModule
 from cppolicy.reports import FORMATS
 from cppolicy.rules import bundled_module_paths, load_module, resolve_folder, resolve_module
+from tests.helpers import cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "modules"
 BASE = FIXTURES / "base" / "demo" / "1.0.0"
@@ -43,14 +42,14 @@ POINTS = "一 二 三 四 五 六 七 八 九 十 十一 十二 十三 十四 �
 
 
 def run(*args: str):
-    return CliRunner().invoke(get_app(), ["policies", *args])
+    return cli("modules", *args)
 
 
 def run_own_process(*args: str):
-    """``python -m cppolicy policies ARGS`` in a child process (see the module docstring)."""
+    """``python -m cppolicy modules ARGS`` in a child process (see the module docstring)."""
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     proc = subprocess.run(
-        [sys.executable, "-m", "cppolicy", "policies", *args],
+        [sys.executable, "-m", "cppolicy", "modules", *args],
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -58,7 +57,7 @@ def run_own_process(*args: str):
         timeout=300,
     )
     assert proc.returncode >= 0, (
-        f"cppolicy policies {' '.join(args)} was killed by signal {-proc.returncode} "
+        f"cppolicy modules {' '.join(args)} was killed by signal {-proc.returncode} "
         f"(SIGSEGV = the durable_rules crash of tests/test_engine_stability.py)\n{proc.stderr[-2000:]}"
     )
     return SimpleNamespace(exit_code=proc.returncode, stdout=proc.stdout, stderr=proc.stderr)

@@ -222,7 +222,7 @@ def _show_text(doc: dict[str, Any]) -> str:
             out.append(f"  {entry['name']}" + (f" — {description}" if description else ""))
             out += [f"    {key}: {value}" for key, value in entry["fields"].items()]
     cov = doc["coverage"]
-    out += ["", f"Coverage: {coverage_summary(cov)} (cppolicy policies coverage {doc['ref']})"]
+    out += ["", f"Coverage: {coverage_summary(cov)} (cppolicy modules coverage {doc['ref']})"]
     return "\n".join(out) + "\n"
 
 

@@ -2,7 +2,7 @@
 
 Installed with cppolicy (entry point ``pytest11``), it makes ``pytest policies/my-module/1.0.0``
 (or any folder holding rule modules) run every ``cases/*.yaml`` next to a ``module.yaml`` as
-test items named by their legal sentence — the same cases ``cppolicy policies test`` runs.
+test items named by their legal sentence — the same cases ``cppolicy modules test`` runs.
 """
 
 from __future__ import annotations

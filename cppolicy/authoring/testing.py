@@ -115,7 +115,7 @@ def junit_xml(run: TestRun) -> bytes:
     seconds = sum(o.seconds for m in run.modules for o in m.outcomes)
     root = ET.Element(
         "testsuites",
-        name="cppolicy policies test",
+        name="cppolicy modules test",
         tests=str(run.total),
         failures=str(run.failed),
         errors="0",

@@ -313,7 +313,7 @@ def audit(
     archives: Archives,
     as_of: AsOf,
     module: list[str] | None = ModuleOption,
-    fmt: AuditFormat = format_option("audit", "-f"),  # type: ignore[valid-type]
+    fmt: AuditFormat = format_option("audit"),  # type: ignore[valid-type]
     output: Output = None,
     quarantine: Quarantine = None,
     calendar_data: list[Path] | None = CalendarData,

@@ -40,7 +40,7 @@ def check_institution(
         None, "--as-of", help=AS_OF_HELP + " Default: the end of the profile's as_of date."
     ),
     module: list[str] | None = ModuleOption,
-    fmt: InstitutionFormat = format_option("institution", "-f"),  # type: ignore[valid-type]
+    fmt: InstitutionFormat = format_option("institution"),  # type: ignore[valid-type]
     lang: str = typer.Option("en", "--lang", help=LANG_HELP),
     calendar_data: list[Path] | None = CalendarData,
 ) -> None:

@@ -34,7 +34,7 @@ def explain(
     as_of: str = typer.Option(..., "--as-of", help=AS_OF_HELP),
     module: list[str] | None = ModuleOption,
     lang: str = typer.Option("en", "--lang", help=LANG_HELP),
-    fmt: ExplainFormat = format_option("explain", "-f"),  # type: ignore[valid-type]
+    fmt: ExplainFormat = format_option("explain"),  # type: ignore[valid-type]
     calendar_data: list[Path] | None = CalendarData,
 ) -> None:
     """Show COMPLAINT_ID's timeline, each clock (start, unit, rest days skipped, deadline) and

@@ -30,7 +30,7 @@ def impact(
     before: str = typer.Option(..., "--from", help="Module judged now: ID, ID@VERSION or a folder."),
     after: str = typer.Option(..., "--to", help="Module to compare: ID, ID@VERSION or a folder."),
     as_of: str = typer.Option(..., "--as-of", help=AS_OF_HELP),
-    fmt: ImpactFormat = format_option("impact", "-f"),  # type: ignore[valid-type]
+    fmt: ImpactFormat = format_option("impact"),  # type: ignore[valid-type]
     calendar_data: list[Path] | None = CalendarData,
 ) -> None:
     """Replay ARCHIVE... under two modules and list each complaint whose verdict changes (new

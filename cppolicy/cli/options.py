@@ -31,10 +31,11 @@ CalendarData = typer.Option(None, "--calendar-data", metavar="FILE", help=CALEND
 ModuleOption = typer.Option(None, "--module", "-m", "--policy", "-p", metavar="MODULE", help=MODULE_HELP)
 
 
-def format_option(subject: str, *names: str) -> Any:
-    """A command's ``--format``: the choices and the default of ``subject`` in the format registry."""
+def format_option(subject: str) -> Any:
+    """A command's ``--format`` / ``-f``: the choices and the default of ``subject`` in the format
+    registry."""
     return typer.Option(
-        FORMATS.names(subject)[0], "--format", *names, help=FORMATS.help(subject), show_default=False
+        FORMATS.names(subject)[0], "--format", "-f", help=FORMATS.help(subject), show_default=False
     )
 
 

@@ -18,7 +18,7 @@ group = typer.Typer(help="Inspect loaded plugins.", no_args_is_help=True)
 
 
 @group.command("list")
-def list_plugins(fmt: PluginsFormat = format_option("plugins", "-f")) -> None:  # type: ignore[valid-type]
+def list_plugins(fmt: PluginsFormat = format_option("plugins")) -> None:  # type: ignore[valid-type]
     """List loaded plugins (built-in and entry points) and the hooks each implements."""
     try:
         rows = Plugins().describe()

@@ -37,7 +37,7 @@ def semiannual(
         "--as-of",
         help=AS_OF_HELP + " Default: the end of the report's due date (30 July / 30 January).",
     ),
-    fmt: SemiannualFormat = format_option("semiannual", "-f"),  # type: ignore[valid-type]
+    fmt: SemiannualFormat = format_option("semiannual"),  # type: ignore[valid-type]
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the report here instead of stdout."
     ),
