@@ -159,6 +159,26 @@ def test_audit_report_is_unchanged_by_trail(tmp_path, archive):
     assert plain.stdout == trailed.stdout
 
 
+def test_api_trail_argument_writes_what_the_cli_writes(tmp_path, trail, archive, calendar):
+    """`audit_archive(paths, ..., trail=writer)` is the CLI's --trail: the same records, field by
+    field, except those that depend on when and by which command they were written."""
+    api = tmp_path / "api.jsonl"
+    modules = modules_from([POLICY], Plugins(load_entry_points=False))
+    with TrailWriter(api, Plugins(load_entry_points=False)) as writer:
+        audit_archive([str(archive)], modules, calendar, parse_moment(AS_OF), trail=writer)
+
+    def comparable(path: Path) -> list[dict]:
+        varying = {"hash", "prev", "decision_time", "started", "finished", "argv", "pid", "host"}
+        return [{k: v for k, v in r.items() if k not in varying} for r in iter_records(path)]
+
+    from_api, from_cli = comparable(api), comparable(trail)
+    assert [r["type"] for r in from_api] == [r["type"] for r in from_cli]
+    assert from_api[1:-1] == from_cli[1:-1]  # the evaluations
+    for key in ("modules", "calendar", "engine", "as_of", "inputs"):
+        assert from_api[0][key] == from_cli[0][key], key
+    assert from_api[-1] == from_cli[-1]  # counts, exit code, record count
+
+
 def test_evaluation_digests_cover_the_input_in_engine_order_and_the_result(tmp_path, archive, calendar):
     plugins = Plugins(load_entry_points=False)
     path = tmp_path / "t.jsonl"
