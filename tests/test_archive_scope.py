@@ -258,6 +258,8 @@ def test_deadline_in_an_unknown_calendar_year_is_undetermined(engine):
         "CBRC2012.P15.LARGE_SCALE_REPORTED_LATE",
     }
     assert "2027" in undetermined[0].detail
+    # the generator it waited on, then why (complaint-scope rules say "clock NAME: why")
+    assert all(f.detail.startswith("large_scale: large_scale:many_complainants:") for f in undetermined)
 
 
 def test_the_window_drops_receipts_older_than_7_days_as_it_slides(engine):

@@ -212,33 +212,6 @@ def _facts(
     return facts
 
 
-def _undetermined(engine: Engine, undetermined: dict[str, str], as_of_text: str) -> list[Finding]:
-    """A generator that could not compute a deadline (e.g. a calendar year unknown) makes the rules
-    that use it (listed under their ``clocks``) undetermined rather than silent."""
-    out = []
-    for rule in engine.module.rules_in("archive"):
-        blocked = [name for name in rule.clocks if name in undetermined]
-        if blocked:
-            out.append(
-                Finding(
-                    code=rule.code,
-                    rule_id=rule.id,
-                    module=engine.ref,
-                    severity="undetermined",
-                    complaint_id=None,
-                    institution_id=None,
-                    due=None,
-                    observed=None,
-                    evidence=(),
-                    citation=engine.citation(rule),
-                    message=rule.message,
-                    as_of=as_of_text,
-                    detail=f"{blocked[0]}: {undetermined[blocked[0]]}",
-                )
-            )
-    return out
-
-
 def evaluate_archive_scope(
     engine: Engine,
     complaints: Mapping[str, Sequence[Any]],
@@ -262,8 +235,10 @@ def evaluate_archive_scope(
     except Exception as exc:  # noqa: BLE001 — an error finding, never a clean archive
         result.findings.append(engine.error_finding(None, None, as_of_text, exc))
         return result
-    result.findings = engine.findings_for(None, None, fired, as_of_text) + _undetermined(
-        engine, undetermined, as_of_text
+    # a generator that could not compute a deadline (a calendar year unknown) leaves the rules
+    # that use it (listed under their ``clocks``) undetermined rather than silent
+    result.findings = engine.findings_for(None, None, fired, as_of_text) + engine.undetermined_findings(
+        "archive", None, undetermined, None, None, as_of_text, label=""
     )
     result.findings.sort(key=lambda f: (f.institution_id or "", f.code, f.evidence))
     return result

@@ -21,7 +21,7 @@ failure is an ``error`` finding for the complaint — never an absence of findin
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -199,10 +199,10 @@ class Engine:
             result.fired[rule_id] = result.fired.get(rule_id, 0) + 1
         result.findings.extend(self.findings_for(complaint_id, institution, fired, as_of_text))
         # Without a receipt date nothing says which rules were in force: all are undetermined.
+        unknown = {c.name: c.reason for c in clocks if c.state == "undetermined"}
+        day = self._rules_on(on) if received else None
         result.findings.extend(
-            self._undetermined(
-                complaint_id, institution, clocks, as_of_text, self._rules_on(on) if received else None
-            )
+            self.undetermined_findings("complaint", day, unknown, complaint_id, institution, as_of_text)
         )
         result.findings.sort(key=lambda f: f.sort_key)
         return result
@@ -370,19 +370,21 @@ class Engine:
             )
         return out
 
-    def _undetermined(
+    def undetermined_findings(
         self,
-        complaint_id: str,
-        institution: str | None,
-        clocks: list[ClockResult],
-        as_of_text: str,
+        scope: str,
         on: date | None,
+        unknown: Mapping[str, str | None],
+        complaint_id: str | None,
+        institution: str | None,
+        as_of_text: str,
+        label: str = "clock ",
     ) -> list[Finding]:
-        unknown = {c.name: c.reason for c in clocks if c.state == "undetermined"}
-        if not unknown:
-            return []
-        out = []
-        for rule in self.module.rules_in("complaint", on):
+        """An ``undetermined`` finding for each rule of ``scope`` in force on ``on`` (every rule
+        without ``on``) that uses a clock in ``unknown`` (name -> why it could not be computed):
+        such a rule is neither met nor breached, and says which clock it waited on."""
+        out: list[Finding] = []
+        for rule in self.module.rules_in(scope, on) if unknown else ():
             blocked = [name for name in rule.clocks if name in unknown]
             if blocked:
                 out.append(
@@ -399,7 +401,7 @@ class Engine:
                         citation=self.citation(rule),
                         message=rule.message,
                         as_of=as_of_text,
-                        detail=f"clock {blocked[0]}: {unknown[blocked[0]]}",
+                        detail=f"{label}{blocked[0]}: {unknown[blocked[0]]}",
                     )
                 )
         return out
