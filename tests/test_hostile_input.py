@@ -320,16 +320,28 @@ def test_lines_are_parsed_from_their_bytes_with_the_same_outcome_as_from_their_t
     assert "column 26 (char 25)" in parse_and_validate(lines[2]).errors[0].message
 
 
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "archive-2024-2025.jsonl.gz"
+
+
 @pytest.mark.slow  # the real entry point in a child process, its stdout a pipe closed early
-def test_a_reader_that_closes_the_pipe_early_gets_no_exit_0_and_one_line_naming_stdout():
-    example = Path(__file__).resolve().parents[1] / "examples" / "archive-2024-2025.jsonl.gz"
-    args = [sys.executable, "-m", "cppolicy", "audit", str(example), "--as-of", "2026-01-31", "-f", "jsonl"]
-    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["audit", str(EXAMPLE), "--as-of", "2026-01-31", "-f", "jsonl"],  # streamed
+        ["audit", str(EXAMPLE), "--as-of", "2026-01-31"],  # rich's table (rich would exit 1)
+        ["modules", "show", "cbrc-2012-13"],  # plain text
+        ["calendar", "show", "2025"],  # rich again, another command
+    ],
+    ids=["audit-jsonl", "audit-table", "modules-show", "calendar-show"],
+)
+def test_a_reader_that_closes_the_pipe_early_gets_no_exit_0_or_1_and_one_line_naming_stdout(args):
+    child = subprocess.Popen(
+        [sys.executable, "-m", "cppolicy", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     assert child.stdout is not None and child.stderr is not None
-    child.stdout.read(100)
-    child.stdout.close()  # what `| head -c 100` does
+    child.stdout.close()  # what `| head -c 0` does: exit 1 would read as "violations found"
     stderr = child.stderr.read().decode("utf-8")
     assert child.wait(timeout=120) == 2
     assert stderr.splitlines() == [
-        "cppolicy: error: standard output: the reader closed it (broken pipe); the report is incomplete"
+        "cppolicy: error: standard output: the reader closed it (broken pipe); the output is incomplete"
     ]

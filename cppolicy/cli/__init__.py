@@ -9,6 +9,7 @@ option, an unknown ``--format``) too: never a traceback, never a box.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from importlib import import_module
@@ -17,12 +18,27 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from cppolicy.errors import CppolicyError, ExitCode
+from cppolicy.errors import CppolicyError, ExitCode, InputError
 
 
 class _OneLineErrors(TyperGroup):
     """The application's group: a usage error is one line on stderr and exit 2, as every other
-    expected error (typer would draw a box around it)."""
+    expected error (typer would draw a box around it). So is a file a command cannot read or
+    write, and an output its reader closed early (``| head``: click would exit 1 in silence, the
+    code of "violations found")."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # what is still buffered cannot be written either: let the exit flush into nothing
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise fail(
+                InputError("standard output: the reader closed it (broken pipe); the output is incomplete")
+            ) from None
+        except OSError as error:
+            where = f"{error.filename}: " if error.filename else ""
+            raise fail(InputError(f"{where}{error.strerror or error}")) from None
 
     def main(
         self,

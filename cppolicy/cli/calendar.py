@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import IO, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from cppolicy.calendar import DayInfo, WorkingDayCalendar, end_of_day, load_calendar
 from cppolicy.cli import fail
+from cppolicy.cli.formats import OutputConsole
 from cppolicy.cli.options import format_name, format_option
 from cppolicy.errors import CppolicyError, InputError
 from cppolicy.reports import FORMATS
@@ -105,7 +105,7 @@ class YearView:
 
 @FORMATS.register("calendar.show", "text", help="the days in a table")
 def write_year_text(view: YearView, out: IO[str], lang: str) -> None:
-    console = Console(file=out, highlight=False)
+    console = OutputConsole(file=out, highlight=False)
     days = view.days
     weekday_rest = sum(1 for i in days if not i.working and i.date.weekday() < 5)
     make_up = sum(1 for i in days if i.working)

@@ -27,10 +27,19 @@ _NOT_JUDGED = {
 }
 
 
+class OutputConsole(Console):
+    """rich's console for a command's output, except when the reader closes the pipe: rich would
+    exit 1 in silence (the code of "violations found"); this raises BrokenPipeError, which the
+    command line reports as every command's (cppolicy.cli._OneLineErrors)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError("standard output")
+
+
 def console_for(out: IO[str], width: int = 180) -> Console:
     """On a terminal its width; in a file or pipe, wide enough that codes never wrap."""
     probe = Console(file=out)
-    return Console(file=out, width=probe.width if probe.is_terminal else width, highlight=False)
+    return OutputConsole(file=out, width=probe.width if probe.is_terminal else width, highlight=False)
 
 
 @FORMATS.register("audit", "table", help="findings, a summary by code, the counts", default=True)
@@ -87,7 +96,7 @@ def _print_counts(console: Console, counts: dict[str, int]) -> None:
 
 @FORMATS.register("institution", "table", help="the findings on the institution's nodes", default=True)
 def write_institution_table(result: dict[str, Any], out: IO[str], lang: str) -> None:
-    console = Console(file=out, width=160) if not out.isatty() else Console(file=out)
+    console = OutputConsole(file=out, width=160) if not out.isatty() else OutputConsole(file=out)
     profile = result["profile"]
     console.print(
         f"{profile['institution']['name']} ({profile['institution']['id']}) as of {result['as_of']} — "
@@ -118,7 +127,7 @@ def write_plugins_table(rows: list[dict[str, Any]], out: IO[str], lang: str) -> 
         table.add_column(column)
     for row in rows:
         table.add_row(row["name"], row["source"], "\n".join(row["hooks"]))
-    console = Console(file=out, width=160) if not out.isatty() else Console(file=out)
+    console = OutputConsole(file=out, width=160) if not out.isatty() else OutputConsole(file=out)
     console.print(table)
 
 

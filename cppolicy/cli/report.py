@@ -20,7 +20,7 @@ from cppolicy.cli.options import (
     format_option,
     modules_from,
 )
-from cppolicy.errors import CppolicyError, ExitCode, InputError
+from cppolicy.errors import CppolicyError, ExitCode
 from cppolicy.plugin import Plugins
 from cppolicy.reports import FORMATS, compute_semiannual, parse_period
 
@@ -66,8 +66,6 @@ def semiannual(
             FORMATS.render("semiannual", format_name(fmt), report, out)
     except CppolicyError as error:
         raise fail(error) from None
-    except OSError as error:
-        raise fail(InputError(f"{getattr(error, 'filename', '') or ''}: {error.strerror or error}")) from None
     if report.quarantined:
         print(
             f"cppolicy: {report.quarantined} invalid line(s) in the input were left out of the report "
