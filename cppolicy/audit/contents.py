@@ -15,7 +15,7 @@ from typing import Literal, overload
 
 from cppolicy.audit.spill import ResultSpill, StreamedResults
 from cppolicy.errors import ExitCode
-from cppolicy.evaluation import ArchiveResult, ComplaintResult, Finding
+from cppolicy.evaluation import ArchiveResult, ComplaintResult, Finding, Status
 from cppolicy.events import Event, Invalid
 from cppolicy.rules import RuleModule
 
@@ -64,6 +64,28 @@ class StreamedContents(ArchiveContents):
         return self.streamed_events
 
 
+#: A complaint's status is the worst status of its evaluations (one per rule module that judged
+#: it), in this order: the order of the audit's exit codes (error 3 before violation 1 before
+#: undetermined 4), then a warning, a clock still running, compliance. A complaint no module
+#: judged is ``not_judged`` (the ``skipped_*`` counts say why).
+COMPLAINT_STATUS_ORDER: tuple[str, ...] = (
+    "error",
+    "violation",
+    "undetermined",
+    "warning",
+    "open",
+    "compliant",
+)
+
+
+def complaint_status(statuses: Sequence[Status]) -> str:
+    """A complaint's status from the statuses of its evaluations (see
+    :data:`COMPLAINT_STATUS_ORDER`); ``not_judged`` when it has none."""
+    if not statuses:
+        return "not_judged"
+    return min(statuses, key=COMPLAINT_STATUS_ORDER.index)
+
+
 #: How an audit keeps its results: ``full`` in memory with their clocks (for reports, explain,
 #: impact), ``slim`` without clocks and past 50,000 on disk (the CLI's default), ``none`` only
 #: counted (their observers saw them: a report written while the audit runs).
@@ -79,6 +101,8 @@ class AuditReport:
     results: list[ComplaintResult] | ResultSpill | StreamedResults
     contents: ArchiveContents
     skipped: Counter[str] = field(default_factory=Counter)
+    #: complaints by status (:func:`complaint_status`), counted as each complaint is judged
+    complaint_statuses: Counter[str] = field(default_factory=Counter)
     archive_results: list[ArchiveResult] = field(default_factory=list)
 
     @property
@@ -93,16 +117,20 @@ class AuditReport:
         ]
 
     def counts(self) -> dict[str, int]:
+        """What was read and found. ``complaints`` and ``complaints_<status>`` count complaints
+        (each once, by its worst evaluation: :func:`complaint_status`); ``evaluations`` and
+        ``evaluations_<status>`` count evaluations, one per complaint and rule module that judged
+        it; ``violations``, ``warnings``, ``undetermined`` and ``errors`` count findings."""
         c = self.contents
         tally = getattr(self.results, "tally", None)
         if tally is None:
             by_severity = Counter(f.severity for f in self.findings)
-            statuses = Counter(r.status for r in self.results)
+            evaluated = Counter(r.status for r in self.results)
         else:  # counted as the results were stored: no pass over the disk
             by_severity = tally.severities + Counter(
                 f.severity for r in self.archive_results for f in r.findings
             )
-            statuses = tally.statuses
+            evaluated = tally.statuses
         return {
             "files": c.files,
             "lines": c.lines,
@@ -116,7 +144,8 @@ class AuditReport:
             "warnings": by_severity["warning"],
             "undetermined": by_severity["undetermined"],
             "errors": by_severity["error"],
-            **{f"complaints_{status}": n for status, n in sorted(statuses.items())},
+            **{f"complaints_{status}": n for status, n in sorted(self.complaint_statuses.items())},
+            **{f"evaluations_{status}": n for status, n in sorted(evaluated.items())},
             **{f"skipped_{why}": n for why, n in sorted(self.skipped.items())},
         }
 

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import orjson
 
-from cppolicy.audit.contents import ArchiveContents, AuditReport, Keep, StreamedContents
+from cppolicy.audit.contents import ArchiveContents, AuditReport, Keep, StreamedContents, complaint_status
 from cppolicy.audit.observers import AuditObserver, FindingHook, JudgedComplaint, TrailObserver, overrides
 from cppolicy.audit.pool import Crashed, Pool
 from cppolicy.audit.reading import ArchiveReader, sorted_by_complaint
@@ -339,6 +339,7 @@ class _ArchiveAudit:
             self.contents.streamed_complaints += 1
         if judgement.skipped:
             report.skipped[judgement.skipped] += 1
+        report.complaint_statuses[complaint_status([r.status for r in judgement.results])] += 1
         keep = self.keep
         for result in judgement.results:
             if keep != "full":

@@ -84,11 +84,15 @@ def _print_counts(console: Console, counts: dict[str, int]) -> None:
         f"read {counts['lines']} lines from {counts['files']} file(s): {counts['accepted']} accepted, "
         f"{counts['quarantined']} quarantined; {counts['complaints']} complaints, "
         f"{counts['institution_events']} institution-level events; "
-        f"{counts['violations']} violations, {counts['warnings']} warnings, "
+        f"findings: {counts['violations']} violations, {counts['warnings']} warnings, "
         f"{counts['undetermined']} undetermined, {counts['errors']} errors"
     )
-    statuses = {k.removeprefix("complaints_"): v for k, v in counts.items() if k.startswith("complaints_")}
-    console.print("complaints by status: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))
+    for prefix, text in (
+        ("complaints_", f"{counts['complaints']} complaints by status (each by its worst evaluation): "),
+        ("evaluations_", f"{counts['evaluations']} evaluations (complaint × rule module) by status: "),
+    ):
+        statuses = {k.removeprefix(prefix): v for k, v in counts.items() if k.startswith(prefix)}
+        console.print(text + (", ".join(f"{k} {v}" for k, v in sorted(statuses.items())) or "none"))
     skipped = {k.removeprefix("skipped_"): v for k, v in counts.items() if k.startswith("skipped_")}
     for key, n in skipped.items():
         console.print("not judged: " + _NOT_JUDGED.get(key, key.replace("_", " ") + " {n}").format(n=n))
