@@ -7,6 +7,8 @@ that judged them.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 from tests.helpers import cli, compliant, event, write_jsonl
@@ -62,3 +64,49 @@ def test_summary_counts_complaints_not_module_evaluations_as_complaints(tmp_path
     )
     assert "4 evaluations (complaint × rule module) by status: compliant 3, violation 1" in table
 
+
+def _report_csv(path, period: str, *modules: str) -> dict[tuple[str, str], str]:
+    """``report semiannual`` as CSV, by (section, key) of its value column."""
+    args = [a for m in modules for a in ("-m", m)]
+    result = cli("report", "semiannual", path, "--period", period, "-f", "csv", *args)
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    return {
+        (section, key): value for section, dimension, key, value in rows[1:] if dimension in ("value", "")
+    }
+
+
+def test_semiannual_note_counts_complaints_not_skipped_module_rules(tmp_path):
+    """The note "3 complaint(s) not evaluated" counted the modules whose archive-scope rules were
+    skipped; each note now counts what it names."""
+    path = write_jsonl(tmp_path / "a.jsonl", _handled("C-1", "2025-03-03", "2025-03-04"))
+    report = cli("report", "semiannual", path, "--period", "2025H1").stdout
+    assert "complaint(s) not evaluated" not in report
+    assert "of 3 rule module(s) were not judged" in report
+    values = _report_csv(path, "2025H1")
+    assert values[("handling", "not_evaluated")] == "0"
+
+    old = write_jsonl(tmp_path / "old.jsonl", compliant("C-OLD", "2011-03-07"))
+    report = cli("report", "semiannual", old, "--period", "2011H1").stdout
+    assert "| 1 complaint(s) not evaluated: no selected rule module was in force" in report
+    assert _report_csv(old, "2011H1")[("handling", "not_evaluated")] == "1"
+
+
+def test_semiannual_figures_name_the_provision_and_unit_that_judged_them(tmp_path):
+    """Handling figures were all "point 九 … working days", also for complaints judged by Order
+    2020 No. 3 Art. 18 (calendar days). Each is now labelled by the provision whose limit judged
+    it and counted in its unit; the 2012 notice's clock no longer judges complaints received
+    from 2020-03-01 even when its module is listed first."""
+    events = _handled("C-FEB", "2020-02-21", "2020-02-25") + _handled("C-MAR", "2020-03-06", "2020-03-10")
+    path = write_jsonl(tmp_path / "a.jsonl", events)  # Friday to Tuesday: 2 working days, 4 calendar days
+    values = _report_csv(path, "2020H1", "cbrc-2012-13", "cbirc-2020-3")
+    assert values[("handling", "judged_by|cbrc-2012-13|working_day")] == "1"
+    assert values[("handling", "average_days|cbrc-2012-13|working_day")] == "2.0000"
+    assert values[("handling", "judged_by|cbirc-2020-3|calendar_day")] == "1"
+    assert values[("handling", "average_days|cbirc-2020-3|calendar_day")] == "4.0000"
+    markdown = cli("report", "semiannual", path, "--period", "2020H1").stdout
+    title = "Handling (银监发〔2012〕13号 point 九; 中国银行保险监督管理委员会令2020年第3号 第十八条)"
+    assert f"## 办理情况 — {title}\n" in markdown
+    assert "judged under 银监发〔2012〕13号 point 九 (working days) | 1 |" in markdown
+    assert "judged under 中国银行保险监督管理委员会令2020年第3号 第十八条 (calendar days) | 1 |" in markdown
+    assert "(point 九)" not in markdown and "60-working-day" not in markdown

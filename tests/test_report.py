@@ -343,11 +343,13 @@ def test_handling(small):
         "undetermined": 0,
         "not_evaluated": 0,
         "share_within_limit": pytest.approx(0.6),
-        "average_working_days": pytest.approx(7.2),
-        "median_working_days": 1.0,
-        "working_days_not_computable": 0,
+        # received from 2020-03-01: judged by Order 2020 No. 3 Art. 18, in calendar days
+        "judged_by|cbirc-2020-3|calendar_day": 8,
+        "average_days|cbirc-2020-3|calendar_day": pytest.approx(9.8),
+        "median_days|cbirc-2020-3|calendar_day": 1.0,
     }
-    assert sorted(small.handling.working_days) == [1, 1, 1, 16, 17]
+    [basis] = small.handling.bases.values()
+    assert sorted(basis.days) == [1, 1, 1, 22, 24]  # C-2 10 March → 1 April, C-8 12 May → 5 June
 
 
 def test_extensions(small):

@@ -22,6 +22,7 @@ from cppolicy.reports.semiannual.model import (
     Extensions,
     Forwarded,
     Handling,
+    HandlingBasis,
     HotIssue,
     Institution,
     Period,
@@ -76,14 +77,25 @@ def branch_of(tree: dict[str, Institution], inst_id: str) -> str:
     return ancestors[-1]
 
 
-def _decision_clock(results: list[ComplaintResult]) -> ClockResult | None:
-    """The decision clock used for the handling figures: that of the first module (in the order
-    given) whose evaluation has a clock named ``decision``."""
-    for result in results:
-        for clock in result.clocks:
-            if isinstance(clock, ClockResult) and clock.name == "decision":
-                return clock
-    return None
+def _decision_clock(
+    results: list[ComplaintResult], modules: dict[str, RuleModule], day: date
+) -> tuple[ComplaintResult, ClockResult] | None:
+    """The decision clock the handling figures use, and the result it is from: that of the first
+    module (in the order given) whose evaluation has a clock named ``decision`` and whose rules on
+    that clock are in force on the receipt date ``day`` — from 2020-03-01 the 2012 notice's point
+    九 yields to Order 2020 No. 3 Art. 18 (its Art. 45), so its clock no longer judges; failing
+    that, the first such clock."""
+    found: list[tuple[ComplaintResult, ClockResult]] = [
+        (result, clock)
+        for result in results
+        for clock in result.clocks
+        if isinstance(clock, ClockResult) and clock.name == "decision"
+    ]
+    for result, clock in found:
+        module = modules.get(result.module.id)
+        if module is not None and any("decision" in r.clocks for r in module.rules_in("complaint", on=day)):
+            return result, clock
+    return found[0] if found else None
 
 
 @dataclass
@@ -150,8 +162,15 @@ def _select(contents: ArchiveContents, period: Period, scope: _Scope, as_of: dat
 class _Tally:
     """The report's figures, added up complaint by complaint."""
 
-    def __init__(self, period: Period, tree: dict[str, Institution], calendar: WorkingDayCalendar) -> None:
+    def __init__(
+        self,
+        period: Period,
+        tree: dict[str, Institution],
+        calendar: WorkingDayCalendar,
+        modules: Sequence[RuleModule],
+    ) -> None:
         self.tree, self.calendar = tree, calendar
+        self.modules = {module.id: module for module in modules}
         self.by_product: Counter[str | None] = Counter()
         self.by_issue: Counter[str | None] = Counter()
         self.by_channel: Counter[str | None] = Counter()
@@ -179,14 +198,18 @@ class _Tally:
         self.complainants += int(data.get("complainants", 1))
         self.major += bool(data.get("major"))
         types = {e.type for e in visible}
-        clock = _decision_clock(results)
-        self._handling(received, clock, types)
+        judged = _decision_clock(results, self.modules, local_date(received.time))
+        clock = judged[1] if judged is not None else None
+        self._handling(received, judged, types)
         self._extensions(visible, clock)
         p10 = self._findings(results)
         self._forwarded(data, results, types, p10)
 
-    def _handling(self, received: Event, clock: ClockResult | None, types: set[str]) -> None:
+    def _handling(
+        self, received: Event, judged: tuple[ComplaintResult, ClockResult] | None, types: set[str]
+    ) -> None:
         handling = self.handling
+        clock = judged[1] if judged is not None else None
         state = clock.state if clock is not None else None
         if state == "met":
             handling.within_limit += 1
@@ -204,13 +227,32 @@ class _Tally:
             handling.undetermined += 1
         else:
             handling.not_evaluated += 1
+        if judged is None:
+            return
+        basis = self._basis(judged, local_date(received.time))
+        basis.complaints += 1
         if clock is not None and clock.met_at is not None and state in ("met", "met_late"):
+            received_on, decided_on = local_date(received.time), local_date(clock.met_at)
+            if basis.unit != "working_day":
+                basis.days.append((decided_on - received_on).days)
+                return
             try:
-                handling.working_days.append(
-                    self.calendar.working_days_between(local_date(received.time), local_date(clock.met_at))
-                )
+                basis.days.append(self.calendar.working_days_between(received_on, decided_on))
             except CalendarError:
-                handling.working_days_unknown += 1
+                basis.days_unknown += 1
+
+    def _basis(self, judged: tuple[ComplaintResult, ClockResult], day: date) -> HandlingBasis:
+        """The time limit that judged a complaint: its module, the provision its decision clock
+        cites, and the unit of the limit in force on the receipt date ``day``."""
+        result, clock = judged
+        module = self.modules.get(result.module.id)
+        unit = str((clock.period or {}).get("unit") or "")
+        if not unit and module is not None:
+            unit = str(module.parameters_on(day).get(clock.spec.period_param, {}).get("unit", ""))
+        unit = "working_day" if unit == "working_day" else "calendar_day"
+        instrument = module.data["instrument"]["number"] if module is not None else result.module.id
+        basis = HandlingBasis(result.module.id, instrument, clock.spec.cite or "", unit)
+        return self.handling.bases.setdefault(basis.key, basis)
 
     def _extensions(self, visible: list[Event], clock: ClockResult | None) -> None:
         extended = [e for e in visible if e.type == "extended"]
@@ -332,17 +374,36 @@ def _judge(
     results: dict[str, list[ComplaintResult]] = defaultdict(list)
     for result in audit.results:
         results[result.complaint_id].append(result)
-    if audit.skipped:
-        notes.append(
-            f"{sum(audit.skipped.values())} complaint(s) not evaluated: no selected rule module was in "
-            f"force on their receipt date"
-        )
+    notes.extend(skipped_notes(audit.skipped))
     if len(modules) > 1:
         notes.append(
-            "several rule modules: the handling and extension figures use, per complaint, the first "
-            "module listed that has a 'decision' clock; findings are counted under every module"
+            "several rule modules: the handling and extension figures use, per complaint, the "
+            "'decision' clock of the first module listed whose rules on it are in force on the "
+            "receipt date, counted in its unit ('judged under'); findings are counted under every module"
         )
     return results, audit.engine
+
+
+#: what the audit's ``skipped`` counts say, each note counting what it names
+_SKIPPED = {
+    "no_module_in_force": "{n} complaint(s) not evaluated: no selected rule module was in force on "
+    "their receipt date",
+    "no_module_applies": "{n} complaint(s) not evaluated: no selected rule module applies to them "
+    "(e.g. the PBoC's Order 2020 No. 5 judges only complaints the PBoC forwarded)",
+    "archive_rules_no_institution_events": "the rules judged over the whole archive (reports to the "
+    "regulator, large-scale complaints) of {n} rule module(s) were not judged: this report judges "
+    "the complaints received in the period; `cppolicy audit` judges them on an archive with "
+    "institution-level events",
+}
+
+
+def skipped_notes(skipped: Counter[str]) -> list[str]:
+    """One note per reason something was not judged, counting complaints or modules as it says."""
+    return [
+        _SKIPPED.get(why, "{n} not judged: " + why.replace("_", " ")).format(n=n)
+        for why, n in sorted(skipped.items())
+        if n
+    ]
 
 
 def _closing_notes(
@@ -377,7 +438,7 @@ def compute_semiannual(
     scope = _Scope(tree, institution)
     selection = _select(contents, period, scope, as_of)
     results, engine = _judge(selection, modules, calendar, as_of, notes)
-    tally = _Tally(period, tree, calendar)
+    tally = _Tally(period, tree, calendar, modules)
     for complaint_id, received in selection.receipts.items():
         visible = evaluation_order(selection.complaints[complaint_id], as_of)
         tally.add(received, visible, results.get(complaint_id, []))

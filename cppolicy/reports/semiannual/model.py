@@ -144,6 +144,50 @@ class Institution:
     name: str | None = None
 
 
+#: the units the time to decision is counted in: unit -> (zh, en)
+UNITS: dict[str, tuple[str, str]] = {
+    "working_day": ("工作日", "working days"),
+    "calendar_day": ("自然日", "calendar days"),
+}
+
+
+@dataclass(slots=True)
+class HandlingBasis:
+    """The time limit that judged the handling of some of the report's complaints: one rule
+    module's ``decision`` clock, the provision it cites and the unit it counts in. Each decided
+    complaint's time to decision is counted in that unit, from the receipt date (not counted) to
+    the decision date: working days for the 2012 notice's point 九, calendar days for Order 2020
+    No. 3's Art. 18."""
+
+    module: str  # the rule module's id
+    instrument: str  # its instrument's number, e.g. 银监发〔2012〕13号
+    cite: str  # the clock's provision: a point (九) or an article (第十八条)
+    unit: str  # working_day or calendar_day (a limit in hours is counted in calendar days)
+    complaints: int = 0
+    #: per decided complaint, its time from receipt to decision in ``unit``
+    days: list[int] = field(default_factory=list)
+    #: decided complaints whose time could not be counted (a year the calendar does not know)
+    days_unknown: int = 0
+
+    @property
+    def key(self) -> str:
+        return f"{self.module}|{self.unit}"
+
+    def provision(self) -> tuple[str, str]:
+        """The provision, in Chinese and in English: ``第九点`` / ``point 九``, ``第十八条``."""
+        if self.cite.endswith("条"):
+            return f"{self.instrument}{self.cite}", f"{self.instrument} {self.cite}"
+        return f"{self.instrument}第{self.cite}点", f"{self.instrument} point {self.cite}"
+
+    @property
+    def average(self) -> float | None:
+        return statistics.fmean(self.days) if self.days else None
+
+    @property
+    def median(self) -> float | None:
+        return float(statistics.median(self.days)) if self.days else None
+
+
 @dataclass(slots=True)
 class Handling:
     """Decision-clock outcomes; the first seven are exclusive and sum to the complaints."""
@@ -157,9 +201,8 @@ class Handling:
     not_evaluated: int = 0
     #: of ``withdrawn``: withdrawn only after the handling limit had passed
     withdrawn_after_limit: int = 0
-    #: working days from receipt to decision, one per decided complaint the calendar can count
-    working_days: list[int] = field(default_factory=list)
-    working_days_unknown: int = 0
+    #: the time limits that judged them, by :attr:`HandlingBasis.key`, in the order first met
+    bases: dict[str, HandlingBasis] = field(default_factory=dict)
 
     @property
     def decided(self) -> int:
@@ -180,14 +223,6 @@ class Handling:
     @property
     def share_within_limit(self) -> float | None:
         return self.within_limit / self.decided if self.decided else None
-
-    @property
-    def average_working_days(self) -> float | None:
-        return statistics.fmean(self.working_days) if self.working_days else None
-
-    @property
-    def median_working_days(self) -> float | None:
-        return float(statistics.median(self.working_days)) if self.working_days else None
 
 
 @dataclass(slots=True)

@@ -88,7 +88,7 @@ def header_items(report: SemiannualReport) -> list[HeaderItem]:
             "due_date",
             "报送截止日",
             "due by",
-            f"{p.due.isoformat()} (point 十六: 于每年1月30日和7月30日前报送)",
+            f"{p.due.isoformat()} (银监发〔2012〕13号 point 十六: 于每年1月30日和7月30日前报送)",
         ),
         HeaderItem("as_of", "统计截至", "as of", _as_of_text(report.as_of)),
     ]

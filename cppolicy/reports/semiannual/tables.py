@@ -17,6 +17,7 @@ from cppolicy.reports.semiannual.model import (
     HOT_ISSUES,
     LABELS_ZH,
     TOP_REASONS,
+    UNITS,
     Institution,
     SemiannualReport,
     label,
@@ -100,11 +101,40 @@ def _institutions(report: SemiannualReport) -> list[Section]:
     ]  # fmt: skip
 
 
+def _bases(report: SemiannualReport) -> list[ValueRow]:
+    """Per time limit that judged complaints: how many, and their time to decision in its unit."""
+    rows: list[ValueRow] = []
+    for basis in report.handling.bases.values():
+        zh, en = basis.provision()
+        unit_zh, unit_en = UNITS[basis.unit]
+        key, days = basis.key, {"kind": "days", "indent": True}
+        rows += [
+            (f"judged_by|{key}", f"按{zh}（{unit_zh}）判定 judged under {en} ({unit_en})", basis.complaints),
+            (f"average_days|{key}", f"平均办理{unit_zh} average {unit_en}, receipt to decision",
+             basis.average, days),
+            (f"median_days|{key}", f"办理{unit_zh}中位数 median {unit_en}, receipt to decision",
+             basis.median, days),
+        ]  # fmt: skip
+        if basis.unit == "working_day":
+            rows.append(
+                (f"days_not_computable|{key}", "工作日无法计算 decided, working days not computable",
+                 basis.days_unknown, _INDENT)
+            )  # fmt: skip
+    return rows
+
+
+def handling_title(report: SemiannualReport) -> str:
+    """The handling section's title: the provisions whose time limits judged it."""
+    provisions = [basis.provision()[1] for basis in report.handling.bases.values()]
+    return "Handling (" + ("; ".join(dict.fromkeys(provisions)) or "no time limit judged") + ")"
+
+
 def _handling(report: SemiannualReport) -> list[Section]:
-    """Handling (point 九)."""
+    """Handling, by the time limit of each complaint's decision clock (point 九 of the 2012 notice
+    in working days, Art. 18 of Order 2020 No. 3 in calendar days, …)."""
     h = report.handling
     return [
-        _values("handling", "办理情况", "Handling (point 九)", (
+        _values("handling", "办理情况", handling_title(report), (
             ("decided_within_limit", "按时办结 decided within the limit", h.within_limit),
             ("decided_late", "超时办结 decided late", h.late),
             ("open", "办理中（未到期） open, within the limit", h.open),
@@ -116,12 +146,7 @@ def _handling(report: SemiannualReport) -> list[Section]:
             ("not_evaluated", "未评估 not evaluated", h.not_evaluated),
             ("share_within_limit", "按时办结率（占已办结） share decided within the limit, of those decided",
              h.share_within_limit, {"kind": "share"}),
-            ("average_working_days", "平均办理工作日 average working days, receipt to decision",
-             h.average_working_days, {"kind": "days"}),
-            ("median_working_days", "办理工作日中位数 median working days, receipt to decision",
-             h.median_working_days, {"kind": "days"}),
-            ("working_days_not_computable", "工作日无法计算 decided, working days not computable",
-             h.working_days_unknown),
+            *_bases(report),
         ))
     ]  # fmt: skip
 
@@ -136,11 +161,11 @@ def _extensions(report: SemiannualReport) -> list[Section]:
         rest = sum(n for _, n in reasons[TOP_REASONS:])
         reason_rows.append(Row("(others)", "其他理由 other reasons", {"count": rest}))
     return [
-        _values("extensions", "延长处理时限", "Extensions (point 九)", (
+        _values("extensions", "延长处理时限", "Extensions of the same time limits", (
             ("complaints_extended", "延长处理时限的投诉 complaints extended", x.complaints),
             ("extension_events", "延长次数 extensions", x.events),
             ("effective", "延长生效 took effect", x.effective),
-            ("capped", "其中被限于六十个工作日 of which capped at the 60-working-day limit", x.capped, _INDENT),
+            ("capped", "其中被限于延长上限 of which cut back to the cap of the limit in force", x.capped, _INDENT),
             ("not_effective", "延长未生效 did not take effect", x.not_effective),
             ("unjudged", "未判定 not judged (clock undetermined)", x.unjudged),
         )),
@@ -157,7 +182,7 @@ def _forwarded(report: SemiannualReport) -> list[Section]:
         for (reg, office), n in sorted(fw.by_office.items(), key=lambda kv: (-kv[1], str(kv[0])))
     )
     return [
-        _values("forwarded", "监管转办投诉", "Regulator-forwarded complaints (point 十)", (
+        _values("forwarded", "监管转办投诉", "Regulator-forwarded complaints (银监发〔2012〕13号 point 十)", (
             ("forwarded", "监管转办投诉 forwarded by a regulator", fw.total),
             ("point_10_applies", "适用第十点（银监会/银保监会/金融监管总局） point 十 applies", fw.point_10_applies),
             ("reported_back", "已向转办机构报告 reported back", fw.reported_back),
@@ -217,7 +242,7 @@ def _hot_issues(report: SemiannualReport) -> list[Section]:
              "change_share": hi.change_share})
         for n, hi in enumerate(report.hot_issues, 1)
     )  # fmt: skip
-    title = f"Hot issues: top {HOT_ISSUES} product × issue (point 十一)"
+    title = f"Hot issues: top {HOT_ISSUES} product × issue (银监发〔2012〕13号 point 十一)"
     return [
         Section("hot_issues", "热点问题", title, "产品 × 事由", "product × issue", columns, rows, note=note)
     ]
@@ -257,8 +282,9 @@ def _records(report: SemiannualReport) -> list[Section]:
         Column("on_time", "按时", "by the due date", "text"),
     )
     sections = [
-        Section("changes", "投诉管理办法、渠道及联系人变动", "Changes to reflect or report (point 十六)",
-                "事件", "event", (*when, *changed), changes,
+        Section("changes", "投诉管理办法、渠道及联系人变动",
+                "Changes to reflect or report (银监发〔2012〕13号 point 十六)", "事件", "event",
+                (*when, *changed), changes,
                 note="管理办法、渠道变动应在半年报告中反映；部门、负责人、联系人变动应及时另行报告。 Changes of rules "
                 "or channels belong in this report; changes of department, head or contact are reported "
                 "promptly on their own."),
