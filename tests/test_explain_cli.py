@@ -59,7 +59,7 @@ def test_explain_shows_timeline_clock_rest_days_and_fired_rule(tmp_path):
     assert "deadline: 2019-10-23 24:00 Asia/Shanghai" in out
     assert "[FIRED] CBRC2012.P9.DECISION_LATE" in out
     assert "[not triggered] CBRC2012.P7.ACK_MISSING" in out
-    assert "處理時限原則上不得超過十五個工作日" in out
+    assert "处理时限原则上不得超过十五个工作日" in out
     # The result notice after the as-of time is ignored, so by 2019-12-31 it is overdue.
     assert "[FIRED] CBRC2012.P8.RESULT_NOT_NOTIFIED" in out
 

@@ -10,8 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+from pathlib import Path
 
+from cppolicy.rules import load_module
 from tests.helpers import cli, compliant, event, write_jsonl
+
+ROOT = Path(__file__).resolve().parent.parent
 
 AS_OF = "2025-12-31T00:00:00+08:00"
 #: what Order 2020 No. 3 Art. 19 asks a decision notice to say
@@ -110,3 +115,40 @@ def test_semiannual_figures_name_the_provision_and_unit_that_judged_them(tmp_pat
     assert "judged under 银监发〔2012〕13号 point 九 (working days) | 1 |" in markdown
     assert "judged under 中国银行保险监督管理委员会令2020年第3号 第十八条 (calendar days) | 1 |" in markdown
     assert "(point 九)" not in markdown and "60-working-day" not in markdown
+
+
+#: every traditional character of the 2012 notice's quotations before they were converted (OpenCC
+#: t2s changed each of them): none may come back
+TRADITIONAL = (
+    "並個備價償內別則動務協參員問單嚴執報場實將對導層崗強後從復應戶採揮損據數於時會業極構樹機檢權決況"
+    "為熱營獨現環產當發監眾確積節簡糾約納級結給統經維網線總績聯聲職與處補規觀計訊訓記訪設訴評詢話認調識"
+    "議護譽變負責費賠較轄轉辦進運過違適郵銀長門開關險隱雜難電項預頭題顯風體點"
+)
+NOTICE_2012 = ROOT / "docs" / "reference" / "cbrc-2012-13-notice.md"
+
+
+def test_2012_notice_is_cited_in_simplified_characters_as_a_recorded_conversion():
+    """The notice was cited in traditional characters with Taiwan phrasing (簡訊, 網路), as the
+    seed page gave it; mainland auditors cite it in simplified characters."""
+    module_dir = ROOT / "policies" / "cbrc-2012-13" / "1.0.0"
+    texts = {
+        path: path.read_text(encoding="utf-8")
+        for path in [NOTICE_2012, module_dir / "module.yaml", *sorted((module_dir / "cases").glob("*.yaml"))]
+    }
+    for path, text in texts.items():
+        left = sorted({c for c in text if c in TRADITIONAL})
+        assert not left, f"{path}: traditional characters {''.join(left)}"
+    # the 19 points, without the header that tells how they were converted
+    reference = "\n".join(line for line in texts[NOTICE_2012].splitlines() if re.match(r"\| \d+ \|", line))
+    assert len(reference.splitlines()) == 19
+    for path, text in {**texts, NOTICE_2012: reference}.items():
+        assert "简讯" not in text and "网路" not in text, path  # t2s keeps Taiwan phrases: fixed by hand
+    assert "严格执行首问负责制" in reference and "建立健全金融消费者保护机制" in reference  # not tw2sp's
+    module = load_module(module_dir)
+    for rule in module.rules:
+        quoted = re.sub(r" \(上述方式: [^)]*\)$", "", rule.citation["text"])  # the module's own gloss
+        for part in filter(None, quoted.split("…")):
+            assert part in reference, f"{rule.id}: {part!r} is not verbatim in {NOTICE_2012.name}"
+    source, notes = module.data["instrument"]["source"], module.data["notes"]
+    assert "secondary source" in source and "OpenCC" in source and "t2s" in source
+    assert "converted from a secondary source in" in " ".join(notes.split())

@@ -216,7 +216,7 @@ def test_show_text():
     assert "effective: 2012-04-03 – open (by receipt date)" in out
     assert "  decision_limit — Time limit for handling a complaint" in out
     assert (
-        "    from 2012-04-03: 15 working days\n      reference: point 九: 處理時限原則上不得超過十五個工作日"
+        "    from 2012-04-03: 15 working days\n      reference: point 九: 处理时限原则上不得超过十五个工作日"
         in out
     )
     assert "  decision — 处理时限 / handling time limit (point 九)" in out
@@ -226,7 +226,7 @@ def test_show_text():
     ) in out
     assert "    applies if: forwarded_by.regulator in forwarding_regulators = [CBRC, CBIRC, NFRA]" in out
     assert "  CBRC2012.P9.DECISION_LATE  [violation]  p9-decision-late" in out
-    assert "    point 九: 處理時限原則上不得超過十五個工作日。" in out
+    assert "    point 九: 处理时限原则上不得超过十五个工作日。" in out
     assert "    zh: 处理决定晚于处理时限作出。" in out
     assert "    en: The complaint was decided after its handling time limit." in out
     assert "    clocks: decision" in out
@@ -244,7 +244,7 @@ def test_show_json():
         {
             "from": "2012-04-03",
             "value": {"value": 15, "unit": "working_day"},
-            "reference": "point 九: 處理時限原則上不得超過十五個工作日",
+            "reference": "point 九: 处理时限原则上不得超过十五个工作日",
         }
     ]
     decision = next(c for c in doc["clocks"] if c["name"] == "decision")
@@ -381,7 +381,7 @@ def _changed_2012_module(tmp_path: Path) -> Path:
     added.update(id="p9-decision-very-late", code="CBRC2012.P9.DECISION_VERY_LATE", severity="warning")
     data["rules"].append(added)
     overdue = next(r for r in data["rules"] if r["id"] == "p9-decision-overdue")
-    overdue["citation"]["text"] = "處理時限原則上不得超過十個工作日。"
+    overdue["citation"]["text"] = "处理时限原则上不得超过十个工作日。"
     return write_module(tmp_path / "cbrc-2012-13" / "1.0.1", data)
 
 
@@ -392,12 +392,12 @@ def test_diff_detects_parameter_rule_and_citation_changes(tmp_path):
     out = result.stdout
     assert '  ~ version: "1.0.0" → "1.0.1"' in out
     assert "  ~ decision_limit from 2012-04-03: 15 working days → 10 working days" in out
-    assert "      reference: point 九: 處理時限原則上不得超過十五個工作日" in out
+    assert "      reference: point 九: 处理时限原则上不得超过十五个工作日" in out
     assert "  - p10-report-wrong-office (CBRC2012.P10.REPORT_WRONG_OFFICE)" in out
     assert "  + p9-decision-very-late (CBRC2012.P9.DECISION_VERY_LATE, warning) point 九: " in out
     assert (
         "  ~ p9-decision-overdue (CBRC2012.P9.DECISION_OVERDUE)\n"
-        '      ~ citation.text: "處理時限原則上不得超過十五個工作日。" → "處理時限原則上不得超過十個工作日。"'
+        '      ~ citation.text: "处理时限原则上不得超过十五个工作日。" → "处理时限原则上不得超过十个工作日。"'
         in out
     )
     assert "  ~ 十\n      ~ rules: " in out
@@ -413,11 +413,11 @@ def test_diff_detects_parameter_rule_and_citation_changes(tmp_path):
             "change": "changed",
             "a": {
                 "value": {"value": 15, "unit": "working_day"},
-                "reference": "point 九: 處理時限原則上不得超過十五個工作日",
+                "reference": "point 九: 处理时限原则上不得超过十五个工作日",
             },
             "b": {
                 "value": {"value": 10, "unit": "working_day"},
-                "reference": "point 九: 處理時限原則上不得超過十五個工作日",
+                "reference": "point 九: 处理时限原则上不得超过十五个工作日",
             },
         }
     ]
@@ -430,8 +430,8 @@ def test_diff_detects_parameter_rule_and_citation_changes(tmp_path):
     assert overdue["changes"] == [
         {
             "field": "citation.text",
-            "a": "處理時限原則上不得超過十五個工作日。",
-            "b": "處理時限原則上不得超過十個工作日。",
+            "a": "处理时限原则上不得超过十五个工作日。",
+            "b": "处理时限原则上不得超过十个工作日。",
             "change": "changed",
         }
     ]
