@@ -43,6 +43,7 @@ import orjson
 import typer
 
 from cppolicy.cli import fail
+from cppolicy.cli.outputs import OutputGuard
 from cppolicy.errors import CppolicyError, ExitCode, InputError
 from cppolicy.events import Invalid, RawLine, parse_and_validate
 from cppolicy.plugin import Plugins
@@ -188,6 +189,10 @@ def import_events(
             )
             raise InputError(f"unknown importer {name!r} (known: {known})")
         registered = importers[name]
+        guard = OutputGuard().read("FILE", [file]).read("--option", options.values())
+        guard.claim("--output", output)
+        if output is None:
+            guard.claim_stdout()
         if output is not None:
             if not output.parent.is_dir():
                 raise InputError(f"--output: {output.parent} is not a directory")
@@ -215,6 +220,7 @@ def import_events(
             else:
                 out.flush()
         if temporary is not None and output is not None:  # (temporary is only made for --output)
+            guard.check_replace("--output", output)
             os.replace(temporary, output)
             temporary = None
     except CppolicyError as error:

@@ -30,6 +30,7 @@ from cppolicy.authoring import (
 )
 from cppolicy.cli import fail
 from cppolicy.cli.options import CalendarData, format_name, format_option
+from cppolicy.cli.outputs import OutputGuard
 from cppolicy.errors import CppolicyError, ExitCode, InputError
 from cppolicy.plugin import Plugins
 from cppolicy.reports import FORMATS
@@ -145,8 +146,11 @@ def test(
             suites, lambda m: plugins.calendar(m.data.get("calendar") or "cn", list(calendar_data or []))
         )
         if junit is not None:
+            guard = OutputGuard().read("the rule module", [suite[0].path for suite in suites])
+            guard.read("the case file", [p for m, _ in suites for p in sorted(m.path.parent.glob("cases/*"))])
             try:
-                junit.write_bytes(junit_xml(run))
+                with guard.claim("--junit", junit).open("--junit", junit) as out:
+                    out.write(junit_xml(run))
             except OSError as exc:
                 raise InputError(f"--junit {junit}: cannot write: {exc.strerror or exc}") from None
     except CppolicyError as error:
