@@ -115,6 +115,7 @@ def test_standard_output_appended_to_the_archive_is_refused(tmp_path):
     for command in (
         ["audit", str(archive), "--as-of", AS_OF],
         ["explain", "C-1", str(archive), "--as-of", AS_OF],
+        ["validate", str(archive)],
     ):
         with archive.open("ab") as out:
             proc = subprocess.run(
