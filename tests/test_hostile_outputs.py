@@ -199,6 +199,17 @@ def test_control_and_bidi_characters_are_escaped_in_csv(tmp_path):
     assert {row["complaint_id"] for row in rows} == {ESCAPED_ID, MARKUP_ID}
 
 
+def test_control_characters_in_error_lines_are_escaped(tmp_path):
+    """A file name or an option holding an OSC sequence would retitle the terminal from stderr."""
+    result = cli("audit", tmp_path / "\x1b]0;pwned\x07.jsonl", "--as-of", AS_OF)
+    assert result.exit_code == 2
+    assert "\\x1b]0;pwned\\x07.jsonl" in result.stderr
+    _no_raw_controls(result.stderr)
+    usage = cli("audit", "--\x1b[8m", "--as-of", AS_OF)
+    assert usage.exit_code == 2
+    _no_raw_controls(usage.stderr)
+
+
 # ---------------------------------------------------------------- CSV formula injection
 
 

@@ -65,7 +65,7 @@ class _OneLineErrors(TyperGroup):
             where = f"{error.ctx.command_path}: " if getattr(error, "ctx", None) is not None else ""  # type: ignore[attr-defined]
             message = " ".join(error.format_message().split())
             if message:  # (none when the help was shown for want of arguments)
-                print(f"cppolicy: error: {where}{message}", file=sys.stderr)
+                print(visible(f"cppolicy: error: {where}{message}"), file=sys.stderr)
             sys.exit(int(error.exit_code))
         except typer.Abort:
             if not standalone_mode:

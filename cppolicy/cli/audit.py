@@ -61,6 +61,7 @@ from cppolicy.errors import CppolicyError, ExitCode, InputError
 from cppolicy.evaluation.crosscheck import CrossChecker
 from cppolicy.plugin import Plugins
 from cppolicy.reports import FORMATS, ReportStream
+from cppolicy.reports.escape import visible
 from cppolicy.rules import RuleModule
 from cppolicy.trail import StdinDigest, TrailWriter, hashing_stdin, input_digests
 
@@ -262,13 +263,13 @@ def _warn_sink_errors(plugins: Plugins) -> None:
     for (hook, plugin), errors in failures.items():
         kind = {"cppolicy_record_trail": "trail", "cppolicy_handle_finding": "finding"}.get(hook, hook)
         times = f" ({len(errors)} times)" if len(errors) > 1 else ""
-        print(f"cppolicy: warning: {kind} sink {plugin} failed: {errors[0]}{times}", file=sys.stderr)
+        print(visible(f"cppolicy: warning: {kind} sink {plugin} failed: {errors[0]}{times}"), file=sys.stderr)
 
 
 def _report_cross_check(checker: CrossChecker) -> int:
     """Print the disagreements and the tally on stderr; the number of disagreements."""
     for disagreement in checker.disagreements:
-        print(disagreement.describe(), file=sys.stderr)
+        print(visible(disagreement.describe()), file=sys.stderr)
     s = checker.summary()
     sample = f" (sample {s['sample']}: {s['not_sampled']} not drawn)" if s["sample"] is not None else ""
     print(

@@ -47,6 +47,7 @@ from cppolicy.cli.outputs import OutputGuard
 from cppolicy.errors import CppolicyError, ExitCode, InputError
 from cppolicy.events import Invalid, RawLine, parse_and_validate
 from cppolicy.plugin import Plugins
+from cppolicy.reports.escape import visible
 
 OPTION_HELP = "key=value passed to the importer (repeatable), e.g. --option mapping=columns.yaml."
 
@@ -87,7 +88,7 @@ class _Run:
     def skip(self, unit: tuple[str, int], problems: list[str]) -> None:
         self.skipped[unit] = None
         for problem in problems:
-            print(f"cppolicy: error: {self.source}: {self.label(unit)}: {problem}", file=sys.stderr)
+            print(visible(f"cppolicy: error: {self.source}: {self.label(unit)}: {problem}"), file=sys.stderr)
 
     def report_importer_skips(self, importer_run: Any) -> None:
         problems = getattr(importer_run, "skipped", None)

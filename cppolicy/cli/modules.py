@@ -34,6 +34,7 @@ from cppolicy.cli.outputs import OutputGuard
 from cppolicy.errors import CppolicyError, ExitCode, InputError
 from cppolicy.plugin import Plugins
 from cppolicy.reports import FORMATS
+from cppolicy.reports.escape import visible
 from cppolicy.rules import resolve_module
 
 MODULE_HELP = "Rule module: ID, ID@VERSION or a folder path."
@@ -74,7 +75,7 @@ def list_command(fmt: ListFormat = format_option("modules.list")) -> None:  # ty
     _emit("list", fmt, rows)
     broken = [row for row in rows if row["error"]]
     for row in broken:
-        print(f"cppolicy: error: {row['error']}", file=sys.stderr)
+        print(visible(f"cppolicy: error: {row['error']}"), file=sys.stderr)
     if broken:
         raise typer.Exit(int(ExitCode.USAGE))
 
@@ -190,7 +191,7 @@ def validate(
             continue
         _emit("validate", fmt, result)
         for warning in result["warnings"]:
-            print(f"cppolicy: warning: {warning}", file=sys.stderr)
+            print(visible(f"cppolicy: warning: {warning}"), file=sys.stderr)
     if failed:
         raise typer.Exit(int(ExitCode.USAGE))
 

@@ -23,7 +23,7 @@ from cppolicy.evaluation import Alert
 from cppolicy.events import Invalid, RawLine, iter_lines, parse_and_validate
 from cppolicy.host import Evaluator, Monitor
 from cppolicy.plugin import Plugins, hookimpl
-from cppolicy.reports.escape import json_safe
+from cppolicy.reports.escape import json_safe, visible
 from cppolicy.trail import TrailWriter
 
 
@@ -119,7 +119,7 @@ def _ingest(live: Monitor, raw: RawLine) -> int:
     parsed = parse_and_validate(raw)
     if isinstance(parsed, Invalid):
         for line in parsed.format_lines():
-            print(f"cppolicy: invalid: {line}", file=sys.stderr)
+            print(visible(f"cppolicy: invalid: {line}"), file=sys.stderr)
         return 1
     outcome = live.ingest(parsed)
     if outcome.status == "conflict":
