@@ -108,6 +108,15 @@ def test_output_swapped_for_an_input_after_the_check_is_not_truncated(tmp_path):
     assert archive.read_bytes() == before
 
 
+def test_output_through_a_symbolic_link_loop_is_one_line(tmp_path):
+    archive, _ = _archive(tmp_path)
+    (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop1")
+    result = cli("audit", archive, "--as-of", AS_OF, "--quarantine", tmp_path / "loop1")
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "symbolic links" in result.stderr
+
+
 @pytest.mark.slow
 def test_standard_output_appended_to_the_archive_is_refused(tmp_path):
     archive, before = _archive(tmp_path)

@@ -38,6 +38,13 @@ def _stat(path: str | os.PathLike[str]) -> os.stat_result | None:
         return None
 
 
+def _resolved(path: str | os.PathLike[str]) -> Path:
+    try:
+        return Path(path).resolve()
+    except (OSError, RuntimeError):  # a symbolic link loop: the open will report it
+        return Path(os.path.abspath(path))
+
+
 @dataclass
 class OutputGuard:
     """The inputs of a command (their identities, with how to name them) and the outputs already
@@ -66,7 +73,7 @@ class OutputGuard:
         st = _stat(path)
         if st is not None:
             self._refuse_input(place, _identity(st))
-        keys: list[object] = [Path(path).resolve()]
+        keys: list[object] = [_resolved(path)]
         if st is not None:
             keys.append(_identity(st))
         for key in keys:
