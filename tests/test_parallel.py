@@ -140,14 +140,13 @@ def test_a_failed_audit_leaves_no_partial_report_and_the_old_one_intact(tmp_path
     assert result.exit_code == 2 and "not sorted by complaint id" in result.stderr
     assert out.read_text() == "the previous report\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.jsonl", "unsorted.jsonl"]
-    # a report named by a link to the input is written after the input was read, not before
-    expected = cli("audit", path, "--as-of", AS_OF, "-f", "jsonl")
-    assert expected.stdout
+    # a report named by a link to the input is refused before anything is read or written (issue 17)
+    before = Path(path).read_bytes()
     link = tmp_path / "link.jsonl"
     link.symlink_to(path)
     read = cli("audit", path, "--as-of", AS_OF, "-f", "jsonl", "-o", link)
-    assert read.exit_code == expected.exit_code
-    assert Path(path).read_text() == expected.stdout  # judged in full, then written through the link
+    assert read.exit_code == 2 and "the same file as the archive" in read.stderr
+    assert Path(path).read_bytes() == before
     missing = cli("audit", path, "--as-of", AS_OF, "-f", "csv", "-o", tmp_path / "no-such-folder" / "r.csv")
     assert missing.exit_code == 2
     assert f"{tmp_path / 'no-such-folder' / 'r.csv'}: No such file or directory" in missing.stderr

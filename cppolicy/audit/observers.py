@@ -88,17 +88,21 @@ def overrides(observer: AuditObserver, name: str) -> bool:
 class QuarantineWriter(AuditObserver):
     """Writes the lines not accepted as JSONL records ``{source, line, reason, errors, text}`` and
     counts them (``total``, ``by_reason``). With ``path=None`` nothing is written but the counts
-    still work. The file is created (truncated) when the writer is made; use it as a context
-    manager (or call :meth:`close`)."""
+    still work. The file is created (truncated) when the writer is made, or ``path`` is a binary
+    file already opened for writing (the command line opens it after checking that it is not an
+    input); use it as a context manager (or call :meth:`close`, which closes it)."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str] | IO[bytes] | None = None) -> None:
         self.path = path
         self.total = 0
         self.by_reason: Counter[str] = Counter()
-        try:
-            self._handle: IO[bytes] | None = open(path, "wb") if path is not None else None  # noqa: SIM115
-        except OSError as exc:
-            raise InputError(f"{path}: cannot write quarantine file: {exc.strerror or exc}") from None
+        if path is None or isinstance(path, str | os.PathLike):
+            try:
+                self._handle: IO[bytes] | None = open(path, "wb") if path is not None else None  # noqa: SIM115
+            except OSError as exc:
+                raise InputError(f"{path}: cannot write quarantine file: {exc.strerror or exc}") from None
+        else:
+            self._handle = path
 
     def quarantined(self, invalid: Invalid) -> None:
         self.add(invalid)

@@ -19,6 +19,7 @@ import typer
 from typer.core import TyperGroup
 
 from cppolicy.errors import CppolicyError, ExitCode, InputError
+from cppolicy.reports.escape import visible
 
 
 class _OneLineErrors(TyperGroup):
@@ -64,7 +65,7 @@ class _OneLineErrors(TyperGroup):
             where = f"{error.ctx.command_path}: " if getattr(error, "ctx", None) is not None else ""  # type: ignore[attr-defined]
             message = " ".join(error.format_message().split())
             if message:  # (none when the help was shown for want of arguments)
-                print(f"cppolicy: error: {where}{message}", file=sys.stderr)
+                print(visible(f"cppolicy: error: {where}{message}"), file=sys.stderr)
             sys.exit(int(error.exit_code))
         except typer.Abort:
             if not standalone_mode:
@@ -117,8 +118,9 @@ COMMAND_MODULES = (
 
 
 def fail(error: CppolicyError) -> typer.Exit:
-    """Print an expected error as one line on stderr and return the Exit to raise."""
-    print(f"cppolicy: error: {error.message}", file=sys.stderr)
+    """Print an expected error as one line on stderr (control and bidi characters from the input
+    made visible) and return the Exit to raise."""
+    print(f"cppolicy: error: {visible(error.message)}", file=sys.stderr)
     return typer.Exit(int(error.exit_code))
 
 
@@ -126,7 +128,7 @@ def main() -> None:
     try:
         get_app()()
     except CppolicyError as error:  # raised outside a command body (e.g. during parsing)
-        print(f"cppolicy: error: {error.message}", file=sys.stderr)
+        print(f"cppolicy: error: {visible(error.message)}", file=sys.stderr)
         sys.exit(int(error.exit_code))
 
 

@@ -44,20 +44,24 @@ from cppolicy.cli import fail
 from cppolicy.cli import formats as _formats  # noqa: F401 — registers the table format
 from cppolicy.cli.options import (
     AS_OF_HELP,
+    EXCEL_HELP,
     LANG_HELP,
     CalendarData,
     ModuleOption,
     as_of_option,
+    byte_order_mark,
     calendar_from,
     format_name,
     format_option,
     language,
     modules_from,
 )
+from cppolicy.cli.outputs import OutputGuard, guard_inputs
 from cppolicy.errors import CppolicyError, ExitCode, InputError
 from cppolicy.evaluation.crosscheck import CrossChecker
 from cppolicy.plugin import Plugins
 from cppolicy.reports import FORMATS, ReportStream
+from cppolicy.reports.escape import visible
 from cppolicy.rules import RuleModule
 from cppolicy.trail import StdinDigest, TrailWriter, hashing_stdin, input_digests
 
@@ -81,6 +85,8 @@ class AuditRequest:
     cross_check: bool
     cross_check_sample: float | None
     progress: bool
+    #: what the report begins with: a byte-order mark with --excel
+    bom: str
 
     @property
     def streaming(self) -> bool:
@@ -102,6 +108,7 @@ def _request(
     cross_check: bool,
     cross_check_sample: float | None,
     progress: bool | None,
+    excel: bool,
 ) -> AuditRequest:
     FORMATS.get("audit", fmt)
     moment = as_of_option(as_of)
@@ -124,6 +131,7 @@ def _request(
         cross_check or cross_check_sample is not None,
         cross_check_sample,
         sys.stderr.isatty() if progress is None else progress,
+        byte_order_mark(excel, fmt),
     )
 
 
@@ -160,7 +168,7 @@ def _progress(enabled: bool) -> AbstractContextManager[Progress | None]:
 
 
 @contextmanager
-def _report_file(path: Path) -> Iterator[IO[str]]:
+def _report_file(path: Path, guard: OutputGuard) -> Iterator[IO[str]]:
     """A file for a report written while the audit runs: an unnamed temporary file (``TMPDIR``),
     copied into ``path`` when the audit has succeeded, so ``path`` is opened and written exactly
     as a report written at the end would be (created, or truncated in place: its mode, owner and
@@ -169,7 +177,7 @@ def _report_file(path: Path) -> Iterator[IO[str]]:
         yield spool
         spool.flush()
         spool.seek(0)
-        with path.open("wb") as out:
+        with guard.open("--output", path) as out:
             # typeshed types a TextIOWrapper's buffer as a protocol whose read() returns a Buffer; a
             # TemporaryFile's is a BufferedRandom, whose read() returns bytes
             shutil.copyfileobj(cast(IO[bytes], spool.buffer), out, 1 << 20)
@@ -181,6 +189,7 @@ def _run(
     calendar: WorkingDayCalendar,
     plugins: Plugins,
     calendar_data: list[Path],
+    guard: OutputGuard,
 ) -> tuple[AuditReport, CrossChecker | None]:
     """The audit with its observers; files are closed in order (the report reaches its file only
     once the trail and the quarantine file are closed without error)."""
@@ -193,11 +202,11 @@ def _run(
         observers: list[AuditObserver] = []
         if request.streaming:  # entered first, left last
             assert request.output is not None
-            stream = FORMATS.get("audit", request.fmt).stream
-            assert stream is not None
-            observers.append(
-                ReportStream(stream(stack.enter_context(_report_file(request.output)), request.lang))
-            )
+            fmt = FORMATS.get("audit", request.fmt)
+            assert fmt.stream is not None
+            out = fmt.output(stack.enter_context(_report_file(request.output, guard)))
+            out.write(request.bom)
+            observers.append(ReportStream(fmt.stream(out, request.lang)))
         if request.trail:  # opened (locked, verified) first: a broken trail fails before any work
             writer = stack.enter_context(TrailWriter(request.trail, plugins))
             stdin: StdinDigest | None = (
@@ -213,7 +222,7 @@ def _run(
                 )
             )
         observers.append(
-            stack.enter_context(QuarantineWriter(request.quarantine))
+            stack.enter_context(QuarantineWriter(guard.open("--quarantine", request.quarantine)))
             if request.quarantine
             else AuditObserver()
         )
@@ -238,6 +247,14 @@ def _run(
     return report, checker
 
 
+def _guard(request: AuditRequest, modules: list[RuleModule], calendar_data: list[Path] | None) -> OutputGuard:
+    """Every output checked against every input (and each other) before any is opened."""
+    guard = guard_inputs(request.archives, calendar_data, modules)
+    guard.claim("--output", request.output).claim("--quarantine", request.quarantine)
+    guard.claim("--trail", request.trail)
+    return guard if request.output else guard.claim_stdout()
+
+
 def _warn_sink_errors(plugins: Plugins) -> None:
     """One line per failing sink plugin and hook (with how often it failed)."""
     failures: dict[tuple[str, str], list[BaseException]] = {}
@@ -246,13 +263,13 @@ def _warn_sink_errors(plugins: Plugins) -> None:
     for (hook, plugin), errors in failures.items():
         kind = {"cppolicy_record_trail": "trail", "cppolicy_handle_finding": "finding"}.get(hook, hook)
         times = f" ({len(errors)} times)" if len(errors) > 1 else ""
-        print(f"cppolicy: warning: {kind} sink {plugin} failed: {errors[0]}{times}", file=sys.stderr)
+        print(visible(f"cppolicy: warning: {kind} sink {plugin} failed: {errors[0]}{times}"), file=sys.stderr)
 
 
 def _report_cross_check(checker: CrossChecker) -> int:
     """Print the disagreements and the tally on stderr; the number of disagreements."""
     for disagreement in checker.disagreements:
-        print(disagreement.describe(), file=sys.stderr)
+        print(visible(disagreement.describe()), file=sys.stderr)
     s = checker.summary()
     sample = f" (sample {s['sample']}: {s['not_sampled']} not drawn)" if s["sample"] is not None else ""
     print(
@@ -306,6 +323,7 @@ Isolate = Annotated[
 ]
 Order = Annotated[bool | None, typer.Option("--sorted/--unsorted", help=_ORDER_HELP)]
 CrossCheckOption = Annotated[bool, typer.Option("--cross-check", help=_CHECK_HELP)]
+Excel = Annotated[bool, typer.Option("--excel", help=EXCEL_HELP)]
 Sample = Annotated[float | None, typer.Option("--cross-check-sample", metavar="FRACTION", help=_SAMPLE_HELP)]
 
 
@@ -325,6 +343,7 @@ def audit(
     sorted_input: Order = None,
     cross_check: CrossCheckOption = False,
     cross_check_sample: Sample = None,
+    excel: Excel = False,
 ) -> None:
     """Audit ARCHIVE... as of a moment; exit 0 clean, 1 violations, 2 input errors, 3 engine
     errors, 4 only undetermined results (see docs/exit-codes.md)."""
@@ -343,15 +362,18 @@ def audit(
             cross_check,
             cross_check_sample,
             progress,
+            excel,
         )
         plugins = Plugins()
         modules = modules_from(module, plugins)
         calendar = calendar_from(calendar_data, plugins)
-        report, checker = _run(request, modules, calendar, plugins, list(calendar_data or []))
+        guard = _guard(request, modules, calendar_data)
+        report, checker = _run(request, modules, calendar, plugins, list(calendar_data or []), guard)
         _warn_sink_errors(plugins)
         disagreements = _report_cross_check(checker) if checker is not None else 0
         if not request.streaming:
-            with output.open("w", encoding="utf-8") if output else nullcontext(sys.stdout) as out:
+            with guard.open_text("--output", output) if output else nullcontext(sys.stdout) as out:
+                out.write(request.bom)
                 FORMATS.render("audit", request.fmt, report, out, request.lang)
     except CppolicyError as error:
         raise fail(error) from None

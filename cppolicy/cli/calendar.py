@@ -19,8 +19,9 @@ from rich.table import Table
 
 from cppolicy.calendar import DayInfo, WorkingDayCalendar, end_of_day, load_calendar
 from cppolicy.cli import fail
-from cppolicy.cli.formats import OutputConsole
+from cppolicy.cli.formats import OutputConsole, cell
 from cppolicy.cli.options import format_name, format_option
+from cppolicy.cli.outputs import guard_inputs
 from cppolicy.errors import CppolicyError, InputError
 from cppolicy.reports import FORMATS
 
@@ -103,7 +104,7 @@ class YearView:
         }
 
 
-@FORMATS.register("calendar.show", "text", help="the days in a table")
+@FORMATS.register("calendar.show", "text", help="the days in a table", escape="cells")
 def write_year_text(view: YearView, out: IO[str], lang: str) -> None:
     console = OutputConsole(file=out, highlight=False)
     days = view.days
@@ -113,7 +114,7 @@ def write_year_text(view: YearView, out: IO[str], lang: str) -> None:
         f"[bold]{view.calendar.name} working-day calendar {view.year}[/bold]  ({view.calendar.version})",
         soft_wrap=True,
     )
-    console.print(f"source: {view.source}", soft_wrap=True)
+    console.print(cell(f"source: {view.source}"), soft_wrap=True)
     console.print(
         f"{_plural(view.working_count, 'working day')}; {_plural(weekday_rest, 'weekday rest day')}; "
         f"{_plural(make_up, 'make-up working day')}"
@@ -135,7 +136,7 @@ def write_year_text(view: YearView, out: IO[str], lang: str) -> None:
             info.date.isoformat(),
             info.weekday,
             status,
-            info.name_en if info.kind == "make_up_working_day" and info.name_en else info.reason,
+            cell(info.name_en if info.kind == "make_up_working_day" and info.name_en else info.reason),
             end_section=last_of_month,
         )
     console.print(table)
@@ -363,6 +364,7 @@ def add(
             raise InputError(
                 "--roll-forward needs --calendar-days (a working-day period ends on a working day)"
             )
+        guard_inputs([], calendar_data).claim_stdout()
         added = _add(_load(calendar_data), d, days, start_counted, calendar_days, roll_forward)
     except CppolicyError as error:
         raise fail(error) from None

@@ -22,6 +22,7 @@ from cppolicy.cli.options import (
     language,
     modules_from,
 )
+from cppolicy.cli.outputs import guard_inputs
 from cppolicy.errors import CppolicyError, ExitCode, InputError
 from cppolicy.evaluation import Engine, load_profile
 from cppolicy.evaluation import check_institution as run_check
@@ -48,6 +49,7 @@ def check_institution(
     on the as-of date. Exit 0 clean, 1 violations, 2 bad input, 3 engine error."""
     try:
         lang = language(lang)
+        guard_inputs([profile], calendar_data, label="the profile").claim_stdout()
         doc = load_profile(profile)
         moment = as_of_option(as_of) if as_of else default_as_of(doc)
         plugins = Plugins()

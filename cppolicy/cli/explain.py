@@ -21,6 +21,7 @@ from cppolicy.cli.options import (
     language,
     modules_from,
 )
+from cppolicy.cli.outputs import guard_inputs
 from cppolicy.errors import CppolicyError
 from cppolicy.plugin import Plugins
 from cppolicy.reports import FORMATS
@@ -45,6 +46,7 @@ def explain(
         plugins = Plugins()
         modules = modules_from(module, plugins)
         calendar = calendar_from(calendar_data, plugins)
+        guard_inputs(archives, calendar_data, modules).claim_stdout()
         docs, quarantined = explain_complaint(complaint_id, archives, modules, calendar, moment)
     except CppolicyError as error:
         raise fail(error) from None

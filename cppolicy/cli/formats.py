@@ -1,7 +1,8 @@
 """Formats the command line registers: those drawn with rich for a person at a terminal (the
 audit's findings table, the institution findings table, the plugins table: registered here because
 the command line is the only layer that draws with rich's console; each is its subject's default),
-and the JSON documents of results only a command makes."""
+and the JSON documents of results only a command makes. A table escapes each value it draws
+(:func:`cell`): control and bidi characters made visible, never read as rich markup."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from typing import IO, Any
 import orjson
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from cppolicy.audit import AuditReport
 from cppolicy.reports import FORMATS
 from cppolicy.reports.audit import citation_point, human_time, report_header
+from cppolicy.reports.escape import visible, visible_cell
 
 _SEVERITY_STYLE = {"error": "bold red", "violation": "red", "undetermined": "yellow", "warning": "cyan"}
 
@@ -36,20 +39,31 @@ class OutputConsole(Console):
         raise BrokenPipeError("standard output")
 
 
+def cell(value: str | None, lines: bool = False) -> Text:
+    """A value from the data for a table cell or a printed line: its control and bidi characters
+    escaped (newlines kept with ``lines``), never read as markup (``[/]`` would be an error,
+    ``[8]`` a style)."""
+    return Text(visible(value or "") if lines else visible_cell(value or ""))
+
+
 def console_for(out: IO[str], width: int = 180) -> Console:
     """On a terminal its width; in a file or pipe, wide enough that codes never wrap."""
     probe = Console(file=out)
     return OutputConsole(file=out, width=probe.width if probe.is_terminal else width, highlight=False)
 
 
-@FORMATS.register("audit", "table", help="findings, a summary by code, the counts", default=True)
+@FORMATS.register(
+    "audit", "table", help="findings, a summary by code, the counts", default=True, escape="cells"
+)
 def write_audit_table(report: AuditReport, out: IO[str], lang: str) -> None:
     console = console_for(out)
     header = report_header(report)
     modules = ", ".join(f"{m['id']}@{m['version']}" for m in header["modules"])
     console.print(
-        f"cppolicy audit as of {header['as_of']} — {modules}; calendar {header['calendar']}; "
-        f"{header['engine']}"
+        cell(
+            f"cppolicy audit as of {header['as_of']} — {modules}; calendar {header['calendar']}; "
+            f"{header['engine']}"
+        )
     )
     findings = report.findings
     if findings:
@@ -59,13 +73,13 @@ def write_audit_table(report: AuditReport, out: IO[str], lang: str) -> None:
         table.add_column("message", overflow="fold")
         for f in findings:
             table.add_row(
-                f.complaint_id or "",
-                f"[{_SEVERITY_STYLE[f.severity]}]{f.severity}[/]",
-                f.code,
-                citation_point(f),
+                cell(f.complaint_id),
+                Text(f.severity, style=_SEVERITY_STYLE[f.severity]),
+                cell(f.code),
+                cell(citation_point(f)),
                 human_time(f.due),
                 human_time(f.observed),
-                f.message[lang] + (f" ({f.detail})" if f.detail else ""),
+                cell(f.message[lang] + (f" ({f.detail})" if f.detail else ""), lines=True),
             )
         console.print(table)
     by_code = Counter((f.code, f.severity) for f in findings)
@@ -74,7 +88,7 @@ def write_audit_table(report: AuditReport, out: IO[str], lang: str) -> None:
     summary.add_column("severity")
     summary.add_column("count", justify="right")
     for (code, severity), count in sorted(by_code.items()):
-        summary.add_row(code, severity, str(count))
+        summary.add_row(cell(code), severity, str(count))
     console.print(summary)
     _print_counts(console, header["counts"])
 
@@ -98,13 +112,17 @@ def _print_counts(console: Console, counts: dict[str, int]) -> None:
         console.print("not judged: " + _NOT_JUDGED.get(key, key.replace("_", " ") + " {n}").format(n=n))
 
 
-@FORMATS.register("institution", "table", help="the findings on the institution's nodes", default=True)
+@FORMATS.register(
+    "institution", "table", help="the findings on the institution's nodes", default=True, escape="cells"
+)
 def write_institution_table(result: dict[str, Any], out: IO[str], lang: str) -> None:
     console = OutputConsole(file=out, width=160) if not out.isatty() else OutputConsole(file=out)
     profile = result["profile"]
     console.print(
-        f"{profile['institution']['name']} ({profile['institution']['id']}) as of {result['as_of']} — "
-        + ", ".join(f"{m['id']}@{m['version']}" for m in result["modules"])
+        cell(
+            f"{profile['institution']['name']} ({profile['institution']['id']}) as of {result['as_of']} — "
+            + ", ".join(f"{m['id']}@{m['version']}" for m in result["modules"])
+        )
     )
     table = Table(title="Institution findings")
     for column in ("institution", "severity", "code", "point"):
@@ -112,11 +130,11 @@ def write_institution_table(result: dict[str, Any], out: IO[str], lang: str) -> 
     table.add_column("message", overflow="fold")
     for f in result["findings"]:
         table.add_row(
-            f["institution_id"] or "",
+            cell(f["institution_id"]),
             f["severity"],
-            f["code"],
-            f["citation"].get("point") or f["citation"].get("article") or "",
-            f["message"][lang] + (f" ({f['detail']})" if f["detail"] else ""),
+            cell(f["code"]),
+            cell(f["citation"].get("point") or f["citation"].get("article")),
+            cell(f["message"][lang] + (f" ({f['detail']})" if f["detail"] else ""), lines=True),
         )
     console.print(table)
     console.print(
@@ -124,13 +142,15 @@ def write_institution_table(result: dict[str, Any], out: IO[str], lang: str) -> 
     )
 
 
-@FORMATS.register("plugins", "table", help="each plugin, where it comes from, its hooks", default=True)
+@FORMATS.register(
+    "plugins", "table", help="each plugin, where it comes from, its hooks", default=True, escape="cells"
+)
 def write_plugins_table(rows: list[dict[str, Any]], out: IO[str], lang: str) -> None:
     table = Table(title="cppolicy plugins")
     for column in ("name", "source", "hooks"):
         table.add_column(column)
     for row in rows:
-        table.add_row(row["name"], row["source"], "\n".join(row["hooks"]))
+        table.add_row(cell(row["name"]), cell(row["source"]), cell("\n".join(row["hooks"]), lines=True))
     console = OutputConsole(file=out, width=160) if not out.isatty() else OutputConsole(file=out)
     console.print(table)
 

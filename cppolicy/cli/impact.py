@@ -17,6 +17,7 @@ from cppolicy.cli.options import (
     format_name,
     format_option,
 )
+from cppolicy.cli.outputs import guard_inputs
 from cppolicy.errors import CppolicyError, ExitCode
 from cppolicy.plugin import Plugins
 from cppolicy.reports import FORMATS
@@ -42,6 +43,7 @@ def impact(
         known = plugins.rule_module_paths()
         a, b = resolve_module(before, known), resolve_module(after, known)
         calendar = calendar_from(calendar_data, plugins)
+        guard_inputs(archives, calendar_data, [a, b]).claim_stdout()
         report = compare(archives, a, b, calendar, moment)
     except CppolicyError as error:
         raise fail(error) from None

@@ -43,9 +43,11 @@ import orjson
 import typer
 
 from cppolicy.cli import fail
+from cppolicy.cli.outputs import OutputGuard
 from cppolicy.errors import CppolicyError, ExitCode, InputError
 from cppolicy.events import Invalid, RawLine, parse_and_validate
 from cppolicy.plugin import Plugins
+from cppolicy.reports.escape import visible
 
 OPTION_HELP = "key=value passed to the importer (repeatable), e.g. --option mapping=columns.yaml."
 
@@ -86,7 +88,7 @@ class _Run:
     def skip(self, unit: tuple[str, int], problems: list[str]) -> None:
         self.skipped[unit] = None
         for problem in problems:
-            print(f"cppolicy: error: {self.source}: {self.label(unit)}: {problem}", file=sys.stderr)
+            print(visible(f"cppolicy: error: {self.source}: {self.label(unit)}: {problem}"), file=sys.stderr)
 
     def report_importer_skips(self, importer_run: Any) -> None:
         problems = getattr(importer_run, "skipped", None)
@@ -188,6 +190,10 @@ def import_events(
             )
             raise InputError(f"unknown importer {name!r} (known: {known})")
         registered = importers[name]
+        guard = OutputGuard().read("FILE", [file]).read("--option", options.values())
+        guard.claim("--output", output)
+        if output is None:
+            guard.claim_stdout()
         if output is not None:
             if not output.parent.is_dir():
                 raise InputError(f"--output: {output.parent} is not a directory")
@@ -215,6 +221,7 @@ def import_events(
             else:
                 out.flush()
         if temporary is not None and output is not None:  # (temporary is only made for --output)
+            guard.check_replace("--output", output)
             os.replace(temporary, output)
             temporary = None
     except CppolicyError as error:

@@ -30,9 +30,11 @@ from cppolicy.authoring import (
 )
 from cppolicy.cli import fail
 from cppolicy.cli.options import CalendarData, format_name, format_option
+from cppolicy.cli.outputs import OutputGuard
 from cppolicy.errors import CppolicyError, ExitCode, InputError
 from cppolicy.plugin import Plugins
 from cppolicy.reports import FORMATS
+from cppolicy.reports.escape import visible
 from cppolicy.rules import resolve_module
 
 MODULE_HELP = "Rule module: ID, ID@VERSION or a folder path."
@@ -73,7 +75,7 @@ def list_command(fmt: ListFormat = format_option("modules.list")) -> None:  # ty
     _emit("list", fmt, rows)
     broken = [row for row in rows if row["error"]]
     for row in broken:
-        print(f"cppolicy: error: {row['error']}", file=sys.stderr)
+        print(visible(f"cppolicy: error: {row['error']}"), file=sys.stderr)
     if broken:
         raise typer.Exit(int(ExitCode.USAGE))
 
@@ -145,8 +147,11 @@ def test(
             suites, lambda m: plugins.calendar(m.data.get("calendar") or "cn", list(calendar_data or []))
         )
         if junit is not None:
+            guard = OutputGuard().read("the rule module", [suite[0].path for suite in suites])
+            guard.read("the case file", [p for m, _ in suites for p in sorted(m.path.parent.glob("cases/*"))])
             try:
-                junit.write_bytes(junit_xml(run))
+                with guard.claim("--junit", junit).open("--junit", junit) as out:
+                    out.write(junit_xml(run))
             except OSError as exc:
                 raise InputError(f"--junit {junit}: cannot write: {exc.strerror or exc}") from None
     except CppolicyError as error:
@@ -186,7 +191,7 @@ def validate(
             continue
         _emit("validate", fmt, result)
         for warning in result["warnings"]:
-            print(f"cppolicy: warning: {warning}", file=sys.stderr)
+            print(visible(f"cppolicy: warning: {warning}"), file=sys.stderr)
     if failed:
         raise typer.Exit(int(ExitCode.USAGE))
 

@@ -17,20 +17,23 @@ import typer
 from cppolicy.calendar import SHANGHAI
 from cppolicy.cli import fail
 from cppolicy.cli.options import CalendarData, ModuleOption, calendar_from, modules_from
+from cppolicy.cli.outputs import guard_inputs
 from cppolicy.errors import CppolicyError, InputError
 from cppolicy.evaluation import Alert
 from cppolicy.events import Invalid, RawLine, iter_lines, parse_and_validate
 from cppolicy.host import Evaluator, Monitor
 from cppolicy.plugin import Plugins, hookimpl
+from cppolicy.reports.escape import json_safe, visible
 from cppolicy.trail import TrailWriter
 
 
 class _StdoutSink:
-    """The command's own alert sink: one JSON line per alert on stdout."""
+    """The command's own alert sink: one JSON line per alert on stdout (DEL, C1 and bidi
+    characters as JSON escapes, like every JSON format)."""
 
     @hookimpl
     def cppolicy_handle_alert(self, alert: Alert) -> None:
-        sys.stdout.write(orjson.dumps(alert.to_dict()).decode() + "\n")
+        sys.stdout.write(json_safe(orjson.dumps(alert.to_dict()).decode()) + "\n")
         sys.stdout.flush()
 
 
@@ -70,6 +73,8 @@ def monitor(
         evaluator = Evaluator(
             modules_from(module, plugins), calendar=calendar_from(calendar_data, plugins), plugins=plugins
         )
+        guard = guard_inputs([source], calendar_data, evaluator.modules, label="the input")
+        guard.claim("--state", state).claim("--trail", trail).claim_stdout()
         with ExitStack() as stack:
             # The trail writer's context closes an unfinished run with an error record, so a
             # failure here never leaves the trail unappendable.
@@ -114,7 +119,7 @@ def _ingest(live: Monitor, raw: RawLine) -> int:
     parsed = parse_and_validate(raw)
     if isinstance(parsed, Invalid):
         for line in parsed.format_lines():
-            print(f"cppolicy: invalid: {line}", file=sys.stderr)
+            print(visible(f"cppolicy: invalid: {line}"), file=sys.stderr)
         return 1
     outcome = live.ingest(parsed)
     if outcome.status == "conflict":

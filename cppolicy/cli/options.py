@@ -26,8 +26,14 @@ MODULE_HELP = (
 )
 CALENDAR_HELP = "A year's working-day arrangement as a data file (repeatable); see docs/calendar.md."
 LANG_HELP = "Language of messages: zh or en."
+EXCEL_HELP = (
+    "With --format csv: begin with a UTF-8 byte-order mark, so that Excel (e.g. on Chinese Windows) "
+    "reads the file as UTF-8, not in the system's code page. Off by default: the mark would become "
+    "part of the first column's name for most other readers (docs/reports.md)."
+)
 
 CalendarData = typer.Option(None, "--calendar-data", metavar="FILE", help=CALENDAR_HELP, exists=False)
+ExcelOption = typer.Option(False, "--excel", help=EXCEL_HELP)
 ModuleOption = typer.Option(None, "--module", "-m", "--policy", "-p", metavar="MODULE", help=MODULE_HELP)
 
 
@@ -41,6 +47,15 @@ def format_option(subject: str) -> Any:
 
 def format_name(fmt: str | Enum) -> str:
     return fmt.value if isinstance(fmt, Enum) else fmt
+
+
+def byte_order_mark(excel: bool, fmt: str) -> str:
+    """What ``--excel`` writes first: U+FEFF, only with ``--format csv``."""
+    if excel and fmt != "csv":
+        raise InputError(
+            f"--excel: only with --format csv (not {fmt}): it marks a CSV file as UTF-8 for Excel"
+        )
+    return "\ufeff" if excel else ""
 
 
 def as_of_option(text: str) -> datetime:

@@ -13,13 +13,16 @@ from cppolicy.cli import fail
 from cppolicy.cli.options import (
     AS_OF_HELP,
     CalendarData,
+    ExcelOption,
     ModuleOption,
     as_of_option,
+    byte_order_mark,
     calendar_from,
     format_name,
     format_option,
     modules_from,
 )
+from cppolicy.cli.outputs import guard_inputs
 from cppolicy.errors import CppolicyError, ExitCode
 from cppolicy.plugin import Plugins
 from cppolicy.reports import FORMATS, compute_semiannual, parse_period
@@ -49,6 +52,7 @@ def semiannual(
     ),
     module: list[str] | None = ModuleOption,
     calendar_data: list[Path] | None = CalendarData,
+    excel: bool = ExcelOption,
 ) -> None:
     """The half-yearly complaint statistics and analysis report of 银监发〔2012〕13号 point 十六
     (due by 30 July for H1 and 30 January of the next year for H2), for the complaints received
@@ -56,13 +60,18 @@ def semiannual(
     Exit 0; 2 on bad options or input (the report is still written when lines were quarantined)."""
     try:
         half = parse_period(period)
+        bom = byte_order_mark(excel, format_name(fmt))
         moment = as_of_option(as_of) if as_of is not None else None
         plugins = Plugins()
         modules = modules_from(module, plugins)
         calendar = calendar_from(calendar_data, plugins)
+        guard = guard_inputs(archives, calendar_data, modules).claim("--output", output)
+        if output is None:
+            guard.claim_stdout()
         contents = read_archive(archives)
         report = compute_semiannual(contents, half, modules, calendar, moment, institution)
-        with output.open("w", encoding="utf-8") if output else nullcontext(sys.stdout) as out:
+        with guard.open_text("--output", output) if output else nullcontext(sys.stdout) as out:
+            out.write(bom)
             FORMATS.render("semiannual", format_name(fmt), report, out)
     except CppolicyError as error:
         raise fail(error) from None

@@ -17,6 +17,7 @@ import typer
 
 from cppolicy.cli import fail
 from cppolicy.cli.options import format_name, format_option
+from cppolicy.cli.outputs import guard_inputs
 from cppolicy.errors import CppolicyError, ExitCode
 from cppolicy.events import SCHEMA_ID, Invalid, iter_lines, parse_and_validate
 from cppolicy.reports import FORMATS
@@ -94,6 +95,7 @@ def validate(
 ) -> None:
     """Validate complaint events against the complaint-event/v1 schema."""
     try:
+        guard_inputs(files).claim_stdout()  # `validate f >> f` would read its own errors back
         run = Validation(files)
         FORMATS.render("validate", format_name(fmt), run, sys.stdout)
     except CppolicyError as error:

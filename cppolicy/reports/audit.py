@@ -16,6 +16,7 @@ import orjson
 
 from cppolicy.audit import AuditObserver, AuditReport, JudgedComplaint
 from cppolicy.evaluation import ArchiveResult, ComplaintResult, Finding
+from cppolicy.reports.escape import csv_cell
 from cppolicy.reports.formats import FORMATS
 
 CSV_FIELDS = [
@@ -137,8 +138,9 @@ class JsonlStream(FindingStream):
 
 
 def csv_row(finding: Finding) -> dict[str, Any]:
+    """A finding's CSV row, each cell escaped and neutralised (:func:`~cppolicy.reports.escape.csv_cell`)."""
     c = finding.citation
-    return {
+    row = {
         "complaint_id": finding.complaint_id,
         "institution_id": finding.institution_id,
         "severity": finding.severity,
@@ -154,6 +156,7 @@ def csv_row(finding: Finding) -> dict[str, Any]:
         "detail": finding.detail or "",
         "as_of": finding.as_of,
     }
+    return {key: csv_cell(value) for key, value in row.items()}
 
 
 class CsvStream(FindingStream):

@@ -8,6 +8,10 @@ first registered is the default) and writes through it (:meth:`FormatRegistry.re
 name is one error (:meth:`FormatRegistry.get`). A later format (parquet, xlsx, sarif, junit) is one
 registration: ``@FORMATS.register("audit", "xlsx", binary=True)``.
 
+What a text format writes is escaped on the way out (:mod:`cppolicy.reports.escape`): control and
+bidi characters become visible escapes in text formats and ``\\uXXXX`` escapes in JSON ones; a CSV
+writer and a table drawn with rich escape cell by cell (``escape="cells"``).
+
 Results are computed first, then written: a writer never computes what it writes (the
 check-jsonschema habit: a named reporter registry over a computed result).
 """
@@ -17,9 +21,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import IO, Any, Generic, TypeVar
+from typing import IO, Any, Generic, Literal, TypeVar, cast
 
 from cppolicy.errors import InputError
+from cppolicy.reports.escape import VisibleWriter
 
 _T = TypeVar("_T")
 _W = TypeVar("_W", bound=Callable[..., None])
@@ -27,6 +32,10 @@ _W = TypeVar("_W", bound=Callable[..., None])
 #: A writer: ``write(result, out, lang)`` writes ``result`` to ``out`` (text, or bytes for a binary
 #: format), messages in ``lang`` (``zh`` or ``en``) where the format has any.
 Writer = Callable[[Any, IO[Any], str], None]
+
+#: how what a format writes is escaped: ``text`` (control and bidi characters made visible), ``json``
+#: (as JSON escapes), ``cells`` (the writer escapes each cell itself: CSV, rich tables, binary)
+Escape = Literal["text", "json", "cells"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,14 @@ class OutputFormat(Generic[_T]):
     #: for a format that can be written while an audit runs, result by result: ``stream(out, lang)``
     #: gives the writer (see :class:`~cppolicy.reports.audit.FindingStream`)
     stream: Callable[[IO[Any], str], Any] | None = None
+    escape: Escape = "text"
+
+    def output(self, out: IO[Any]) -> IO[Any]:
+        """``out`` as the writer is to write to it: escaping what it writes, unless it escapes
+        its cells itself."""
+        if self.escape == "cells":
+            return out
+        return cast(IO[Any], VisibleWriter(out, json=self.escape == "json"))
 
 
 class FormatRegistry:
@@ -59,15 +76,19 @@ class FormatRegistry:
         binary: bool = False,
         stream: Callable[[IO[Any], str], Any] | None = None,
         default: bool = False,
+        escape: Escape | None = None,
     ) -> Callable[[_W], _W]:
         """Register ``write(result, out, lang)`` as the format ``name`` of ``subject`` (a decorator);
-        ``default``: put it first, as the subject's default."""
+        ``default``: put it first, as the subject's default. ``escape`` defaults to ``json`` for
+        ``json`` and ``jsonl``, ``cells`` for ``csv`` and binary formats, ``text`` otherwise."""
+        if escape is None:
+            escape = "json" if name in ("json", "jsonl") else "cells" if binary or name == "csv" else "text"
 
         def add(write: _W) -> _W:
             formats = self._formats.setdefault(subject, {})
             if name in formats:
                 raise ValueError(f"format {name!r} of {subject!r} is already registered")
-            entry: OutputFormat[Any] = OutputFormat(subject, name, write, help, binary, stream)
+            entry: OutputFormat[Any] = OutputFormat(subject, name, write, help, binary, stream, escape)
             self._formats[subject] = {name: entry, **formats} if default else {**formats, name: entry}
             return write
 
@@ -101,7 +122,8 @@ class FormatRegistry:
 
     def render(self, subject: str, name: str | Enum, result: Any, out: IO[Any], lang: str = "en") -> None:
         """Write ``result`` in the format ``name`` of ``subject``."""
-        self.get(subject, name.value if isinstance(name, Enum) else name).write(result, out, lang)
+        fmt = self.get(subject, name.value if isinstance(name, Enum) else name)
+        fmt.write(result, fmt.output(out), lang)
 
 
 #: The registry every command reads.

@@ -9,6 +9,7 @@ import io
 import unicodedata
 from typing import Any, TextIO
 
+from cppolicy.reports.escape import csv_cell
 from cppolicy.reports.formats import FORMATS
 from cppolicy.reports.semiannual.model import SemiannualReport
 from cppolicy.reports.semiannual.sections import Section, header_items
@@ -74,11 +75,12 @@ def write_csv(report: SemiannualReport, out: TextIO, lang: str = "en") -> None:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["section", "dimension", "key", "value"])
     for item in header_items(report):
-        writer.writerow(["header", item.id, item.key, item.value])
+        writer.writerow([csv_cell(v) for v in ("header", item.id, item.key, item.value)])
     for section in report_sections(report):
         for row in section.rows:
             for column in section.columns:
-                writer.writerow([section.id, column.id, row.key, _csv_value(row.values.get(column.id))])
+                values = (section.id, column.id, row.key, _csv_value(row.values.get(column.id)))
+                writer.writerow([csv_cell(v) for v in values])
     out.write(buffer.getvalue())
 
 
