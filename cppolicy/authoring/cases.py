@@ -28,7 +28,7 @@ from cppolicy.documents import load_yaml
 from cppolicy.errors import CppolicyError, RuleModuleError
 from cppolicy.evaluation import ClockResult, ComplaintResult, Judge, every_module
 from cppolicy.events import Invalid, RawLine, parse_and_validate
-from cppolicy.rules import RuleModule
+from cppolicy.rules import RuleModule, check_inside
 
 DEFAULT_INSTITUTION = {"id": "BR-TEST", "level": "branch", "parent": "HO-TEST"}
 _EXPECT_KEYS = {"codes", "include", "exclude", "undetermined", "status", "clocks"}
@@ -141,7 +141,10 @@ def module_cases(module: RuleModule) -> list[Case]:
     """Every golden case in the module's ``cases/*.yaml``, checked against the module (events
     against the event schema, expected codes and clocks against the module's own)."""
     folder = module.path.parent / "cases"
-    cases = [case for path in sorted(folder.glob("*.yaml")) for case in load_cases(path)]
+    paths = sorted(folder.glob("*.yaml"))
+    for path in paths:
+        check_inside(path, module.path.parent)
+    cases = [case for path in paths for case in load_cases(path)]
     for case in cases:
         _check_case(case, module)
     return cases

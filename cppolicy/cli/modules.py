@@ -35,7 +35,7 @@ from cppolicy.plugin import Plugins
 from cppolicy.reports import FORMATS
 from cppolicy.rules import resolve_module
 
-MODULE_HELP = "Rule module: ID, ID@VERSION or a folder path."
+MODULE_HELP = "Rule module: ID, ID@VERSION or a folder path (with a / or starting with . or ~)."
 
 ListFormat = FORMATS.choices("modules.list")
 ShowFormat = FORMATS.choices("modules.show")

@@ -10,7 +10,7 @@ choosing the modules that judge a complaint (docs/rule-modules.md).
 
 from __future__ import annotations
 
-from cppolicy.rules.loading import load_module, module_from_data
+from cppolicy.rules.loading import RuleModuleProblems, check_inside, load_module, module_from_data
 from cppolicy.rules.model import (
     MODULE_FILE,
     SCOPES,
@@ -31,9 +31,11 @@ __all__ = [
     "ClockSpec",
     "Rule",
     "RuleModule",
+    "RuleModuleProblems",
     "RuleSeverity",
     "Scope",
     "bundled_module_paths",
+    "check_inside",
     "load_module",
     "module_from_data",
     "resolve_folder",
