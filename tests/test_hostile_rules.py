@@ -79,6 +79,20 @@ def test_misspelt_field_in_due_or_an_unknown_operator_is_refused(module):
     assert any("unknown operator '$gtee'" in e and "did you mean '$gte'" in e for e in errors)
 
 
+def test_misspelt_event_data_field_outside_the_rules_is_refused(module):
+    """A clock's applies_if or an obligation's met_at_field naming no data field would start no
+    clock or meet no obligation, silently."""
+    _edit(module, "applies_if: {field: forwarded_by.regulator", "applies_if: {field: forwarded_by.regulatr")
+    _edit(module, "met_at_field: reported_to_regulator_at", "met_at_field: reported_at")
+    result = cli("modules", "validate", module)
+    assert result.exit_code == 2
+    errors = _error_lines(result)
+    assert any(
+        "'forwarded_by.regulatr'" in e and "did you mean 'forwarded_by.regulator'" in e for e in errors
+    )
+    assert any("'reported_at'" in e and "did you mean 'reported_to_regulator_at'" in e for e in errors)
+
+
 def test_or_nested_20_deep_fails_validate_as_the_engine_refuses_it(module):
     condition = "{f: event}"
     for _ in range(20):

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from cppolicy.rules.compiler import COMPARISONS
-from cppolicy.rules.vocabulary import Vocabulary, module_vocabulary
+from cppolicy.rules.vocabulary import Vocabulary, event_data_fields, module_vocabulary
 
 #: a problem: where (JSON path parts from the document's root) and what
 Problem = tuple[tuple[str | int, ...], str]
@@ -113,3 +113,41 @@ def condition_problems(data: dict[str, Any]) -> list[Problem]:
                 walker.field(name, ("rules", index, *where))
         problems.extend(walker.problems)
     return problems
+
+
+def _data_field(event_type: Any, name: Any, where: tuple[str | int, ...], dotted: bool) -> Problem | None:
+    """A problem when ``name`` is not a data field of events of ``event_type`` (``dotted``: the
+    code reads it as a dotted path into the data, else as one key)."""
+    if not isinstance(event_type, str) or not isinstance(name, str):
+        return None
+    fields = event_data_fields(event_type, "." if dotted else "_")
+    if not fields:
+        return (where, f"{event_type!r} is not an event type with data")
+    if name in fields:
+        return None
+    return (where, f"unknown field {name!r} of {event_type!r} event data{_suggest(name, sorted(fields))}")
+
+
+def data_field_problems(data: dict[str, Any]) -> list[Problem]:
+    """Every event data field named outside the rules — ``applies_to``, a clock's ``applies_if``
+    and ``restart.when_true``, an obligation's ``applies_if`` and ``met_at_field`` — must exist,
+    or the module would silently judge no complaint, start no clock, or meet no obligation."""
+    checks: list[tuple[Any, Any, tuple[str | int, ...], bool]] = []
+    if isinstance(data.get("applies_to"), dict):
+        checks.append(("received", data["applies_to"].get("field"), ("applies_to", "field"), True))
+    for name, clock in (data.get("clocks") or {}).items():
+        if isinstance(clock.get("applies_if"), dict):
+            checks.append(
+                ("received", clock["applies_if"].get("field"), ("clocks", name, "applies_if", "field"), True)
+            )
+        if isinstance(clock.get("restart"), dict) and "when_true" in clock["restart"]:
+            where = ("clocks", name, "restart", "when_true")
+            checks.append((clock["restart"].get("event"), clock["restart"]["when_true"], where, False))
+    for name, spec in ((data.get("archive") or {}).get("obligations") or {}).items():
+        base = ("archive", "obligations", name)
+        if isinstance(spec.get("applies_if"), dict):
+            checks.append(
+                (spec.get("event"), spec["applies_if"].get("field"), (*base, "applies_if", "field"), False)
+            )
+        checks.append((spec.get("event"), spec.get("met_at_field"), (*base, "met_at_field"), False))
+    return [p for p in (_data_field(*check) for check in checks) if p is not None]

@@ -18,7 +18,7 @@ from cppolicy.documents import json_path, load_yaml, locate
 from cppolicy.errors import RuleModuleError
 from cppolicy.resources import schemas_dir
 from cppolicy.rules.checks import check_dates, check_param_references, check_semantics
-from cppolicy.rules.conditions import condition_problems
+from cppolicy.rules.conditions import condition_problems, data_field_problems
 from cppolicy.rules.model import MODULE_FILE, SCOPES, ClockSpec, Rule, RuleModule
 
 
@@ -87,7 +87,8 @@ def module_from_data(path: Path, data: Any) -> RuleModule:
     check_param_references(data, path, problems)
     check_semantics(data, path, problems)
     problems.extend(
-        f"{locate(path, parts)}: {json_path(parts)}: {problem}" for parts, problem in condition_problems(data)
+        f"{locate(path, parts)}: {json_path(parts)}: {problem}"
+        for parts, problem in [*condition_problems(data), *data_field_problems(data)]
     )
     if problems:
         raise RuleModuleProblems(problems)

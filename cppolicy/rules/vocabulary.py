@@ -107,7 +107,9 @@ def _alternatives(schema: dict[str, Any], node: Any) -> list[dict[str, Any]]:
     return [node, *(alt for sub in subs for alt in _alternatives(schema, sub))]
 
 
-def flatten_schema(schema: dict[str, Any], node: Any, prefix: str, out: dict[str, Any]) -> None:
+def flatten_schema(
+    schema: dict[str, Any], node: Any, prefix: str, out: dict[str, Any], sep: str = "_"
+) -> None:
     """Add to ``out`` the flat field names :func:`cppolicy.evaluation.facts.flatten` makes of
     data valid against ``node``: ``fields`` (exact), ``lists`` (name -> items or None),
     ``prefixes`` (objects whose fields the schema does not list)."""
@@ -117,7 +119,7 @@ def flatten_schema(schema: dict[str, Any], node: Any, prefix: str, out: dict[str
         if "object" in kinds or "properties" in alt:
             if alt.get("properties"):
                 for key, sub in alt["properties"].items():
-                    flatten_schema(schema, sub, f"{prefix}{key}_", out)
+                    flatten_schema(schema, sub, f"{prefix}{key}{sep}", out, sep)
             elif alt.get("additionalProperties") is not False:
                 out["prefixes"].add(prefix)  # an object whose fields the schema leaves open
         if "array" in kinds:
@@ -158,6 +160,19 @@ def _event_data() -> dict[str, Any]:
     return _data_fields(
         "complaint-event", (d for d in _schema("complaint-event")["$defs"] if d.startswith("data_"))
     )
+
+
+@cache
+def event_data_fields(event_type: str, sep: str = "_") -> frozenset[str]:
+    """The data fields of one event type, nested names joined by ``sep`` (``_``: as on its fact,
+    ``forwarded_by_office``; ``.``: as a dotted path, ``forwarded_by.office``); empty for a type
+    the schema does not know."""
+    schema = _schema("complaint-event")
+    if f"data_{event_type}" not in schema["$defs"]:
+        return frozenset()
+    out: dict[str, Any] = {"fields": set(), "lists": {}, "prefixes": set()}
+    flatten_schema(schema, schema["$defs"][f"data_{event_type}"], "", out, sep)
+    return frozenset(out["fields"])
 
 
 def _received_data() -> dict[str, Any]:
