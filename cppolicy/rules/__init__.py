@@ -4,6 +4,8 @@ choosing the modules that judge a complaint (docs/rule-modules.md).
 * :mod:`~cppolicy.rules.model` — :class:`RuleModule`, :class:`Rule`, :class:`ClockSpec`;
 * :mod:`~cppolicy.rules.loading` — a folder's ``module.yaml`` read, validated and compiled;
 * :mod:`~cppolicy.rules.checks` — the checks beyond the JSON Schema;
+* :mod:`~cppolicy.rules.vocabulary` — the fact vocabulary: every field a fact may hold, per scope;
+* :mod:`~cppolicy.rules.conditions` — every field a condition names checked against it;
 * :mod:`~cppolicy.rules.compiler` — conditions and macros to durable_rules ruleset JSON;
 * :mod:`~cppolicy.rules.registry` — the bundled modules; a module by id, version or folder;
 """
