@@ -271,6 +271,13 @@ def test_module_yaml_symlink_leading_out_of_the_folder_is_refused(module, tmp_pa
     result = cli("modules", "test", module)
     assert result.exit_code == 2
     assert "symbolic link leading out of the module folder" in _error_lines(result)[0]
+    case.unlink()
+    shutil.move(tmp_path / case.name, case)
+    shutil.move(module / "cases", tmp_path / "cases")  # the cases folder itself a link out
+    (module / "cases").symlink_to(tmp_path / "cases")
+    result = cli("modules", "validate", module)
+    assert result.exit_code == 2
+    assert "symbolic link leading out of the module folder" in _error_lines(result)[0]
 
 
 # -- modules test: -k, FILE::CASE, --coverage --------------------------------------------------------

@@ -58,11 +58,13 @@ def load_module(folder: Path | str) -> RuleModule:
 
 
 def check_inside(path: Path, folder: Path) -> None:
-    """Refuse a file of a module folder that is a symbolic link leading out of the folder: a
-    module is what its folder holds, so a link cannot swap in a file from elsewhere."""
-    if path.is_symlink() and not path.resolve().is_relative_to(folder.resolve()):
+    """Refuse a file of a module folder that a symbolic link (the file's own, or a folder's on
+    the way, such as ``cases/``) leads out of the folder: a module is what its folder holds, so
+    a link cannot swap in a file from elsewhere."""
+    target = path.resolve()
+    if not target.is_relative_to(folder.resolve()):
         raise RuleModuleError(
-            f"{path}: a symbolic link leading out of the module folder ({path.resolve()}) is refused"
+            f"{path}: a symbolic link leading out of the module folder (to {target}) is refused"
         )
 
 
