@@ -39,20 +39,27 @@ class LimitedLoader(yaml.SafeLoader):
         self.depth = 0
         self.nodes = 0
         self.measured: dict[int, tuple[int, int]] = {}
+        self.open_anchors: list[str | None] = []  # of the nodes being composed, outermost first
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]  # PyYAML is untyped here
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # PyYAML is untyped here
         if self.check_event(yaml.AliasEvent):
+            if event.anchor in self.open_anchors:  # an alias inside its own anchor: an endless value
+                raise yaml.composer.ComposerError(
+                    None, None, f"alias *{event.anchor} refers to a value that contains it", event.start_mark
+                )
             node = super().compose_node(parent, index)
             size, height = _measure(node, self.measured)
-            self._count(size, self.depth + height, mark)
+            self._count(size, self.depth + height, event.start_mark)
             return node
         self.depth += 1
-        self._count(1, self.depth, mark)
+        self._count(1, self.depth, event.start_mark)
+        self.open_anchors.append(event.anchor)
         try:
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
+            self.open_anchors.pop()
 
     def _count(self, nodes: int, depth: int, mark: Any) -> None:
         self.nodes += nodes

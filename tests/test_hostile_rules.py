@@ -201,6 +201,17 @@ def test_module_of_nested_aliases_is_refused_quickly_not_expanded(module):
     assert f"module.yaml:{_line_of(module, '&a0')}:" in error and "once aliases are expanded" in error
 
 
+def test_recursive_alias_in_a_module_is_one_line_not_a_traceback(module):
+    _edit(module, "- a: {f: asof}", "- a: {$and: [{f: asof}, {$nex: {received_id: &r [*r]}}]}")
+    result = cli("modules", "validate", module)
+    assert result.exit_code == 2
+    (error,) = _error_lines(result)
+    assert (
+        f"module.yaml:{_line_of(module, '&r')}:" in error
+        and "alias *r refers to a value that contains it" in error
+    )
+
+
 def test_module_value_nested_800_deep_is_one_line_not_a_traceback(module):
     _edit(module, "notes:", "deep: " + "[" * 800 + "]" * 800 + "\nnotes:")
     result = cli("modules", "validate", module)
@@ -229,6 +240,7 @@ def test_oversized_module_file_is_refused(module):
         ),
         ("deep.yaml", "calendar: cn\nyear: 2031\nx: " + "[" * 800 + "]" * 800 + "\n", "line 3, column"),
         ("bomb.yaml", _alias_bomb(), "once aliases are expanded"),
+        ("recursive.yaml", "calendar: cn\nyear: 2031\nsource: x\nrest_days: &c [*c]\n", "line 4, column 16"),
         ("big.json", " " * (1024 * 1024 + 1), "larger than 1024 KiB"),
     ],
 )
