@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -172,13 +173,36 @@ def load_yaml(path: Path, error: type[CppolicyError] = RuleModuleError) -> Any:
         raise error(f"{where}: invalid YAML: {problem}") from None
 
 
+@lru_cache(maxsize=4)
+def _composed(path: str, size: int, mtime_ns: int) -> Any:
+    return yaml.compose(read_text(Path(path)), Loader=StrictLoader)  # noqa: S506 — a SafeLoader
+
+
+_PATH_PART = re.compile(r"\.([^.\[\]\s:]+)|\[(\d+)\]")
+
+
+def locate_message(path: Path, message: str) -> str:
+    """``message`` (``"FILE: $.a.b[2]…: problem"``) with ``FILE`` given the line and column of
+    the JSON path that follows it; unchanged when it does not start so."""
+    head = f"{path}: $"
+    if not message.startswith(head):
+        return message
+    parts: list[str | int] = []
+    rest = message[len(head) :]
+    while match := _PATH_PART.match(rest):
+        parts.append(match.group(1) if match.group(1) is not None else int(match.group(2)))
+        rest = rest[match.end() :]
+    return locate(path, parts) + message[len(str(path)) :]
+
+
 def locate(path: Path, parts: Iterable[str | int]) -> str:
     """``FILE:LINE:COLUMN`` of the value at JSON path ``parts`` in the YAML file ``path`` (its key,
     for a mapping entry), or ``FILE`` when it cannot be found. Composed again on demand: only
-    an error needs a position."""
+    an error needs a position (the last few files composed are remembered, by size and time)."""
     try:
-        node = yaml.compose(read_text(path), Loader=StrictLoader)  # noqa: S506 — a SafeLoader
-    except (CppolicyError, yaml.YAMLError):
+        stat = path.stat()
+        node = _composed(str(path), stat.st_size, stat.st_mtime_ns)
+    except (OSError, CppolicyError, yaml.YAMLError):
         return str(path)
     mark = node.start_mark if node is not None else None
     for part in parts:

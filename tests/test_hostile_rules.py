@@ -119,8 +119,19 @@ def test_validate_reports_every_problem_of_every_module_and_case_file(module, tm
     assert result.exit_code == 2
     errors = _error_lines(result)
     assert sum("decison_due" in e or "product_problem_fund" in e for e in errors) == 2
-    named = {p.name for p in cases[:2] for e in errors if "NOT.A_CODE" in e and f"/{p.name}: " in e}
+    named = {p.name for p in cases[:2] for e in errors if "NOT.A_CODE" in e and f"/{p.name}:" in e}
     assert named == {p.name for p in cases[:2]}
+
+
+def test_every_load_check_names_the_line_and_column(module):
+    _edit(module, "clocks: [decision]", "clocks: [decisoin]")
+    result = cli("modules", "validate", module)
+    assert result.exit_code == 2
+    (error,) = _error_lines(result)
+    rule_line = _line_of(module, "clocks: [decisoin]") - 1
+    while "  - id: " not in (module / "module.yaml").read_text(encoding="utf-8").splitlines()[rule_line - 1]:
+        rule_line -= 1
+    assert f"module.yaml:{rule_line}:5: $.rules[" in error and "unknown clock 'decisoin'" in error
 
 
 def test_bundled_modules_validate_clean():

@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 
 from cppolicy.calendar import WorkingDayCalendar, parse_moment
-from cppolicy.documents import load_yaml
+from cppolicy.documents import load_yaml, locate_message
 from cppolicy.errors import CppolicyError, RuleModuleError
 from cppolicy.evaluation import ClockResult, ComplaintResult, Judge, every_module
 from cppolicy.events import Invalid, RawLine, parse_and_validate
@@ -137,7 +137,7 @@ def _read_cases(path: Path) -> tuple[list[Case], list[str]]:
         try:
             _check_raw_case(raw, f"{path}: $.cases[{index}]")
         except RuleModuleError as error:
-            problems.append(error.message)
+            problems.append(locate_message(path, error.message))
             continue
         events = []
         for n, event in enumerate(raw["events"], 1):
@@ -171,7 +171,7 @@ def module_cases(module: RuleModule) -> list[Case]:
             try:
                 _check_case(case, module)
             except RuleModuleError as error:
-                problems.append(error.message)
+                problems.append(locate_message(path, error.message))
                 continue
             cases.append(case)
     if problems:

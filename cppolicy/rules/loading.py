@@ -14,7 +14,7 @@ from typing import Any
 
 import jsonschema
 
-from cppolicy.documents import json_path, load_yaml, locate
+from cppolicy.documents import json_path, load_yaml, locate, locate_message
 from cppolicy.errors import RuleModuleError
 from cppolicy.resources import schemas_dir
 from cppolicy.rules.checks import check_dates, check_param_references, check_semantics
@@ -84,10 +84,11 @@ def module_from_data(path: Path, data: Any) -> RuleModule:
                 for e in errors
             ]
         )
-    problems: list[str] = []
-    check_dates(data, path, problems)
-    check_param_references(data, path, problems)
-    check_semantics(data, path, problems)
+    checked: list[str] = []
+    check_dates(data, path, checked)
+    check_param_references(data, path, checked)
+    check_semantics(data, path, checked)
+    problems = [locate_message(path, problem) for problem in checked]  # FILE:LINE:COLUMN
     problems.extend(
         f"{locate(path, parts)}: {json_path(parts)}: {problem}"
         for parts, problem in [*condition_problems(data), *data_field_problems(data)]
