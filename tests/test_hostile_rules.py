@@ -268,6 +268,15 @@ def test_deep_or_huge_calendar_data_is_one_line_not_a_traceback(tmp_path, name, 
         load_calendar(data_files=[path])
 
 
+def test_deep_institution_profile_json_is_one_line_not_a_traceback(tmp_path):
+    path = tmp_path / "profile.json"
+    path.write_text('{"institution": ' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")
+    result = cli("check-institution", path)
+    assert result.exit_code == 2
+    (error,) = _error_lines(result)
+    assert f"{path}:1:" in error and "nested deeper than 64 levels" in error
+
+
 def test_calendar_yaml_python_tag_never_runs(tmp_path, monkeypatch):
     def forbidden(*args, **kwargs):  # pragma: no cover - reached only if the tag were constructed
         raise AssertionError("os.system was called while reading calendar data")
