@@ -434,7 +434,7 @@ def test_local_date_of_a_plus_eight_time_is_its_own_date_exactly_when_shanghai_a
         ("empty-source.json", "$.source", "non-empty string"),
         ("not-an-object.json", "$", "expected an object"),
         ("invalid-json.json", "line 2", "invalid JSON"),
-        ("invalid-yaml.yaml", "line 4", "invalid YAML"),
+        ("invalid-yaml.yaml", "line 4, column 13", "invalid YAML"),
         ("unknown-file-type.toml", "", "unknown file type '.toml'"),
     ],
 )

@@ -24,11 +24,11 @@ from typing import Any
 import orjson
 
 from cppolicy.calendar import WorkingDayCalendar, parse_moment
-from cppolicy.documents import load_yaml
+from cppolicy.documents import load_yaml, locate_message
 from cppolicy.errors import CppolicyError, RuleModuleError
 from cppolicy.evaluation import ClockResult, ComplaintResult, Judge, every_module
 from cppolicy.events import Invalid, RawLine, parse_and_validate
-from cppolicy.rules import RuleModule
+from cppolicy.rules import RuleModule, RuleModuleProblems, check_inside
 
 DEFAULT_INSTITUTION = {"id": "BR-TEST", "level": "branch", "parent": "HO-TEST"}
 _EXPECT_KEYS = {"codes", "include", "exclude", "undetermined", "status", "clocks"}
@@ -58,38 +58,43 @@ def _check_case_document(doc: Any, path: Path) -> None:
         raise RuleModuleError(f"{path}: $: a case file is a mapping with a 'cases' list")
     if "institution" in doc and not isinstance(doc["institution"], dict):
         raise RuleModuleError(f"{path}: $.institution: must be a mapping")
-    for index, raw in enumerate(doc["cases"]):
-        where = f"{path}: $.cases[{index}]"
-        if not isinstance(raw, dict):
-            raise RuleModuleError(f"{where}: a case must be a mapping")
-        for key in ("name", "as_of", "events", "expect"):
-            if key not in raw:
-                raise RuleModuleError(f"{where}: missing {key!r} (a case needs name, as_of, events, expect)")
-        if not isinstance(raw["name"], str) or not raw["name"].strip():
-            raise RuleModuleError(f"{where}.name: must be a non-empty string (the legal sentence)")
-        if not isinstance(raw["as_of"], str):
-            raise RuleModuleError(f"{where}.as_of: must be a quoted date or date-time string")
-        if not isinstance(raw["events"], list):
-            raise RuleModuleError(f"{where}.events: must be a list")
-        for n, event in enumerate(raw["events"]):
-            if not isinstance(event, dict):
-                raise RuleModuleError(f"{where}.events[{n}]: an event must be a mapping")
-        expect = raw["expect"]
-        if not isinstance(expect, dict):
-            raise RuleModuleError(f"{where}.expect: must be a mapping")
-        for key in _LIST_EXPECTS:
-            if key in expect and not (
-                isinstance(expect[key], list) and all(isinstance(c, str) for c in expect[key])
-            ):
-                raise RuleModuleError(f"{where}.expect.{key}: must be a list of codes")
-        if "status" in expect and expect["status"] not in _STATUSES:
-            allowed = ", ".join(_STATUSES)
-            raise RuleModuleError(f"{where}.expect.status: {expect['status']!r} is not one of {allowed}")
-        clocks = expect.get("clocks")
-        if clocks is not None and not (
-            isinstance(clocks, dict) and all(isinstance(v, dict) for v in clocks.values())
+
+
+def _check_raw_case(raw: Any, where: str) -> None:
+    """One case's shape (raises on its first problem)."""
+    if not isinstance(raw, dict):
+        raise RuleModuleError(f"{where}: a case must be a mapping")
+    for key in ("name", "as_of", "events", "expect"):
+        if key not in raw:
+            raise RuleModuleError(f"{where}: missing {key!r} (a case needs name, as_of, events, expect)")
+    if not isinstance(raw["name"], str) or not raw["name"].strip():
+        raise RuleModuleError(f"{where}.name: must be a non-empty string (the legal sentence)")
+    if not isinstance(raw["as_of"], str):
+        raise RuleModuleError(f"{where}.as_of: must be a quoted date or date-time string")
+    if not isinstance(raw["events"], list):
+        raise RuleModuleError(f"{where}.events: must be a list")
+    for n, event in enumerate(raw["events"]):
+        if not isinstance(event, dict):
+            raise RuleModuleError(f"{where}.events[{n}]: an event must be a mapping")
+    expect = raw["expect"]
+    if not isinstance(expect, dict):
+        raise RuleModuleError(f"{where}.expect: must be a mapping")
+    unknown = set(expect) - _EXPECT_KEYS
+    if unknown:
+        raise RuleModuleError(f"{where}.expect: unknown key(s) {', '.join(sorted(unknown))}")
+    for key in _LIST_EXPECTS:
+        if key in expect and not (
+            isinstance(expect[key], list) and all(isinstance(c, str) for c in expect[key])
         ):
-            raise RuleModuleError(f"{where}.expect.clocks: must map clock names to mappings")
+            raise RuleModuleError(f"{where}.expect.{key}: must be a list of codes")
+    if "status" in expect and expect["status"] not in _STATUSES:
+        allowed = ", ".join(_STATUSES)
+        raise RuleModuleError(f"{where}.expect.status: {expect['status']!r} is not one of {allowed}")
+    clocks = expect.get("clocks")
+    if clocks is not None and not (
+        isinstance(clocks, dict) and all(isinstance(v, dict) for v in clocks.values())
+    ):
+        raise RuleModuleError(f"{where}.expect.clocks: must map clock names to mappings")
 
 
 def _check_case(case: Case, module: RuleModule) -> None:
@@ -114,16 +119,26 @@ def _check_case(case: Case, module: RuleModule) -> None:
 
 
 def load_cases(path: Path) -> list[Case]:
-    """Read a case file; its shape is checked first, so a slip is one line, not a traceback."""
+    """Read a case file; its shape is checked first, so a slip is one line, not a traceback
+    (:class:`RuleModuleProblems`: every bad case of the file, not only the first)."""
+    cases, problems = _read_cases(path)
+    if problems:
+        raise RuleModuleProblems(problems)
+    return cases
+
+
+def _read_cases(path: Path) -> tuple[list[Case], list[str]]:
+    """The well-formed cases of a case file, and one problem per bad case."""
     doc = load_yaml(path)
     _check_case_document(doc, path)
     institution = doc.get("institution", DEFAULT_INSTITUTION)
-    out = []
+    out, problems = [], []
     for index, raw in enumerate(doc["cases"]):
-        where = f"{path}: $.cases[{index}]"
-        unknown = set(raw["expect"]) - _EXPECT_KEYS
-        if unknown:
-            raise RuleModuleError(f"{where}.expect: unknown key(s) {', '.join(sorted(unknown))}")
+        try:
+            _check_raw_case(raw, f"{path}: $.cases[{index}]")
+        except RuleModuleError as error:
+            problems.append(locate_message(path, error.message))
+            continue
         events = []
         for n, event in enumerate(raw["events"], 1):
             full = {
@@ -134,16 +149,33 @@ def load_cases(path: Path) -> list[Case]:
             }
             events.append(full)
         out.append(Case(raw["name"], path, index, str(raw["as_of"]), tuple(events), raw["expect"]))
-    return out
+    return out, problems
 
 
 def module_cases(module: RuleModule) -> list[Case]:
     """Every golden case in the module's ``cases/*.yaml``, checked against the module (events
-    against the event schema, expected codes and clocks against the module's own)."""
+    against the event schema, expected codes and clocks against the module's own). Raises
+    :class:`RuleModuleProblems` with every problem of every case file."""
     folder = module.path.parent / "cases"
-    cases = [case for path in sorted(folder.glob("*.yaml")) for case in load_cases(path)]
-    for case in cases:
-        _check_case(case, module)
+    cases: list[Case] = []
+    problems: list[str] = []
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            check_inside(path, module.path.parent)
+            read, bad = _read_cases(path)
+        except RuleModuleError as error:  # the file itself: unreadable, bad YAML, not a case list
+            problems.append(error.message)
+            continue
+        problems.extend(bad)
+        for case in read:
+            try:
+                _check_case(case, module)
+            except RuleModuleError as error:
+                problems.append(locate_message(path, error.message))
+                continue
+            cases.append(case)
+    if problems:
+        raise RuleModuleProblems(problems)
     return cases
 
 
@@ -151,15 +183,22 @@ def run_case(
     case: Case, module: RuleModule, calendar: WorkingDayCalendar, judge: Judge | None = None
 ) -> list[str]:
     """Evaluate a case; return the list of mismatches (empty when the case passes)."""
+    return judge_case(case, module, calendar, judge)[0]
+
+
+def judge_case(
+    case: Case, module: RuleModule, calendar: WorkingDayCalendar, judge: Judge | None = None
+) -> tuple[list[str], frozenset[str]]:
+    """Evaluate a case: its mismatches (empty when it passes) and the ids of the rules that fired."""
     parsed = []
     for n, event in enumerate(case.events, 1):
         result = parse_and_validate(RawLine(str(case.file), n, orjson.dumps(event).decode()))
         if isinstance(result, Invalid):
-            return [f"event {n} is not a valid event: " + "; ".join(result.format_lines())]
+            return [f"event {n} is not a valid event: " + "; ".join(result.format_lines())], frozenset()
         parsed.append(result)
     judge = judge or Judge([module], calendar, select=every_module)
     judged = judge.judge("CASE", parsed, parse_moment(case.as_of)).results[0]
-    return compare(case.expect, judged, calendar)
+    return compare(case.expect, judged, calendar), frozenset(judged.fired)
 
 
 def compare(expect: dict[str, Any], result: ComplaintResult, calendar: WorkingDayCalendar) -> list[str]:

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from cppolicy.authoring.cases import Case, run_case
+from cppolicy.authoring.cases import Case, judge_case
 from cppolicy.authoring.text import json_text, writes
 from cppolicy.calendar import WorkingDayCalendar
 from cppolicy.evaluation import Judge, every_module
@@ -20,6 +20,8 @@ class CaseOutcome:
     case: Case
     problems: list[str]
     seconds: float
+    #: ids of the rules that fired on the case
+    fired: frozenset[str] = frozenset()
 
     @property
     def passed(self) -> bool:
@@ -35,10 +37,22 @@ class ModuleOutcome:
     def failed(self) -> int:
         return sum(not o.passed for o in self.outcomes)
 
+    def unfired(self) -> list[dict[str, str]]:
+        """The module's rules no case of the run fired (``opa test --coverage``'s question),
+        in the module's order; institution and archive rules cannot fire on a golden case."""
+        fired = set().union(*(o.fired for o in self.outcomes))
+        return [
+            {"id": rule.id, "code": rule.code, "scope": rule.scope}
+            for rule in self.module.rules
+            if rule.id not in fired
+        ]
+
 
 @dataclass
 class TestRun:
     modules: list[ModuleOutcome]
+    #: with --coverage: list each module's rules that no case fired
+    coverage: bool = False
 
     @property
     def total(self) -> int:
@@ -52,17 +66,19 @@ class TestRun:
 def run_tests(
     suites: Sequence[tuple[RuleModule, Sequence[Case]]],
     calendar_for: Callable[[RuleModule], WorkingDayCalendar],
+    *,
+    coverage: bool = False,
 ) -> TestRun:
     """Run every case of every module; one judge per module (its cases are judged by it alone,
-    whatever their receipt dates)."""
-    run = TestRun([])
+    whatever their receipt dates). ``coverage``: the report lists the rules no case fired."""
+    run = TestRun([], coverage)
     for module, cases in suites:
         judge = Judge([module], calendar_for(module), select=every_module)
         outcome = ModuleOutcome(module)
         for case in cases:
             started = time.perf_counter()
-            problems = run_case(case, module, judge.calendar, judge)
-            outcome.outcomes.append(CaseOutcome(case, problems, time.perf_counter() - started))
+            problems, fired = judge_case(case, module, judge.calendar, judge)
+            outcome.outcomes.append(CaseOutcome(case, problems, time.perf_counter() - started, fired))
         run.modules.append(outcome)
     return run
 
@@ -74,12 +90,22 @@ def _test_text(run: TestRun) -> str:
         for o in m.outcomes:
             out.append(f"{'PASS' if o.passed else 'FAIL'} {o.case.id}: {o.case.name}")
             out += [f"    {problem}" for problem in o.problems]
+        if run.coverage:
+            out += _coverage_lines(m)
     passed = run.total - run.failed
     out.append(
         f"{run.total} cases in {len(run.modules)} module{'' if len(run.modules) == 1 else 's'}: "
         f"{passed} passed, {run.failed} failed"
     )
     return "\n".join(out) + "\n"
+
+
+def _coverage_lines(m: ModuleOutcome) -> list[str]:
+    unfired = m.unfired()
+    total = len(m.module.rules)
+    out = [f"coverage: {total - len(unfired)} of {total} rules fired by a case; not fired:"]
+    out += [f"    {rule['id']} ({rule['code']}, {rule['scope']})" for rule in unfired]
+    return out if unfired else [f"coverage: every one of the {total} rules fired by a case"]
 
 
 def _test_json(run: TestRun) -> str:
@@ -93,6 +119,7 @@ def _test_json(run: TestRun) -> str:
                     "module": m.module.ref,
                     "path": str(m.module.path),
                     "digest": m.module.digest,
+                    **({"unfired_rules": m.unfired()} if run.coverage else {}),
                     "cases": [
                         {
                             "id": o.case.id,

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from cppolicy.calendar.years import CALENDAR_NAME, statutory_names
+from cppolicy.documents import MAX_DEPTH, LimitedLoader, json_too_deep, read_text
 from cppolicy.errors import CalendarError
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -79,14 +80,16 @@ Bad = Callable[[str, str], CalendarError]
 
 def _parse(path: Path, where: str, bad: Bad) -> Any:
     """The document in ``path`` (JSON or YAML, by suffix)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CalendarError(f"{where}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CalendarError(f"{where}: cannot read: {exc}") from None
+    if not path.exists():
+        raise CalendarError(f"{where}: file not found")
+    text = read_text(path, CalendarError, where)  # at most MAX_DOCUMENT_BYTES
     suffix = path.suffix.lower()
     if suffix == ".json":
+        deep = json_too_deep(text)
+        if deep is not None:
+            raise CalendarError(
+                f"{where}: line {deep[0]}, column {deep[1]}: nested deeper than {MAX_DEPTH} levels"
+            )
         try:
             return json.loads(text, object_pairs_hook=_reject_duplicate_keys)
         except json.JSONDecodeError as exc:
@@ -95,10 +98,11 @@ def _parse(path: Path, where: str, bad: Bad) -> Any:
             raise bad("$", str(exc)) from None
     if suffix in (".yaml", ".yml"):
         try:
-            return yaml.safe_load(text)
+            # safe_load's semantics within the limits on nesting and alias expansion
+            return yaml.load(text, Loader=LimitedLoader)  # noqa: S506 — LimitedLoader is a SafeLoader
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            line = f"line {mark.line + 1}: " if mark is not None else ""
+            line = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             raise CalendarError(f"{where}: {line}invalid YAML: {problem}") from None
     raise CalendarError(f"{where}: unknown file type {suffix or '(none)'!r}: use .json, .yaml or .yml")

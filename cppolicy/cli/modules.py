@@ -19,6 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from cppolicy.authoring import (
+    Case,
     coverage_report,
     describe_module,
     diff_modules,
@@ -28,16 +29,17 @@ from cppolicy.authoring import (
     run_tests,
     validate_module,
 )
+from cppolicy.authoring.selection import keyword_matcher, pick, split_spec
 from cppolicy.cli import fail
 from cppolicy.cli.options import CalendarData, format_name, format_option
 from cppolicy.cli.outputs import OutputGuard
-from cppolicy.errors import CppolicyError, ExitCode, InputError
+from cppolicy.errors import CppolicyError, ExitCode, InputError, RuleModuleError
 from cppolicy.plugin import Plugins
 from cppolicy.reports import FORMATS
 from cppolicy.reports.escape import visible
-from cppolicy.rules import resolve_module
+from cppolicy.rules import RuleModule, RuleModuleProblems, resolve_module
 
-MODULE_HELP = "Rule module: ID, ID@VERSION or a folder path."
+MODULE_HELP = "Rule module: ID, ID@VERSION or a folder path (with a / or starting with . or ~)."
 
 ListFormat = FORMATS.choices("modules.list")
 ShowFormat = FORMATS.choices("modules.show")
@@ -123,8 +125,22 @@ def diff(
 
 def test(
     modules: Annotated[
-        list[str], typer.Argument(metavar="PATH", help="Module folders (or IDs) whose cases/*.yaml to run.")
+        list[str],
+        typer.Argument(
+            metavar="PATH",
+            help="Module folders or IDs whose cases/*.yaml to run; a case file; FILE::CASE or MODULE::CASE "
+            "(CASE: index, id such as p9[2], or name).",
+        ),
     ],
+    keyword: Annotated[
+        str | None,
+        typer.Option(
+            "-k", metavar="EXPR", help="Only cases whose id, file or name match: words, and, or, not, ( )."
+        ),
+    ] = None,
+    coverage: Annotated[
+        bool, typer.Option("--coverage", help="List the rules that no case (of those run) fires.")
+    ] = False,
     junit: Annotated[
         Path | None, typer.Option("--junit", metavar="FILE", help="Also write a JUnit XML report to FILE.")
     ] = None,
@@ -133,18 +149,17 @@ def test(
 ) -> None:
     """Run the golden cases of rule modules.
 
-    PASS / FAIL per case, named by its legal sentence, with the mismatches; --junit writes a
-    JUnit XML report. Exit 0 all pass, 1 any fails, 2 a module or case file does not load.
+    PASS / FAIL per case, named by its legal sentence, with the mismatches; -k and FILE::CASE
+    choose cases; --coverage lists the rules no case fires; --junit writes a JUnit XML report.
+    Exit 0 all pass, 1 any fails, 2 a module or case file does not load, or nothing selected.
     """
     try:
         plugins = Plugins()
-        known = plugins.rule_module_paths()
-        suites = []
-        for spec in modules:
-            module = resolve_module(spec, known)
-            suites.append((module, module_cases(module)))
+        suites = _suites(modules, keyword, plugins.rule_module_paths())
         run = run_tests(
-            suites, lambda m: plugins.calendar(m.data.get("calendar") or "cn", list(calendar_data or []))
+            suites,
+            lambda m: plugins.calendar(m.data.get("calendar") or "cn", list(calendar_data or [])),
+            coverage=coverage,
         )
         if junit is not None:
             guard = OutputGuard().read("the rule module", [suite[0].path for suite in suites])
@@ -158,7 +173,7 @@ def test(
         raise fail(error) from None
     _emit("test", fmt, run)
     for outcome in run.modules:
-        if not outcome.outcomes:
+        if not outcome.outcomes and keyword is None:
             print(
                 f"cppolicy: warning: {outcome.module.ref} has no golden cases "
                 f"(add {outcome.module.path.parent / 'cases'}/*.yaml)",
@@ -168,14 +183,33 @@ def test(
         raise typer.Exit(int(ExitCode.FINDINGS))
 
 
+def _suites(specs: list[str], keyword: str | None, known: list[Path]) -> list[tuple[RuleModule, list[Case]]]:
+    """The modules and cases ``modules test`` runs: each argument's (``FILE::CASE`` and
+    ``MODULE::CASE`` narrow it), then ``-k``; selecting nothing is a usage error, not a pass."""
+    matches = keyword_matcher(keyword) if keyword is not None else None
+    suites: dict[str, tuple[RuleModule, list[Case]]] = {}
+    for spec in specs:
+        target, file, selector = split_spec(spec)
+        module = resolve_module(target, known)
+        chosen = pick(module_cases(module), spec, file, selector)
+        if matches is not None:
+            chosen = [case for case in chosen if matches(case)]
+        _, cases = suites.setdefault(str(module.path.resolve()), (module, []))
+        cases.extend(case for case in chosen if case not in cases)
+    if (keyword is not None or any("::" in s for s in specs)) and not any(c for _, c in suites.values()):
+        raise InputError(f"no case selected (by {' '.join(specs)}{f' -k {keyword!r}' if keyword else ''})")
+    return list(suites.values())
+
+
 def validate(
     modules: Annotated[list[str], typer.Argument(metavar="PATH", help="Module folders (or IDs) to check.")],
     fmt: ValidateFormat = format_option("modules.validate"),  # type: ignore[valid-type]
 ) -> None:
     """Load and check rule modules and their case files.
 
-    One line per module, "ok: ID@VERSION (N rules, M cases, DIGEST)", or an error line naming
-    the file and JSON path (exit 2).
+    Every ruleset is also built in durable_rules, as an audit would. One line per module, "ok:
+    ID@VERSION (N rules, M cases, DIGEST)", or one error line per problem — every problem of
+    every module and case file — naming the file, line:column and JSON path (exit 2).
     """
     try:
         known = Plugins().rule_module_paths()
@@ -185,6 +219,11 @@ def validate(
     for spec in modules:
         try:
             result = validate_module(spec, known)
+        except RuleModuleProblems as error:
+            for problem in error.problems:  # every problem, one line each
+                fail(RuleModuleError(problem))
+            failed = True
+            continue
         except CppolicyError as error:
             fail(error)  # prints the one line; the exit comes after the other modules
             failed = True

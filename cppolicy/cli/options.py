@@ -21,7 +21,8 @@ AS_OF_HELP = (
     "(2026-01-31 = the end of that day, 24:00 Asia/Shanghai). Events after it are ignored."
 )
 MODULE_HELP = (
-    "Rule module: ID, ID@VERSION or a folder path (repeatable; --policy is its former name). "
+    "Rule module: ID, ID@VERSION (registered) or a folder path (holding a / or starting with . or ~; "
+    "a bare name is never a folder). Repeatable; --policy is its former name. "
     "Default: every registered module."
 )
 CALENDAR_HELP = "A year's working-day arrangement as a data file (repeatable); see docs/calendar.md."

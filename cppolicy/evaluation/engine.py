@@ -45,6 +45,7 @@ from cppolicy.evaluation.findings import (
 )
 from cppolicy.events import Event
 from cppolicy.rules import Rule, RuleModule
+from cppolicy.rules.vocabulary import CLOCK_PROJECTION, RECEIVED_ID, RECEIVED_PREFIX
 
 ENGINE_NAME = "durable_rules"
 #: the rule every ruleset gets, firing on the as-of fact: if it did not fire, the evaluation failed
@@ -231,15 +232,15 @@ class Engine:
         # numbers and the receipt's data it may be judged against.
         projected: dict[str, Any] = {}
         for clock in clock_facts:
-            for key in ("due", "base_due", "cap_due", "start"):
+            for key in CLOCK_PROJECTION:
                 if key in clock:
                     projected[f"{clock['clock']}_{key}"] = clock[key]
         received = prepared.received
         if received is not None:
-            projected["received_id"] = received.event_id
-            projected.update({f"received_{k}": v for k, v in flat_data(received.data).items()})
+            projected[RECEIVED_ID] = received.event_id
+            projected.update({f"{RECEIVED_PREFIX}{k}": v for k, v in flat_data(received.data).items()})
         used = self.module.referenced_fields  # project only what some condition reads
-        extra = [(k, v) for k, v in projected.items() if k in used or k == "received_id"]
+        extra = [(k, v) for k, v in projected.items() if k in used or k == RECEIVED_ID]
         facts: list[dict[str, Any]] = []
         for base in prepared.base_facts():
             fact = dict(base)

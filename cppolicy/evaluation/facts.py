@@ -13,11 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from cppolicy.events import Event
+from cppolicy.rules.vocabulary import EVENT_CORE, RESERVED
 
-#: fields cppolicy writes on every fact (an event's data never overrides them)
-RESERVED = frozenset({"f", "type", "t", "id", "first", "sid", "asof_t"})
-#: what event_facts writes over an event's data (a module's annotations never override it)
-CORE = ("f", "type", "t", "id", "first", "institution_id", "institution_level")
+#: what event_facts writes over an event's data (a module's annotations never override it);
+#: these names, like every field of a fact, come from the fact vocabulary (cppolicy.rules.vocabulary)
+CORE = EVENT_CORE
 
 
 def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:

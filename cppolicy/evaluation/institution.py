@@ -31,7 +31,7 @@ from typing import Any
 import jsonschema
 
 from cppolicy.calendar import SHANGHAI, end_of_day
-from cppolicy.documents import json_path, load_yaml
+from cppolicy.documents import MAX_DEPTH, json_path, json_too_deep, load_yaml, read_text
 from cppolicy.errors import InputError
 from cppolicy.evaluation.engine import Engine
 from cppolicy.evaluation.facts import flatten
@@ -52,11 +52,13 @@ def load_profile(path: Path) -> dict[str, Any]:
     if path.suffix in (".yaml", ".yml"):
         doc: dict[str, Any] = load_yaml(path, InputError)  # an object once validated below
     else:
+        text = read_text(path, InputError)  # within the data-file limits (docs/rule-modules.md#limits)
+        deep = json_too_deep(text)
+        if deep is not None:
+            raise InputError(f"{path}:{deep[0]}:{deep[1]}: nested deeper than {MAX_DEPTH} levels (the limit)")
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read: {exc.strerror}") from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
             raise InputError(f"{path}: invalid JSON: {exc}") from None
     errors = sorted(_validator().iter_errors(doc), key=lambda e: list(e.absolute_path))
     if errors:

@@ -14,7 +14,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from cppolicy.errors import RuleModuleError
 from cppolicy.rules.compiler import COMPARISONS
 
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -49,7 +48,7 @@ def _binds_asof(condition: Any) -> bool:
     return isinstance(condition, dict) and {"f": "asof"} in condition.get("$and", [])
 
 
-def check_dates(data: dict[str, Any], path: Path) -> None:
+def check_dates(data: dict[str, Any], path: Path, problems: list[str]) -> None:
     """Dates that match the schema's pattern must also be calendar dates."""
     places: list[tuple[str, Any]] = [
         ("$.effective_from", data.get("effective_from")),
@@ -66,10 +65,10 @@ def check_dates(data: dict[str, Any], path: Path) -> None:
             try:
                 date.fromisoformat(value)
             except ValueError as exc:
-                raise RuleModuleError(f"{path}: {where}: {value!r} is not a calendar date ({exc})") from None
+                problems.append(f"{path}: {where}: {value!r} is not a calendar date ({exc})")
     start, end = data.get("effective_from"), data.get("effective_to")
     if isinstance(start, str) and isinstance(end, str) and end < start:
-        raise RuleModuleError(f"{path}: $.effective_to: {end} is before effective_from {start}")
+        problems.append(f"{path}: $.effective_to: {end} is before effective_from {start}")
 
 
 def _param_refs(node: Any, where: str) -> Iterable[tuple[str, str]]:
@@ -81,7 +80,7 @@ def _param_refs(node: Any, where: str) -> Iterable[tuple[str, str]]:
             yield from _param_refs(value, f"{where}.{key}")
 
 
-def check_param_references(data: dict[str, Any], path: Path) -> None:
+def check_param_references(data: dict[str, Any], path: Path, problems: list[str]) -> None:
     """Every ``{param: NAME}`` outside the rules (clocks, applies_if, windows, archive) names a
     parameter, so a typo fails at load rather than mid-audit."""
     params = data["parameters"]
@@ -90,32 +89,33 @@ def check_param_references(data: dict[str, Any], path: Path) -> None:
             continue
         for where, name in _param_refs(value, f"$.{section}"):
             if name not in params:
-                raise RuleModuleError(f"{path}: {where}: unknown parameter {name!r}")
+                problems.append(f"{path}: {where}: unknown parameter {name!r}")
 
 
-def check_semantics(data: dict[str, Any], path: Path) -> None:
-    """Cross-references the schema cannot express: every name a rule or clock uses exists."""
+def check_semantics(data: dict[str, Any], path: Path, problems: list[str]) -> None:
+    """Cross-references the schema cannot express: every name a rule or clock uses exists.
+    Every problem is appended to ``problems`` (all of them, not only the first)."""
     clocks = data.get("clocks", {})
     rule_ids = set()
     for index, rule in enumerate(data["rules"]):
         where = f"{path}: $.rules[{index}] ({rule['id']})"
         if rule["id"] in rule_ids:
-            raise RuleModuleError(f"{where}: duplicate rule id")
+            problems.append(f"{where}: duplicate rule id")
         rule_ids.add(rule["id"])
         aliases = []
         for clause in rule["when"]["all"]:
             if len(clause) != 1:
-                raise RuleModuleError(f"{where}: each when.all item must bind exactly one alias")
+                problems.append(f"{where}: each when.all item must bind exactly one alias")
             aliases.extend(clause)
         if len(set(aliases)) != len(aliases):
-            raise RuleModuleError(f"{where}: duplicate alias in when.all")
+            problems.append(f"{where}: duplicate alias in when.all")
         bound = {alias for alias in aliases if "$" not in alias}
         # durable_rules never retracts a firing, so an absence ($not) is only meaningful once
         # every fact is in: such a rule must wait for the as-of fact, which is asserted last.
         if any(alias.endswith("$not") for alias in aliases) and not any(
             _binds_asof(next(iter(clause.values()))) for clause in rule["when"]["all"]
         ):
-            raise RuleModuleError(
+            problems.append(
                 f"{where}: a rule with a $not condition must also bind the as-of fact {{f: asof}}"
             )
         archive = data.get("archive") or {}
@@ -125,18 +125,18 @@ def check_semantics(data: dict[str, Any], path: Path) -> None:
         for clock in rule.get("clocks", []):
             known = generators if rule.get("scope") == "archive" else clocks
             if clock not in known:
-                raise RuleModuleError(f"{where}: unknown clock {clock!r}")
+                problems.append(f"{where}: unknown clock {clock!r}")
         for key in ("due", "observed", "subject"):
             if rule.get(key) and rule[key].split(".")[0] not in bound:
-                raise RuleModuleError(f"{where}: {key} refers to unbound alias {rule[key]!r}")
+                problems.append(f"{where}: {key} refers to unbound alias {rule[key]!r}")
         for ref in rule.get("evidence", []):
             if ref.split(".")[0] not in bound:
-                raise RuleModuleError(f"{where}: evidence names unbound alias {ref!r}")
+                problems.append(f"{where}: evidence names unbound alias {ref!r}")
         for index, clause in enumerate(rule["when"]["all"]):
             ((alias, condition),) = clause.items()
             reference = _cross_fact_reference(condition, set(aliases))
             if reference:
-                raise RuleModuleError(
+                problems.append(
                     f"{where}: when.all[{index}] ({alias}) compares with another fact ({reference}); conditions may "
                     f"compare a fact only with constants, parameters and its own fields ($m). durable_rules 2.0.28 "
                     f"reads out of bounds on cross-fact comparisons (measured: segfaults), so the engine projects "
@@ -145,4 +145,4 @@ def check_semantics(data: dict[str, Any], path: Path) -> None:
     for point, entry in data.get("coverage", {}).items():
         for rule_id in entry.get("rules", []):
             if rule_id not in rule_ids:
-                raise RuleModuleError(f"{path}: $.coverage.{point}: unknown rule {rule_id!r}")
+                problems.append(f"{path}: $.coverage.{point}: unknown rule {rule_id!r}")
