@@ -45,6 +45,7 @@ from cppolicy.cli import formats as _formats  # noqa: F401 — registers the tab
 from cppolicy.cli.options import (
     AS_OF_HELP,
     LANG_HELP,
+    NO_MASK_HELP,
     CalendarData,
     ModuleOption,
     as_of_option,
@@ -306,6 +307,7 @@ Isolate = Annotated[
 ]
 Order = Annotated[bool | None, typer.Option("--sorted/--unsorted", help=_ORDER_HELP)]
 CrossCheckOption = Annotated[bool, typer.Option("--cross-check", help=_CHECK_HELP)]
+NoMask = Annotated[bool, typer.Option("--no-mask", help=NO_MASK_HELP)]
 Sample = Annotated[float | None, typer.Option("--cross-check-sample", metavar="FRACTION", help=_SAMPLE_HELP)]
 
 
@@ -325,6 +327,7 @@ def audit(
     sorted_input: Order = None,
     cross_check: CrossCheckOption = False,
     cross_check_sample: Sample = None,
+    no_mask: NoMask = False,
 ) -> None:
     """Audit ARCHIVE... as of a moment; exit 0 clean, 1 violations, 2 input errors, 3 engine
     errors, 4 only undetermined results (see docs/exit-codes.md)."""
@@ -344,7 +347,7 @@ def audit(
             cross_check_sample,
             progress,
         )
-        plugins = Plugins()
+        plugins = Plugins(mask_data=False) if no_mask else Plugins()
         modules = modules_from(module, plugins)
         calendar = calendar_from(calendar_data, plugins)
         report, checker = _run(request, modules, calendar, plugins, list(calendar_data or []))

@@ -14,6 +14,7 @@ from cppolicy.cli.options import (
     AS_OF_HELP,
     CalendarData,
     ModuleOption,
+    NoMaskOption,
     as_of_option,
     calendar_from,
     format_name,
@@ -49,6 +50,7 @@ def semiannual(
     ),
     module: list[str] | None = ModuleOption,
     calendar_data: list[Path] | None = CalendarData,
+    no_mask: bool = NoMaskOption,
 ) -> None:
     """The half-yearly complaint statistics and analysis report of 银监发〔2012〕13号 point 十六
     (due by 30 July for H1 and 30 January of the next year for H2), for the complaints received
@@ -57,11 +59,11 @@ def semiannual(
     try:
         half = parse_period(period)
         moment = as_of_option(as_of) if as_of is not None else None
-        plugins = Plugins()
+        plugins = Plugins(mask_data=False) if no_mask else Plugins()
         modules = modules_from(module, plugins)
         calendar = calendar_from(calendar_data, plugins)
-        contents = read_archive(archives)
-        report = compute_semiannual(contents, half, modules, calendar, moment, institution)
+        contents = read_archive(archives, mask=plugins.mask_invalid)
+        report = compute_semiannual(contents, half, modules, calendar, moment, institution, plugins=plugins)
         with output.open("w", encoding="utf-8") if output else nullcontext(sys.stdout) as out:
             FORMATS.render("semiannual", format_name(fmt), report, out)
     except CppolicyError as error:

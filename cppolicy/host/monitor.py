@@ -9,6 +9,9 @@
   A complaint is re-evaluated when one of its events arrives, and on a tick once its
   ``next_check`` instant (its earliest running deadline, or the next local midnight while a
   clock runs — when at-risk counts change) has passed.
+- **Personal data**: alerts and the ``conflicts`` table are stored masked (docs/privacy.md); the
+  ``events`` table keeps each event as received, because every re-evaluation judges it and the
+  trail's ``input_digest`` is taken over it (masking must never change a verdict or a digest).
 - **Alerts once**: every alert key emitted is stored; after a restart the state is reloaded
   and nothing is emitted twice. Delivery is at-least-once across a crash between emitting and
   committing (sinks get ``Alert.key`` as an idempotency key); a clean restart repeats nothing.
@@ -174,9 +177,13 @@ class Monitor:
         if row is not None:
             if bytes(row[0]) == raw:
                 return IngestResult("duplicate", event.event_id)
-            self.db.execute(
+            self.db.execute(  # kept for a person to look at, never judged: masked (docs/privacy.md)
                 "INSERT INTO conflicts (event_id, seen_at, raw) VALUES (?, ?, ?)",
-                (event.event_id, datetime.now(SHANGHAI).isoformat(), raw),
+                (
+                    event.event_id,
+                    datetime.now(SHANGHAI).isoformat(),
+                    _canonical(self.plugins.mask(event.raw, "event")),
+                ),
             )
             self.db.commit()
             return IngestResult("conflict", event.event_id)

@@ -88,8 +88,13 @@ def cppolicy_mask_payload(payload: dict[str, Any], kind: str) -> None:
     """Mask personal data in ``payload`` in place before it leaves the process.
 
     Called on a private deep copy of every alert (``kind="alert"``) and audit-trail record
-    (``kind="trail"``) before the sinks below see it; every implementation is called (in
-    pluggy's order: last registered first); results are ignored.
+    (``kind="trail"``) before the sinks below see it, of every event an output shows
+    (``kind="event"``: ``explain``, the half-yearly report, the monitor's conflicts table) and of
+    every quarantined line (``kind="quarantine"``: ``{source, line, reason, errors, text}``, as the
+    quarantine file and the reports show it). Every implementation is called (in pluggy's order:
+    last registered first, so the built-in masker ``cppolicy.builtin.masking`` runs after the
+    others); results are ignored. The engine never sees a masked payload, and digests (input
+    digests, event ids, trail hashes of what is written) are taken as docs/privacy.md says.
     """
 
 
