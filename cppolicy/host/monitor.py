@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -81,6 +82,20 @@ def _canonical(raw: dict[str, Any]) -> bytes:
     return orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)
 
 
+def _create_private(state: str | Path) -> None:
+    """Create a new state file readable and writable by its owner only: its ``events`` table
+    holds the events as received, personal data included (docs/privacy.md). SQLite gives its
+    journal the database file's permissions. An existing file is left as it is."""
+    if str(state) == ":memory:" or str(state).startswith("file:"):
+        return
+    try:
+        os.close(os.open(state, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise InputError(f"--state {state}: cannot create: {exc.strerror or exc}") from None
+
+
 def alert_from_dict(data: dict[str, Any]) -> Alert:
     module = data["module"]
     return Alert(
@@ -112,6 +127,7 @@ class Monitor:
         self.at_risk_working_days = at_risk_working_days
         self.trail = trail
         try:
+            _create_private(state)
             self.db = sqlite3.connect(str(state))
             self.db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:

@@ -175,7 +175,7 @@ class Masker:
         keys = {p.rsplit(".", 1)[-1] for p in settings.fields}
         self._key_patterns = tuple(sorted(keys))
 
-    @hookimpl
+    @hookimpl(tryfirst=True)  # first: the other masks see its result and have the last word
     def cppolicy_mask_payload(self, payload: dict[str, Any], kind: str) -> None:
         if not self.settings.enabled:
             return
