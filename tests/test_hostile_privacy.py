@@ -43,7 +43,10 @@ def leaked(text: str) -> list[str]:
 
 def test_masking_keeps_what_an_auditor_recognises():
     assert [mask_whole(s) for s in SECRETS] == list(MASKED)
-    assert mask_numbers("电话 13912345678，身份证 110101199003071234") == "电话 139****5678，身份证 110101********1234"
+    assert (
+        mask_numbers("电话 13912345678，身份证 110101199003071234")
+        == "电话 139****5678，身份证 110101********1234"
+    )
     assert mask_numbers("卡号 6222 0212 3456 7890") == "卡号 6222 **** **** 7890"
     # dates, times, amounts and short references are not numbers to mask; blank stays blank
     kept = "2025-03-03T10:00:00+08:00 赔偿1000元 TS-C-2019-00001 95555"
@@ -52,7 +55,9 @@ def test_masking_keeps_what_an_auditor_recognises():
 
 
 def test_quarantined_line_is_masked_in_the_json_report_and_the_quarantine_file(tmp_path):
-    broken = f'{{"event_id":"bad","ext":{{"customer_name":"{NAME}"}},"data":{{"cause":"{PHONE} {ID_CARD}"}} oops'
+    broken = (
+        f'{{"event_id":"bad","ext":{{"customer_name":"{NAME}"}},"data":{{"cause":"{PHONE} {ID_CARD}"}} oops'
+    )
     archive = write_jsonl(tmp_path / "a.jsonl", personal(), [broken])
     quarantine = tmp_path / "q.jsonl"
     result = cli("audit", archive, "--as-of", "2025-04-30", "-f", "json", "--quarantine", quarantine)
@@ -62,7 +67,9 @@ def test_quarantined_line_is_masked_in_the_json_report_and_the_quarantine_file(t
     assert '"customer_name":"张**"' in record["text"] and "138****1234 110101********123X" in record["text"]
     assert json.loads(result.stdout)["quarantined"][0]["text"] == record["text"]
 
-    unmasked = cli("audit", archive, "--as-of", "2025-04-30", "-f", "json", "--quarantine", quarantine, "--no-mask")
+    unmasked = cli(
+        "audit", archive, "--as-of", "2025-04-30", "-f", "json", "--quarantine", quarantine, "--no-mask"
+    )
     assert leaked(quarantine.read_text(encoding="utf-8")) == [NAME, PHONE, ID_CARD]
     assert json.loads(unmasked.stdout)["quarantined"][0]["text"] == broken
 
@@ -141,7 +148,9 @@ def test_field_list_configuration_masks_the_fields_named(tmp_path, monkeypatch):
     shown = Plugins(load_entry_points=False).mask_event(to_event(raw))
     assert shown.raw["ext"]["wx"] == "z**********" and shown.data["issue"] == "fees 139****5678"
     assert shown.raw["ext"]["customer_name"] == "张**"  # "+" adds to the defaults
-    only = Plugins(load_entry_points=False, mask_fields=["ext.wx"], mask_text_fields=[]).mask_event(to_event(raw))
+    only = Plugins(load_entry_points=False, mask_fields=["ext.wx"], mask_text_fields=[]).mask_event(
+        to_event(raw)
+    )
     assert only.raw["ext"]["customer_name"] == NAME and only.raw["ext"]["wx"] == "z**********"
     assert PHONE in only.data["cause"]
     monkeypatch.setenv("CPPOLICY_NO_MASK", "1")
@@ -173,7 +182,9 @@ def test_trail_records_are_masked_and_the_trail_still_verifies(tmp_path):
     events = [to_event(e) for e in personal()]
     path = tmp_path / "trail.jsonl"
     with TrailWriter(path, plugins) as trail:
-        trail.start_run(command="host", as_of=None, modules=evaluator.modules, calendar=evaluator.calendar.version)
+        trail.start_run(
+            command="host", as_of=None, modules=evaluator.modules, calendar=evaluator.calendar.version
+        )
         for result in evaluator.evaluate(events, "2025-04-30"):
             trail.evaluation(result, events, parse_moment("2025-04-30"))
         trail.record("host_note", note=f"客户{NAME}来电，号码{PHONE}")
