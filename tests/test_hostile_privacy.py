@@ -250,3 +250,28 @@ def test_masking_changes_no_verdict_on_the_example_archive(tmp_path):
         doc.get("header", {}).pop("inputs", None)
     assert docs[0]["findings"] and docs[0] == docs[1]
     assert docs[0]["counts"] == docs[2]["counts"] and docs[0]["findings"] == docs[2]["findings"]
+
+
+class _PersonalImporter:
+    @hookimpl
+    def cppolicy_register_importers(self, register):
+        rows = [
+            personal("C-I1")[1],
+            event("C-I2", "registered", "2025-03-03T10:30:00+08:00", handler=int(PHONE)),
+        ]
+        register("personal", lambda path, options: iter(rows), "events with personal data")
+
+
+def test_import_error_lines_mask_the_value_they_quote_and_its_events_stay_whole(tmp_path, monkeypatch):
+    import cppolicy.cli.importer as importer_cli
+
+    def loaded(mask_data=None):
+        return Plugins(load_entry_points=False, extra=[_PersonalImporter()], mask_data=mask_data)
+
+    monkeypatch.setattr(importer_cli, "Plugins", loaded)
+    source = tmp_path / "in.dat"
+    source.write_text("x")
+    result = cli("import", "personal", source)
+    assert result.exit_code == 2 and "138****1234" in result.stderr and PHONE not in result.stderr
+    assert json.loads(result.stdout)["data"]["handler"] == NAME  # the events are data: never masked
+    assert PHONE in cli("import", "personal", source, "--no-mask").stderr
