@@ -176,11 +176,10 @@ def test_a_third_party_mask_plugin_sees_events_and_quarantined_lines(tmp_path):
     assert seen == ["event", "quarantine"]
 
 
-def test_trail_records_are_masked_and_the_trail_still_verifies(tmp_path):
-    plugins = Plugins(load_entry_points=False)
+def _host_trail(path: Path, plugins: Plugins) -> list:
+    """A host's run: the evaluations of the personal complaint and a note of its own."""
     evaluator = Evaluator(plugins=plugins)
     events = [to_event(e) for e in personal()]
-    path = tmp_path / "trail.jsonl"
     with TrailWriter(path, plugins) as trail:
         trail.start_run(
             command="host", as_of=None, modules=evaluator.modules, calendar=evaluator.calendar.version
@@ -189,11 +188,23 @@ def test_trail_records_are_masked_and_the_trail_still_verifies(tmp_path):
             trail.evaluation(result, events, parse_moment("2025-04-30"))
         trail.record("host_note", note=f"客户{NAME}来电，号码{PHONE}")
         trail.finish_run({"complaints": 1}, 1)
+    return events
+
+
+def test_trail_records_are_masked_and_the_trail_still_verifies(tmp_path):
+    path = tmp_path / "trail.jsonl"
+    events = _host_trail(path, Plugins(load_entry_points=False))
     text = path.read_text(encoding="utf-8")
     assert PHONE not in text and "138****1234" in text
     assert verify_trail(path).ok  # the chain is over what was written
     digests = {r["input_digest"] for r in iter_records(path) if r["type"] == "evaluation"}
     assert digests == {input_digest(events)}  # taken over the raw, unmasked events
+    unmasked = tmp_path / "unmasked.jsonl"
+    events = _host_trail(unmasked, Plugins(load_entry_points=False, mask_data=False))
+    assert PHONE in unmasked.read_text(encoding="utf-8") and verify_trail(unmasked).ok
+    assert {r["input_digest"] for r in iter_records(unmasked) if r["type"] == "evaluation"} == {
+        input_digest(events)
+    }
 
 
 def test_monitor_alerts_conflicts_and_error_lines_hold_no_personal_data(tmp_path):
@@ -215,6 +226,15 @@ def test_monitor_alerts_conflicts_and_error_lines_hold_no_personal_data(tmp_path
     assert conflict["data"]["handler"] == "李" + "*" * 13 and "13912345678" not in json.dumps(conflict)
     assert leaked(alerts) == []
     assert state.stat().st_mode & 0o077 == 0  # its events table holds the events as received
+    with Monitor(
+        tmp_path / "open.db", Evaluator(plugins=Plugins(load_entry_points=False, mask_data=False))
+    ) as live:
+        ingest_all(live, events)
+        live.ingest(changed)
+    with sqlite3.connect(tmp_path / "open.db") as db:
+        assert [json.loads(raw)["data"]["handler"] for (raw,) in db.execute("SELECT raw FROM conflicts")] == [
+            "李四 13912345678"
+        ]
 
     bad = event("C-P3", "registered", "2025-03-03T10:30:00+08:00", handler=int(PHONE))
     archive = write_jsonl(tmp_path / "m.jsonl", [bad])  # its error quotes the value
