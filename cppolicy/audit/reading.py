@@ -30,6 +30,7 @@ from cppolicy.events import (
     iter_raw_blocks,
     parse_and_validate,
 )
+from cppolicy.plugin import Plugins
 
 
 def content_digest(raw: dict[str, Any]) -> bytes:
@@ -125,10 +126,13 @@ def read_archive(
     mask: Callable[[Invalid], Invalid] | None = None,
 ) -> ArchiveContents:
     """Read archives whole into memory: every line through :class:`ArchiveReader`, the complaint
-    events grouped per complaint (complaint ids sorted, events in input order); ``mask``: see
-    :class:`ArchiveReader`."""
+    events grouped per complaint (complaint ids sorted, events in input order). Quarantined lines
+    are kept masked by ``mask`` (default: the built-in masker, as ``audit_archive`` does; pass
+    ``Plugins(mask_data=False).mask_invalid`` to keep them as read)."""
     contents = ArchiveContents(files=len(paths))
     grouped: dict[str, list[Event]] = defaultdict(list)
+    if mask is None:
+        mask = Plugins(load_entry_points=False).mask_invalid
     reader = ArchiveReader(paths, contents, on_line=on_line, on_quarantine=on_quarantine, mask=mask)
     try:
         for event, _ in reader.accepted():
