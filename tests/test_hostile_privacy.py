@@ -295,3 +295,13 @@ def test_import_error_lines_mask_the_value_they_quote_and_its_events_stay_whole(
     assert result.exit_code == 2 and "138****1234" in result.stderr and PHONE not in result.stderr
     assert json.loads(result.stdout)["data"]["handler"] == NAME  # the events are data: never masked
     assert PHONE in cli("import", "personal", source, "--no-mask").stderr
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_check_institution_names_no_person_of_the_profile(fmt):
+    profile = EXAMPLE.parent / "institution-profile.json"
+    people = {"王明", "刘洋", "黄蕾", "010-5555-0100", "010-5555-0101"}
+    assert all(p in profile.read_text(encoding="utf-8") for p in people)
+    result = cli("check-institution", profile, "-f", fmt)
+    assert result.exit_code in (0, 1) and result.stdout
+    assert [p for p in people if p in result.output] == []
