@@ -153,6 +153,12 @@ def test_field_list_configuration_masks_the_fields_named(tmp_path, monkeypatch):
     )
     assert only.raw["ext"]["customer_name"] == NAME and only.raw["ext"]["wx"] == "z**********"
     assert PHONE in only.data["cause"]
+    everything = Plugins(load_entry_points=False, mask_fields=["*"]).mask_event(to_event(raw)).raw
+    assert {k: everything[k] for k in ("event_id", "complaint_id", "type", "time")} == {
+        k: raw[k] for k in ("event_id", "complaint_id", "type", "time")
+    }
+    assert everything["institution"] == {**raw["institution"]}  # ids and level: never masked
+    assert everything["data"]["channel"] == "p****" and everything["ext"]["mobile"] == "138****1234"
     monkeypatch.setenv("CPPOLICY_NO_MASK", "1")
     assert Plugins(load_entry_points=False).mask_event(to_event(raw)).raw == raw
 

@@ -75,6 +75,12 @@ TEXT_FIELDS: tuple[str, ...] = (
     "ext.*",
 )
 
+#: What identifies an event and places it in time: never masked, whatever the field lists say.
+EVENT_KEYS = frozenset(
+    {"schema", "event_id", "complaint_id", "type", "time", "recorded_at", "institution.id",
+     "institution.level", "institution.parent", "data.complaint_ids"}
+)  # fmt: skip
+
 _ID = r"[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]"
 #: a resident ID number, a mainland mobile number, a card or account number (12 to 19 digits, or
 #: groups of four separated by spaces or hyphens); never inside a longer run of digits
@@ -189,13 +195,13 @@ class Masker:
     # -- events ---------------------------------------------------------------------------
 
     def mask_event(self, event: dict[str, Any]) -> None:
-        """Mask an event dict in place by the field lists."""
-        for key in ("data", "ext"):
-            value = event.get(key)
-            if isinstance(value, dict):
-                event[key] = self._walk(value, key, personal=False)
+        """Mask an event dict in place by the field lists (its ids, type and times never)."""
+        for key, value in event.items():
+            event[key] = self._walk(value, key, personal=False)
 
     def _walk(self, value: Any, path: str, personal: bool) -> Any:
+        if path in EVENT_KEYS:
+            return value
         personal = personal or _matches(path, self.settings.fields)
         if isinstance(value, dict):
             return {k: self._walk(v, f"{path}.{k}", personal) for k, v in value.items()}
