@@ -21,12 +21,12 @@ every digest (input digests, trail hashes, event ids) is taken before masking.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from typing import Any
 
 from cppolicy.plugin.markers import hookimpl
@@ -83,9 +83,10 @@ EVENT_KEYS = frozenset(
 
 _ID = r"[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]"
 #: a resident ID number, a mainland mobile number, a card or account number (12 to 19 digits, or
-#: groups of four separated by spaces or hyphens); never inside a longer run of digits
+#: groups of four separated by spaces or hyphens); never inside a longer run of digits (the
+#: leading look-ahead makes the search skip other characters at half the cost)
 NUMBERS = re.compile(
-    rf"(?<![0-9])(?:(?P<id>{_ID})(?![0-9Xx])|(?P<phone>1[3-9][0-9]{{9}})(?![0-9])"
+    rf"(?=[0-9])(?<![0-9])(?:(?P<id>{_ID})(?![0-9Xx])|(?P<phone>1[3-9][0-9]{{9}})(?![0-9])"
     r"|(?P<account>[0-9]{12,19}|[0-9]{4}(?:[ -][0-9]{4}){2,3}(?:[ -][0-9]{1,4})?)(?![0-9]))"
 )
 #: strings a trail record or an alert holds that are not personal: digests and chain fields
@@ -178,8 +179,9 @@ class Masker:
 
     def __init__(self, settings: MaskSettings) -> None:
         self.settings = settings
-        keys = {p.rsplit(".", 1)[-1] for p in settings.fields}
-        self._key_patterns = tuple(sorted(keys))
+        self._personal = _compile(settings.fields)
+        self._text = _compile(settings.text_fields)
+        self._key = _compile({p.rsplit(".", 1)[-1] for p in settings.fields})
 
     @hookimpl(tryfirst=True)  # first: the other masks see its result and have the last word
     def cppolicy_mask_payload(self, payload: dict[str, Any], kind: str) -> None:
@@ -202,7 +204,7 @@ class Masker:
     def _walk(self, value: Any, path: str, personal: bool) -> Any:
         if path in EVENT_KEYS:
             return value
-        personal = personal or _matches(path, self.settings.fields)
+        personal = personal or self._personal.match(path) is not None
         if isinstance(value, dict):
             return {k: self._walk(v, f"{path}.{k}", personal) for k, v in value.items()}
         if isinstance(value, list):
@@ -211,7 +213,7 @@ class Masker:
             return mask_whole(value)
         if personal and isinstance(value, int) and not isinstance(value, bool):
             return mask_whole(str(value))
-        if isinstance(value, str) and _matches(path, self.settings.text_fields):
+        if isinstance(value, str) and self._text.match(path) is not None:
             return mask_numbers(value)
         return value
 
@@ -220,13 +222,10 @@ class Masker:
     def mask_text(self, text: str) -> str:
         """A raw line (perhaps not JSON): numbers masked everywhere, and the string value of
         every key a personal field ends with."""
-        if self._key_patterns:
-            text = _JSON_STRING_MEMBER.sub(self._member, text)
-        return mask_numbers(text)
+        return mask_numbers(_JSON_STRING_MEMBER.sub(self._member, text))
 
     def _member(self, match: re.Match[str]) -> str:
-        key = match.group("key")
-        if not any(fnmatchcase(key, pattern) for pattern in self._key_patterns):
+        if self._key.match(match.group("key")) is None:
             return match.group(0)
         try:
             value = json.loads(f'"{match.group("value")}"')
@@ -246,7 +245,7 @@ class Masker:
         """An error message: quoted values masked whole when the error is about a personal field."""
         dotted = path.lstrip("$").lstrip(".").replace("[", ".").replace("]", "")
         dotted = re.sub(r"\.[0-9]+(?=\.|$)", "", dotted)
-        if dotted and _matches(dotted, self.settings.fields):
+        if dotted and self._personal.match(dotted) is not None:
             message = _QUOTED.sub(lambda m: repr(mask_whole(m.group(1) or m.group(2) or "")), message)
         return mask_numbers(message)
 
@@ -255,8 +254,11 @@ _QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
 _JSON_STRING_MEMBER = re.compile(r'(?P<head>"(?P<key>[^"\\]{1,200})"\s*:\s*)"(?P<value>(?:[^"\\]|\\.)*)"')
 
 
-def _matches(path: str, patterns: Iterable[str]) -> bool:
-    return any(fnmatchcase(path, pattern) for pattern in patterns)
+def _compile(patterns: Iterable[str]) -> re.Pattern[str]:
+    """One regular expression matching what any of the shell-style ``patterns`` matches whole
+    (``fnmatch``'s ``*``, ``?``, ``[…]``, case-sensitive); none: a pattern that never matches."""
+    translated = [fnmatch.translate(p) for p in sorted(set(patterns))]
+    return re.compile("|".join(f"(?:{t})" for t in translated) if translated else r"(?!)")
 
 
 def _mask_loose(value: Any, key: str = "") -> Any:
