@@ -53,7 +53,7 @@ from cppolicy.evaluation import (
     modules_for,
     slim_result,
 )
-from cppolicy.events import Event, RawLine, revive
+from cppolicy.events import Event, Invalid, RawLine, revive
 from cppolicy.plugin import Plugins
 from cppolicy.rules import RuleModule
 from cppolicy.trail import ComplaintInput, TrailWriter, complaint_input, input_digests
@@ -98,7 +98,8 @@ def audit_archive(
     out. ``jobs``: 1 judges in this process (unless ``isolate``), more in that many worker
     processes. ``trail``: an open :class:`~cppolicy.trail.TrailWriter` to which the audit is
     appended as one run (``run_started`` … ``run_finished``). ``plugins``: their
-    ``cppolicy_handle_finding`` implementations receive every finding. ``select`` and
+    ``cppolicy_handle_finding`` implementations receive every finding, and quarantined lines are
+    masked by their ``cppolicy_mask_payload`` (default: the built-in masker). ``select`` and
     ``supersede``: how the :class:`~cppolicy.evaluation.judge.Judge` chooses and reads the modules
     (``select`` must be a module-level function when ``jobs`` > 1). ``calendar_files``: the
     calendar's data files, for the workers (default: the calendar's own). ``worker_setup``: see
@@ -120,6 +121,7 @@ def audit_archive(
     judge = Judge(modules, calendar, select=select, supersede=supersede)
     audit = _ArchiveAudit(modules, calendar, as_of, judge, watchers, keep=keep, only=only,
                           archive_scope=archive_scope, spill_dir=spill_dir)  # fmt: skip
+    audit.mask = (plugins if plugins is not None else Plugins(load_entry_points=False)).mask_invalid
     if jobs > 1 or isolate:
         files = calendar.data_files if calendar_files is None else tuple(str(f) for f in calendar_files)
         audit.spec = WorkerSpec(
@@ -167,6 +169,7 @@ class _ArchiveAudit:
         self.summaries: ComplaintSummaries | None = None
         self.contents: ArchiveContents = ArchiveContents()
         self.report: AuditReport
+        self.mask: Callable[[Invalid], Invalid] | None = None
 
     # -- the two sources ----------------------------------------------------------------------
 
@@ -180,6 +183,7 @@ class _ArchiveAudit:
             spill_dir=self.spill_dir,
             on_line=self._each("line_read"),
             on_quarantine=self._each("quarantined"),
+            mask=self.mask,
         )
         spill: Spill | None = None
         pool = self._pool()

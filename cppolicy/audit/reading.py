@@ -30,6 +30,7 @@ from cppolicy.events import (
     iter_raw_blocks,
     parse_and_validate,
 )
+from cppolicy.plugin import Plugins
 
 
 def content_digest(raw: dict[str, Any]) -> bytes:
@@ -64,6 +65,7 @@ class ArchiveReader:
         on_line: Callable[[], None] | None = None,
         on_quarantine: Callable[[Invalid], None] | None = None,
         spill_dir: str | None = None,
+        mask: Callable[[Invalid], Invalid] | None = None,
     ) -> None:
         self.sources = list(paths)
         #: a source's index in ``sources`` (its first, when a path is given twice)
@@ -71,10 +73,14 @@ class ArchiveReader:
         self.contents = contents
         self.on_line = on_line
         self.on_quarantine = on_quarantine
+        #: masks a quarantined line before anything keeps or shows it (docs/privacy.md)
+        self.mask = mask
         self.ids = EventIds(directory=spill_dir)
         self._lines = iter_lines(self.sources)  # checks that every file is readable, now
 
     def quarantine(self, item: Invalid) -> None:
+        if self.mask is not None:
+            item = self.mask(item)
         self.contents.quarantined.append(item)
         if self.on_quarantine:
             self.on_quarantine(item)
@@ -117,12 +123,17 @@ def read_archive(
     paths: Sequence[str],
     on_quarantine: Callable[[Invalid], None] | None = None,
     on_line: Callable[[], None] | None = None,
+    mask: Callable[[Invalid], Invalid] | None = None,
 ) -> ArchiveContents:
     """Read archives whole into memory: every line through :class:`ArchiveReader`, the complaint
-    events grouped per complaint (complaint ids sorted, events in input order)."""
+    events grouped per complaint (complaint ids sorted, events in input order). Quarantined lines
+    are kept masked by ``mask`` (default: the built-in masker, as ``audit_archive`` does; pass
+    ``Plugins(mask_data=False).mask_invalid`` to keep them as read)."""
     contents = ArchiveContents(files=len(paths))
     grouped: dict[str, list[Event]] = defaultdict(list)
-    reader = ArchiveReader(paths, contents, on_line=on_line, on_quarantine=on_quarantine)
+    if mask is None:
+        mask = Plugins(load_entry_points=False).mask_invalid
+    reader = ArchiveReader(paths, contents, on_line=on_line, on_quarantine=on_quarantine, mask=mask)
     try:
         for event, _ in reader.accepted():
             grouped[event.complaint_id].append(event)  # type: ignore[index]  # complaint events have one

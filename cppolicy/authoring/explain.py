@@ -19,6 +19,7 @@ from cppolicy.calendar import SHANGHAI, WorkingDayCalendar
 from cppolicy.errors import InputError
 from cppolicy.evaluation import ClockResult, ComplaintResult, Finding
 from cppolicy.events import Event
+from cppolicy.plugin import Plugins
 from cppolicy.reports.formats import FORMATS
 from cppolicy.rules import RuleModule
 
@@ -118,10 +119,13 @@ def explain_complaint(
     modules: Sequence[RuleModule],
     calendar: WorkingDayCalendar,
     as_of: datetime,
+    plugins: Plugins | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """Explain one complaint of the archives under each module that judges it: the explanations
     and the number of lines quarantined. Raises InputError when the complaint has no valid event
-    or no selected module judges it."""
+    or no selected module judges it. The timeline shows the events masked by ``plugins``
+    (default: the built-in masker, docs/privacy.md); they were judged unmasked."""
+    masking = plugins if plugins is not None else Plugins(load_entry_points=False)
     capture = _Capture()
     report = audit_archive(
         archives,
@@ -139,10 +143,9 @@ def explain_complaint(
     if not judged.results:
         raise InputError(f"no selected rule module is in force on complaint {complaint_id!r}'s receipt date")
     by_ref = {(m.id, m.version): m for m in modules}
+    shown = [masking.mask_event(e) for e in judged.events]
     docs = [
-        explain_result(
-            result, judged.events, by_ref[(result.module.id, result.module.version)], calendar, as_of
-        )
+        explain_result(result, shown, by_ref[(result.module.id, result.module.version)], calendar, as_of)
         for result in judged.results
     ]
     return docs, len(report.contents.quarantined)

@@ -46,6 +46,7 @@ from cppolicy.cli.options import (
     AS_OF_HELP,
     EXCEL_HELP,
     LANG_HELP,
+    NO_MASK_HELP,
     CalendarData,
     ModuleOption,
     as_of_option,
@@ -324,6 +325,7 @@ Isolate = Annotated[
 Order = Annotated[bool | None, typer.Option("--sorted/--unsorted", help=_ORDER_HELP)]
 CrossCheckOption = Annotated[bool, typer.Option("--cross-check", help=_CHECK_HELP)]
 Excel = Annotated[bool, typer.Option("--excel", help=EXCEL_HELP)]
+NoMask = Annotated[bool, typer.Option("--no-mask", help=NO_MASK_HELP)]
 Sample = Annotated[float | None, typer.Option("--cross-check-sample", metavar="FRACTION", help=_SAMPLE_HELP)]
 
 
@@ -344,6 +346,7 @@ def audit(
     cross_check: CrossCheckOption = False,
     cross_check_sample: Sample = None,
     excel: Excel = False,
+    no_mask: NoMask = False,
 ) -> None:
     """Audit ARCHIVE... as of a moment; exit 0 clean, 1 violations, 2 input errors, 3 engine
     errors, 4 only undetermined results (see docs/exit-codes.md)."""
@@ -364,7 +367,7 @@ def audit(
             progress,
             excel,
         )
-        plugins = Plugins()
+        plugins = Plugins(mask_data=False) if no_mask else Plugins()
         modules = modules_from(module, plugins)
         calendar = calendar_from(calendar_data, plugins)
         guard = _guard(request, modules, calendar_data)

@@ -14,6 +14,7 @@ from cppolicy.cli.options import (
     LANG_HELP,
     CalendarData,
     ModuleOption,
+    NoMaskOption,
     as_of_option,
     calendar_from,
     format_name,
@@ -37,17 +38,18 @@ def explain(
     lang: str = typer.Option("en", "--lang", help=LANG_HELP),
     fmt: ExplainFormat = format_option("explain"),  # type: ignore[valid-type]
     calendar_data: list[Path] | None = CalendarData,
+    no_mask: bool = NoMaskOption,
 ) -> None:
     """Show COMPLAINT_ID's timeline, each clock (start, unit, rest days skipped, deadline) and
     each rule's outcome with its citation. Exit 0, or 2 when the complaint is not in the input."""
     try:
         lang = language(lang)
         moment = as_of_option(as_of)
-        plugins = Plugins()
+        plugins = Plugins(mask_data=False) if no_mask else Plugins()
         modules = modules_from(module, plugins)
         calendar = calendar_from(calendar_data, plugins)
         guard_inputs(archives, calendar_data, modules).claim_stdout()
-        docs, quarantined = explain_complaint(complaint_id, archives, modules, calendar, moment)
+        docs, quarantined = explain_complaint(complaint_id, archives, modules, calendar, moment, plugins)
     except CppolicyError as error:
         raise fail(error) from None
     FORMATS.render("explain", format_name(fmt), docs, sys.stdout, lang)

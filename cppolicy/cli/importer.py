@@ -43,6 +43,7 @@ import orjson
 import typer
 
 from cppolicy.cli import fail
+from cppolicy.cli.options import NoMaskOption
 from cppolicy.cli.outputs import OutputGuard
 from cppolicy.errors import CppolicyError, ExitCode, InputError
 from cppolicy.events import Invalid, RawLine, parse_and_validate
@@ -73,9 +74,10 @@ def parse_options(items: list[str] | None) -> dict[str, str]:
 class _Run:
     """Validates what one importer yields, row by row, and writes the rows that pass."""
 
-    def __init__(self, source: str, out: IO[bytes]) -> None:
+    def __init__(self, source: str, out: IO[bytes], plugins: Plugins) -> None:
         self.source = source
         self.out = out
+        self.plugins = plugins  # masks the values an error message quotes (docs/privacy.md)
         self.seen: dict[str, str] = {}  # event id -> where it was imported from
         self.events = 0
         self.rows_written: set[Any] = set()
@@ -115,7 +117,8 @@ class _Run:
                 continue
             result = parse_and_validate(RawLine(self.source, unit[1], text.decode("utf-8")))
             if isinstance(result, Invalid):
-                problems.extend(f"{error.path}: {error.message}" for error in result.errors)
+                shown = self.plugins.mask_invalid(result)
+                problems.extend(f"{error.path}: {error.message}" for error in shown.errors)
                 continue
             where = self.seen.get(result.event_id) or ("this " + unit[0] if result.event_id in ids else None)
             if where is not None:
@@ -177,13 +180,15 @@ def import_events(
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the JSONL here instead of stdout."
     ),
+    no_mask: bool = NoMaskOption,
 ) -> None:
     """Convert a host's file to complaint events (JSONL) with an importer plugin; every event is
     validated, and a row with any invalid event is skipped and reported (exit 2)."""
     temporary: Path | None = None
     try:
         options = parse_options(option)
-        importers = Plugins().importers()
+        plugins = Plugins(mask_data=False) if no_mask else Plugins()
+        importers = plugins.importers()
         if name not in importers:
             known = (
                 ", ".join(sorted(importers)) or "none: install an importer plugin such as cppolicy-csv-import"
@@ -203,7 +208,7 @@ def import_events(
             out: IO[bytes] = os.fdopen(handle, "wb")
         else:
             out = sys.stdout.buffer
-        run = _Run(str(file), out)
+        run = _Run(str(file), out, plugins)
         try:
             importer_run = registered.importer(file, options)
             run.consume(importer_run)

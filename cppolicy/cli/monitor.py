@@ -16,7 +16,7 @@ import typer
 
 from cppolicy.calendar import SHANGHAI
 from cppolicy.cli import fail
-from cppolicy.cli.options import CalendarData, ModuleOption, calendar_from, modules_from
+from cppolicy.cli.options import CalendarData, ModuleOption, NoMaskOption, calendar_from, modules_from
 from cppolicy.cli.outputs import guard_inputs
 from cppolicy.errors import CppolicyError, InputError
 from cppolicy.evaluation import Alert
@@ -59,6 +59,7 @@ def monitor(
     trail: Path | None = typer.Option(
         None, "--trail", help="Append evaluation records to this hash-chained trail."
     ),
+    no_mask: bool = NoMaskOption,
 ) -> None:
     """Ingest complaint events and print new alerts (at risk, breach, cleared) as JSON lines.
 
@@ -69,7 +70,7 @@ def monitor(
     try:
         if clock not in ("event", "wall"):
             raise InputError(f"--clock: {clock!r} is not event or wall")
-        plugins = Plugins(extra=[_StdoutSink()])
+        plugins = Plugins(extra=[_StdoutSink()], mask_data=False if no_mask else None)
         evaluator = Evaluator(
             modules_from(module, plugins), calendar=calendar_from(calendar_data, plugins), plugins=plugins
         )
@@ -118,7 +119,7 @@ def _trail_writer(path: Path, plugins: Plugins, evaluator: Evaluator) -> TrailWr
 def _ingest(live: Monitor, raw: RawLine) -> int:
     parsed = parse_and_validate(raw)
     if isinstance(parsed, Invalid):
-        for line in parsed.format_lines():
+        for line in live.plugins.mask_invalid(parsed).format_lines():
             print(visible(f"cppolicy: invalid: {line}"), file=sys.stderr)
         return 1
     outcome = live.ingest(parsed)

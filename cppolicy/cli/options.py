@@ -36,6 +36,11 @@ EXCEL_HELP = (
 CalendarData = typer.Option(None, "--calendar-data", metavar="FILE", help=CALENDAR_HELP, exists=False)
 ExcelOption = typer.Option(False, "--excel", help=EXCEL_HELP)
 ModuleOption = typer.Option(None, "--module", "-m", "--policy", "-p", metavar="MODULE", help=MODULE_HELP)
+NO_MASK_HELP = (
+    "Show personal data unmasked (names, phone, ID-card and account numbers; default: masked, "
+    "also turned off by CPPOLICY_NO_MASK=1). See docs/privacy.md."
+)
+NoMaskOption = typer.Option(False, "--no-mask", help=NO_MASK_HELP)
 
 
 def format_option(subject: str) -> Any:

@@ -15,6 +15,7 @@ from cppolicy.cli.options import (
     CalendarData,
     ExcelOption,
     ModuleOption,
+    NoMaskOption,
     as_of_option,
     byte_order_mark,
     calendar_from,
@@ -53,6 +54,7 @@ def semiannual(
     module: list[str] | None = ModuleOption,
     calendar_data: list[Path] | None = CalendarData,
     excel: bool = ExcelOption,
+    no_mask: bool = NoMaskOption,
 ) -> None:
     """The half-yearly complaint statistics and analysis report of 银监发〔2012〕13号 point 十六
     (due by 30 July for H1 and 30 January of the next year for H2), for the complaints received
@@ -62,14 +64,14 @@ def semiannual(
         half = parse_period(period)
         bom = byte_order_mark(excel, format_name(fmt))
         moment = as_of_option(as_of) if as_of is not None else None
-        plugins = Plugins()
+        plugins = Plugins(mask_data=False) if no_mask else Plugins()
         modules = modules_from(module, plugins)
         calendar = calendar_from(calendar_data, plugins)
         guard = guard_inputs(archives, calendar_data, modules).claim("--output", output)
         if output is None:
             guard.claim_stdout()
-        contents = read_archive(archives)
-        report = compute_semiannual(contents, half, modules, calendar, moment, institution)
+        contents = read_archive(archives, mask=plugins.mask_invalid)
+        report = compute_semiannual(contents, half, modules, calendar, moment, institution, plugins=plugins)
         with guard.open_text("--output", output) if output else nullcontext(sys.stdout) as out:
             out.write(bom)
             FORMATS.render("semiannual", format_name(fmt), report, out)

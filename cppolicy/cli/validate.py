@@ -16,10 +16,11 @@ from typing import IO, Annotated, Any
 import typer
 
 from cppolicy.cli import fail
-from cppolicy.cli.options import format_name, format_option
+from cppolicy.cli.options import NoMaskOption, format_name, format_option
 from cppolicy.cli.outputs import guard_inputs
 from cppolicy.errors import CppolicyError, ExitCode
 from cppolicy.events import SCHEMA_ID, Invalid, iter_lines, parse_and_validate
+from cppolicy.plugin import Plugins
 from cppolicy.reports import FORMATS
 
 
@@ -37,8 +38,9 @@ class Validation:
     """The validation of files, run as it is written: :meth:`invalid_lines` reads the lines and
     yields those that are not valid events, counting as it goes."""
 
-    def __init__(self, files: list[str]) -> None:
+    def __init__(self, files: list[str], plugins: Plugins | None = None) -> None:
         self.files = files
+        self.plugins = plugins if plugins is not None else Plugins(load_entry_points=False)
         self.checked = self.invalid = 0
         self._lines = iter_lines(files)  # checks that every file is readable, now
 
@@ -48,7 +50,7 @@ class Validation:
             result = parse_and_validate(raw)
             if isinstance(result, Invalid):
                 self.invalid += 1
-                yield result
+                yield self.plugins.mask_invalid(result)
 
     @property
     def valid(self) -> int:
@@ -92,11 +94,12 @@ def validate(
         ),
     ],
     fmt: ValidateFormat = format_option("validate"),  # type: ignore[valid-type]
+    no_mask: bool = NoMaskOption,
 ) -> None:
     """Validate complaint events against the complaint-event/v1 schema."""
     try:
         guard_inputs(files).claim_stdout()  # `validate f >> f` would read its own errors back
-        run = Validation(files)
+        run = Validation(files, Plugins(mask_data=False) if no_mask else Plugins())
         FORMATS.render("validate", format_name(fmt), run, sys.stdout)
     except CppolicyError as error:
         sys.stdout.flush()

@@ -9,6 +9,9 @@
   A complaint is re-evaluated when one of its events arrives, and on a tick once its
   ``next_check`` instant (its earliest running deadline, or the next local midnight while a
   clock runs — when at-risk counts change) has passed.
+- **Personal data**: alerts and the ``conflicts`` table are stored masked (docs/privacy.md); the
+  ``events`` table keeps each event as received, because every re-evaluation judges it and the
+  trail's ``input_digest`` is taken over it (masking must never change a verdict or a digest).
 - **Alerts once**: every alert key emitted is stored; after a restart the state is reloaded
   and nothing is emitted twice. Delivery is at-least-once across a crash between emitting and
   committing (sinks get ``Alert.key`` as an idempotency key); a clean restart repeats nothing.
@@ -16,6 +19,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -78,6 +82,20 @@ def _canonical(raw: dict[str, Any]) -> bytes:
     return orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)
 
 
+def _create_private(state: str | Path) -> None:
+    """Create a new state file readable and writable by its owner only: its ``events`` table
+    holds the events as received, personal data included (docs/privacy.md). SQLite gives its
+    journal the database file's permissions. An existing file is left as it is."""
+    if str(state) == ":memory:" or str(state).startswith("file:"):
+        return
+    try:
+        os.close(os.open(state, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise InputError(f"--state {state}: cannot create: {exc.strerror or exc}") from None
+
+
 def alert_from_dict(data: dict[str, Any]) -> Alert:
     module = data["module"]
     return Alert(
@@ -109,6 +127,7 @@ class Monitor:
         self.at_risk_working_days = at_risk_working_days
         self.trail = trail
         try:
+            _create_private(state)
             self.db = sqlite3.connect(str(state))
             self.db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
@@ -174,9 +193,13 @@ class Monitor:
         if row is not None:
             if bytes(row[0]) == raw:
                 return IngestResult("duplicate", event.event_id)
-            self.db.execute(
+            self.db.execute(  # kept for a person to look at, never judged: masked (docs/privacy.md)
                 "INSERT INTO conflicts (event_id, seen_at, raw) VALUES (?, ?, ?)",
-                (event.event_id, datetime.now(SHANGHAI).isoformat(), raw),
+                (
+                    event.event_id,
+                    datetime.now(SHANGHAI).isoformat(),
+                    _canonical(self.plugins.mask(event.raw, "event")),
+                ),
             )
             self.db.commit()
             return IngestResult("conflict", event.event_id)

@@ -88,8 +88,14 @@ def cppolicy_mask_payload(payload: dict[str, Any], kind: str) -> None:
     """Mask personal data in ``payload`` in place before it leaves the process.
 
     Called on a private deep copy of every alert (``kind="alert"``) and audit-trail record
-    (``kind="trail"``) before the sinks below see it; every implementation is called (in
-    pluggy's order: last registered first); results are ignored.
+    (``kind="trail"``) before the sinks below see it, of every event an output shows
+    (``kind="event"``: ``explain``, the half-yearly report, the monitor's conflicts table) and of
+    every quarantined line (``kind="quarantine"``: ``{source, line, reason, errors, text}``, as the
+    quarantine file and the reports show it). Every implementation is called (the built-in
+    masker ``cppolicy.builtin.masking`` first, so the others see its result and have the last
+    word; then pluggy's order: last registered first); results are ignored. The engine never
+    sees a masked payload, and digests are taken as docs/privacy.md says (input digests and
+    event ids over the raw input, trail hashes over what is written).
     """
 
 

@@ -9,6 +9,7 @@ unless ``CPPOLICY_DISABLE_PLUGINS`` is set to a non-empty value other than ``0``
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -22,15 +23,22 @@ import pluggy
 from cppolicy.calendar import WorkingDayCalendar
 from cppolicy.errors import CppolicyError, RuleModuleError
 from cppolicy.evaluation import Alert, Finding
+from cppolicy.events import Event, EventError, Invalid
 from cppolicy.plugin import hookspecs
 from cppolicy.plugin.builtin import calendar as builtin_calendar
+from cppolicy.plugin.builtin import masking as builtin_masking
 from cppolicy.plugin.builtin import rule_modules as builtin_rule_modules
+from cppolicy.plugin.builtin.masking import MaskSettings
 from cppolicy.plugin.markers import PROJECT
 
+#: The built-in masker: each ``Plugins`` registers its own ``Masker`` (it holds that
+#: ``Plugins``' settings) under this name.
+MASKING_PLUGIN = "cppolicy.builtin.masking"
 #: The built-in plugins, by the names they are registered (and listed) under.
 DEFAULT_PLUGINS: dict[str, ModuleType] = {
     "cppolicy.builtin.policies": builtin_rule_modules,
     "cppolicy.builtin.calendar": builtin_calendar,
+    MASKING_PLUGIN: builtin_masking,
 }
 DISABLE_ENV = "CPPOLICY_DISABLE_PLUGINS"
 
@@ -64,18 +72,30 @@ class SinkError:
 
 @dataclass
 class Plugins:
-    """Loaded plugins. Cheap to create; create one per host or command, nothing is global."""
+    """Loaded plugins. Cheap to create; create one per host or command, nothing is global.
+
+    ``mask_data``: whether the built-in masker masks personal data (None: on unless
+    ``CPPOLICY_NO_MASK`` is set); ``mask_fields`` and ``mask_text_fields``: its JSON paths
+    (None: ``CPPOLICY_MASK_FIELDS`` / ``CPPOLICY_MASK_TEXT_FIELDS``, else the defaults).
+    See docs/privacy.md."""
 
     load_entry_points: bool | None = None
     extra: Sequence[object] = ()
+    mask_data: bool | None = None
+    mask_fields: Sequence[str] | None = None
+    mask_text_fields: Sequence[str] | None = None
     pm: pluggy.PluginManager = field(init=False)
+    masking: MaskSettings = field(init=False)
     sink_errors: list[SinkError] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
         self.pm = pluggy.PluginManager(PROJECT)
         self.pm.add_hookspecs(hookspecs)
+        self.masking = MaskSettings.from_env(self.mask_data, self.mask_fields, self.mask_text_fields)
         for name, module in DEFAULT_PLUGINS.items():
-            self.pm.register(module, name=name)
+            self.pm.register(
+                builtin_masking.Masker(self.masking) if name == MASKING_PLUGIN else module, name=name
+            )
         load = not external_plugins_disabled() if self.load_entry_points is None else self.load_entry_points
         if load:
             try:
@@ -176,6 +196,26 @@ class Plugins:
         private = copy.deepcopy(payload)
         self.pm.hook.cppolicy_mask_payload(payload=private, kind=kind)
         return private
+
+    def mask_event(self, event: Event) -> Event:
+        """The event as an output shows it: its data and extras masked (``kind="event"``). For
+        outputs only: the engine and every digest read the event itself."""
+        masked = self.mask(event.raw, "event")
+        return dataclasses.replace(
+            event,
+            institution=masked.get("institution", event.institution),
+            data=masked.get("data", {}),
+            raw=masked,
+        )
+
+    def mask_invalid(self, invalid: Invalid) -> Invalid:
+        """A quarantined line as its record is written and reported (``kind="quarantine"``)."""
+        masked = self.mask(invalid.to_dict(), "quarantine")
+        errors = tuple(
+            EventError(str(e.get("path", "")), str(e.get("keyword", "")), str(e.get("message", "")))
+            for e in masked.get("errors", ())
+        )
+        return dataclasses.replace(invalid, errors=errors, text=str(masked.get("text", "")))
 
     def _each(self, hook_name: str, **kwargs: Any) -> None:
         # Sinks are isolated: one failing sink must neither stop evaluation nor starve the others.

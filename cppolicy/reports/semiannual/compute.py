@@ -17,6 +17,7 @@ from cppolicy.calendar import SHANGHAI, WorkingDayCalendar, end_of_day, local_da
 from cppolicy.errors import CalendarError, InputError
 from cppolicy.evaluation import ClockResult, ComplaintResult, evaluation_order
 from cppolicy.events import Event
+from cppolicy.plugin import Plugins
 from cppolicy.reports.semiannual.model import (
     HOT_ISSUES,
     Extensions,
@@ -419,6 +420,14 @@ def _closing_notes(
         notes.append(f"no complaint was received in {period.label}{where}: this is a report of 0 complaints")
 
 
+def _masked_reasons(reasons: Counter[str], masking: Plugins) -> Counter[str]:
+    """Extension reasons as the report shows them (masked; reasons alike once masked add up)."""
+    out: Counter[str] = Counter()
+    for reason, n in reasons.items():
+        out[str(masking.mask({"data": {"reason": reason}}, "event")["data"]["reason"])] += n
+    return out
+
+
 def compute_semiannual(
     contents: ArchiveContents,
     period: Period,
@@ -426,13 +435,16 @@ def compute_semiannual(
     calendar: WorkingDayCalendar,
     as_of: datetime | None = None,
     institution: str | None = None,
+    plugins: Plugins | None = None,
 ) -> SemiannualReport:
     """Compute the report of ``period`` from an archive's contents (see docs/reports.md).
 
     ``as_of`` defaults to the end of the report's due date (24:00 Asia/Shanghai); events after
     it are not seen. ``institution`` restricts the report to that institution and everything
     under it in the institution tree as recorded in the archive. Raises InputError for an
-    institution the archive never mentions."""
+    institution the archive never mentions. The texts the report shows (extension reasons, the
+    events it lists) are masked by ``plugins`` (default: the built-in masker, docs/privacy.md)
+    once everything is counted."""
     as_of = (as_of or end_of_day(period.due)).astimezone(SHANGHAI)
     tree, notes = institution_tree(contents)
     scope = _Scope(tree, institution)
@@ -444,6 +456,12 @@ def compute_semiannual(
         tally.add(received, visible, results.get(complaint_id, []))
     hot, coverage = _hot_issues(tally, selection, period, notes)
     changes, submissions = _changes_and_submissions(contents, period, scope, as_of)
+    masking = plugins if plugins is not None else Plugins(load_entry_points=False)
+    changes, submissions = (
+        [masking.mask_event(e) for e in changes],
+        [masking.mask_event(e) for e in submissions],
+    )
+    tally.extensions.reasons = _masked_reasons(tally.extensions.reasons, masking)
     _closing_notes(period, as_of, scope, selection, notes)
     roots = sorted((info for info in tree.values()
                     if info.level == "head_office" or (info.parent is None and info.level is not None)),
