@@ -33,6 +33,7 @@ import durable_rules_engine
 import orjson
 
 from cppolicy.calendar import SHANGHAI, WorkingDayCalendar, local_date
+from cppolicy.evaluation.chronology import acts_before_receipt, chronology_findings
 from cppolicy.evaluation.clocks import ClockResult, compute_clocks
 from cppolicy.evaluation.facts import CORE, Prepared, flat_data
 from cppolicy.evaluation.findings import (
@@ -198,6 +199,11 @@ class Engine:
         for rule_id, _ in fired:
             result.fired[rule_id] = result.fired.get(rule_id, 0) + 1
         result.findings.extend(self.findings_for(complaint_id, institution, fired, as_of_text))
+        early = acts_before_receipt(visible)  # data quality; their clocks are undetermined below
+        if early:
+            result.findings.extend(
+                chronology_findings(self.ref, self.instrument, early, complaint_id, institution, as_of_text)
+            )
         # Without a receipt date nothing says which rules were in force: all are undetermined.
         unknown = {c.name: c.reason for c in clocks if c.state == "undetermined"}
         day = self._rules_on(on) if received else None
