@@ -4,12 +4,71 @@ and acts dated before the receipt. Each test is named after the defect it keeps 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from datetime import datetime
 from pathlib import Path
 
+import pytest
+
+from cppolicy.calendar import SHANGHAI
+from cppolicy.cli.options import calendar_from, modules_from
+from cppolicy.evaluation import Engine
 from cppolicy.evaluation.chronology import CHRONOLOGY
-from tests.helpers import cli, compliant, event, write_jsonl
+from cppolicy.evaluation.engine import FACT_STRING_LIMIT
+from cppolicy.events import revive
+from cppolicy.plugin import Plugins
+from tests.helpers import MODULE_2012, cli, compliant, event, write_jsonl
 
 AS_OF = "2019-12-31"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _engine_2012() -> Engine:
+    plugins = Plugins()
+    modules = [m for m in modules_from(None, plugins) if m.id == MODULE_2012]
+    return Engine(modules[0], calendar_from(None, plugins))
+
+
+@pytest.mark.slow
+def test_16mib_string_is_never_compliant(tmp_path):
+    """Complaint B's only event holds a 17 MiB ``cause``: durable_rules dropped its facts and the
+    audit said "compliant 2, 0 violations", exit 0 (B alone: a segfault). Now the line is
+    refused by the schema's bound on free text (quarantined, exit 2) and B is judged by no one
+    as compliant; alone, it is one line on stderr, never a crash."""
+    big = [event("B", "received", "2019-03-04T10:00:00+08:00", cause="x" * (17 << 20))]
+    both = write_jsonl(tmp_path / "ab.jsonl", compliant("A", "2019-03-04") + big)
+    alone = write_jsonl(tmp_path / "b.jsonl", big)
+    for path in (both, alone):
+        run = subprocess.run(
+            [sys.executable, "-m", "cppolicy", "audit", str(path), "--as-of", AS_OF, "-f", "json"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=300,
+        )
+        assert run.returncode == 2, (run.returncode, run.stderr[-2000:])
+        assert "Traceback" not in run.stderr
+        doc = json.loads(run.stdout)
+        assert not [c for c in doc["complaints"] if c["complaint_id"] == "B" and c["status"] == "compliant"]
+        assert doc["counts"]["quarantined"] == 1 and "$.data.cause" in json.dumps(doc["quarantined"])[:4000]
+
+
+def test_fact_string_beyond_the_engine_bound_is_an_error_not_compliant():
+    """An event that reaches the engine without the schema (built in Python) and holds a string
+    longer than FACT_STRING_LIMIT is never asserted: an ``error`` finding, not a judgement on
+    whatever facts the engine kept."""
+    engine = _engine_2012()
+    as_of = datetime(2019, 12, 31, tzinfo=SHANGHAI)
+    data = {"channel": "phone", "product": "card", "issue": "fees", "cause": "x" * (FACT_STRING_LIMIT + 1)}
+    doc = {"event_id": "B-1", "complaint_id": "B", "type": "received", "time": "2019-03-04T10:00:00+08:00",
+           "institution": {"id": "BR", "level": "head_office"}, "data": data}  # fmt: skip
+    received = revive(json.dumps(doc), "built-in-python", 1)  # no schema on this path
+    result = engine.evaluate("B", [received], as_of)
+    assert [f.severity for f in result.findings] == ["error"], result.findings
+    assert "1,048,577 characters" in (result.findings[0].detail or "")
+    short = revive(json.dumps({**doc, "data": {**data, "cause": "short"}}), "built-in-python", 1)
+    assert {f.severity for f in engine.evaluate("B", [short], as_of).findings} == {"violation"}
 
 
 def _early_acts(path: Path) -> Path:

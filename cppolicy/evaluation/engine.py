@@ -33,6 +33,7 @@ import durable_rules_engine
 import orjson
 
 from cppolicy.calendar import SHANGHAI, WorkingDayCalendar, local_date
+from cppolicy.errors import EvaluationError
 from cppolicy.evaluation.chronology import acts_before_receipt, chronology_findings
 from cppolicy.evaluation.clocks import ClockResult, compute_clocks
 from cppolicy.evaluation.facts import CORE, Prepared, flat_data
@@ -48,6 +49,13 @@ from cppolicy.events import Event
 from cppolicy.rules import Rule, RuleModule
 
 ENGINE_NAME = "durable_rules"
+#: The longest string (field value or name) a fact may hold, in characters. durable_rules drops a
+#: fact holding a string of 16,777,216 bytes or more without a word (the complaint then reads as
+#: having no such event: compliant), and a complaint whose only facts hold one crashes the
+#: process. A fact beyond this bound (a sixteenth of that; at most 4 MiB in UTF-8) is never
+#: asserted: the evaluation fails, an ``error`` finding. The event schema bounds free text well
+#: below it (docs/events.md), so only events that bypass it (the Python API) can reach it.
+FACT_STRING_LIMIT = 1 << 20
 #: the rule every ruleset gets, firing on the as-of fact: if it did not fire, the evaluation failed
 SENTINEL_RULE = "cppolicy-asof-seen"
 #: a firing as durable_rules hands it out: the rule id and the matched facts by alias
@@ -283,14 +291,15 @@ class Engine:
         if self.keep_facts:  # the cross-check hook (see __init__)
             self.last_run = (scope, on, [*facts, asof], self._fired)
         handle = compiled.handle
+        batch = orjson.dumps(facts).decode() if facts else ""
+        if len(batch) > FACT_STRING_LIMIT:  # only then can one of its strings be that long
+            check_fact_strings(facts)
         try:
             # The history in one batch (one JSON encoding, one call into the C core), then the
             # as-of fact on its own, last, so that absences are judged on the whole history. (At
             # the end of the same batch it is not equivalent: measured, some findings change.)
             if facts:
-                self._dispatch(
-                    handle, durable_rules_engine.assert_facts(handle, orjson.dumps(facts).decode())
-                )
+                self._dispatch(handle, durable_rules_engine.assert_facts(handle, batch))
             self._dispatch(handle, durable_rules_engine.assert_fact(handle, orjson.dumps(asof).decode()))
         finally:
             durable_rules_engine.delete_state(handle, sid)
@@ -439,6 +448,20 @@ class Engine:
         return error_finding(
             self.ref, self.instrument, complaint_id, institution, as_of_text, failure_detail(exc)
         )
+
+
+def check_fact_strings(facts: Sequence[Mapping[str, Any]]) -> None:
+    """Raise :class:`~cppolicy.errors.EvaluationError` when a fact holds a string (a field's
+    value or name) longer than :data:`FACT_STRING_LIMIT`, which the engine could silently drop."""
+    for fact in facts:
+        for key, value in fact.items():
+            for text, what in ((key, "a field name"), (value, f"field {key[:80]!r}")):
+                if isinstance(text, str) and len(text) > FACT_STRING_LIMIT:
+                    raise EvaluationError(
+                        f"fact {str(fact.get('id'))[:128]!r}: {what} holds {len(text):,} characters, more than "
+                        f"the {FACT_STRING_LIMIT:,} the engine is given (durable_rules silently drops facts "
+                        "holding strings of 16 MiB): not evaluated, not compliance"
+                    )
 
 
 def _evidence(matched: dict[str, dict[str, Any]], ref: str) -> str | None:
