@@ -15,7 +15,7 @@ from cppolicy.calendar import SHANGHAI
 from cppolicy.cli.options import calendar_from, modules_from
 from cppolicy.evaluation import Engine
 from cppolicy.evaluation.chronology import CHRONOLOGY
-from cppolicy.evaluation.engine import FACT_STRING_LIMIT
+from cppolicy.evaluation.engine import FACT_FIELD_LIMIT, FACT_STRING_LIMIT
 from cppolicy.events import revive
 from cppolicy.plugin import Plugins
 from tests.helpers import MODULE_2012, cli, compliant, event, write_jsonl
@@ -114,3 +114,34 @@ def test_an_act_at_the_receipt_time_is_not_a_chronology_finding(tmp_path):
     result = cli("audit", write_jsonl(tmp_path / "same.jsonl", same), "--as-of", AS_OF, "-f", "json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["findings"] == []
+
+
+def _forwarded_and_reported(items: int) -> list[dict]:
+    """Forwarded by the CBRC's office a, reported back to office b (a breach of point 十), the
+    report listing ``items`` contents, each a field of its fact."""
+    events = compliant("F", "2019-03-04")
+    events[0]["data"]["forwarded_by"] = {"regulator": "CBRC", "office": "a"}
+    contents = [f"item {i}" for i in range(items)]
+    report = event("F", "reported_to_regulator", "2019-03-06T10:00:00+08:00", regulator="CBRC", office="b")
+    report["data"]["contents"] = contents
+    return [*events, report]
+
+
+def test_fact_with_255_fields_is_an_error_not_compliant(tmp_path):
+    """durable_rules silently drops a fact of 255 fields or more: a report listing 240 contents
+    lost its breach (exit 0, no finding). The schema now caps ``contents`` (quarantined, exit 2),
+    and a fact beyond FACT_FIELD_LIMIT that reaches the engine anyway is an error finding."""
+    result = cli("audit", write_jsonl(tmp_path / "f.jsonl", _forwarded_and_reported(240)), "--as-of", AS_OF,
+                 "-f", "json", "--in-process")  # fmt: skip
+    assert result.exit_code == 2, result.output
+    (quarantined,) = json.loads(result.stdout)["quarantined"]
+    assert quarantined["errors"][0]["path"] == "$.data.contents"
+    engine = _engine_2012()
+    as_of = datetime(2019, 12, 31, tzinfo=SHANGHAI)
+    for items, severities in ((2, {"violation"}), (FACT_FIELD_LIMIT, {"error"})):
+        events = [
+            revive(json.dumps(e), "built-in-python", i) for i, e in enumerate(_forwarded_and_reported(items))
+        ]
+        findings = engine.evaluate("F", events, as_of).findings
+        assert {f.severity for f in findings} == severities, findings
+    assert "fields" in (findings[0].detail or "")
