@@ -102,6 +102,10 @@ def test_acts_before_the_receipt_are_a_data_quality_finding_never_compliant(tmp_
     assert all("impossible chronology" in f["detail"] for f in findings if f["severity"] == "undetermined")
     assert not [f for f in doc["findings"] if f["complaint_id"] == "D"]
     assert "0 disagree" in result.stderr
+    explained = cli("explain", "C", archive, "--as-of", AS_OF)
+    assert explained.exit_code == 0, explained.output
+    data_quality = explained.stdout.split("Data quality:")[1]
+    assert all(f["detail"] in data_quality for f in quality)
 
 
 def test_an_act_at_the_receipt_time_is_not_a_chronology_finding(tmp_path):
