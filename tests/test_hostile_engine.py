@@ -18,6 +18,7 @@ from cppolicy.evaluation.chronology import CHRONOLOGY
 from cppolicy.evaluation.engine import FACT_FIELD_LIMIT, FACT_STRING_LIMIT
 from cppolicy.events import revive
 from cppolicy.plugin import Plugins
+from tests.crashing import inject_crashes
 from tests.helpers import MODULE_2012, cli, compliant, event, write_jsonl
 
 AS_OF = "2019-12-31"
@@ -118,6 +119,37 @@ def test_an_act_at_the_receipt_time_is_not_a_chronology_finding(tmp_path):
     result = cli("audit", write_jsonl(tmp_path / "same.jsonl", same), "--as-of", AS_OF, "-f", "json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["findings"] == []
+
+
+@pytest.mark.slow
+def test_a_complaint_that_crashes_the_engine_with_one_job_is_an_error_not_the_end_of_the_audit(
+    tmp_path, monkeypatch
+):
+    """With --jobs 1 the audit evaluated in its own process: a segfault in durable_rules' C core
+    ended it with no report and no message (rc -11). Now one worker evaluates by default, and the
+    complaint that kills it (again alone in a fresh process) is an error finding, exit 3."""
+    archive = write_jsonl(
+        tmp_path / "three.jsonl",
+        compliant("A", "2019-03-04") + compliant("B", "2019-03-04") + compliant("C", "2019-03-04"),
+    )
+    inject_crashes(monkeypatch, {"B": "SIGSEGV"})
+    result = cli("audit", archive, "--as-of", AS_OF, "-f", "json")
+    assert result.exit_code == 3, result.output
+    doc = json.loads(result.stdout)
+    assert {c["complaint_id"]: c["status"] for c in doc["complaints"]} == {
+        "A": "compliant",
+        "B": "error",
+        "C": "compliant",
+    }
+    (finding,) = doc["findings"]
+    assert finding["code"] == "CPPOLICY.EVALUATION_ERROR" and "SIGSEGV" in finding["detail"]
+
+
+def test_one_job_in_process_gives_the_report_of_one_worker(tmp_path):
+    archive = _early_acts(tmp_path / "early.jsonl")
+    isolated = cli("audit", archive, "--as-of", AS_OF, "-f", "json")
+    in_process = cli("audit", archive, "--as-of", AS_OF, "-f", "json", "--in-process")
+    assert (isolated.exit_code, isolated.stdout) == (in_process.exit_code, in_process.stdout)
 
 
 def _forwarded_and_reported(items: int) -> list[dict]:
