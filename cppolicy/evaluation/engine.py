@@ -61,6 +61,10 @@ FACT_STRING_LIMIT = 1 << 20
 #: (an event listing hundreds of items, each a field ``<list>__<item>``) is never asserted: the
 #: evaluation fails, an ``error`` finding.
 FACT_FIELD_LIMIT = 200
+# Why bounds checked before asserting, rather than a count of what the engine holds afterwards:
+# a sentinel acknowledging every fact (``$ex: asof_t``, counted against the facts asserted) was
+# tried. The C core then stores every fact, and on the benchmark's archive it aborted
+# (``free(): invalid pointer``) and refused identical archive-scope facts as already observed.
 #: the rule every ruleset gets, firing on the as-of fact: if it did not fire, the evaluation failed
 SENTINEL_RULE = "cppolicy-asof-seen"
 #: a firing as durable_rules hands it out: the rule id and the matched facts by alias
