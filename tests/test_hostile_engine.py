@@ -3,6 +3,7 @@ and acts dated before the receipt. Each test is named after the defect it keeps 
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import sys
@@ -14,8 +15,8 @@ import pytest
 from cppolicy.calendar import SHANGHAI
 from cppolicy.cli.options import calendar_from, modules_from
 from cppolicy.evaluation import Engine
+from cppolicy.evaluation.bounds import FACT_FIELD_LIMIT, FACT_STRING_LIMIT
 from cppolicy.evaluation.chronology import CHRONOLOGY
-from cppolicy.evaluation.engine import FACT_FIELD_LIMIT, FACT_STRING_LIMIT
 from cppolicy.events import revive
 from cppolicy.plugin import Plugins
 from tests.crashing import inject_crashes
@@ -23,6 +24,7 @@ from tests.helpers import MODULE_2012, cli, compliant, event, write_jsonl
 
 AS_OF = "2019-12-31"
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "archive-2024-2025.jsonl.gz"
 
 
 def _engine_2012() -> Engine:
@@ -174,10 +176,33 @@ def test_fact_with_255_fields_is_an_error_not_compliant(tmp_path):
     assert quarantined["errors"][0]["path"] == "$.data.contents"
     engine = _engine_2012()
     as_of = datetime(2019, 12, 31, tzinfo=SHANGHAI)
-    for items, severities in ((2, {"violation"}), (FACT_FIELD_LIMIT, {"error"})):
-        events = [
-            revive(json.dumps(e), "built-in-python", i) for i, e in enumerate(_forwarded_and_reported(items))
-        ]
-        findings = engine.evaluate("F", events, as_of).findings
+    # Built in Python, past the schema: 300 contents no condition of the 2012 notice reads are
+    # left out of the fact (its breach is found); 250 fields of data are refused (an error).
+    for items, extra, severities in ((300, 0, {"violation"}), (2, FACT_FIELD_LIMIT + 50, {"error"})):
+        events = _forwarded_and_reported(items)
+        events[0]["data"].update({f"x{i}": i for i in range(extra)})
+        revived = [revive(json.dumps(e), "built-in-python", i) for i, e in enumerate(events)]
+        findings = engine.evaluate("F", revived, as_of).findings
         assert {f.severity for f in findings} == severities, findings
     assert "fields" in (findings[0].detail or "")
+
+
+def test_a_report_listing_300_complaints_keeps_the_archive_findings(tmp_path):
+    """A large-scale complaint report listing 301 complaint ids (each a field of its fact) made
+    durable_rules drop the archive-scope facts: 11 archive findings of the example archive (reports
+    missing, late, changes not reflected) vanished, silently. Now the list-item fields no
+    condition reads are left out of that fact, and the findings are the example's."""
+    lines = gzip.decompress(EXAMPLE.read_bytes()).decode().splitlines()
+    docs = [json.loads(line) for line in lines]
+    for doc in docs:
+        if doc["type"] == "large_scale_complaint_reported":
+            doc["data"]["complaint_ids"] += [f"C-LISTED-{i}" for i in range(300)]
+            break
+    listed = write_jsonl(tmp_path / "listed.jsonl", docs)
+    archive_findings = []
+    for path in (EXAMPLE, listed):
+        result = cli("audit", path, "--as-of", "2026-01-31", "-f", "json", "--in-process")
+        assert result.exit_code == 1, result.output
+        doc = json.loads(result.stdout)
+        archive_findings.append(sorted(f["code"] for f in doc["findings"] if f["complaint_id"] is None))
+    assert len(archive_findings[0]) >= 11 and archive_findings[1] == archive_findings[0]

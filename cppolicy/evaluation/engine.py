@@ -33,7 +33,7 @@ import durable_rules_engine
 import orjson
 
 from cppolicy.calendar import SHANGHAI, WorkingDayCalendar, local_date
-from cppolicy.errors import EvaluationError
+from cppolicy.evaluation.bounds import FACT_FIELD_LIMIT, FACT_STRING_LIMIT, check_fact_sizes, narrowed
 from cppolicy.evaluation.chronology import acts_before_receipt, chronology_findings
 from cppolicy.evaluation.clocks import ClockResult, compute_clocks
 from cppolicy.evaluation.facts import CORE, Prepared, flat_data
@@ -49,22 +49,6 @@ from cppolicy.events import Event
 from cppolicy.rules import Rule, RuleModule
 
 ENGINE_NAME = "durable_rules"
-#: The longest string (field value or name) a fact may hold, in characters. durable_rules drops a
-#: fact holding a string of 16,777,216 bytes or more without a word (the complaint then reads as
-#: having no such event: compliant), and a complaint whose only facts hold one crashes the
-#: process. A fact beyond this bound (a sixteenth of that; at most 4 MiB in UTF-8) is never
-#: asserted: the evaluation fails, an ``error`` finding. The event schema bounds free text well
-#: below it (docs/events.md), so only events that bypass it (the Python API) can reach it.
-FACT_STRING_LIMIT = 1 << 20
-#: The most fields a fact may hold. durable_rules silently drops a fact of 255 fields or more
-#: (measured: 254 are held, 255 are not); a fact has about 15 to 40. One beyond this bound
-#: (an event listing hundreds of items, each a field ``<list>__<item>``) is never asserted: the
-#: evaluation fails, an ``error`` finding.
-FACT_FIELD_LIMIT = 200
-# Why bounds checked before asserting, rather than a count of what the engine holds afterwards:
-# a sentinel acknowledging every fact (``$ex: asof_t``, counted against the facts asserted) was
-# tried. The C core then stores every fact, and on the benchmark's archive it aborted
-# (``free(): invalid pointer``) and refused identical archive-scope facts as already observed.
 #: the rule every ruleset gets, firing on the as-of fact: if it did not fire, the evaluation failed
 SENTINEL_RULE = "cppolicy-asof-seen"
 #: a firing as durable_rules hands it out: the rule id and the matched facts by alias
@@ -286,6 +270,9 @@ class Engine:
         ``owned``: the fact dicts are the caller's to give away (``sid`` and ``asof_t`` are then
         written into them rather than into copies)."""
         compiled = self._ruleset_for(on, scope)
+        if any(len(fact) > FACT_FIELD_LIMIT for fact in facts):
+            used = self.module.referenced_fields
+            facts, owned = [narrowed(fact, used) for fact in facts], True
         sid = f"{self._prefix}-{next(self._sids)}"
         # Every fact carries the as-of time, so "is it past due" is a same-fact comparison.
         asof_t = as_of.timestamp()
@@ -302,7 +289,7 @@ class Engine:
         handle = compiled.handle
         batch = orjson.dumps(facts).decode() if facts else ""
         if len(batch) > FACT_STRING_LIMIT or any(len(fact) > FACT_FIELD_LIMIT for fact in facts):
-            check_fact_sizes(facts)  # only then can a string be that long
+            check_fact_sizes(facts)  # only then can a string be that long, or a fact that wide
         try:
             # The history in one batch (one JSON encoding, one call into the C core), then the
             # as-of fact on its own, last, so that absences are judged on the whole history. (At
@@ -457,27 +444,6 @@ class Engine:
         return error_finding(
             self.ref, self.instrument, complaint_id, institution, as_of_text, failure_detail(exc)
         )
-
-
-def check_fact_sizes(facts: Sequence[Mapping[str, Any]]) -> None:
-    """Raise :class:`~cppolicy.errors.EvaluationError` when a fact holds more than
-    :data:`FACT_FIELD_LIMIT` fields or a string (a field's value or name) longer than
-    :data:`FACT_STRING_LIMIT`: the engine could silently drop it."""
-    for fact in facts:
-        if len(fact) > FACT_FIELD_LIMIT:
-            raise EvaluationError(
-                f"fact {str(fact.get('id'))[:128]!r} holds {len(fact):,} fields, more than the "
-                f"{FACT_FIELD_LIMIT} the engine is given (durable_rules silently drops facts of 255 "
-                "fields): not evaluated, not compliance"
-            )
-        for key, value in fact.items():
-            for text, what in ((key, "a field name"), (value, f"field {key[:80]!r}")):
-                if isinstance(text, str) and len(text) > FACT_STRING_LIMIT:
-                    raise EvaluationError(
-                        f"fact {str(fact.get('id'))[:128]!r}: {what} holds {len(text):,} characters, more than "
-                        f"the {FACT_STRING_LIMIT:,} the engine is given (durable_rules silently drops facts "
-                        "holding strings of 16 MiB): not evaluated, not compliance"
-                    )
 
 
 def _evidence(matched: dict[str, dict[str, Any]], ref: str) -> str | None:
