@@ -166,8 +166,8 @@ def test_engine_failure_is_an_error_finding_and_exit_3(breached, monkeypatch):
     def broken(self, *args, **kwargs):
         raise RuntimeError("simulated engine crash")
 
-    monkeypatch.setattr(Engine, "_run_rules", broken)
-    result = cli("audit", str(breached), "--as-of", AS_OF, "--format", "json")
+    monkeypatch.setattr(Engine, "_run_rules", broken)  # in this process: a worker would not see it
+    result = cli("audit", str(breached), "--as-of", AS_OF, "--format", "json", "--in-process")
     assert result.exit_code == 3
     doc = json.loads(result.stdout)
     assert {c["status"] for c in doc["complaints"]} == {"error"}

@@ -39,7 +39,7 @@ from cppolicy.audit.pool import Crashed, Pool
 from cppolicy.audit.reading import ArchiveReader, sorted_by_complaint
 from cppolicy.audit.spill import ResultSpill, Row, Spill, StreamedResults
 from cppolicy.audit.summaries import ComplaintSummaries, Interner
-from cppolicy.audit.workers import WorkerSetup, WorkerSpec, fewer_collections
+from cppolicy.audit.workers import WORKER_NICE, WorkerSetup, WorkerSpec, fewer_collections
 from cppolicy.calendar import WorkingDayCalendar
 from cppolicy.errors import InputError
 from cppolicy.evaluation import (
@@ -127,7 +127,7 @@ def audit_archive(
         audit.spec = WorkerSpec(
             modules=tuple((str(m.path), m.data, m.digest) for m in modules), calendar_files=tuple(map(str, files)),
             calendar_version=calendar.version, as_of=as_of, sources=(), select=select, supersede=supersede,
-            slim=keep != "full", inputs=audit.inputs, setup=worker_setup,
+            slim=keep != "full", inputs=audit.inputs, setup=worker_setup, nice=WORKER_NICE if jobs > 1 else 0,
         )  # fmt: skip
         audit.jobs = jobs
     if isinstance(source, ArchiveContents):

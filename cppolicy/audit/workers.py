@@ -120,6 +120,10 @@ class WorkerSpec:
     #: send each complaint's :class:`~cppolicy.trail.ComplaintInput` (for the audit trail)
     inputs: bool = False
     setup: WorkerSetup | None = None
+    #: how much nicer than the audit process the worker runs: :data:`WORKER_NICE` beside other
+    #: workers; 0 for the one worker of ``--jobs 1`` (it competes with no other worker of the audit,
+    #: and niced on a busy machine it was starved by other users' processes)
+    nice: int = WORKER_NICE
 
 
 #: What a worker sends back for a complaint.
@@ -175,7 +179,7 @@ def worker_main(conn: Connection, spec: WorkerSpec, single: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and stops its workers
     if hasattr(os, "nice"):  # not on Windows
         try:
-            os.nice(WORKER_NICE)
+            os.nice(spec.nice)
         except OSError:  # refused (a sandbox): the same results, only scheduled differently
             pass
     if _serve(conn, spec, single):

@@ -18,6 +18,7 @@ from cppolicy.audit import AuditObserver, JudgedComplaint, audit_archive
 from cppolicy.calendar import SHANGHAI, WorkingDayCalendar
 from cppolicy.errors import InputError
 from cppolicy.evaluation import ClockResult, ComplaintResult, Finding
+from cppolicy.evaluation.chronology import CHRONOLOGY
 from cppolicy.events import Event
 from cppolicy.plugin import Plugins
 from cppolicy.reports.formats import FORMATS
@@ -56,6 +57,7 @@ LABELS = {
         "start_not_counted": "day of the start not counted",
         "start_counted": "day of the start counted",
         "errors": "Errors",
+        "data_quality": "Data quality",
         "made_up": "make-up working days counted",
         "observed": "observed",
         "pause": "paused (not counted)",
@@ -94,6 +96,7 @@ LABELS = {
         "start_not_counted": "起算当日不计入",
         "start_counted": "起算当日计入",
         "errors": "错误",
+        "data_quality": "数据质量",
         "made_up": "计入的调休上班日",
         "observed": "实际",
         "evidence": "证据",
@@ -185,6 +188,7 @@ def explain_result(
         "clocks": [c.describe(calendar) for c in result.clocks if isinstance(c, ClockResult)],
         "rules": _rule_outcomes(result, module, received_day),
         "errors": [f.to_dict() for f in result.findings if f.severity == "error"],
+        "data_quality": [f.to_dict() for f in result.findings if f.code == CHRONOLOGY],
     }
 
 
@@ -318,6 +322,8 @@ def render_text(doc: dict[str, Any], lang: str) -> str:
             lines.append("      → " + "; ".join(b for b in bits if b))
     if doc["errors"]:
         lines += ["", f"{L['errors']}:"] + [f"  {e['detail']}" for e in doc["errors"]]
+    if doc.get("data_quality"):
+        lines += ["", f"{L['data_quality']}:"] + [f"  {e['detail']}" for e in doc["data_quality"]]
     return "\n".join(lines) + "\n"
 
 

@@ -282,7 +282,8 @@ def _report_cross_check(checker: CrossChecker) -> int:
 
 
 _JOBS_HELP = (
-    "Evaluate in N worker processes (1: in this process). The report is the same for any N. A worker "
+    "Evaluate in N worker processes (1: one, or this process with --in-process). The report is the same "
+    "for any N. A worker "
     "that crashes costs only the complaints it was evaluating: they are retried in halves, down to one "
     "complaint in a fresh process, and one that crashes alone is reported as an error."
 )
@@ -319,9 +320,13 @@ ShowProgress = Annotated[
 ]
 Trail = Annotated[Path | None, typer.Option("--trail", metavar="FILE", help=_TRAIL_HELP)]
 Jobs = Annotated[int, typer.Option("--jobs", "-j", min=1, metavar="N", help=_JOBS_HELP)]
-Isolate = Annotated[
-    bool, typer.Option("--isolate", help="Evaluate in a worker process even with --jobs 1 (crash isolation).")
-]
+_ISOLATE_HELP = (
+    "With --jobs 1, evaluate in one worker process (the default): a complaint that crashes the engine "
+    "(durable_rules' C core is not memory-safe) is then an error finding, as with --jobs N, not the end "
+    "of the audit. --in-process evaluates in this process, with less CPU, but such a crash ends the "
+    "audit with no report (docs/performance.md)."
+)
+Isolate = Annotated[bool, typer.Option("--isolate/--in-process", help=_ISOLATE_HELP)]
 Order = Annotated[bool | None, typer.Option("--sorted/--unsorted", help=_ORDER_HELP)]
 CrossCheckOption = Annotated[bool, typer.Option("--cross-check", help=_CHECK_HELP)]
 Excel = Annotated[bool, typer.Option("--excel", help=EXCEL_HELP)]
@@ -341,7 +346,7 @@ def audit(
     progress: ShowProgress = None,
     trail: Trail = None,
     jobs: Jobs = 1,
-    isolate: Isolate = False,
+    isolate: Isolate = True,
     sorted_input: Order = None,
     cross_check: CrossCheckOption = False,
     cross_check_sample: Sample = None,

@@ -20,6 +20,7 @@ from typing import Any
 from cppolicy.calendar import DayInfo, WorkingDayCalendar, end_of_day, local_date
 from cppolicy.documents import dig
 from cppolicy.errors import CalendarError
+from cppolicy.evaluation.chronology import acts_before_receipt, clock_conflict
 from cppolicy.events import Event
 from cppolicy.rules import ClockSpec, RuleModule
 
@@ -191,8 +192,10 @@ def compute_clocks(
     (sorted, all at or before ``as_of``).
 
     ``annotations`` receives, per event id, extra numeric fields for the event's fact
-    (``limit_due``, ``new_due`` on extensions).
+    (``limit_due``, ``new_due`` on extensions). A clock that reads an act dated before the
+    complaint's receipt is ``undetermined`` (:mod:`~cppolicy.evaluation.chronology`).
     """
+    early = acts_before_receipt(events)
     first: dict[str, Event] = {}
     for event in events:
         first.setdefault(event.type, event)
@@ -204,6 +207,10 @@ def compute_clocks(
         results.append(result)
         scope = _started(result, spec, events, first, params)
         if scope is None:
+            continue
+        conflict = clock_conflict(module, name, early)
+        if conflict is not None:
+            result.state, result.reason = "undetermined", conflict
             continue
         try:
             _deadline(result, spec, scope, calendar, params, as_of, annotations)

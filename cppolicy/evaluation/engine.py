@@ -33,6 +33,8 @@ import durable_rules_engine
 import orjson
 
 from cppolicy.calendar import SHANGHAI, WorkingDayCalendar, local_date
+from cppolicy.evaluation.bounds import FACT_FIELD_LIMIT, FACT_STRING_LIMIT, check_fact_sizes, narrowed
+from cppolicy.evaluation.chronology import acts_before_receipt, chronology_findings
 from cppolicy.evaluation.clocks import ClockResult, compute_clocks
 from cppolicy.evaluation.facts import CORE, Prepared, flat_data
 from cppolicy.evaluation.findings import (
@@ -199,6 +201,11 @@ class Engine:
         for rule_id, _ in fired:
             result.fired[rule_id] = result.fired.get(rule_id, 0) + 1
         result.findings.extend(self.findings_for(complaint_id, institution, fired, as_of_text))
+        early = acts_before_receipt(visible)  # data quality; their clocks are undetermined below
+        if early:
+            result.findings.extend(
+                chronology_findings(self.ref, self.instrument, early, complaint_id, institution, as_of_text)
+            )
         # Without a receipt date nothing says which rules were in force: all are undetermined.
         unknown = {c.name: c.reason for c in clocks if c.state == "undetermined"}
         day = self._rules_on(on) if received else None
@@ -264,6 +271,9 @@ class Engine:
         ``owned``: the fact dicts are the caller's to give away (``sid`` and ``asof_t`` are then
         written into them rather than into copies)."""
         compiled = self._ruleset_for(on, scope)
+        if any(len(fact) > FACT_FIELD_LIMIT for fact in facts):
+            used = self.module.referenced_fields
+            facts, owned = [narrowed(fact, used) for fact in facts], True
         sid = f"{self._prefix}-{next(self._sids)}"
         # Every fact carries the as-of time, so "is it past due" is a same-fact comparison.
         asof_t = as_of.timestamp()
@@ -278,14 +288,15 @@ class Engine:
         if self.keep_facts:  # the cross-check hook (see __init__)
             self.last_run = (scope, on, [*facts, asof], self._fired)
         handle = compiled.handle
+        batch = orjson.dumps(facts).decode() if facts else ""
+        if len(batch) > FACT_STRING_LIMIT or any(len(fact) > FACT_FIELD_LIMIT for fact in facts):
+            check_fact_sizes(facts)  # only then can a string be that long, or a fact that wide
         try:
             # The history in one batch (one JSON encoding, one call into the C core), then the
             # as-of fact on its own, last, so that absences are judged on the whole history. (At
             # the end of the same batch it is not equivalent: measured, some findings change.)
             if facts:
-                self._dispatch(
-                    handle, durable_rules_engine.assert_facts(handle, orjson.dumps(facts).decode())
-                )
+                self._dispatch(handle, durable_rules_engine.assert_facts(handle, batch))
             self._dispatch(handle, durable_rules_engine.assert_fact(handle, orjson.dumps(asof).decode()))
         finally:
             durable_rules_engine.delete_state(handle, sid)

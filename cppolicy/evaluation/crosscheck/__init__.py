@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from cppolicy.evaluation.crosscheck.checker import (
     CrossChecker,
-    Disagreement,
     compare_run,
     cross_check_facts,
     cross_check_result,
-    engine_firings,
     selected,
 )
+from cppolicy.evaluation.crosscheck.disagreement import Disagreement, engine_firings
 from cppolicy.evaluation.crosscheck.evaluator import (
     Firing,
     UnsupportedCondition,

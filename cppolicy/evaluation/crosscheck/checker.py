@@ -3,7 +3,9 @@
 The engine runs with ``keep_facts=True`` (:class:`~cppolicy.evaluation.engine.Engine`), which
 records the facts exactly as asserted and the raw firings; those facts are re-evaluated by
 :func:`~cppolicy.evaluation.crosscheck.evaluator.evaluate_ruleset`, and a :class:`Disagreement` —
-both sets of firings and both lists of finding codes — is reported whenever they differ.
+both sets of firings and both lists of finding codes — is reported whenever they differ. The
+cross-check's codes include the data-quality codes of acts dated before the receipt, found from
+the facts (:mod:`~cppolicy.evaluation.crosscheck.chronology`).
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from cppolicy.calendar import SHANGHAI, WorkingDayCalendar
 from cppolicy.evaluation.archive_scope import ArchiveResult, evaluate_archive_scope
-from cppolicy.evaluation.crosscheck.evaluator import Firing, UnsupportedCondition, evaluate_ruleset
+from cppolicy.evaluation.crosscheck.chronology import chronology_codes
+from cppolicy.evaluation.crosscheck.disagreement import Disagreement, engine_firings
+from cppolicy.evaluation.crosscheck.evaluator import UnsupportedCondition, evaluate_ruleset
 from cppolicy.evaluation.engine import SENTINEL_RULE, Engine, Fired
 from cppolicy.evaluation.findings import ComplaintResult, Finding, ModuleRef
 from cppolicy.evaluation.institution import InstitutionResult, check_institution
@@ -32,93 +35,6 @@ Run = tuple[str, date, list[dict[str, Any]], list[Fired]]
 _ScopeResult = ArchiveResult | InstitutionResult
 
 _REPORTED = ("violation", "warning")
-
-
-def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return a.keys() == b.keys() and all(a[key] == b[key] for key in a)
-
-
-def engine_firings(
-    ruleset: dict[str, Any], fired: Iterable[Fired], facts: Sequence[dict[str, Any]]
-) -> list[Firing]:
-    """The engine's raw firings ``(rule_id, {alias: fact})`` as :class:`Firing` entries (the
-    sentinel rule, not in ``ruleset``'s rules, dropped): each matched fact is found among
-    ``facts`` by content."""
-    aliases = {
-        rule_id: tuple(a for clause in body.get("all", []) for a in clause if "$" not in a)
-        for rule_id, body in ruleset.items()
-    }
-    by_key: dict[tuple[Any, Any, Any], list[int]] = {}
-    for i, fact in enumerate(facts):
-        by_key.setdefault((fact.get("f"), fact.get("id"), fact.get("clock")), []).append(i)
-    out = []
-    for rule_id, matched in fired:
-        if rule_id == SENTINEL_RULE:
-            continue
-        names = aliases.get(rule_id, ())
-        names += tuple(sorted(set(matched) - set(names)))
-        combo = []
-        for alias in names:
-            bound = matched.get(alias)
-            index = -1
-            if isinstance(bound, dict):
-                pool = by_key.get((bound.get("f"), bound.get("id"), bound.get("clock")), [])
-                index = next((i for i in pool if i not in combo and _same(facts[i], bound)), -1)
-            combo.append(index)
-        out.append(Firing(rule_id, names, tuple(combo)))
-    return sorted(out)
-
-
-@dataclass
-class Disagreement:
-    """The engine and the cross-checker disagree on one evaluation: both results, in full."""
-
-    scope: str  # complaint | institution | archive
-    module: str  # id@version
-    subject: str | None  # complaint id; institution id; None for the archive
-    as_of: str
-    engine_firings: list[str]  # rule(alias=fact, …), sorted, one per firing
-    crosscheck_firings: list[str]
-    engine_codes: list[str]  # violation / warning codes reported, sorted, one per finding
-    crosscheck_codes: list[str]
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def only_engine(self) -> list[str]:
-        return sorted((Counter(self.engine_firings) - Counter(self.crosscheck_firings)).elements())
-
-    @property
-    def only_crosscheck(self) -> list[str]:
-        return sorted((Counter(self.crosscheck_firings) - Counter(self.engine_firings)).elements())
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "scope": self.scope,
-            "module": self.module,
-            "subject": self.subject,
-            "as_of": self.as_of,
-            "engine": {"firings": self.engine_firings, "codes": self.engine_codes},
-            "crosscheck": {"firings": self.crosscheck_firings, "codes": self.crosscheck_codes},
-            "only_engine": self.only_engine,
-            "only_crosscheck": self.only_crosscheck,
-            "notes": self.notes,
-        }
-
-    def describe(self) -> str:
-        where = self.subject if self.subject is not None else "(archive)"
-        lines = [
-            f"cross-check disagreement: {self.scope} {where} under {self.module} as of {self.as_of}",
-            f"  durable_rules firings: {self.engine_firings or '[]'}",
-            f"  cross-check firings:   {self.crosscheck_firings or '[]'}",
-            f"  durable_rules codes:   {self.engine_codes}",
-            f"  cross-check codes:     {self.crosscheck_codes}",
-        ]
-        if self.only_engine:
-            lines.append(f"  only durable_rules:    {self.only_engine}")
-        if self.only_crosscheck:
-            lines.append(f"  only cross-check:      {self.only_crosscheck}")
-        lines.extend(f"  note: {note}" for note in self.notes)
-        return "\n".join(lines)
 
 
 def _codes(findings: Iterable[Finding]) -> list[str]:
@@ -147,7 +63,9 @@ def compare_run(
     theirs = engine_firings(ruleset, raw, facts)
     text = _as_of_text(as_of)
     our_fired = [(f.rule_id, f.matched(facts)) for f in ours]
-    our_codes = _codes(engine.findings_for(subject, None, our_fired, text))
+    our_codes = sorted(
+        _codes(engine.findings_for(subject, None, our_fired, text)) + chronology_codes(scope, facts)
+    )
     if reported is None:
         reported = engine.findings_for(subject, None, [(r, m) for r, m in raw if r != SENTINEL_RULE], text)
     their_codes = _codes(reported)
