@@ -96,7 +96,8 @@ def exit_description(exitcode: int | None) -> str:
 
 #: A complaint as :meth:`Pool.run` yields it: ``(complaint id, rows, outcome)``.
 _Done = tuple[str, list[Row], Outcome | Crashed]
-#: What the parent sends a worker: ``(task id, [(complaint id, rows), ...])``, or None to stop.
+#: What the parent sends a worker (after its :class:`WorkerSpec`): ``(task id, [(complaint id,
+#: rows), ...])``, or None to stop.
 _Chunk = tuple[int, list[tuple[str, list[Row]]]] | None
 #: What a worker sends: ``(kind, task id, payload)``, unpickled from the pipe: ``("ready", None,
 #: None)``, ``("done", task id, [Outcome, ...])`` or ``("error", task id or None, text)``.
@@ -114,12 +115,13 @@ class _Task:
 @dataclass(eq=False)
 class _Runner:
     process: BaseProcess
-    conn: Connection[_Chunk, _Message]
+    conn: Connection[_Chunk | WorkerSpec, _Message]
     single: bool
     outstanding: deque[_Task] = field(default_factory=deque)
     ready: bool = False
-    #: messages for the sender thread (so that the parent never blocks on a full pipe)
-    outbox: queue.SimpleQueue[_Chunk] = field(default_factory=queue.SimpleQueue)
+    #: messages for the sender thread (so that the parent never blocks on a full pipe): the spec,
+    #: then chunks
+    outbox: queue.SimpleQueue[_Chunk | WorkerSpec] = field(default_factory=queue.SimpleQueue)
     #: the thread that receives its messages and, once the process is gone, reaps it: the only
     #: thread that waits for the process (two waiting threads race, and one can see a dead
     #: process as alive)
@@ -155,15 +157,20 @@ class Pool:
 
     def _start(self, single: bool) -> _Runner:
         parent_end, child_end = self._ctx.Pipe()
+        # The spec (the modules' documents: over 100 KB) goes through the worker's own pipe, by its
+        # sender thread, not as an argument: ``spawn`` writes the arguments to the child's start-up
+        # pipe from this thread while it still holds that pipe's reading end, so a child that died
+        # before reading more than the pipe's buffer (64 KiB) left the audit blocked forever.
         process = self._ctx.Process(
             target=worker_main,
-            args=(child_end, self.spec, single),
+            args=(child_end, None, single),
             name="cppolicy-worker" + ("-retry" if single else ""),
             daemon=True,
         )
         process.start()
         child_end.close()
         runner = _Runner(process, parent_end, single)
+        runner.outbox.put(self.spec)
         runner.receiver = threading.Thread(target=self._receive, args=(runner,), daemon=True)
         runner.receiver.start()
         threading.Thread(target=self._sender, args=(runner,), daemon=True).start()
