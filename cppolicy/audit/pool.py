@@ -29,6 +29,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from multiprocessing import resource_tracker
 from typing import TYPE_CHECKING, Any
 
 from cppolicy.audit.spill import Row
@@ -66,6 +67,9 @@ READ_AHEAD_BYTES = 3_500_000
 #: was often longer, and each worker waited for work about 220 times in a million events
 #: (2-3 s); with four, about 25 times, at the start and at the end.
 OUTSTANDING = 4
+
+#: The signals that stop an audit (the audit process handles them; its workers ignore them).
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +171,20 @@ class Pool:
             name="cppolicy-worker" + ("-retry" if single else ""),
             daemon=True,
         )
-        process.start()
+        # ^C and SIGTERM to the process group are the audit's to handle: blocked while the worker
+        # is spawned, it starts with them blocked (the mask survives exec), so that one arriving
+        # while it imports is not a KeyboardInterrupt traceback; it ignores them, then unblocks
+        # them (worker_main). Here they are only held back: delivered once unblocked.
+        masked = hasattr(signal, "pthread_sigmask")  # POSIX
+        if masked:
+            # started first: starting it unblocks these signals (multiprocessing's own mask dance)
+            resource_tracker.ensure_running()
+            before = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            process.start()
+        finally:
+            if masked:
+                signal.pthread_sigmask(signal.SIG_SETMASK, before)
         child_end.close()
         runner = _Runner(process, parent_end, single)
         runner.outbox.put(self.spec)

@@ -179,6 +179,8 @@ def worker_main(conn: Connection, spec: WorkerSpec | None, single: bool) -> None
     parent is gone (its pipe broken) leaves quietly, without a traceback."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # blocked by the pool while this process started
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     if hasattr(os, "nice"):  # not on Windows
         try:
             os.nice(WORKER_NICE)

@@ -46,6 +46,10 @@ def _terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, before if before is not None else signal.SIG_DFL)
 
 
+def _stopped_by(stop: KeyboardInterrupt) -> str:
+    return str(stop.args[0]) if isinstance(stop, Terminated) else "interrupted (^C, SIGINT)"
+
+
 class _OneLineErrors(TyperGroup):
     """The application's group: a usage error is one line on stderr and exit 2, as every other
     expected error (typer would draw a box around it). So is a file a command cannot read or
@@ -68,8 +72,7 @@ class _OneLineErrors(TyperGroup):
             where = " ".join(filter(None, (ctx.command_path, ctx.invoked_subcommand)))
             raise fail(InputError(f"{where}: an input is nested too deeply to read")) from None
         except KeyboardInterrupt as stop:  # ^C, or SIGTERM (see _terminate_as_interrupt)
-            name = stop.args[0] if isinstance(stop, Terminated) else "interrupted (^C, SIGINT)"
-            print(f"cppolicy: error: {name}; the run is incomplete", file=sys.stderr)
+            print(f"cppolicy: error: {_stopped_by(stop)}; the run is incomplete", file=sys.stderr)
             raise typer.Exit(interruption_code(stop)) from None
 
     def main(
@@ -157,10 +160,14 @@ def fail(error: CppolicyError) -> typer.Exit:
 
 def main() -> None:
     try:
-        get_app()()
+        with _terminate_as_interrupt():  # from the start: loading the commands takes a second
+            get_app()()
     except CppolicyError as error:  # raised outside a command body (e.g. during parsing)
         print(f"cppolicy: error: {error.message}", file=sys.stderr)
         sys.exit(int(error.exit_code))
+    except KeyboardInterrupt as stop:  # before a command ran (while the commands were loaded)
+        print(f"cppolicy: error: {_stopped_by(stop)}; nothing was done", file=sys.stderr)
+        sys.exit(interruption_code(stop))
 
 
 __all__ = ["ExitCode", "app", "fail", "get_app", "main"]
