@@ -35,6 +35,8 @@ from typing import Any
 import pytest
 import typer.main
 
+import cppolicy.cli.audit as audit_cli
+from cppolicy.audit import AuditObserver
 from cppolicy.cli import get_app
 from cppolicy.errors import ExitCode
 from cppolicy.trail import iter_records, verify_trail
@@ -104,6 +106,41 @@ def test_sigterm_during_audit_trail_finishes_the_run_and_workers_end_quietly(tmp
     again = cli("audit", small, "--as-of", AS_OF, *POLICY, "--trail", trail)  # the trail takes the next run
     assert again.exit_code == 0, again.output
     assert verify_trail(trail).ok and verify_trail(trail).runs == 2
+
+
+def test_sigterm_in_process_finishes_the_trail_run_with_exit_143(tmp_path, monkeypatch):
+    """The same path without a subprocess: SIGTERM arrives while the audit judges its first
+    complaint (``cppolicy audit`` called in this process, as a host's script would)."""
+
+    class SendSigterm(AuditObserver):
+        def complaint_judged(self, judged: object) -> None:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    def audit_archive(*args: Any, observers: Any = (), **kwargs: Any) -> Any:
+        return real(*args, observers=[*observers, SendSigterm()], **kwargs)
+
+    def not_handled(signum: int, frame: object) -> None:  # the test's, should the command's be missing
+        raise RuntimeError("SIGTERM reached the test's handler")
+
+    real = audit_cli.audit_archive
+    monkeypatch.setattr(audit_cli, "audit_archive", audit_archive)
+    before = signal.signal(signal.SIGTERM, not_handled)
+    archive = write_jsonl(tmp_path / "a.jsonl", compliant("C-1") + compliant("C-2"))
+    trail = tmp_path / "trail.jsonl"
+    try:
+        result = cli("audit", archive, "--as-of", AS_OF, *POLICY, "--trail", trail)
+        assert signal.getsignal(signal.SIGTERM) is not_handled  # the command line's handler is gone
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert result.exit_code == 143, result.output
+    assert _one_error_line(result.stderr) == "cppolicy: error: terminated by SIGTERM; the run is incomplete"
+    assert verify_trail(trail).ok
+    last = list(iter_records(trail))[-1]
+    assert (last["type"], last["exit_code"], last["error"]) == (
+        "run_finished",
+        143,
+        "aborted: Terminated: terminated by SIGTERM",
+    )
 
 
 _KILL_AT_START = """
