@@ -245,10 +245,11 @@ def _unsorted_archive(tmp_path: Path) -> Path:
 
 
 def _audit_in(
-    tmp_path: Path, archive: Path, prefix: list[str], **popen: object
+    tmp_path: Path, archive: Path, prefix: list[str], *extra: str, **popen: object
 ) -> subprocess.CompletedProcess[str]:
+    options = extra or ("-f", "json")
     return subprocess.run(
-        [*prefix, sys.executable, "-m", "cppolicy", "audit", str(archive), "--as-of", AS_OF, "-f", "json"],
+        [*prefix, sys.executable, "-m", "cppolicy", "audit", str(archive), "--as-of", AS_OF, *options],
         env=_env(TMPDIR=str(tmp_path / "tmp")), cwd=tmp_path, capture_output=True, text=True,
         timeout=120, **popen,  # type: ignore[call-overload]
     )  # fmt: skip
@@ -256,10 +257,20 @@ def _audit_in(
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare(1) for a private tmpfs")
-def test_a_full_tmpdir_is_one_line_naming_it_exit_2(tmp_path):
+@pytest.mark.parametrize(
+    "what, problem",
+    [
+        ("spill", "no room for the temporary database (database or disk is full)"),
+        (
+            "streamed report",
+            "cannot write the report there before it is copied to its file (No space left on device)",
+        ),
+    ],
+)
+def test_a_full_tmpdir_is_one_line_naming_it_exit_2(tmp_path, what, problem):
     """A real full file system: a 256 KiB tmpfs, mounted in a private user and mount namespace
-    (no root needed where unprivileged user namespaces are allowed)."""
-    archive = _unsorted_archive(tmp_path)
+    (no root needed where unprivileged user namespaces are allowed). The spill of an unsorted
+    archive, or a CSV report written while the audit runs (kept in TMPDIR until it succeeds)."""
     (tmp_path / "tmp").mkdir()
     probe = subprocess.run(
         ["unshare", "-Urm", "mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(tmp_path / "tmp")],
@@ -267,13 +278,18 @@ def test_a_full_tmpdir_is_one_line_naming_it_exit_2(tmp_path):
     )
     if probe.returncode != 0:
         pytest.skip("no unprivileged user namespaces with tmpfs here")
+    if what == "spill":
+        archive, extra = _unsorted_archive(tmp_path), []
+    else:
+        archive, extra = _archive(tmp_path / "sorted.jsonl", 2000), ["-f", "csv", "-o", "report.csv"]
     mount = f'mount -t tmpfs -o size=256k tmpfs {tmp_path / "tmp"} && exec "$@"'
-    result = _audit_in(tmp_path, archive, ["unshare", "-Urm", "sh", "-c", mount, "sh"])
+    result = _audit_in(tmp_path, archive, ["unshare", "-Urm", "sh", "-c", mount, "sh"], *extra)
     assert result.returncode == 2, result.stderr
     assert _one_error_line(result.stderr) == (
-        f"cppolicy: error: {tmp_path / 'tmp'} (TMPDIR): no room for the temporary database (database "
-        f"or disk is full); free space there or set TMPDIR to a folder with room"
+        f"cppolicy: error: {tmp_path / 'tmp'} (TMPDIR): {problem}; free space there or set TMPDIR "
+        f"to a folder with room"
     )
+    assert not (tmp_path / "report.csv").exists()
 
 
 @pytest.mark.slow
