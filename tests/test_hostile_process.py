@@ -188,6 +188,23 @@ def test_a_worker_killed_as_it_starts_never_hangs_the_audit(tmp_path, killed):
     assert json.loads(result.stdout) == json.loads(baseline.stdout)
 
 
+@pytest.mark.slow
+def test_workers_killed_each_time_they_start_are_one_line_exit_3_not_a_hint_about_main(tmp_path):
+    """Three start-up deaths in a row stop the audit (exit 3, the engine could not judge); killed
+    by a signal, the line says so rather than blaming a script's missing ``__main__`` guard."""
+    archive = _archive(tmp_path / "archive.jsonl", 50)
+    script = tmp_path / "kill_at_start.py"
+    script.write_text(_KILL_AT_START, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, str(script), "3", "audit", str(archive), "--as-of", AS_OF, "--jobs", "2"],
+        env=_env(), cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 3
+    assert _one_error_line(result.stderr) == (
+        "cppolicy: error: worker processes were killed as they started (SIGKILL three times in a row)"
+    )
+
+
 # --------------------------------------------------------------------------- trails
 
 

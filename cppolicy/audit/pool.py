@@ -394,10 +394,15 @@ class Pool:
     def _failed_start(self, runner: _Runner) -> None:
         self._failed_starts += 1
         if self._failed_starts >= 3:
+            how = exit_description(runner.process.exitcode)
+            if runner.process.exitcode is not None and runner.process.exitcode < 0:
+                # killed as they started (by the out-of-memory killer, a supervisor, an operator)
+                raise WorkerError(
+                    f"worker processes were killed as they started ({how} three times in a row)"
+                )
             # The usual cause from the Python API: a script calling audit_archive(jobs > 1) at its
             # top level, which each spawned worker runs again when it imports the main module.
             raise WorkerError(
-                f"worker processes cannot start ({exit_description(runner.process.exitcode)} "
-                f"three times in a row); a script that starts them must call the audit under "
-                f'`if __name__ == "__main__":`'
+                f"worker processes cannot start ({how} three times in a row); a script that starts "
+                f'them must call the audit under `if __name__ == "__main__":`'
             )
