@@ -7,6 +7,7 @@ it never shows a traceback for these.
 
 from __future__ import annotations
 
+import signal
 from enum import IntEnum
 
 
@@ -71,3 +72,19 @@ class EvaluationError(CppolicyError):
 
 class TrailError(CppolicyError):
     """A trail that cannot be written (broken, locked, unwritable) or a record that cannot be made."""
+
+
+class Terminated(KeyboardInterrupt):
+    """A termination signal (SIGTERM) the command line received: handled as ^C
+    (:class:`KeyboardInterrupt`) is — files closed, an audit trail's run finished as aborted — and
+    the process exits ``128 + signum`` (143), the shell's code for it (docs/exit-codes.md)."""
+
+    def __init__(self, signum: int = signal.SIGTERM) -> None:
+        self.signum = signum
+        self.exit_code = 128 + signum
+        super().__init__(f"terminated by {signal.Signals(signum).name}")
+
+
+def interruption_code(stop: KeyboardInterrupt) -> int:
+    """The exit code of a run stopped by ``stop``: 143 for SIGTERM, 130 for ^C (SIGINT)."""
+    return stop.exit_code if isinstance(stop, Terminated) else 128 + signal.SIGINT

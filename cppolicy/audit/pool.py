@@ -29,6 +29,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from multiprocessing import resource_tracker
 from typing import TYPE_CHECKING, Any
 
 from cppolicy.audit.spill import Row
@@ -67,6 +68,9 @@ READ_AHEAD_BYTES = 3_500_000
 #: (2-3 s); with four, about 25 times, at the start and at the end.
 OUTSTANDING = 4
 
+#: The signals that stop an audit (the audit process handles them; its workers ignore them).
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
 
 @dataclass(frozen=True, slots=True)
 class Crashed:
@@ -96,7 +100,8 @@ def exit_description(exitcode: int | None) -> str:
 
 #: A complaint as :meth:`Pool.run` yields it: ``(complaint id, rows, outcome)``.
 _Done = tuple[str, list[Row], Outcome | Crashed]
-#: What the parent sends a worker: ``(task id, [(complaint id, rows), ...])``, or None to stop.
+#: What the parent sends a worker (after its :class:`WorkerSpec`): ``(task id, [(complaint id,
+#: rows), ...])``, or None to stop.
 _Chunk = tuple[int, list[tuple[str, list[Row]]]] | None
 #: What a worker sends: ``(kind, task id, payload)``, unpickled from the pipe: ``("ready", None,
 #: None)``, ``("done", task id, [Outcome, ...])`` or ``("error", task id or None, text)``.
@@ -114,12 +119,13 @@ class _Task:
 @dataclass(eq=False)
 class _Runner:
     process: BaseProcess
-    conn: Connection[_Chunk, _Message]
+    conn: Connection[_Chunk | WorkerSpec, _Message]
     single: bool
     outstanding: deque[_Task] = field(default_factory=deque)
     ready: bool = False
-    #: messages for the sender thread (so that the parent never blocks on a full pipe)
-    outbox: queue.SimpleQueue[_Chunk] = field(default_factory=queue.SimpleQueue)
+    #: messages for the sender thread (so that the parent never blocks on a full pipe): the spec,
+    #: then chunks
+    outbox: queue.SimpleQueue[_Chunk | WorkerSpec] = field(default_factory=queue.SimpleQueue)
     #: the thread that receives its messages and, once the process is gone, reaps it: the only
     #: thread that waits for the process (two waiting threads race, and one can see a dead
     #: process as alive)
@@ -155,15 +161,33 @@ class Pool:
 
     def _start(self, single: bool) -> _Runner:
         parent_end, child_end = self._ctx.Pipe()
+        # The spec (the modules' documents: over 100 KB) goes through the worker's own pipe, by its
+        # sender thread, not as an argument: ``spawn`` writes the arguments to the child's start-up
+        # pipe from this thread while it still holds that pipe's reading end, so a child that died
+        # before reading more than the pipe's buffer (64 KiB) left the audit blocked forever.
         process = self._ctx.Process(
             target=worker_main,
-            args=(child_end, self.spec, single),
+            args=(child_end, None, single),
             name="cppolicy-worker" + ("-retry" if single else ""),
             daemon=True,
         )
-        process.start()
+        # ^C and SIGTERM to the process group are the audit's to handle: blocked while the worker
+        # is spawned, it starts with them blocked (the mask survives exec), so that one arriving
+        # while it imports is not a KeyboardInterrupt traceback; it ignores them, then unblocks
+        # them (worker_main). Here they are only held back: delivered once unblocked.
+        masked = hasattr(signal, "pthread_sigmask")  # POSIX
+        if masked:
+            # started first: starting it unblocks these signals (multiprocessing's own mask dance)
+            resource_tracker.ensure_running()
+            before = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            process.start()
+        finally:
+            if masked:
+                signal.pthread_sigmask(signal.SIG_SETMASK, before)
         child_end.close()
         runner = _Runner(process, parent_end, single)
+        runner.outbox.put(self.spec)
         runner.receiver = threading.Thread(target=self._receive, args=(runner,), daemon=True)
         runner.receiver.start()
         threading.Thread(target=self._sender, args=(runner,), daemon=True).start()
@@ -370,10 +394,15 @@ class Pool:
     def _failed_start(self, runner: _Runner) -> None:
         self._failed_starts += 1
         if self._failed_starts >= 3:
+            how = exit_description(runner.process.exitcode)
+            if runner.process.exitcode is not None and runner.process.exitcode < 0:
+                # killed as they started (by the out-of-memory killer, a supervisor, an operator)
+                raise WorkerError(
+                    f"worker processes were killed as they started ({how} three times in a row)"
+                )
             # The usual cause from the Python API: a script calling audit_archive(jobs > 1) at its
             # top level, which each spawned worker runs again when it imports the main module.
             raise WorkerError(
-                f"worker processes cannot start ({exit_description(runner.process.exitcode)} "
-                f"three times in a row); a script that starts them must call the audit under "
-                f'`if __name__ == "__main__":`'
+                f"worker processes cannot start ({how} three times in a row); a script that starts "
+                f'them must call the audit under `if __name__ == "__main__":`'
             )

@@ -173,15 +173,18 @@ def _share_citations(results: list[ComplaintResult]) -> None:
                 object.__setattr__(finding, "citation", shared)
 
 
-def worker_main(conn: Connection, spec: WorkerSpec, single: bool) -> None:
+def worker_main(conn: Connection, spec: WorkerSpec | None, single: bool) -> None:
     """A worker process: build the judge, then evaluate chunks until told to stop (``None``), then
-    leave without tearing the interpreter down (see :mod:`cppolicy.audit.pool`)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and stops its workers
-    if hasattr(os, "nice"):  # not on Windows
-        try:
-            os.nice(spec.nice)
-        except OSError:  # refused (a sandbox): the same results, only scheduled differently
-            pass
+    leave without tearing the interpreter down (see :mod:`cppolicy.audit.pool`). ``spec`` None:
+    the first message on ``conn`` is the spec.
+
+    ^C and SIGTERM, sent to the whole process group (a terminal, ``timeout``, a service manager),
+    are the parent's to handle: it stops its workers and closes the audit trail. A worker whose
+    parent is gone (its pipe broken) leaves quietly, without a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # blocked by the pool while this process started
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     if _serve(conn, spec, single):
         conn.close()
         sys.stdout.flush()
@@ -190,31 +193,39 @@ def worker_main(conn: Connection, spec: WorkerSpec, single: bool) -> None:
 
 
 @fewer_collections()
-def _serve(conn: Connection, spec: WorkerSpec, single: bool) -> bool:
+def _serve(conn: Connection, spec: WorkerSpec | None, single: bool) -> bool:
     """Evaluate chunks until told to stop: True then, or once a single-use worker has sent its
-    results; False if the pipe broke or an error was reported."""
+    results; False if the pipe broke (the parent is gone: nobody to tell) or an error was reported."""
     try:
-        worker = Worker(spec, single)
-    except BaseException as exc:  # noqa: BLE001 — reported to the parent, which stops the audit
-        conn.send(("error", None, _describe(exc)))
-        return False
-    conn.send(("ready", None, None))
-    while True:
+        if spec is None:
+            spec = conn.recv()
+            assert isinstance(spec, WorkerSpec), type(spec)
+        if hasattr(os, "nice"):  # not on Windows
+            try:
+                os.nice(spec.nice)
+            except OSError:  # refused (a sandbox): the same results, only scheduled differently
+                pass
         try:
+            worker = Worker(spec, single)
+        except BaseException as exc:  # noqa: BLE001 — reported to the parent, which stops the audit
+            conn.send(("error", None, _describe(exc)))
+            return False
+        conn.send(("ready", None, None))
+        while True:
             message = conn.recv()
-        except (EOFError, OSError):
-            return False
-        if message is None:
-            return True
-        task_id, complaints = message
-        try:
-            out = [worker.evaluate(cid, rows) for cid, rows in complaints]
-        except BaseException as exc:  # noqa: BLE001
-            conn.send(("error", task_id, _describe(exc)))
-            return False
-        conn.send(("done", task_id, out))
-        if single:
-            return True
+            if message is None:
+                return True
+            task_id, complaints = message
+            try:
+                out = [worker.evaluate(cid, rows) for cid, rows in complaints]
+            except BaseException as exc:  # noqa: BLE001
+                conn.send(("error", task_id, _describe(exc)))
+                return False
+            conn.send(("done", task_id, out))
+            if single:
+                return True
+    except (EOFError, OSError):  # BrokenPipeError included
+        return False
 
 
 def _describe(exc: BaseException) -> str:

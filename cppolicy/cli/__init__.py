@@ -10,16 +10,45 @@ option, an unknown ``--format``) too: never a traceback, never a box.
 from __future__ import annotations
 
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from importlib import import_module
 from typing import Any
 
 import typer
 from typer.core import TyperGroup
 
-from cppolicy.errors import CppolicyError, ExitCode, InputError
+from cppolicy.errors import CppolicyError, ExitCode, InputError, Terminated, interruption_code
 from cppolicy.reports.escape import visible
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (``kill``, ``timeout``, a service manager stopping a job) raises
+    :class:`~cppolicy.errors.Terminated`, a KeyboardInterrupt: the command stops as on ^C — its
+    files closed, an audit trail's run finished with its ``run_finished`` record — where the
+    default action would kill it mid-write. A second SIGTERM during that clean-up is ignored
+    (SIGKILL still ends it). Only in the main thread, where Python runs signal handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        signal.signal(signum, signal.SIG_IGN)
+        raise Terminated(signum)
+
+    before = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before if before is not None else signal.SIG_DFL)
+
+
+def _stopped_by(stop: KeyboardInterrupt) -> str:
+    return str(stop.args[0]) if isinstance(stop, Terminated) else "interrupted (^C, SIGINT)"
 
 
 class _OneLineErrors(TyperGroup):
@@ -40,6 +69,12 @@ class _OneLineErrors(TyperGroup):
         except OSError as error:
             where = f"{error.filename}: " if error.filename else ""
             raise fail(InputError(f"{where}{error.strerror or error}")) from None
+        except RecursionError:  # a safety net: readers of nested input refuse it with its place first
+            where = " ".join(filter(None, (ctx.command_path, ctx.invoked_subcommand)))
+            raise fail(InputError(f"{where}: an input is nested too deeply to read")) from None
+        except KeyboardInterrupt as stop:  # ^C, or SIGTERM (see _terminate_as_interrupt)
+            print(f"cppolicy: error: {_stopped_by(stop)}; the run is incomplete", file=sys.stderr)
+            raise typer.Exit(interruption_code(stop)) from None
 
     def main(
         self,
@@ -51,14 +86,15 @@ class _OneLineErrors(TyperGroup):
         **extra: Any,
     ) -> Any:
         try:
-            code = super().main(
-                args,
-                prog_name,
-                complete_var,
-                standalone_mode=False,
-                windows_expand_args=windows_expand_args,
-                **extra,
-            )
+            with _terminate_as_interrupt():
+                code = super().main(
+                    args,
+                    prog_name,
+                    complete_var,
+                    standalone_mode=False,
+                    windows_expand_args=windows_expand_args,
+                    **extra,
+                )
         except typer.TyperException as error:  # typer's (vendored click's) usage errors
             if not standalone_mode:
                 raise
@@ -126,10 +162,14 @@ def fail(error: CppolicyError) -> typer.Exit:
 
 def main() -> None:
     try:
-        get_app()()
+        with _terminate_as_interrupt():  # from the start: loading the commands takes a second
+            get_app()()
     except CppolicyError as error:  # raised outside a command body (e.g. during parsing)
         print(f"cppolicy: error: {visible(error.message)}", file=sys.stderr)
         sys.exit(int(error.exit_code))
+    except KeyboardInterrupt as stop:  # before a command ran (while the commands were loaded)
+        print(f"cppolicy: error: {_stopped_by(stop)}; nothing was done", file=sys.stderr)
+        sys.exit(interruption_code(stop))
 
 
 __all__ = ["ExitCode", "app", "fail", "get_app", "main"]

@@ -8,6 +8,7 @@ written as the audit runs, the cross-check), and one run of the archive pipeline
 
 from __future__ import annotations
 
+import io
 import shutil
 import sys
 import tempfile
@@ -168,13 +169,43 @@ def _progress(enabled: bool) -> AbstractContextManager[Progress | None]:
     )
 
 
+class _Spool(io.TextIOWrapper):
+    """The temporary file of a report written while the audit runs: a write that fails (a full
+    ``TMPDIR``) names the folder, where the operating system's error names no file."""
+
+    def write(self, text: str) -> int:
+        try:
+            return super().write(text)
+        except OSError as exc:
+            raise _spool_error(exc) from None
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except OSError as exc:
+            raise _spool_error(exc) from None
+
+    def close(self) -> None:  # it flushes what is buffered (and closes the file even if that fails)
+        try:
+            super().close()
+        except OSError as exc:
+            raise _spool_error(exc) from None
+
+
+def _spool_error(exc: OSError) -> InputError:
+    return InputError(
+        f"{tempfile.gettempdir()} (TMPDIR): cannot write the report there before it is copied to "
+        f"its file ({exc.strerror or exc}); free space there or set TMPDIR to a folder with room"
+    )
+
+
 @contextmanager
 def _report_file(path: Path, guard: OutputGuard) -> Iterator[IO[str]]:
     """A file for a report written while the audit runs: an unnamed temporary file (``TMPDIR``),
     copied into ``path`` when the audit has succeeded, so ``path`` is opened and written exactly
     as a report written at the end would be (created, or truncated in place: its mode, owner and
     links kept; nothing written, nothing truncated if the audit fails)."""
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+    with _Spool(tempfile.TemporaryFile("w+b"), encoding="utf-8") as spool:
         yield spool
         spool.flush()
         spool.seek(0)

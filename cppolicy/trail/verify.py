@@ -91,6 +91,15 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_float(text: str) -> float:
+    """A JSON number as a float, refusing one out of a double's range (``1e400``): no honest
+    writer produces it (canonical JSON has no infinity), and it could not be hashed."""
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
 def _find_duplicate(path: Path, text: bytes, before: int) -> int | None:
     with path.open("rb") as handle:
         for number, data in enumerate(handle, start=1):
@@ -127,9 +136,17 @@ class _Verifier:
         problem = _field_problem(record)
         if problem:
             raise _Defect(number, seq, problem)
-        if record_hash(record) != record["hash"]:
+        try:
+            hashed = record_hash(record)
+            canonical = canonical_json(record)
+        except UnicodeEncodeError as exc:  # a lone surrogate (\ud800): not text, not hashable
+            bad = repr(exc.object[exc.start : exc.end])
+            raise _Defect(number, seq, f"a string holds a lone surrogate ({bad}): not UTF-8 text") from None
+        except RecursionError:
+            raise _Defect(number, seq, "nested too deeply to verify") from None
+        if hashed != record["hash"]:
             raise _Defect(number, seq, "hash mismatch (record edited)")
-        if canonical_json(record) != decoded:
+        if canonical != decoded:
             raise _Defect(number, seq, "not in canonical JSON form (line rewritten)")
         self._in_chain(number, seq, record, text)
         self._in_run(number, seq, record["type"], record)
@@ -140,8 +157,7 @@ class _Verifier:
         result.last_hash = record["hash"]
         result.lines = number
         self.last_seq = seq
-        hashed: str = record["hash"]
-        return hashed
+        return hashed  # equal to record["hash"], checked above
 
     @staticmethod
     def _parse(number: int, text: bytes, complete: bool) -> tuple[dict[str, Any], str]:
@@ -152,7 +168,9 @@ class _Verifier:
         if not decoded.strip():
             raise _Defect(number, None, "blank line")
         try:
-            record = json.loads(decoded, parse_constant=_reject_constant)
+            record = json.loads(decoded, parse_constant=_reject_constant, parse_float=_finite_float)
+        except RecursionError:
+            raise _Defect(number, None, "nested too deeply to verify") from None
         except ValueError as exc:
             if not complete:
                 raise _Defect(

@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from cppolicy.calendar import WorkingDayCalendar, parse_moment
-from cppolicy.errors import CppolicyError, TrailError
+from cppolicy.errors import CppolicyError, TrailError, interruption_code
 from cppolicy.evaluation import ArchiveResult, ComplaintResult, ModuleRef, engine_version
 from cppolicy.events import Event
 from cppolicy.plugin import Plugins
@@ -174,8 +174,8 @@ class TrailWriter:
                 code: int | None = None
                 if isinstance(exc, CppolicyError):
                     code = int(exc.exit_code)
-                elif isinstance(exc, KeyboardInterrupt):
-                    code = 130
+                elif isinstance(exc, KeyboardInterrupt):  # ^C, or SIGTERM (Terminated)
+                    code = interruption_code(exc)
                 message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
                 self.finish_run(None, code, error=f"aborted: {message}")
         finally:
@@ -331,6 +331,8 @@ class TrailWriter:
             line = (canonical_json(masked) + "\n").encode("utf-8")
         except (TypeError, ValueError) as exc:
             raise TrailError(f"a {kind} trail record is not JSON: {exc}") from None
+        except RecursionError:  # trail verify could not read it back either
+            raise TrailError(f"a {kind} trail record is nested too deeply to be written") from None
         try:
             self._handle.write(line)
             self._handle.flush()
