@@ -148,6 +148,14 @@ def test_a_named_fifo_is_read_once_and_never_hangs(tmp_path):
     with fifo_of(tmp_path, data) as path:
         result = cli("validate", path)
     assert result.exit_code == 0 and "checked 6 events in 1 file: 6 valid" in result.stdout
+    os.unlink(path)
+    with fifo_of(tmp_path, data) as path:
+        result = cli("report", "semiannual", path, "--period", "2025H1", "-f", "csv")
+    assert result.exit_code == 0 and "Traceback" not in result.output
+    os.unlink(path)
+    with fifo_of(tmp_path, data) as path:
+        result = cli("explain", "C-2", path, "--as-of", AS_OF)
+    assert result.exit_code == 0 and "C-2" in result.stdout
 
 
 def test_the_trail_of_a_piped_archive_records_the_digest_of_what_was_read(tmp_path):
