@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from cppolicy.audit import sorted_by_complaint
 from cppolicy.errors import ExitCode, InputError
 from cppolicy.events import RawLine, ReadLimits, iter_lines, parse_and_validate
 from tests.helpers import cli, compliant, event, write_jsonl
@@ -302,6 +303,14 @@ def test_a_gzip_bomb_line_is_read_in_bounded_memory(tmp_path):
         tracemalloc.stop()
     assert raws == [(1, None), (2, "too_long"), (3, None)]
     assert peak < 64 << 20  # the 16 MiB limit, read once; never the 256 MiB line
+    # the audit's pre-scan (which doubled its buffer for the whole line) is bounded as well
+    tracemalloc.start()
+    try:
+        assert sorted_by_complaint([str(archive)])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 96 << 20  # its buffer grows to twice the limit at most
 
 
 def test_bad_limit_settings_are_one_line_errors(tmp_path):

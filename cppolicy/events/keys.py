@@ -5,10 +5,11 @@ or an error, and the audit trail's verifier refuses them. A line with one is qua
 (``duplicate_key``), naming the key and the object it is repeated in.
 
 :func:`unique_keys` is the cheap test run on every line (about 2 µs of CPU for the benchmark's
-lines of 430 bytes, against 7 µs to parse and validate one): without its whitespace, a line writes every key as ``"key":``, so it holds at least as many
-``":`` as keys are written in it; if it holds exactly as many as the parsed document has keys, no
-key was dropped, so none was repeated. Otherwise (a ``":`` inside a string) :func:`duplicate_keys`
-parses the line again with the standard library, keeping every key.
+lines of 430 bytes, against 7 µs to parse and validate one): without its whitespace, a line
+writes every key as ``"key":``, so it holds at least as many ``":`` as keys are written in it; if
+it holds exactly as many as the parsed document has keys, no key was dropped, so none was
+repeated. Otherwise (a ``":`` inside a string) :func:`duplicate_keys` parses the line again with
+the standard library, keeping every key.
 """
 
 from __future__ import annotations

@@ -74,16 +74,22 @@ def _generate(paths: list[str], limits: ReadLimits) -> Iterator[RawLine]:
 RAW_BLOCK_SIZE = 1 << 22
 
 
-def iter_raw_blocks(paths: Iterable[str], size: int | None = None) -> Iterator[tuple[bytearray, int]]:
+def iter_raw_blocks(
+    paths: Iterable[str], size: int | None = None, limits: ReadLimits | None = None
+) -> Iterator[tuple[bytearray, int]]:
     """The physical lines of files (gzip or not) as bytes, undecoded and unstripped, many at a
     time: ``(buffer, end)`` where ``buffer[:end]`` holds whole lines (the last line of a file may
     have no newline; a block never spans two files). The buffer (``size`` bytes, default
     :data:`RAW_BLOCK_SIZE`; doubled for a line longer than that) is filled again for the next
     block: read it in place (``find``, a pattern's ``findall(buffer, 0, end)``) before asking for
-    the next, which costs no copy. For scans that only look for a key and can treat a line they
-    cannot read as a match (no ``-``: stdin cannot be read twice). Errors as :func:`iter_lines`."""
+    the next, which costs no copy. A line longer than the limit (``limits``, default
+    :meth:`ReadLimits.from_environment`), which the reader quarantines, is read on in chunks and
+    left out: the buffer never grows past twice the limit. For scans that only look for a key and
+    can treat a line they cannot read as a match (no ``-``: stdin cannot be read twice). Errors as
+    :func:`iter_lines`."""
     paths = list(paths)
     size = size or RAW_BLOCK_SIZE
+    most = (limits or ReadLimits.from_environment()).max_line_bytes
     for path in paths:
         _check_readable(path)  # (a pipe must be copied first: see readable_twice)
     for path in paths:
@@ -92,6 +98,11 @@ def iter_raw_blocks(paths: Iterable[str], size: int | None = None) -> Iterator[t
             kept = 0  # bytes of a line begun in the last block, at the start of the buffer
             while True:
                 if kept == len(buffer):  # a line longer than the buffer
+                    if kept > most:  # and than the limit: never an event
+                        while (chunk := stream.readline(_CHUNK)) and chunk[-1] != 10:
+                            pass
+                        kept = 0
+                        continue
                     buffer.extend(bytes(len(buffer)))
                 with memoryview(buffer) as view, view[kept:] as free:
                     read = stream.readinto(free)
