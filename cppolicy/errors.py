@@ -23,6 +23,9 @@ class ExitCode(IntEnum):
     EVALUATION_ERROR = 3
     #: no violation, but some obligation could not be determined (e.g. calendar year unknown)
     UNDETERMINED = 4
+    #: nothing was judged: the input held no complaint that a selected rule module judges (an
+    #: empty archive, or none in force) — never to be read as a clean audit
+    NOTHING_JUDGED = 5
 
 
 class CppolicyError(Exception):

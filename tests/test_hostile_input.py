@@ -237,7 +237,7 @@ def test_unknown_event_types_are_schema_errors(tmp_path):
     assert doc["counts"]["accepted"] == 4
 
 
-def test_an_empty_file_is_a_clean_audit_of_nothing(tmp_path):
+def test_an_empty_file_is_an_audit_of_nothing_never_a_clean_one(tmp_path):
     for name, raw in [
         ("empty.jsonl", b""),
         ("blank.jsonl", b"\n\n  \n\t\n"),
@@ -245,7 +245,7 @@ def test_an_empty_file_is_a_clean_audit_of_nothing(tmp_path):
         ("empty.jsonl.gz", gzip.compress(b"")),
     ]:
         code, doc, records = audit(tmp_path, [], name=name, raw=raw)
-        assert code == 0, name
+        assert code == 5, name  # NOTHING_JUDGED (issue 17): not the 0 of a clean audit
         assert doc["counts"]["lines"] == 0 and doc["counts"]["complaints"] == 0 and not records
 
 
@@ -253,10 +253,10 @@ def test_crlf_nul_and_duplicate_keys(tmp_path):
     events = compliant("C-1")
     crlf = line(events[0]) + b"\r"
     nul = line({**events[1], "data": {**events[1]["data"], "contact": "a\u0000b"}})
-    repeated_key = line(events[2])[:-1] + b', "type": "decided"}'  # the last of repeated keys counts
+    repeated_key = line(events[2])[:-1] + b', "type": "decided"}'  # quarantined (issue 17)
     code, doc, records = audit(tmp_path, [crlf, nul, repeated_key, line(events[3]), b"\x00\x00"])
-    assert reasons(records) == [(5, "json")]
-    assert doc["counts"]["accepted"] == 4
+    assert reasons(records) == [(3, "duplicate_key"), (5, "json")]
+    assert doc["counts"]["accepted"] == 3
 
 
 def test_a_truncated_gzip_file_is_an_input_error(tmp_path):

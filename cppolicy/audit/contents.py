@@ -149,11 +149,20 @@ class AuditReport:
             **{f"skipped_{why}": n for why, n in sorted(self.skipped.items())},
         }
 
+    @property
+    def judged_nothing(self) -> bool:
+        """Whether no complaint and no archive-scope rule was judged (an empty archive, or no
+        selected module in force on any complaint): a run that certifies nothing."""
+        return len(self.results) == 0 and not self.archive_results
+
     def exit_code(self) -> ExitCode:
-        """Most serious first: input problems, engine errors, violations, undetermined."""
+        """Most serious first: input problems, nothing judged, engine errors, violations,
+        undetermined."""
         counts = self.counts()
         if counts["quarantined"]:
             return ExitCode.USAGE
+        if self.judged_nothing:
+            return ExitCode.NOTHING_JUDGED
         if counts["errors"]:
             return ExitCode.EVALUATION_ERROR
         if counts["violations"]:

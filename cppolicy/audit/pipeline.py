@@ -6,7 +6,9 @@ half-yearly report, ``explain``, ``impact`` and hosts calling it — in one code
 1. **Reading.** Files go through :class:`~cppolicy.audit.reading.ArchiveReader`: every line is
    accepted or quarantined with its reason. An archive sorted by complaint id is judged complaint
    by complaint as it is read (memory bounded by one complaint); any other (and stdin) is first
-   spilled to a temporary SQLite database and read back by complaint
+   spilled to a temporary SQLite database and read back by complaint. An input that is not a
+   regular file (a pipe, a FIFO, ``<(…)``) is first copied to a temporary file, in one read, and
+   the copy is pre-scanned and read
    (:class:`~cppolicy.audit.spill.Spill`). Already-read :class:`ArchiveContents` are judged as they
    are.
 2. **Judging.** Each complaint is judged by the one :class:`~cppolicy.evaluation.judge.Judge`, in
@@ -53,7 +55,7 @@ from cppolicy.evaluation import (
     modules_for,
     slim_result,
 )
-from cppolicy.events import Event, Invalid, RawLine, revive
+from cppolicy.events import Event, Invalid, RawLine, readable_twice, revive
 from cppolicy.plugin import Plugins
 from cppolicy.rules import RuleModule
 from cppolicy.trail import ComplaintInput, TrailWriter, complaint_input, input_digests
@@ -174,6 +176,12 @@ class _ArchiveAudit:
     # -- the two sources ----------------------------------------------------------------------
 
     def run_files(self, paths: list[str], order: str) -> AuditReport:
+        # a pipe or a FIFO is read once, into a copy that the pre-scan, the reading and the
+        # trail's digest all read
+        with readable_twice(paths, self.spill_dir):
+            return self._run_files(paths, order)
+
+    def _run_files(self, paths: list[str], order: str) -> AuditReport:
         contents = StreamedContents(files=len(paths))
         self.begin(contents, paths)
         self.summaries = ComplaintSummaries(self.as_of) if self.archive_modules else None

@@ -9,7 +9,7 @@ given as in its one-line error.
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Final
 
 from cppolicy.errors import InputError
@@ -53,13 +53,34 @@ def parse_moment(text: str, what: str = "as_of") -> datetime:
     :class:`~cppolicy.errors.InputError` (``--as-of`` for the command line)."""
     try:
         if len(text) == 10:
-            return end_of_day(date.fromisoformat(text))
+            day = date.fromisoformat(text)
+            if day.year > LAST_YEAR:
+                raise InputError(f"{what}: {text!r} is out of range: {_RANGE}")
+            return end_of_day(day)
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise InputError(f"{what}: {text!r} is neither YYYY-MM-DD nor an RFC 3339 date-time") from None
     if moment.tzinfo is None:
         raise InputError(f"{what}: {text!r} has no UTC offset (write e.g. {text}+08:00)")
-    return moment.astimezone(SHANGHAI)
+    return _in_range(moment, repr(text), what)
+
+
+#: The last year of a moment cppolicy takes: deadlines and day ends are computed after a moment,
+#: and must stay before the last date Python represents (9999-12-31).
+LAST_YEAR = 9998
+_RANGE = f"a moment must fall within the years 0001-{LAST_YEAR} (in Asia/Shanghai and in UTC)"
+
+
+def _in_range(moment: datetime, shown: str, what: str) -> datetime:
+    """``moment`` in Asia/Shanghai, if it falls within the years 0001-9998 there and in UTC."""
+    try:
+        local = moment.astimezone(SHANGHAI)
+        years: tuple[int, ...] = (moment.year, local.year, moment.astimezone(UTC).year)
+    except (OverflowError, ValueError):
+        years = (0,)
+    if not 1 <= min(years) <= max(years) <= LAST_YEAR:
+        raise InputError(f"{what}: {shown} is out of range: {_RANGE}")
+    return local
 
 
 def aware_moment(value: datetime | str, what: str = "as_of") -> datetime:
@@ -70,5 +91,6 @@ def aware_moment(value: datetime | str, what: str = "as_of") -> datetime:
             raise InputError(
                 f"{what}: {value.isoformat()} has no UTC offset (a timezone-aware time is needed)"
             )
+        _in_range(value, value.isoformat(), what)
         return value
     return parse_moment(value, what)

@@ -385,7 +385,7 @@ def audit(
     no_mask: NoMask = False,
 ) -> None:
     """Audit ARCHIVE... as of a moment; exit 0 clean, 1 violations, 2 input errors, 3 engine
-    errors, 4 only undetermined results (see docs/exit-codes.md)."""
+    errors, 4 only undetermined results, 5 nothing judged (see docs/exit-codes.md)."""
     try:
         request = _request(
             archives,
@@ -419,10 +419,24 @@ def audit(
     if report.contents.quarantined:
         where = f" (written to {quarantine})" if quarantine else " (use --quarantine FILE to keep them)"
         print(f"cppolicy: {len(report.contents.quarantined)} line(s) quarantined{where}", file=sys.stderr)
+    if report.judged_nothing:
+        print(_nothing_judged(report), file=sys.stderr)
     code = report.exit_code()
     if disagreements and code != ExitCode.USAGE:
         code = ExitCode.EVALUATION_ERROR  # an engine result the cross-check contradicts is not to be trusted
     raise typer.Exit(int(code))
+
+
+def _nothing_judged(report: AuditReport) -> str:
+    """The stderr line of an audit that judged nothing, saying why."""
+    counts = report.counts()
+    if not counts["lines"]:
+        why = "the input holds no event"
+    elif not counts["complaints"]:
+        why = f"none of its {counts['lines']} line(s) is an accepted complaint event"
+    else:
+        why = f"no selected rule module judges any of its {counts['complaints']} complaint(s)"
+    return f"cppolicy: nothing judged: {why}; this is not a clean audit (exit {int(ExitCode.NOTHING_JUDGED)})"
 
 
 def register(app: typer.Typer) -> None:

@@ -59,7 +59,8 @@ def semiannual(
     """The half-yearly complaint statistics and analysis report of 银监发〔2012〕13号 point 十六
     (due by 30 July for H1 and 30 January of the next year for H2), for the complaints received
     in the period.
-    Exit 0; 2 on bad options or input (the report is still written when lines were quarantined)."""
+    Exit 0; 2 on bad options or input (the report is still written when lines were quarantined);
+    5 when the input holds no event at all (the report of nothing is still written)."""
     try:
         half = parse_period(period)
         bom = byte_order_mark(excel, format_name(fmt))
@@ -84,6 +85,13 @@ def semiannual(
             file=sys.stderr,
         )
         raise typer.Exit(int(ExitCode.USAGE))
+    if not contents.lines:
+        print(
+            f"cppolicy: nothing judged: the input holds no event; the report counts nothing "
+            f"(exit {int(ExitCode.NOTHING_JUDGED)})",
+            file=sys.stderr,
+        )
+        raise typer.Exit(int(ExitCode.NOTHING_JUDGED))
 
 
 def register(app: typer.Typer) -> None:

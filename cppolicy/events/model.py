@@ -30,7 +30,8 @@ class RawLine(NamedTuple):
     """One non-blank physical line: ``source`` as given, 1-based ``line``, decoded ``text``.
 
     ``error`` is set when the line could not be decoded (``text`` then shows the bad bytes as
-    ``\\xNN`` escapes) so that the line is quarantined instead of crashing the reader.
+    ``\\xNN`` escapes) or is past a limit (``text`` is then empty, or its beginning), so that the
+    line is quarantined instead of crashing the reader; ``keyword`` says which.
     ``data`` is the line's UTF-8 bytes (without BOM or line end) when it was read from a file
     (:func:`iter_lines` sets it on every line it decoded):
     what is parsed, and what travels to worker processes and spills. orjson parses bytes without
@@ -44,6 +45,9 @@ class RawLine(NamedTuple):
     text: str
     error: str | None = None
     data: bytes | None = None
+    #: what ``error`` is: ``utf8`` (not UTF-8), ``too_long`` or ``too_deep`` (past a limit of
+    #: :class:`~cppolicy.events.limits.ReadLimits`)
+    keyword: str = "utf8"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +90,11 @@ class Invalid:
 
     @property
     def reason(self) -> str:
-        """``utf8``, ``json``, ``duplicate`` / ``conflict`` (an event id seen before),
+        """``utf8``, ``too_long`` / ``too_deep`` (past a limit), ``json``, ``duplicate_key`` (a key
+        repeated in an object), ``duplicate`` / ``conflict`` (an event id seen before),
         ``semantic`` (only semantic errors) or ``schema``."""
         keywords = {error.keyword for error in self.errors}
-        for reason in ("utf8", "json", "duplicate", "conflict"):
+        for reason in ("utf8", "too_long", "too_deep", "json", "duplicate_key", "duplicate", "conflict"):
             if reason in keywords:
                 return reason
         return "semantic" if keywords == {"semantic"} else "schema"

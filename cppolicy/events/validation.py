@@ -21,6 +21,7 @@ import orjson
 
 from cppolicy.calendar import SHANGHAI
 from cppolicy.documents import json_path
+from cppolicy.events.keys import duplicate_keys, unique_keys
 from cppolicy.events.model import Event, EventError, Invalid, RawLine, event_from
 from cppolicy.events.reading import iter_lines
 from cppolicy.events.schema import event_schema, is_valid, schema_errors, shown
@@ -29,11 +30,16 @@ from cppolicy.events.schema import event_schema, is_valid, schema_errors, shown
 def parse_and_validate(raw: RawLine) -> Event | Invalid:
     """Parse one line and validate it against complaint-event/v1 plus the semantic checks."""
     if raw.error is not None:
-        return Invalid(raw.source, raw.line, (EventError("$", "utf8", raw.error),), raw.text)
+        return Invalid(raw.source, raw.line, (EventError("$", raw.keyword, raw.error),), raw.text)
+    data = raw.text.encode("utf-8", "surrogatepass") if raw.data is None else raw.data
     try:  # (orjson parses text as its UTF-8: the same document, the same message, from either)
-        doc = orjson.loads(raw.text if raw.data is None else raw.data)
+        doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         return Invalid(raw.source, raw.line, (EventError("$", "json", f"malformed JSON: {exc}"),), raw.text)
+    if type(doc) is dict and not unique_keys(data, doc):
+        repeated = duplicate_keys(data)
+        if repeated:
+            return Invalid(raw.source, raw.line, tuple(repeated), raw.text)
     if not is_valid(doc):
         errors = schema_errors(doc)
         if errors:  # else the reference accepts what the fast check refused: it is right
@@ -46,7 +52,7 @@ def parse_and_validate(raw: RawLine) -> Event | Invalid:
     # (any other year converts whatever its offset), an extension's new date; else none can arise
     if (
         time is None
-        or time.year in (1, 9999)
+        or time.year in (1, 9998, 9999)
         or doc["type"] == "extended"
         or (recorded is not None and _edge_or_unreal(recorded))
     ):
@@ -60,9 +66,10 @@ def parse_and_validate(raw: RawLine) -> Event | Invalid:
 
 
 def _edge_or_unreal(text: str) -> bool:
-    """Whether a date-time the schema accepted is no real instant or falls in the year 1 or 9999."""
+    """Whether a date-time the schema accepted is no real instant or falls in the year 1, 9998
+    or 9999."""
     moment = parse_datetime(text)
-    return moment is None or moment.year in (1, 9999)
+    return moment is None or moment.year in (1, 9998, 9999)
 
 
 def parse_events(paths: Iterable[str]) -> Iterator[Event | Invalid]:
@@ -125,16 +132,17 @@ def parse_datetime(text: Any) -> datetime | None:
 
 
 def _in_range(moment: datetime) -> bool:
-    """Whether the instant can be converted to UTC and Asia/Shanghai (``0001-01-01T00:00+08:00``
-    is a valid RFC 3339 string whose instant falls before the year 1 in UTC)."""
-    if 1 < moment.year < 9999:
+    """Whether the instant falls within the years 0001-9998 as written, in UTC and in
+    Asia/Shanghai (``0001-01-01T00:00+08:00`` is a valid RFC 3339 string whose instant falls
+    before the year 1 in UTC; 9999 is refused because deadlines and day ends are computed after
+    an event, and would fall past the last date Python represents)."""
+    if 1 < moment.year < 9998:
         return True
     try:
-        moment.astimezone(UTC)
-        moment.astimezone(SHANGHAI)
+        years = (moment.year, moment.astimezone(UTC).year, moment.astimezone(SHANGHAI).year)
     except (OverflowError, ValueError):
         return False
-    return True
+    return max(years) <= 9998
 
 
 def _semantic_errors(doc: Any) -> list[EventError]:
@@ -153,7 +161,7 @@ def _semantic_errors(doc: Any) -> list[EventError]:
             elif not _in_range(moment):
                 message = (
                     f"{shown(text)} is out of range: the instant must fall within the years "
-                    f"0001-9999 in UTC and in Asia/Shanghai"
+                    f"0001-9998 as written, in UTC and in Asia/Shanghai"
                 )
                 errors.append(EventError(json_path([name]), "semantic", message))
     data = doc.get("data")

@@ -16,13 +16,14 @@ from contextlib import contextmanager
 from typing import IO, Any, cast
 
 from cppolicy.errors import TrailError
+from cppolicy.events import file_to_read
 
 
 def file_digest(path: str | os.PathLike[str]) -> dict[str, Any]:
     """``{source, sha256, bytes}`` of a file's bytes as they are on disk."""
     digest, size = hashlib.sha256(), 0
-    try:
-        with open(path, "rb") as handle:
+    try:  # (a pipe's copy while the audit holds one: the bytes the audit read)
+        with open(file_to_read(str(path)), "rb") as handle:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
                 size += len(chunk)
