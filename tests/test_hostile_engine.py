@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import subprocess
 import sys
 from datetime import datetime
@@ -36,25 +37,32 @@ def _engine_2012() -> Engine:
 @pytest.mark.slow
 def test_16mib_string_is_never_compliant(tmp_path):
     """Complaint B's only event holds a 17 MiB ``cause``: durable_rules dropped its facts and the
-    audit said "compliant 2, 0 violations", exit 0 (B alone: a segfault). Now the line is
-    refused by the schema's bound on free text (quarantined, exit 2) and B is judged by no one
-    as compliant; alone, it is one line on stderr, never a crash."""
+    audit said "compliant 2, 0 violations", exit 0 (B alone: a segfault). Now the reader's line
+    limit (16 MiB) quarantines the line, and with that limit raised the schema's bound on free text
+    does (exit 2 either way): B is judged by no one as compliant; alone, it is one line on stderr,
+    never a crash."""
     big = [event("B", "received", "2019-03-04T10:00:00+08:00", cause="x" * (17 << 20))]
     both = write_jsonl(tmp_path / "ab.jsonl", compliant("A", "2019-03-04") + big)
     alone = write_jsonl(tmp_path / "b.jsonl", big)
-    for path in (both, alone):
+    raised = {**os.environ, "CPPOLICY_MAX_LINE_BYTES": str(64 << 20)}
+    for path, env, where in (
+        (both, None, '"too_long"'),
+        (alone, None, '"too_long"'),
+        (both, raised, "$.data.cause"),
+    ):
         run = subprocess.run(
             [sys.executable, "-m", "cppolicy", "audit", str(path), "--as-of", AS_OF, "-f", "json"],
             capture_output=True,
             text=True,
             cwd=ROOT,
+            env=env,
             timeout=300,
         )
         assert run.returncode == 2, (run.returncode, run.stderr[-2000:])
         assert "Traceback" not in run.stderr
         doc = json.loads(run.stdout)
         assert not [c for c in doc["complaints"] if c["complaint_id"] == "B" and c["status"] == "compliant"]
-        assert doc["counts"]["quarantined"] == 1 and "$.data.cause" in json.dumps(doc["quarantined"])[:4000]
+        assert doc["counts"]["quarantined"] == 1 and where in json.dumps(doc["quarantined"])[:4000]
 
 
 def test_fact_string_beyond_the_engine_bound_is_an_error_not_compliant():
