@@ -14,7 +14,14 @@
 
 from __future__ import annotations
 
-from cppolicy.evaluation.alerts import Alert, AlertKind, derive_alerts, relevant_cleared
+from cppolicy.evaluation.alerts import (
+    MET_KINDS,
+    Alert,
+    AlertKind,
+    derive_alerts,
+    relevant_cleared,
+    retraction,
+)
 from cppolicy.evaluation.archive_scope import ArchiveResult, evaluate_archive_scope
 from cppolicy.evaluation.clocks import ClockResult, Deadline, compute_clocks, compute_deadline
 from cppolicy.evaluation.engine import ENGINE_NAME, SENTINEL_RULE, Engine, engine_version
@@ -37,6 +44,7 @@ from cppolicy.evaluation.judge import Judge, Judgement, Selector, every_module
 from cppolicy.evaluation.selection import applies_to, modules_for
 
 __all__ = [
+    "MET_KINDS",
     "ENGINE_NAME",
     "EVALUATION_ERROR",
     "SENTINEL_RULE",
@@ -73,6 +81,7 @@ __all__ = [
     "load_profile",
     "modules_for",
     "relevant_cleared",
+    "retraction",
     "slim_result",
     "worst_status",
 ]
