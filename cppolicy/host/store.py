@@ -224,9 +224,9 @@ class SQLiteStore:
 
     def _check(self, create: bool) -> None:
         try:
-            verdict = self.db.execute("PRAGMA quick_check").fetchone()[0]
+            verdict = "; ".join(str(row[0]) for row in self.db.execute("PRAGMA quick_check(5)"))
             if verdict != "ok":
-                raise StateError(f"{self.where}: damaged: {verdict}")
+                raise StateError(f"{self.where}: damaged: {' '.join(verdict.split())[:300]}")
             present = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             missing = [t for t in TABLES if t not in present]
             if missing and not create:
@@ -243,7 +243,7 @@ class SQLiteStore:
                         self.set_meta("schema_version", str(SCHEMA_VERSION))
             self._check_meta()
         except sqlite3.DatabaseError as exc:
-            raise StateError(f"{self.where}: damaged: {exc}") from None
+            raise StateError(f"{self.where}: damaged: {' '.join(str(exc).split())}") from None
 
     def _check_meta(self) -> None:
         version = self.get_meta("schema_version")
