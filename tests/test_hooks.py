@@ -183,7 +183,7 @@ def test_hook_cppolicy_handle_alert(tmp_path):
 
     loaded = plugins(Failing(), sink)
     with Monitor(
-        tmp_path / "s.db", Evaluator(plugins=loaded), lateness=timedelta(0), drain_seconds=0
+        tmp_path / "s.db", Evaluator(plugins=loaded), lateness=timedelta(0), drain_seconds=2
     ) as live:
         ingest_all(live, late_complaint())
     assert [(a.kind, a.code) for a in sink.alerts] == [

@@ -162,7 +162,7 @@ class Monitor:
         if self.clock_mode == "event":
             result.alerts.extend(self._due(now, skip=event.complaint_id))
         if result.alerts:
-            self.relay.wake.set()
+            self.relay.notify()
         return result
 
     def _advance(self, epoch: float) -> None:
@@ -182,7 +182,7 @@ class Monitor:
         current = self.now
         alerts = self._due(current) if current else []
         if alerts:
-            self.relay.wake.set()
+            self.relay.notify()
         return alerts
 
     def recover(self) -> list[Alert]:

@@ -81,9 +81,10 @@ class Relay:
         self.report = report or self.failures.append
         self.clock = clock
         self.delivered = 0
-        self.wake = threading.Event()
+        self._count = threading.Lock()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._wakes: dict[str, threading.Event] = {}
+        self._threads: list[threading.Thread] = []
 
     @property
     def sinks(self) -> dict[str, Callable[..., Any]]:
@@ -92,15 +93,27 @@ class Relay:
             for impl in self.plugins.pm.hook.cppolicy_handle_alert.get_hookimpls()
         }
 
-    def deliver_due(self, limit: int = 100) -> int:
-        """One pass: every delivery due now (at most ``limit``); returns how many were made."""
+    def deliver_due(
+        self,
+        limit: int = 100,
+        until: float | None = None,
+        only: str | None = None,
+        stop: threading.Event | None = None,
+    ) -> int:
+        """One pass: every delivery due now (at most ``limit``; to the sink ``only``, or to every
+        sink), none begun after the monotonic time ``until`` or once ``stop`` is set; returns how
+        many were made."""
         sinks = self.sinks
+        names = [name for name in sinks if only is None or name == only]
         with self.store.transaction():
-            due = self.store.pending(list(sinks), self.clock(), limit)
+            due = self.store.pending(names, self.clock(), limit)
         made = 0
         for delivery in due:
+            if (stop is not None and stop.is_set()) or (until is not None and time.monotonic() > until):
+                break
             made += self._deliver(delivery, sinks[delivery.sink])
-        self.delivered += made
+        with self._count:
+            self.delivered += made
         return made
 
     def _deliver(self, delivery: PendingDelivery, sink: Callable[..., Any]) -> int:
@@ -130,46 +143,67 @@ class Relay:
         self.report(f"{line}; pending, next attempt in {wait:g} s")
         return 0
 
-    def pending_due_in(self) -> float | None:
-        """Seconds until the next pending delivery is due (0 if now), or None when none is pending."""
+    def pending_due_in(self, only: str | None = None) -> float | None:
+        """Seconds until the next pending delivery (to ``only``, or to any sink) is due (0 if
+        now), or None when none is pending."""
+        names = [name for name in self.sinks if only is None or name == only]
         with self.store.transaction():
-            when = self.store.next_attempt(list(self.sinks))
+            when = self.store.next_attempt(names)
         return None if when is None else max(0.0, when - self.clock())
 
     def drain(self, seconds: float) -> None:
-        """Deliver what is due, then go on until nothing is pending or ``seconds`` have passed."""
+        """Deliver what is due, then go on until nothing is pending or ``seconds`` have passed;
+        one thread per sink, so that a slow sink does not hold the others up."""
         deadline = time.monotonic() + seconds
+        workers = [threading.Thread(target=self._drain_one, args=(name, deadline)) for name in self.sinks]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+
+    def _drain_one(self, sink: str, deadline: float) -> None:
         while True:
-            self.deliver_due()
-            wait = self.pending_due_in()
+            self.deliver_due(until=deadline, only=sink)
+            wait = self.pending_due_in(sink)
             left = deadline - time.monotonic()
             if wait is None or left <= 0 or wait > left:
                 return
             if wait > 0:
                 time.sleep(min(wait, left))
 
-    # -- the background thread -------------------------------------------------------------------
+    # -- the background threads ------------------------------------------------------------------
 
     def start(self) -> None:
-        """Deliver in a background thread until :meth:`stop`."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="cppolicy-relay", daemon=True)
-            self._thread.start()
+        """Deliver in background threads, one per sink, until :meth:`stop`."""
+        if not self._threads:
+            self._stop.clear()
+            for name in self.sinks:
+                wake = self._wakes.setdefault(name, threading.Event())
+                thread = threading.Thread(
+                    target=self._run, args=(name, wake), name=f"cppolicy-relay-{name}", daemon=True
+                )
+                self._threads.append(thread)
+                thread.start()
 
-    def _run(self) -> None:
+    def notify(self) -> None:
+        """New alerts are in the outbox: wake the background threads."""
+        for wake in self._wakes.values():
+            wake.set()
+
+    def _run(self, sink: str, wake: threading.Event) -> None:
         while not self._stop.is_set():
-            made = self.deliver_due()
-            wait = self.pending_due_in() if not made else 0.0
-            self.wake.wait(0.5 if wait is None else min(wait, 0.5))
-            self.wake.clear()
+            made = self.deliver_due(only=sink, stop=self._stop)
+            wait = self.pending_due_in(sink) if not made else 0.0
+            wake.wait(0.5 if wait is None else min(wait, 0.5))
+            wake.clear()
 
     def stop(self) -> None:
-        """Stop the background thread (after the delivery under way)."""
+        """Stop the background threads (each after the delivery under way)."""
         self._stop.set()
-        self.wake.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        self.notify()
+        for thread in self._threads:
+            thread.join()
+        self._threads = []
 
 
 def describe_pending(counts: dict[str, int], sinks: Sequence[str]) -> str:
