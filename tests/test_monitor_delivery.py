@@ -185,3 +185,44 @@ def test_ingest_does_not_wait_for_a_slow_sink(tmp_path):
         elapsed = time.monotonic() - started
         release.set()
     assert len(alerts) >= 4 and elapsed < 10  # the sink holds each alert for up to 30 s
+
+
+def test_a_sink_that_hangs_does_not_keep_the_monitor_from_closing(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    import cppolicy.host.relay as relay
+
+    monkeypatch.setattr(relay, "GRACE", 0.2)
+    release = threading.Event()
+
+    class Hanging:
+        def __init__(self):
+            self.__name__ = "hanging"
+
+        @hookimpl
+        def cppolicy_handle_alert(self, alert):
+            release.wait(60)
+
+    reported: list[str] = []
+    started = time.monotonic()
+    with Monitor(
+        tmp_path / "s.db", evaluator(Hanging()), lateness=NONE, drain_seconds=0.5, report=reported.append
+    ) as live:
+        ingest_all(live, late_complaint())
+    assert time.monotonic() - started < 20
+    release.set()
+    with Monitor(tmp_path / "s.db", evaluator(steady := Named("hanging")), lateness=NONE):
+        pass  # what hung stayed pending: delivered now
+    assert [a.kind for a in steady.alerts] == ["breach", "met_late"]
+
+
+@pytest.mark.parametrize("value", ["soon", "-1h", "400d", "nan"])
+def test_bad_allowed_lateness_is_one_line(tmp_path, value):
+    archive = write_jsonl(tmp_path / "e.jsonl", late_complaint())
+    result = cli("monitor", archive, "--state", tmp_path / "s.db", f"--allowed-lateness={value}")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert (
+        result.stderr.startswith("cppolicy: error: --allowed-lateness: ")
+        and len(result.stderr.splitlines()) == 1
+    )

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ import pytest
 from cppolicy.host import Evaluator, StateError
 from cppolicy.host.monitor import Monitor, ingest_all
 from cppolicy.plugin import Plugins
-from tests.helpers import MODULE_2012, cli, event, write_jsonl
+from tests.helpers import MODULE_2012, Sink, cli, event, write_jsonl
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -105,7 +107,7 @@ def test_damaged_page_is_one_line_before_anything_is_sent(tmp_path, state):
 @pytest.mark.parametrize(
     ("statement", "words"),
     [
-        ("UPDATE meta SET value = '1' WHERE key = 'schema_version'", ("schema version '1'", "expects 2")),
+        ("UPDATE meta SET value = '3' WHERE key = 'schema_version'", ("schema version '3'", "expects 2")),
         ("UPDATE meta SET value = 'soon' WHERE key = 'schema_version'", ("schema version 'soon'",)),
         (
             "UPDATE meta SET value = 'yesterday' WHERE key = 'clock'",
@@ -140,3 +142,58 @@ def test_missing_state_file_is_created(tmp_path):
     result = run(tmp_path, tmp_path / "new.db")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "new.db").exists()
+
+
+V1_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE events (event_id TEXT PRIMARY KEY, complaint_id TEXT, epoch REAL NOT NULL, raw BLOB NOT NULL,
+    received_seq INTEGER NOT NULL);
+CREATE TABLE complaints (complaint_id TEXT PRIMARY KEY, next_check REAL, status TEXT);
+CREATE TABLE alerts (key TEXT PRIMARY KEY, complaint_id TEXT NOT NULL, kind TEXT NOT NULL, clock TEXT, code TEXT,
+    emitted_at TEXT NOT NULL, payload BLOB NOT NULL);
+CREATE TABLE conflicts (event_id TEXT NOT NULL, seen_at TEXT NOT NULL, raw BLOB NOT NULL);
+"""
+
+
+def test_a_version_1_state_is_migrated_and_its_alerts_count_as_delivered(tmp_path):
+    """A state of the monitor before the outbox (schema version 1): its events and alerts are
+    kept, nothing is sent again, and the monitor goes on from it."""
+    scratch, old = tmp_path / "scratch.db", tmp_path / "v1.db"
+    events = late()
+    evaluator = Evaluator([MODULE_2012], plugins=Plugins(load_entry_points=False))
+    with Monitor(scratch, evaluator, lateness=timedelta(0), relay=False, drain_seconds=0) as live:
+        alerts = ingest_all(live, events)
+        rows = live.store.db.execute(
+            "SELECT event_id, complaint_id, epoch, raw, received_seq FROM events"
+        ).fetchall()
+        clock = live.store.get_meta("clock")
+    assert alerts
+    db = sqlite3.connect(old)
+    db.executescript(V1_SCHEMA)
+    db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)", rows)
+    db.execute("INSERT INTO meta VALUES ('schema_version', '1'), ('clock', ?)", (clock,))
+    db.execute("INSERT INTO complaints VALUES ('C-1', NULL, 'violation')")
+    for alert in alerts:
+        payload = {k: v for k, v in alert.to_dict().items() if k != "retracts"}
+        db.execute(
+            "INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                alert.key,
+                alert.complaint_id,
+                alert.kind,
+                alert.clock,
+                alert.code,
+                "2026-01-01T00:00:00+08:00",
+                json.dumps(payload).encode(),
+            ),
+        )
+    db.commit()
+    db.close()
+    sink = Sink()
+    again = Evaluator([MODULE_2012], plugins=Plugins(extra=[sink], load_entry_points=False))
+    with Monitor(old, again, lateness=timedelta(0)) as live:
+        assert live.store.get_meta("schema_version") == "2"
+        assert [r.status for r in (live.ingest(e) for e in events)] == ["duplicate"] * len(events)
+        assert live.counts()["alerts"] == len(alerts)
+        assert live.ingest(event("C-1", "result_notified", "2019-03-27T11:00:00+08:00")).status == "new"
+    assert sink.alerts == []  # nothing re-sent: the decision's alerts were raised before

@@ -6,7 +6,7 @@
 * :mod:`~cppolicy.evaluation.engine` — one module's rules on durable_rules (:class:`Engine`);
 * :mod:`~cppolicy.evaluation.selection` — the rule modules in force on a complaint's receipt date;
 * :mod:`~cppolicy.evaluation.judge` — the modules that judge a complaint, each evaluated (:class:`Judge`);
-* :mod:`~cppolicy.evaluation.alerts` — at-risk, breach and cleared alerts from a result;
+* :mod:`~cppolicy.evaluation.alerts` — at-risk, breach, met (late) and retracted alerts from a result;
 * :mod:`~cppolicy.evaluation.institution` — institution profiles and the institution-scope rules;
 * :mod:`~cppolicy.evaluation.archive_scope` — obligations over a whole archive (reports, clusters);
 * :mod:`~cppolicy.evaluation.crosscheck` — the independent cross-check of the engine.

@@ -35,7 +35,8 @@ from cppolicy.evaluation import MET_KINDS, Alert, derive_alerts, relevant_cleare
 from cppolicy.events import Event
 from cppolicy.host.api import Evaluator, to_event
 from cppolicy.host.relay import Backoff, Relay, alert_from_dict, sink_names
-from cppolicy.host.store import SCHEMA_VERSION, SQLiteStore, StateStore, StoredAlert
+from cppolicy.host.schema import SCHEMA_VERSION
+from cppolicy.host.store import SQLiteStore, StateStore, StoredAlert
 from cppolicy.trail import TrailWriter
 
 __all__ = ["DEFAULT_LATENESS", "SCHEMA_VERSION", "IngestResult", "Monitor", "alert_from_dict", "ingest_all"]
@@ -133,10 +134,9 @@ class Monitor:
         return [orjson.loads(a.payload) for a in rows]
 
     def _events(self, complaint_id: str) -> list[Event]:
-        return [
-            to_event(orjson.loads(raw), f"state event {seq}")
-            for raw, seq, _ in self.store.complaint_events(complaint_id)
-        ]
+        with self.store.transaction():
+            rows = self.store.complaint_events(complaint_id)
+        return [to_event(orjson.loads(raw), f"state event {seq}") for raw, seq, _ in rows]
 
     # -- input ----------------------------------------------------------------------------------
 

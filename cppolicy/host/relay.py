@@ -29,6 +29,9 @@ from cppolicy.host.store import PendingDelivery, StateStore
 from cppolicy.plugin import Plugins, SinkError
 
 ALERT_HOOK = "cppolicy_handle_alert"
+#: seconds a stopping relay waits for a delivery under way (a sink should bound its own calls:
+#: the webhook's deadline is 10 s by default) before leaving it behind, pending
+GRACE = 15.0
 
 
 def alert_from_dict(data: dict[str, Any]) -> Alert:
@@ -155,11 +158,22 @@ class Relay:
         """Deliver what is due, then go on until nothing is pending or ``seconds`` have passed;
         one thread per sink, so that a slow sink does not hold the others up."""
         deadline = time.monotonic() + seconds
-        workers = [threading.Thread(target=self._drain_one, args=(name, deadline)) for name in self.sinks]
+        workers = [
+            threading.Thread(target=self._guarded, args=(self._drain_one, sink, deadline), daemon=True)
+            for sink in self.sinks
+        ]
         for worker in workers:
             worker.start()
-        for worker in workers:
-            worker.join()
+        for worker in workers:  # a sink that hangs past the deadline is left behind (its alert stays pending)
+            worker.join(max(0.0, deadline - time.monotonic()) + GRACE)
+
+    def _guarded(self, work: Callable[..., None], *args: Any) -> None:
+        """Run ``work`` in a thread: a failure of the relay itself (the state closed under a sink
+        that hung past the deadline, a damaged state) is one reported line, not a traceback."""
+        try:
+            work(*args)
+        except Exception as exc:  # noqa: BLE001
+            self.report(f"alert relay stopped: {' '.join(f'{type(exc).__name__}: {exc}'.split())[:300]}")
 
     def _drain_one(self, sink: str, deadline: float) -> None:
         while True:
@@ -180,7 +194,10 @@ class Relay:
             for name in self.sinks:
                 wake = self._wakes.setdefault(name, threading.Event())
                 thread = threading.Thread(
-                    target=self._run, args=(name, wake), name=f"cppolicy-relay-{name}", daemon=True
+                    target=self._guarded,
+                    args=(self._run, name, wake),
+                    name=f"cppolicy-relay-{name}",
+                    daemon=True,
                 )
                 self._threads.append(thread)
                 thread.start()
@@ -201,8 +218,8 @@ class Relay:
         """Stop the background threads (each after the delivery under way)."""
         self._stop.set()
         self.notify()
-        for thread in self._threads:
-            thread.join()
+        for thread in self._threads:  # a sink that hangs is left behind after a grace period
+            thread.join(GRACE)
         self._threads = []
 
 

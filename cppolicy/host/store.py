@@ -27,63 +27,12 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from cppolicy.errors import CppolicyError
+from cppolicy.host.schema import SCHEMA, SCHEMA_VERSION, TABLES, migrate
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not POSIX
     fcntl = None  # type: ignore[assignment]
-
-SCHEMA_VERSION = 2
-
-TABLES = ("meta", "events", "complaints", "alerts", "deliveries", "conflicts")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS events (
-    event_id TEXT PRIMARY KEY,
-    complaint_id TEXT,
-    epoch REAL NOT NULL,
-    raw BLOB NOT NULL,
-    received_seq INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_by_complaint ON events (complaint_id, epoch);
-CREATE TABLE IF NOT EXISTS complaints (
-    complaint_id TEXT PRIMARY KEY,
-    next_check REAL,
-    status TEXT,
-    evaluated_seq INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS complaints_by_check ON complaints (next_check);
-CREATE TABLE IF NOT EXISTS alerts (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    key TEXT NOT NULL UNIQUE,
-    complaint_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    clock TEXT,
-    code TEXT,
-    as_of REAL NOT NULL,
-    evaluated_seq INTEGER NOT NULL,
-    created_at TEXT NOT NULL,
-    masked INTEGER NOT NULL,
-    payload BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS alerts_by_complaint ON alerts (complaint_id);
-CREATE TABLE IF NOT EXISTS deliveries (
-    alert_seq INTEGER NOT NULL REFERENCES alerts (seq),
-    sink TEXT NOT NULL,
-    delivered_at TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt REAL NOT NULL DEFAULT 0,
-    last_error TEXT,
-    PRIMARY KEY (alert_seq, sink)
-);
-CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (delivered_at, next_attempt);
-CREATE TABLE IF NOT EXISTS conflicts (
-    event_id TEXT NOT NULL,
-    seen_at TEXT NOT NULL,
-    raw BLOB NOT NULL
-);
-"""
 
 
 class StateError(CppolicyError):
@@ -228,6 +177,12 @@ class SQLiteStore:
             if verdict != "ok":
                 raise StateError(f"{self.where}: damaged: {' '.join(verdict.split())[:300]}")
             present = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if "meta" in present and self.get_meta("schema_version") == "1" and "alerts" in present:
+                with self.transaction():
+                    migrate(self.db, 1)
+                present = {
+                    r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                }
             missing = [t for t in TABLES if t not in present]
             if missing and not create:
                 raise StateError(
@@ -236,7 +191,7 @@ class SQLiteStore:
                 )
             if missing:
                 with self.transaction():
-                    for statement in _SCHEMA.split(";"):
+                    for statement in SCHEMA.split(";"):
                         if statement.strip():
                             self.db.execute(statement)
                     if self.get_meta("schema_version") is None:
