@@ -10,6 +10,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -95,9 +96,48 @@ def delivered(text: str) -> list[dict]:
     return out
 
 
+def chaos(
+    args: list[str], env: dict[str, str], rng: random.Random, rounds: int = 10
+) -> tuple[list[str], int]:
+    """Run ``args`` ``rounds`` times, each killed (SIGKILL) at a random moment within 0.4 s
+    after it first printed an alert (so while it feeds), unless it ended before; returns what
+    each run printed and how many were killed. At most about 45 s in all."""
+    outputs: list[str] = []
+    kills = 0
+    began = time.monotonic()
+    for _ in range(rounds):
+        process = subprocess.Popen(
+            args, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
+        lines: list[str] = []
+        working = threading.Event()
+
+        def pump(stream=process.stdout, lines=lines, working=working) -> None:
+            try:
+                for line in stream:
+                    lines.append(line)
+                    working.set()
+            finally:
+                working.set()
+
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+        working.wait(60)
+        time.sleep(rng.uniform(0.0, 0.4))
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            kills += 1
+        process.wait(timeout=60)
+        reader.join(timeout=10)
+        outputs.append("".join(lines))
+        if time.monotonic() - began > 45:
+            break
+    return outputs, kills
+
+
 @pytest.mark.slow
 def test_kill_9_at_random_moments_loses_no_alert(tmp_path):
-    source = write_jsonl(tmp_path / "events.jsonl", feed(seed=18, complaints=90))
+    source = write_jsonl(tmp_path / "events.jsonl", feed(seed=18, complaints=200))
     reference = subprocess.run(
         command(source, tmp_path / "ref.db"), env=environment(), capture_output=True, text=True, timeout=120
     )
@@ -105,27 +145,9 @@ def test_kill_9_at_random_moments_loses_no_alert(tmp_path):
     expected = {a["key"]: a for a in delivered(reference.stdout)}
     assert len(expected) > 20
 
-    rng = random.Random(1818)
-    state = tmp_path / "chaos.db"
-    outputs: list[str] = []
-    kills = 0
-    began = time.monotonic()
-    for _ in range(10):
-        out = tmp_path / f"round-{len(outputs)}.out"
-        with out.open("w") as sink:
-            process = subprocess.Popen(
-                command(source, state), env=environment(), stdout=sink, stderr=subprocess.DEVNULL
-            )
-            time.sleep(rng.uniform(0.3, 3.0))
-            if process.poll() is None:
-                process.send_signal(signal.SIGKILL)
-                kills += 1
-            process.wait(timeout=60)
-        outputs.append(out.read_text())
-        if time.monotonic() - began > 45:
-            break
+    outputs, kills = chaos(command(source, tmp_path / "chaos.db"), environment(), random.Random(1818))
     final = subprocess.run(
-        command(source, state), env=environment(), capture_output=True, text=True, timeout=120
+        command(source, tmp_path / "chaos.db"), env=environment(), capture_output=True, text=True, timeout=120
     )
     assert final.returncode == 0, final.stderr
     outputs.append(final.stdout)

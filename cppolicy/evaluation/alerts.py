@@ -217,7 +217,7 @@ def derive_alerts(
     then met / met late (dedupe by ``key`` downstream).
 
     An at-risk alert is keyed by clock and deadline, so an extension that moves the deadline
-    can raise a new one; a breach by the finding's code, evidence and due time; a cleared
+    can raise a new one; a breach by the finding's code, evidence and due time; a met (late)
     alert by clock and the event that met it.
     """
     context = _Context(result, module, as_of, institution_id)
