@@ -226,3 +226,17 @@ def test_bad_allowed_lateness_is_one_line(tmp_path, value):
         result.stderr.startswith("cppolicy: error: --allowed-lateness: ")
         and len(result.stderr.splitlines()) == 1
     )
+
+
+def test_ingest_returns_and_stores_the_alerts_masked(tmp_path):
+    class Mask:
+        @hookimpl
+        def cppolicy_mask_payload(self, payload, kind):
+            payload["complaint_id"] = "C-***"
+
+    sink = Named()
+    with Monitor(tmp_path / "s.db", evaluator(Mask(), sink), lateness=NONE) as live:
+        alerts = ingest_all(live, late_complaint())
+        stored = live.emitted()
+    assert {a.complaint_id for a in alerts} == {"C-***"} == {a["complaint_id"] for a in stored}
+    assert {a.complaint_id for a in sink.alerts} == {"C-***"} and len(sink.alerts) == 2

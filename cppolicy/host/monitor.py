@@ -52,7 +52,7 @@ DEFAULT_LATENESS = timedelta(hours=24)
 class IngestResult:
     status: str  # "new" | "duplicate" | "conflict"
     event_id: str
-    #: the alerts this event raised (put in the outbox, delivered by the relay)
+    #: the alerts this event raised, masked (put in the outbox, delivered by the relay)
     alerts: list[Alert] = field(default_factory=list)
 
 
@@ -237,8 +237,7 @@ class Monitor:
             raised.update((a.complaint_id, a.clock) for a in candidates if a.kind not in MET_KINDS)
             for alert in relevant_cleared(candidates, raised):
                 if not self.store.has_alert(alert.key):
-                    self._record(alert, now, seen)
-                    new.append(alert)
+                    new.append(self._record(alert, now, seen))
             # the evaluator's results are full: their clocks are ClockResults (a ClockState is slim)
             for clock in result.clocks:
                 if clock.state == "running" and clock.deadline is not None:  # type: ignore[union-attr]
@@ -251,9 +250,10 @@ class Monitor:
         self.store.record_evaluation(complaint_id, next_check, ",".join(statuses), seen)
         return new
 
-    def _record(self, alert: Alert, now: datetime, seen: int) -> None:
-        """Put ``alert`` in the outbox, masked, pending for every installed sink. A mask plugin
-        that raises is reported; the alert is then stored unmasked and masked on delivery."""
+    def _record(self, alert: Alert, now: datetime, seen: int) -> Alert:
+        """Put ``alert`` in the outbox, masked, pending for every installed sink; return it as
+        stored. A mask plugin that raises is reported; the alert is then stored unmasked and
+        masked on delivery."""
         payload, masked = alert.to_dict(), True
         try:
             payload = self.plugins.mask(payload, "alert")
@@ -274,6 +274,7 @@ class Monitor:
             payload=orjson.dumps(payload),
         )
         self.store.add_alert(stored, datetime.now(SHANGHAI).isoformat(), self.sinks)
+        return alert_from_dict(payload) if masked else alert
 
     def _retractions(
         self,
@@ -302,8 +303,7 @@ class Monitor:
             evidence = tuple(e.event_id for e in events if e.epoch <= breach.as_of)[-1:]
             alert = retraction(alert_from_dict(orjson.loads(breach.payload)), now, evidence)
             if not self.store.has_alert(alert.key):
-                self._record(alert, now, seen)
-                out.append(alert)
+                out.append(self._record(alert, now, seen))
         return out
 
     def _breach_keys(self, complaint_id: str, events: list[Event], as_of: datetime) -> set[str]:
