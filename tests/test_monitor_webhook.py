@@ -150,6 +150,7 @@ def test_endpoint_failing_then_recovering_gets_every_alert(tmp_path):
         if line.startswith("cppolicy: warning: alert sink webhook")
     ]
     assert len(warnings) == 4 and "HTTP 500" in warnings[0] and "HTTP 301" in warnings[1]
+    assert "failed in cppolicy_handle_alert" not in result.stderr  # each failure reported once
     assert "pending" not in result.stderr.splitlines()[-1]
 
 

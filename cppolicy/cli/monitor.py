@@ -22,7 +22,7 @@ from cppolicy.errors import CppolicyError, InputError
 from cppolicy.evaluation import Alert
 from cppolicy.events import Invalid, RawLine, iter_lines, parse_and_validate
 from cppolicy.host import Backoff, Evaluator, Monitor, Relay, SQLiteStore
-from cppolicy.host.relay import describe_pending, sink_names
+from cppolicy.host.relay import ALERT_HOOK, describe_pending, sink_names
 from cppolicy.plugin import Plugins, hookimpl
 from cppolicy.trail import TrailWriter
 
@@ -119,6 +119,8 @@ def monitor(
         }
         invalid, counts, left = _feed(source, state, evaluator, trail, settings, tick_seconds, follow)
         for error in plugins.sink_errors:
+            if error.hook in (ALERT_HOOK, "cppolicy_mask_payload"):
+                continue  # reported by the relay as it happened
             print(
                 f"cppolicy: warning: plugin {error.plugin} failed in {error.hook}: {error.error}",
                 file=sys.stderr,

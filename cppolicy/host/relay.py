@@ -32,6 +32,8 @@ ALERT_HOOK = "cppolicy_handle_alert"
 #: seconds a stopping relay waits for a delivery under way (a sink should bound its own calls:
 #: the webhook's deadline is 10 s by default) before leaving it behind, pending
 GRACE = 15.0
+#: how many delivery failures are kept in ``Plugins.sink_errors``
+KEPT_ERRORS = 1000
 
 
 def alert_from_dict(data: dict[str, Any]) -> Alert:
@@ -125,18 +127,24 @@ class Relay:
         try:
             masked = alert_from_dict(payload if alert.masked else self.plugins.mask(payload, "alert"))
         except Exception as exc:  # noqa: BLE001 - a broken mask plugin must not stop the monitor
-            self.plugins.sink_errors.append(SinkError("cppolicy_mask_payload", "mask", exc))
+            self._keep(SinkError("cppolicy_mask_payload", "mask", exc))
             return self._failed(delivery, f"masking alert {alert.key} failed: {type(exc).__name__}: {exc}")
         try:
             sink(alert=masked)
         except Exception as exc:  # noqa: BLE001 - a broken sink must neither stop nor starve the others
-            self.plugins.sink_errors.append(SinkError(ALERT_HOOK, delivery.sink, exc))
+            self._keep(SinkError(ALERT_HOOK, delivery.sink, exc))
             return self._failed(
                 delivery, f"alert sink {delivery.sink} failed on {alert.key}: {type(exc).__name__}: {exc}"
             )
         with self.store.transaction():
             self.store.mark_delivered(alert.seq, delivery.sink, datetime.now(SHANGHAI).isoformat())
         return 1
+
+    def _keep(self, error: SinkError) -> None:
+        """Record a failure in ``plugins.sink_errors`` too (the first :data:`KEPT_ERRORS`: a sink
+        that fails for days must not grow the list without bound; each is reported anyway)."""
+        if len(self.plugins.sink_errors) < KEPT_ERRORS:
+            self.plugins.sink_errors.append(error)
 
     def _failed(self, delivery: PendingDelivery, problem: str) -> int:
         line = " ".join(problem.split())[:500]
