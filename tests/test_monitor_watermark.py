@@ -126,3 +126,17 @@ def test_time_order_file_order_and_shuffled_give_the_audits_breaches(tmp_path):
         assert final_breaches(emitted) == expected, name
         if name == "time":
             assert not [a for a in emitted if a["kind"] == "retracted"]
+
+
+def test_the_watermark_never_goes_back_and_follows_a_shorter_lateness(tmp_path):
+    state = tmp_path / "s.db"
+    feed_ = late_acknowledgement()
+    with Monitor(state, evaluator(), lateness=timedelta(hours=48)) as live:
+        ingest_all(live, feed_)
+        assert live.now == datetime.fromisoformat("2019-03-06T09:00:00+08:00")
+    with Monitor(state, evaluator(), lateness=timedelta(0)) as live:  # opened: latest event time
+        assert live.now == datetime.fromisoformat("2019-03-08T09:00:00+08:00")
+        live.ingest(event("C-3", "received", "2019-03-07T12:00:00+08:00"))  # older: no step back
+        assert live.now == datetime.fromisoformat("2019-03-08T09:00:00+08:00")
+    with Monitor(state, evaluator(), lateness=timedelta(days=5)) as live:  # longer: kept
+        assert live.now == datetime.fromisoformat("2019-03-08T09:00:00+08:00")

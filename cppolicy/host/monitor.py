@@ -165,11 +165,19 @@ class Monitor:
             self.relay.notify()
         return result
 
-    def _advance(self, epoch: float) -> None:
+    def _advance(self, epoch: float | None = None) -> None:
+        """Move the watermark to the latest event time (with ``epoch``) less the lateness; it
+        never goes back (a run with a longer lateness keeps the watermark it finds)."""
         latest = self.store.get_meta("latest_event")
-        if latest is None or epoch > float(latest):
-            self.store.set_meta("latest_event", repr(epoch))
-            self.store.set_meta("clock", repr(epoch - self.lateness.total_seconds()))
+        if epoch is not None and (latest is None or epoch > float(latest)):
+            latest = repr(epoch)
+            self.store.set_meta("latest_event", latest)
+        if latest is None:
+            return
+        watermark = float(latest) - self.lateness.total_seconds()
+        clock = self.store.get_meta("clock")
+        if clock is None or watermark > float(clock):
+            self.store.set_meta("clock", repr(watermark))
 
     def tick(self, now: datetime | None = None) -> list[Alert]:
         """Advance the wall clock (``wall`` mode) and re-evaluate every complaint due a check."""
@@ -189,6 +197,9 @@ class Monitor:
         """Evaluate every complaint with events newer than its last evaluation, then every
         complaint due a check (what a crash may have left undone)."""
         alerts: list[Alert] = []
+        if self.clock_mode == "event":  # this run's lateness may be shorter than the last one's
+            with self.store.transaction():
+                self._advance()
         current = self.now
         if current is None:
             return alerts

@@ -92,4 +92,9 @@ def migrate(db: sqlite3.Connection, version: int) -> None:
             "payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
             (key, complaint, kind, clock, code, as_of, seen, emitted_at, payload),
         )
+    latest = db.execute("SELECT MAX(epoch) FROM events").fetchone()[0]
+    if latest is not None:  # version 1 kept no latest event time: its event clock was the latest
+        db.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('latest_event', ?)", (repr(float(latest)),)
+        )
     db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
