@@ -156,7 +156,8 @@ def test_pending_alerts_are_delivered_after_a_restart_and_by_deliver_only(tmp_pa
         ingest_all(live, [json.loads(line) for line in archive.read_text().splitlines()])
     result = cli("monitor", "--state", state, "--deliver-only")
     assert result.exit_code == 0, result.output
-    assert [json.loads(line)["kind"] for line in result.stdout.splitlines()] == ["breach", "met_late"]
+    # oldest first among those due; a delivery that failed more often may come later
+    assert sorted(json.loads(line)["kind"] for line in result.stdout.splitlines()) == ["breach", "met_late"]
     assert "2 deliveries made" in result.stderr
     again = cli("monitor", "--state", state, "--deliver-only")
     assert again.exit_code == 0 and again.stdout == ""

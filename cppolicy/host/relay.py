@@ -66,6 +66,10 @@ def sink_names(plugins: Plugins) -> list[str]:
     return [impl.plugin_name for impl in plugins.pm.hook.cppolicy_handle_alert.get_hookimpls()]
 
 
+def _caller(function: Callable[..., Any], takes_alert: bool) -> Callable[[Alert], Any]:
+    return (lambda alert: function(alert=alert)) if takes_alert else (lambda alert: function())
+
+
 class Relay:
     """Delivers pending alerts from ``store`` to the sinks of ``plugins``."""
 
@@ -92,9 +96,10 @@ class Relay:
         self._threads: list[threading.Thread] = []
 
     @property
-    def sinks(self) -> dict[str, Callable[..., Any]]:
+    def sinks(self) -> dict[str, Callable[[Alert], Any]]:
+        """Each sink by name, as a call with the alert (an implementation may take no argument)."""
         return {
-            impl.plugin_name: impl.function
+            impl.plugin_name: _caller(impl.function, "alert" in impl.argnames)
             for impl in self.plugins.pm.hook.cppolicy_handle_alert.get_hookimpls()
         }
 
@@ -121,7 +126,7 @@ class Relay:
             self.delivered += made
         return made
 
-    def _deliver(self, delivery: PendingDelivery, sink: Callable[..., Any]) -> int:
+    def _deliver(self, delivery: PendingDelivery, sink: Callable[[Alert], Any]) -> int:
         alert = delivery.alert
         payload = orjson.loads(alert.payload)
         try:
@@ -130,7 +135,7 @@ class Relay:
             self._keep(SinkError("cppolicy_mask_payload", "mask", exc))
             return self._failed(delivery, f"masking alert {alert.key} failed: {type(exc).__name__}: {exc}")
         try:
-            sink(alert=masked)
+            sink(masked)
         except Exception as exc:  # noqa: BLE001 - a broken sink must neither stop nor starve the others
             self._keep(SinkError(ALERT_HOOK, delivery.sink, exc))
             return self._failed(
