@@ -114,6 +114,7 @@ def monitor(tmp_path: Path, url: str, *extra: str, timeout: str = "1") -> subpro
         "PYTHONPATH": os.pathsep.join([str(WEBHOOK_SRC), str(ROOT)]),
         "CPPOLICY_WEBHOOK_URL": url,
         "CPPOLICY_WEBHOOK_TIMEOUT": timeout,
+        "CPPOLICY_WEBHOOK_ATTEMPTS": "1",
     }
     env.pop("CPPOLICY_DISABLE_PLUGINS", None)
     args = [sys.executable, "-m", "cppolicy", "monitor", str(source), "--state", str(tmp_path / "s.db")]
