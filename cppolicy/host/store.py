@@ -21,7 +21,7 @@ import math
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -69,11 +69,14 @@ class PendingDelivery:
 
 
 class StateStore(Protocol):
-    """What the monitor needs of its state. Methods other than ``open``/``close`` are called
-    inside :meth:`transaction` (the store serialises transactions of one process)."""
+    """What the monitor needs of its state. Creating a store opens it, checks it (raising
+    :class:`StateError` for a state it cannot trust) and takes its writer's lock, held until
+    :meth:`close`; the other methods are called inside :meth:`transaction` (the store
+    serialises the transactions of one process)."""
 
-    def transaction(self) -> Any:
-        """A context manager: commit on normal exit, roll back on an exception."""
+    def transaction(self) -> AbstractContextManager[None]:
+        """A context manager: commit on normal exit, roll back on an exception; a transaction
+        opened inside another is part of it."""
 
     def get_meta(self, key: str) -> str | None: ...
     def set_meta(self, key: str, value: str) -> None: ...
