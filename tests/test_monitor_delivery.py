@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from cppolicy.errors import InputError
 from cppolicy.host import Backoff, Evaluator
 from cppolicy.host.monitor import Monitor, ingest_all
 from cppolicy.host.store import SQLiteStore
@@ -238,3 +239,13 @@ def test_ingest_returns_and_stores_the_alerts_masked(tmp_path):
         stored = live.emitted()
     assert {a.complaint_id for a in alerts} == {"C-***"} == {a["complaint_id"] for a in stored}
     assert {a.complaint_id for a in sink.alerts} == {"C-***"} and len(sink.alerts) == 2
+
+
+@pytest.mark.parametrize("option", [("--retry-initial", "0"), ("--retry-max", "0")])
+def test_a_retry_back_off_of_zero_is_refused(tmp_path, option):
+    """A back-off of 0 would retry a failing sink in a busy loop, a warning line each time."""
+    archive = write_jsonl(tmp_path / "e.jsonl", late_complaint())
+    result = cli("monitor", archive, "--state", tmp_path / "s.db", *option)
+    assert result.exit_code == 2 and result.stdout == "" and option[0] in result.stderr
+    with pytest.raises(InputError):
+        Backoff(0.0, 1.0)

@@ -55,9 +55,9 @@ DrainOption = typer.Option(
     30.0, "--drain-seconds", min=0, help="At the end, keep delivering pending alerts for at most this long."
 )
 RetryInitialOption = typer.Option(
-    1.0, "--retry-initial", min=0, help="Seconds before retrying a failed delivery; doubled per failure."
+    1.0, "--retry-initial", min=0.01, help="Seconds before retrying a failed delivery; doubled per failure."
 )
-RetryMaxOption = typer.Option(300.0, "--retry-max", min=0, help="The longest wait between two attempts.")
+RetryMaxOption = typer.Option(300.0, "--retry-max", min=0.01, help="The longest wait between two attempts.")
 
 
 def monitor(

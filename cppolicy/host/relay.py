@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 
 from cppolicy.calendar import SHANGHAI
+from cppolicy.errors import InputError
 from cppolicy.evaluation import Alert, ModuleRef
 from cppolicy.host.store import PendingDelivery, StateStore
 from cppolicy.plugin import Plugins, SinkError
@@ -56,6 +57,10 @@ class Backoff:
 
     initial: float = 1.0
     maximum: float = 300.0
+
+    def __post_init__(self) -> None:
+        if not (0 < self.initial <= self.maximum):  # also rejects nan; 0 would retry in a busy loop
+            raise InputError(f"retry back-off: need 0 < initial ({self.initial}) <= maximum ({self.maximum})")
 
     def delay(self, failures: int) -> float:
         return float(min(self.maximum, self.initial * 2 ** max(0, failures - 1)))
