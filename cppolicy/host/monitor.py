@@ -328,7 +328,8 @@ class Monitor:
     # -- delivery -------------------------------------------------------------------------------
 
     def deliver(self) -> int:
-        """Deliver what is due now (without waiting for back-offs); returns how many were made."""
+        """Deliver what is due now (without waiting for back-offs); returns how many were made.
+        For a monitor opened with ``relay=False`` (its relay threads would deliver the same rows)."""
         return self.relay.deliver_due()
 
     def close(self) -> None:
