@@ -97,7 +97,7 @@ def test_alerts_given_previous_ones_are_new_only_and_cleared_when_met():
     assert evaluator.alerts(open_result, "2019-03-21T12:00:00+08:00", previous=first) == []
     [done] = evaluator.evaluate(events, "2019-03-22T12:00:00+08:00")
     later = evaluator.alerts(done, "2019-03-22T12:00:00+08:00", previous=first)
-    assert [(a.kind, a.clock) for a in later] == [("cleared", "decision")]
+    assert [(a.kind, a.clock) for a in later] == [("met", "decision")]
 
 
 def decided_2020_03_24(cid, day):

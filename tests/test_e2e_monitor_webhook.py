@@ -97,6 +97,8 @@ def monitor(tmp_path: Path, server, events: list, state: Path):
             str(state),
             "--policy",
             "cbrc-2012-13",
+            "--allowed-lateness",
+            "0",
         ],
         env=env,
         capture_output=True,

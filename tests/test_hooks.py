@@ -8,6 +8,7 @@ from __future__ import annotations
 import inspect
 import re
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -181,11 +182,13 @@ def test_hook_cppolicy_handle_alert(tmp_path):
             raise ConnectionError("sink down")
 
     loaded = plugins(Failing(), sink)
-    with Monitor(tmp_path / "s.db", Evaluator(plugins=loaded)) as live:
+    with Monitor(
+        tmp_path / "s.db", Evaluator(plugins=loaded), lateness=timedelta(0), drain_seconds=2
+    ) as live:
         ingest_all(live, late_complaint())
     assert [(a.kind, a.code) for a in sink.alerts] == [
         ("breach", "CBRC2012.P9.DECISION_LATE"),
-        ("cleared", None),
+        ("met_late", None),
     ]
     assert {e.plugin for e in loaded.sink_errors} and all(
         isinstance(e.error, ConnectionError) for e in loaded.sink_errors

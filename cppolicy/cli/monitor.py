@@ -8,8 +8,9 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 import typer
@@ -21,7 +22,8 @@ from cppolicy.cli.outputs import guard_inputs
 from cppolicy.errors import CppolicyError, InputError
 from cppolicy.evaluation import Alert
 from cppolicy.events import Invalid, RawLine, iter_lines, parse_and_validate
-from cppolicy.host import Evaluator, Monitor
+from cppolicy.host import Backoff, Evaluator, Monitor, Relay, SQLiteStore
+from cppolicy.host.relay import ALERT_HOOK, describe_pending, sink_names
 from cppolicy.plugin import Plugins, hookimpl
 from cppolicy.reports.escape import json_safe, visible
 from cppolicy.trail import TrailWriter
@@ -31,10 +33,34 @@ class _StdoutSink:
     """The command's own alert sink: one JSON line per alert on stdout (DEL, C1 and bidi
     characters as JSON escapes, like every JSON format)."""
 
+    def __init__(self) -> None:
+        self.__name__ = "stdout"  # the sink's name in the state's delivery rows
+
     @hookimpl
     def cppolicy_handle_alert(self, alert: Alert) -> None:
         sys.stdout.write(json_safe(orjson.dumps(alert.to_dict()).decode()) + "\n")
         sys.stdout.flush()
+
+
+# The delivery and clock options (docs/monitor.md says why each default is what it is).
+LatenessOption = typer.Option(
+    "24h",
+    "--allowed-lateness",
+    help="With --clock event: the watermark is the latest event time less this (e.g. 24h, 90m, 0).",
+)
+InitOption = typer.Option(
+    False, "--init", help="Create the state's tables in an existing file that lacks them."
+)
+DeliverOnlyOption = typer.Option(
+    False, "--deliver-only", help="Read no events: deliver the state's pending alerts, then exit."
+)
+DrainOption = typer.Option(
+    30.0, "--drain-seconds", min=0, help="At the end, keep delivering pending alerts for at most this long."
+)
+RetryInitialOption = typer.Option(
+    1.0, "--retry-initial", min=0.01, help="Seconds before retrying a failed delivery; doubled per failure."
+)
+RetryMaxOption = typer.Option(300.0, "--retry-max", min=0.01, help="The longest wait between two attempts.")
 
 
 def monitor(
@@ -59,49 +85,124 @@ def monitor(
     trail: Path | None = typer.Option(
         None, "--trail", help="Append evaluation records to this hash-chained trail."
     ),
+    lateness: str = LatenessOption,
+    init: bool = InitOption,
     no_mask: bool = NoMaskOption,
+    deliver_only: bool = DeliverOnlyOption,
+    drain_seconds: float = DrainOption,
+    retry_initial: float = RetryInitialOption,
+    retry_max: float = RetryMaxOption,
 ) -> None:
-    """Ingest complaint events and print new alerts (at risk, breach, cleared) as JSON lines.
+    """Ingest complaint events and print new alerts (at risk, breach, met, met late, retracted)
+    as JSON lines.
 
-    Alerts also go to every installed alert plugin (e.g. cppolicy-webhook). Re-running over the
-    same state emits no alert twice. Exit 0, or 2 on usage errors or invalid input lines (each
-    reported on stderr and skipped)."""
-    invalid = 0
+    Alerts also go to every installed alert plugin (e.g. cppolicy-webhook), from an outbox in
+    the state: each is delivered to each sink until it accepts it, across restarts. Exit 0, or
+    2 on usage errors, a state that is locked, damaged or foreign, or invalid input lines (each
+    reported on stderr and skipped). See docs/monitor.md."""
     try:
         if clock not in ("event", "wall"):
             raise InputError(f"--clock: {clock!r} is not event or wall")
+        allowed = parse_duration(lateness, "--allowed-lateness")
+        backoff = Backoff(retry_initial, max(retry_max, retry_initial))
         plugins = Plugins(extra=[_StdoutSink()], mask_data=False if no_mask else None)
+        if deliver_only:
+            _deliver_only(state, plugins, backoff, drain_seconds, init)
+            return
         evaluator = Evaluator(
             modules_from(module, plugins), calendar=calendar_from(calendar_data, plugins), plugins=plugins
         )
         guard = guard_inputs([source], calendar_data, evaluator.modules, label="the input")
         guard.claim("--state", state).claim("--trail", trail).claim_stdout()
-        with ExitStack() as stack:
-            # The trail writer's context closes an unfinished run with an error record, so a
-            # failure here never leaves the trail unappendable.
-            writer = stack.enter_context(_trail_writer(trail, plugins, evaluator)) if trail else None
-            live = stack.enter_context(
-                Monitor(state, evaluator, clock=clock, at_risk_working_days=at_risk_days, trail=writer)
-            )
-            lines = iter_lines([source])
-            if clock == "event":
-                for raw in lines:
-                    invalid += _ingest(live, raw)
-            else:
-                invalid += _run_wall(live, lines, tick_seconds, follow)
-            counts = live.counts()
-            if writer is not None:
-                writer.finish_run(counts, 2 if invalid else 0)
+        settings: dict[str, Any] = {
+            "clock": clock,
+            "at_risk_working_days": at_risk_days,
+            "lateness": allowed,
+            "init": init,
+            "backoff": backoff,
+            "drain_seconds": drain_seconds,
+            "report": _warn,
+        }
+        invalid, counts, left = _feed(source, state, evaluator, trail, settings, tick_seconds, follow)
         for error in plugins.sink_errors:
-            print(f"cppolicy: warning: alert sink {error.plugin} failed: {error.error}", file=sys.stderr)
+            if error.hook in (ALERT_HOOK, "cppolicy_mask_payload"):
+                continue  # reported by the relay as it happened
+            print(
+                visible(f"cppolicy: warning: plugin {error.plugin} failed in {error.hook}: {error.error}"),
+                file=sys.stderr,
+            )
     except CppolicyError as error:
         raise fail(error) from None
     print(
         f"cppolicy: monitor: {counts['events']} events, {counts['complaints']} complaints, "
-        f"{counts['alerts']} alerts emitted in total, {counts['conflicts']} conflicts, {invalid} invalid lines",
+        f"{counts['alerts']} alerts raised in total, {counts['conflicts']} conflicts, {invalid} invalid lines"
+        + (f"; deliveries pending: {left}" if left else ""),
         file=sys.stderr,
     )
     raise typer.Exit(2 if invalid else 0)
+
+
+def _feed(
+    source: str,
+    state: Path,
+    evaluator: Evaluator,
+    trail: Path | None,
+    settings: dict[str, Any],
+    tick_seconds: float,
+    follow: bool,
+) -> tuple[int, dict[str, int], str]:
+    """Run the monitor over ``source``: (invalid lines, the state's counts, what is still pending)."""
+    invalid = 0
+    with ExitStack() as stack:
+        # The trail writer's context closes an unfinished run with an error record, so a
+        # failure here never leaves the trail unappendable.
+        writer = stack.enter_context(_trail_writer(trail, evaluator.plugins, evaluator)) if trail else None
+        live = stack.enter_context(Monitor(state, evaluator, trail=writer, **settings))
+        lines = iter_lines([source])
+        if settings["clock"] == "event":
+            for raw in lines:
+                invalid += _ingest(live, raw)
+        else:
+            invalid += _run_wall(live, lines, tick_seconds, follow)
+        counts = live.counts()
+        if writer is not None:
+            writer.finish_run(counts, 2 if invalid else 0)
+    return invalid, counts, describe_pending(live.pending_at_close, live.sinks)
+
+
+def _warn(line: str) -> None:
+    print(visible(f"cppolicy: warning: {line}"), file=sys.stderr, flush=True)
+
+
+def parse_duration(text: str, option: str) -> timedelta:
+    """``24h``, ``90m``, ``30s``, ``2d`` or a number of seconds."""
+    value = text.strip().lower()
+    units = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+    scale = units.get(value[-1:], 1) if value else 1
+    number = value[:-1] if value[-1:] in units else value
+    try:
+        seconds = float(number) * scale
+    except ValueError:
+        raise InputError(f"{option}: {text!r} is not a duration (e.g. 24h, 90m, 30s, 0)") from None
+    if not 0 <= seconds <= 366 * 86400:  # also rejects nan
+        raise InputError(f"{option}: {text!r} is outside 0..366d")
+    return timedelta(seconds=seconds)
+
+
+def _deliver_only(state: Path, plugins: Plugins, backoff: Backoff, drain_seconds: float, init: bool) -> None:
+    store = SQLiteStore(state, init=init)
+    try:
+        relay = Relay(store, plugins, backoff=backoff, report=_warn)
+        relay.drain(drain_seconds)
+        with store.transaction():
+            left = describe_pending(store.pending_by_sink(), sink_names(plugins))
+    finally:
+        store.close()
+    print(
+        f"cppolicy: monitor: {relay.delivered} deliveries made"
+        + (f"; still pending: {left}" if left else ""),
+        file=sys.stderr,
+    )
 
 
 def _trail_writer(path: Path, plugins: Plugins, evaluator: Evaluator) -> TrailWriter:

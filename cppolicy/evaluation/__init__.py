@@ -6,7 +6,7 @@
 * :mod:`~cppolicy.evaluation.engine` — one module's rules on durable_rules (:class:`Engine`);
 * :mod:`~cppolicy.evaluation.selection` — the rule modules in force on a complaint's receipt date;
 * :mod:`~cppolicy.evaluation.judge` — the modules that judge a complaint, each evaluated (:class:`Judge`);
-* :mod:`~cppolicy.evaluation.alerts` — at-risk, breach and cleared alerts from a result;
+* :mod:`~cppolicy.evaluation.alerts` — at-risk, breach, met (late) and retracted alerts from a result;
 * :mod:`~cppolicy.evaluation.institution` — institution profiles and the institution-scope rules;
 * :mod:`~cppolicy.evaluation.archive_scope` — obligations over a whole archive (reports, clusters);
 * :mod:`~cppolicy.evaluation.crosscheck` — the independent cross-check of the engine.
@@ -14,7 +14,14 @@
 
 from __future__ import annotations
 
-from cppolicy.evaluation.alerts import Alert, AlertKind, derive_alerts, relevant_cleared
+from cppolicy.evaluation.alerts import (
+    MET_KINDS,
+    Alert,
+    AlertKind,
+    derive_alerts,
+    relevant_cleared,
+    retraction,
+)
 from cppolicy.evaluation.archive_scope import ArchiveResult, evaluate_archive_scope
 from cppolicy.evaluation.clocks import ClockResult, Deadline, compute_clocks, compute_deadline
 from cppolicy.evaluation.engine import ENGINE_NAME, SENTINEL_RULE, Engine, engine_version
@@ -37,6 +44,7 @@ from cppolicy.evaluation.judge import Judge, Judgement, Selector, every_module
 from cppolicy.evaluation.selection import applies_to, modules_for
 
 __all__ = [
+    "MET_KINDS",
     "ENGINE_NAME",
     "EVALUATION_ERROR",
     "SENTINEL_RULE",
@@ -73,6 +81,7 @@ __all__ = [
     "load_profile",
     "modules_for",
     "relevant_cleared",
+    "retraction",
     "slim_result",
     "worst_status",
 ]

@@ -6,7 +6,12 @@ Derived from one complaint's evaluation (:class:`cppolicy.findings.ComplaintResu
   before its deadline (counted like the clock: working days after the as-of day, up to and
   including the due day); for a clock whose whole period is that short, only on its last day;
 - ``breach`` — a violation finding;
-- ``cleared`` — a clock that was at risk or in breach has been met (its obligation fulfilled).
+- ``met`` / ``met_late`` — a clock that was at risk or in breach has been met, in time or late;
+- ``retracted`` — a breach raised earlier is contradicted by evidence that arrived later; it
+  names the breach it retracts (``retracts``: that alert's key). The monitor raises these.
+
+Citations use the fields the module's findings use (``article`` or ``point``), so an alert and
+the finding behind it cite alike.
 
 Each alert has a stable ``key``; a host (or the monitor's SQLite state) remembers the keys it
 has emitted so that each alert is emitted once however often the complaint is re-evaluated.
@@ -25,14 +30,19 @@ from cppolicy.evaluation.clocks import ClockResult
 from cppolicy.evaluation.findings import ComplaintResult, ModuleRef
 from cppolicy.rules import RuleModule
 
-KINDS = ("at_risk", "breach", "cleared")
-AlertKind = Literal["at_risk", "breach", "cleared"]
+KINDS = ("at_risk", "breach", "met", "met_late", "retracted")
+AlertKind = Literal["at_risk", "breach", "met", "met_late", "retracted"]
+#: the kinds that say a clock was met (each raised only for a clock that had raised an alert)
+MET_KINDS = ("met", "met_late")
 
 _AT_RISK = {
     "zh": "{clock}将于{due}届满，剩余{left}个工作日。",
     "en": "{clock} is due {due}; {left} working day(s) left.",
 }
-_CLEARED = {"zh": "{clock}已完成（{met}）。", "en": "{clock} was met at {met}."}
+_CLEARED = {
+    "met": {"zh": "{clock}已按时完成（{met}）。", "en": "{clock} was met in time, at {met}."},
+    "met_late": {"zh": "{clock}已完成，但已逾期（{met}）。", "en": "{clock} was met late, at {met}."},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +60,11 @@ class Alert:
     citation: dict[str, Any]
     evidence: tuple[str, ...] = ()
     remaining_working_days: int | None = None
+    #: for a ``retracted`` alert, the key of the breach alert it retracts
+    retracts: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (schemas/alert/alert.schema.json)."""
         out = asdict(self)
         out["evidence"] = list(self.evidence)
         return out
@@ -62,9 +75,20 @@ def _key(*parts: object) -> str:
 
 
 def _clock_citation(module: RuleModule, clock: ClockResult) -> dict[str, Any]:
-    cite = {"instrument": module.data["instrument"]["number"]}
-    if clock.spec.cite:
-        cite["point"] = clock.spec.cite
+    """The instrument and the provision of a clock, under the field (``article`` or ``point``)
+    that the module's rules on this clock use for it."""
+    cite: dict[str, Any] = {"instrument": module.data["instrument"]["number"]}
+    text = clock.spec.cite
+    if not text:
+        return cite
+    fields = [
+        name
+        for rule in module.rules
+        if clock.name in rule.clocks
+        for name in ("article", "point")
+        if rule.citation.get(name) == text
+    ]
+    cite[fields[0] if fields else ("article" if text.endswith("条") else "point")] = text
     return cite
 
 
@@ -168,14 +192,15 @@ def _at_risk(
 
 
 def _cleared(context: _Context, clock: ClockResult) -> Alert | None:
-    """A ``cleared`` alert for a clock that was met (in time or late), else None."""
-    if clock.state not in ("met", "met_late") or clock.met_at is None:
+    """A ``met`` or ``met_late`` alert for a clock that was met, else None."""
+    if clock.state not in MET_KINDS or clock.met_at is None:
         return None
+    kind: AlertKind = "met" if clock.state == "met" else "met_late"
     met = clock.met_at.astimezone(SHANGHAI).isoformat()
     description = clock.spec.description
-    message = {lang: _CLEARED[lang].format(clock=description[lang], met=met) for lang in ("zh", "en")}
+    message = {lang: _CLEARED[kind][lang].format(clock=description[lang], met=met) for lang in ("zh", "en")}
     return context.clock_alert(
-        "cleared", context.key("cleared", clock.name, clock.met_id), clock, message, clock.met_id
+        kind, context.key(kind, clock.name, clock.met_id), clock, message, clock.met_id
     )
 
 
@@ -189,10 +214,10 @@ def derive_alerts(
     institution_id: str | None = None,
 ) -> list[Alert]:
     """Every alert that holds for ``result`` as of ``as_of``, breaches first, then at-risk,
-    then cleared (dedupe by ``key`` downstream).
+    then met / met late (dedupe by ``key`` downstream).
 
     An at-risk alert is keyed by clock and deadline, so an extension that moves the deadline
-    can raise a new one; a breach by the finding's code, evidence and due time; a cleared
+    can raise a new one; a breach by the finding's code, evidence and due time; a met (late)
     alert by clock and the event that met it.
     """
     context = _Context(result, module, as_of, institution_id)
@@ -203,6 +228,32 @@ def derive_alerts(
 
 
 def relevant_cleared(alerts: list[Alert], emitted_clocks: set[tuple[str, str | None]]) -> list[Alert]:
-    """Keep a ``cleared`` alert only for a clock that earlier raised at-risk or breach alerts
-    (``emitted_clocks`` holds ``(complaint_id, clock)`` pairs); other alerts pass through."""
-    return [a for a in alerts if a.kind != "cleared" or (a.complaint_id, a.clock) in emitted_clocks]
+    """Keep a ``met`` / ``met_late`` alert only for a clock that earlier raised at-risk or breach
+    alerts (``emitted_clocks`` holds ``(complaint_id, clock)`` pairs); others pass through."""
+    return [a for a in alerts if a.kind not in MET_KINDS or (a.complaint_id, a.clock) in emitted_clocks]
+
+
+_RETRACTED = {
+    "zh": "撤回此前的违规提醒：迟到的证据表明{what}并未违规。",
+    "en": "Retracting an earlier breach alert: evidence that arrived late shows {what} was not breached.",
+}
+
+
+def retraction(breach: Alert, as_of: datetime, evidence: tuple[str, ...]) -> Alert:
+    """The ``retracted`` alert for ``breach``, contradicted by the events ``evidence``."""
+    what = {"zh": breach.clock or breach.code or "", "en": breach.clock or breach.code or ""}
+    return Alert(
+        key=_key("retracted", breach.key),
+        kind="retracted",
+        complaint_id=breach.complaint_id,
+        institution_id=breach.institution_id,
+        module=breach.module,
+        clock=breach.clock,
+        code=breach.code,
+        due=breach.due,
+        as_of=as_of.astimezone(SHANGHAI).isoformat(),
+        message={lang: _RETRACTED[lang].format(what=what[lang]) for lang in ("zh", "en")},
+        citation=breach.citation,
+        evidence=evidence,
+        retracts=breach.key,
+    )

@@ -144,6 +144,36 @@ class ComplaintResult:
         """error > violation > undetermined > warning > open / compliant."""
         return worst_status(self.findings, running=any(c.state in ("running", "paused") for c in self.clocks))
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (schemas/complaint-result/v1.json); findings as :meth:`Finding.to_dict`."""
+        m = self.module
+        return {
+            "complaint_id": self.complaint_id,
+            "module": {"id": m.id, "version": m.version, "digest": m.digest},
+            "institution_id": self.institution_id,
+            "status": self.status,
+            "findings": [f.to_dict() for f in self.findings],
+            "clocks": [_clock_dict(c) for c in self.clocks],
+            "events": self.events,
+        }
+
+
+def _moment_text(value: Any) -> str | None:
+    return None if value is None else str(value.isoformat())
+
+
+def _clock_dict(clock: Any) -> dict[str, Any]:
+    """A clock's name, state and moments; a slim result's :class:`ClockState` has its state only."""
+    deadline = getattr(clock, "deadline", None)
+    return {
+        "name": getattr(clock, "name", None),
+        "state": clock.state,
+        "start": _moment_text(getattr(clock, "start", None)),
+        "due": _moment_text(deadline.due if deadline is not None else None),
+        "met_at": _moment_text(getattr(clock, "met_at", None)),
+        "met_id": getattr(clock, "met_id", None),
+    }
+
 
 @dataclass(frozen=True, slots=True)
 class ClockState:

@@ -117,8 +117,8 @@ class Evaluator:
     ) -> list[Alert]:
         """The new alerts for an evaluation result, given the alerts already emitted for it.
 
-        Alerts in ``previous`` (matched by key) are not returned again; a ``cleared`` alert is
-        returned only for a clock that had an at-risk or breach alert (now or before). The
+        Alerts in ``previous`` (matched by key) are not returned again; a ``met`` / ``met_late``
+        alert is returned only for a clock that had an at-risk or breach alert (now or before). The
         :class:`cppolicy.host.Monitor` keeps ``previous`` in SQLite for you.
         """
         module = self.module(f"{result.module.id}@{result.module.version}")
@@ -131,5 +131,7 @@ class Evaluator:
         )
         earlier = list(previous)
         seen = {a.key for a in earlier}
-        raised = {(a.complaint_id, a.clock) for a in [*earlier, *candidates] if a.kind != "cleared"}
+        raised = {
+            (a.complaint_id, a.clock) for a in [*earlier, *candidates] if a.kind in ("at_risk", "breach")
+        }
         return [a for a in relevant_cleared(candidates, raised) if a.key not in seen]

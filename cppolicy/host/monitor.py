@@ -1,29 +1,32 @@
-"""The live monitor: events in one at a time, durable state in SQLite, alerts out through hooks.
+"""The live monitor: events in one at a time, durable state in a store, alerts out through a relay.
 
 - **Idempotent** on ``event_id``: the same event again is a no-op; the same id with different
   content is a *conflict*, recorded in the ``conflicts`` table and not applied.
-- **Out of order**: every evaluation replays the complaint's stored events sorted by time,
-  so arrival order does not matter.
-- **Clock**: in ``event`` mode the monitor's time is the latest event time seen (ticks happen
-  as events arrive); in ``wall`` mode the host calls :meth:`Monitor.tick` with the wall clock.
-  A complaint is re-evaluated when one of its events arrives, and on a tick once its
-  ``next_check`` instant (its earliest running deadline, or the next local midnight while a
-  clock runs — when at-risk counts change) has passed.
+- **One transaction per event** (the transactional outbox): the event, the evaluation of its
+  complaint and the alerts it raises are committed together. Alerts are delivered afterwards by
+  the :class:`~cppolicy.host.relay.Relay` (a background thread by default), never on the
+  ingest path; each is marked delivered per sink only when that sink accepted it.
+- **Clock**: in ``event`` mode the monitor's time is a *watermark*: the latest event time seen
+  less the allowed ``lateness``; an event later than the watermark is considered once the
+  watermark reaches it. In ``wall`` mode the host calls :meth:`Monitor.tick` with the wall
+  clock. A complaint is re-evaluated when one of its events arrives, and once its
+  ``next_check`` instant (its earliest running deadline, the next local midnight while a clock
+  runs, or its next event not yet visible) has passed.
+- **Late evidence**: an event older than a breach alert already raised for its complaint
+  re-judges the complaint as of that alert; a breach it contradicts is retracted (a
+  ``retracted`` alert naming it).
+- **Restarts**: a complaint with events newer than its last evaluation (a crash between the
+  two) and a complaint due a check are evaluated when the monitor opens.
 - **Personal data**: alerts and the ``conflicts`` table are stored masked (docs/privacy.md); the
   ``events`` table keeps each event as received, because every re-evaluation judges it and the
   trail's ``input_digest`` is taken over it (masking must never change a verdict or a digest).
-- **Alerts once**: every alert key emitted is stored; after a restart the state is reloaded
-  and nothing is emitted twice. Delivery is at-least-once across a crash between emitting and
-  committing (sinks get ``Alert.key`` as an idempotency key); a clean restart repeats nothing.
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,50 +34,28 @@ import orjson
 
 from cppolicy.calendar import SHANGHAI, end_of_day, local_date
 from cppolicy.errors import InputError
-from cppolicy.evaluation import Alert, ModuleRef, derive_alerts, relevant_cleared
+from cppolicy.evaluation import MET_KINDS, Alert, derive_alerts, relevant_cleared, retraction
 from cppolicy.events import Event
 from cppolicy.host.api import Evaluator, to_event
+from cppolicy.host.relay import Backoff, Relay, alert_from_dict, sink_names
+from cppolicy.host.schema import SCHEMA_VERSION
+from cppolicy.host.store import SQLiteStore, StateStore, StoredAlert
 from cppolicy.trail import TrailWriter
 
-SCHEMA_VERSION = 1
+__all__ = ["DEFAULT_LATENESS", "SCHEMA_VERSION", "IngestResult", "Monitor", "alert_from_dict", "ingest_all"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS events (
-    event_id TEXT PRIMARY KEY,
-    complaint_id TEXT,
-    epoch REAL NOT NULL,
-    raw BLOB NOT NULL,
-    received_seq INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_by_complaint ON events (complaint_id, epoch);
-CREATE TABLE IF NOT EXISTS complaints (
-    complaint_id TEXT PRIMARY KEY,
-    next_check REAL,
-    status TEXT
-);
-CREATE INDEX IF NOT EXISTS complaints_by_check ON complaints (next_check);
-CREATE TABLE IF NOT EXISTS alerts (
-    key TEXT PRIMARY KEY,
-    complaint_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    clock TEXT,
-    code TEXT,
-    emitted_at TEXT NOT NULL,
-    payload BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS conflicts (
-    event_id TEXT NOT NULL,
-    seen_at TEXT NOT NULL,
-    raw BLOB NOT NULL
-);
-"""
+#: The default allowed lateness of the event clock: a branch's records commonly reach the host
+#: in a daily batch, so an event may arrive up to a day after events of other branches that are
+#: later in time. A breach is raised only once the watermark (latest event time less this) has
+#: passed its deadline, so no on-time record still in transit is taken for a breach.
+DEFAULT_LATENESS = timedelta(hours=24)
 
 
 @dataclass
 class IngestResult:
     status: str  # "new" | "duplicate" | "conflict"
     event_id: str
+    #: the alerts this event raised, masked (put in the outbox, delivered by the relay)
     alerts: list[Alert] = field(default_factory=list)
 
 
@@ -82,144 +63,126 @@ def _canonical(raw: dict[str, Any]) -> bytes:
     return orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)
 
 
-def _create_private(state: str | Path) -> None:
-    """Create a new state file readable and writable by its owner only: its ``events`` table
-    holds the events as received, personal data included (docs/privacy.md). SQLite gives its
-    journal the database file's permissions. An existing file is left as it is."""
-    if str(state) == ":memory:" or str(state).startswith("file:"):
-        return
-    try:
-        os.close(os.open(state, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
-        pass
-    except OSError as exc:
-        raise InputError(f"--state {state}: cannot create: {exc.strerror or exc}") from None
-
-
-def alert_from_dict(data: dict[str, Any]) -> Alert:
-    module = data["module"]
-    return Alert(
-        **{
-            **data,
-            "module": ModuleRef(**module) if isinstance(module, dict) else module,
-            "evidence": tuple(data.get("evidence", ())),
-        }
-    )
+def _moment(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, SHANGHAI)
 
 
 class Monitor:
-    """A live monitor over one SQLite state file. Not thread-safe: one writer per state file."""
+    """A live monitor over one state (a SQLite file, or any :class:`StateStore`).
+
+    One writer per state: opening a state another monitor holds raises ``StateError``. Not
+    thread-safe for callers: feed it from one thread (its relay runs in its own).
+
+    ``relay``: deliver in a background thread (default), or not at all (``False``: call
+    :meth:`deliver` yourself, or run ``cppolicy monitor --deliver-only``). :meth:`close` drains
+    the outbox: what is due at once, then for at most ``drain_seconds``.
+    """
 
     def __init__(
         self,
-        state: str | Path,
+        state: str | Path | StateStore,
         evaluator: Evaluator,
         *,
         clock: str = "event",
         at_risk_working_days: int = 2,
         trail: TrailWriter | None = None,
+        lateness: timedelta = DEFAULT_LATENESS,
+        init: bool = False,
+        relay: bool = True,
+        backoff: Backoff | None = None,
+        drain_seconds: float = 10.0,
+        report: Callable[[str], None] | None = None,
     ) -> None:
         if clock not in ("event", "wall"):
             raise InputError(f"clock must be 'event' or 'wall', not {clock!r}")
+        if lateness < timedelta(0):
+            raise InputError(f"allowed lateness must not be negative, not {lateness}")
         self.evaluator = evaluator
         self.plugins = evaluator.plugins
         self.clock_mode = clock
+        self.lateness = lateness
         self.at_risk_working_days = at_risk_working_days
         self.trail = trail
+        self.drain_seconds = drain_seconds
+        self.store: StateStore = state if not isinstance(state, str | Path) else SQLiteStore(state, init=init)
+        self.sinks = sink_names(self.plugins)
+        self.relay = Relay(self.store, self.plugins, backoff=backoff, report=report)
+        #: deliveries still pending by sink when :meth:`close` had drained the outbox
+        self.pending_at_close: dict[str, int] = {}
         try:
-            _create_private(state)
-            self.db = sqlite3.connect(str(state))
-            self.db.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise InputError(f"--state {state}: not a usable SQLite database: {exc}") from None
-        version = self._meta("schema_version")
-        if version is None:
-            self._set_meta("schema_version", str(SCHEMA_VERSION))
-        elif int(version) != SCHEMA_VERSION:
-            raise InputError(
-                f"--state {state}: schema version {version}, this cppolicy expects {SCHEMA_VERSION}"
-            )
-        self.db.commit()
+            self.recover()
+            if relay:
+                self.relay.start()
+        except BaseException:
+            self.store.close()
+            raise
 
     # -- state ----------------------------------------------------------------------------------
 
-    def _meta(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
-
-    def _set_meta(self, key: str, value: str) -> None:
-        self.db.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
-
     @property
     def now(self) -> datetime | None:
-        value = self._meta("clock")
-        return datetime.fromtimestamp(float(value), SHANGHAI) if value else None
+        """The monitor's clock: the watermark (``event``) or the last tick (``wall``)."""
+        with self.store.transaction():
+            value = self.store.get_meta("clock")
+        return _moment(float(value)) if value else None
 
     def counts(self) -> dict[str, int]:
-        q = self.db.execute
-        return {
-            "events": q("SELECT COUNT(*) FROM events").fetchone()[0],
-            "complaints": q("SELECT COUNT(*) FROM complaints").fetchone()[0],
-            "alerts": q("SELECT COUNT(*) FROM alerts").fetchone()[0],
-            "conflicts": q("SELECT COUNT(*) FROM conflicts").fetchone()[0],
-        }
+        with self.store.transaction():
+            return self.store.counts()
 
     def emitted(self, complaint_id: str | None = None) -> list[dict[str, Any]]:
-        sql = (
-            "SELECT payload FROM alerts"
-            + (" WHERE complaint_id = ?" if complaint_id else "")
-            + " ORDER BY rowid"
-        )
-        return [orjson.loads(row[0]) for row in self.db.execute(sql, (complaint_id,) if complaint_id else ())]
+        """The alerts raised (delivered or not), oldest first, as dicts."""
+        with self.store.transaction():
+            rows = self.store.alerts_of(complaint_id) if complaint_id else self.store.all_alerts()
+        return [orjson.loads(a.payload) for a in rows]
 
     def _events(self, complaint_id: str) -> list[Event]:
-        rows = self.db.execute(
-            "SELECT raw, received_seq FROM events WHERE complaint_id = ? ORDER BY epoch, received_seq",
-            (complaint_id,),
-        )
-        return [to_event(orjson.loads(raw), f"state event {seq}") for raw, seq in rows]
+        with self.store.transaction():
+            rows = self.store.complaint_events(complaint_id)
+        return [to_event(orjson.loads(raw), f"state event {seq}") for raw, seq, _ in rows]
 
     # -- input ----------------------------------------------------------------------------------
 
     def ingest(self, item: dict[str, object] | Event) -> IngestResult:
-        """Store one event (idempotently) and re-evaluate what it affects; returns new alerts."""
+        """Store one event (idempotently), re-evaluate what it affects and put the alerts raised
+        in the outbox, in one transaction; returns the new alerts (delivery is the relay's)."""
         event = to_event(item)
         raw = _canonical(event.raw)
-        row = self.db.execute("SELECT raw FROM events WHERE event_id = ?", (event.event_id,)).fetchone()
-        if row is not None:
-            if bytes(row[0]) == raw:
-                return IngestResult("duplicate", event.event_id)
-            self.db.execute(  # kept for a person to look at, never judged: masked (docs/privacy.md)
-                "INSERT INTO conflicts (event_id, seen_at, raw) VALUES (?, ?, ?)",
-                (
-                    event.event_id,
-                    datetime.now(SHANGHAI).isoformat(),
-                    _canonical(self.plugins.mask(event.raw, "event")),
-                ),
-            )
-            self.db.commit()
-            return IngestResult("conflict", event.event_id)
-        seq = self.db.execute("SELECT COALESCE(MAX(received_seq), 0) + 1 FROM events").fetchone()[0]
-        self.db.execute(
-            "INSERT INTO events (event_id, complaint_id, epoch, raw, received_seq) VALUES (?, ?, ?, ?, ?)",
-            (event.event_id, event.complaint_id, event.epoch, raw, seq),
-        )
-        result = IngestResult("new", event.event_id)
-        if self.clock_mode == "event":
-            current = self.now
-            if current is None or event.time > current:
-                self._set_meta("clock", repr(event.epoch))
-        self.db.commit()
-        now = self.now or event.time
-        if event.complaint_id is not None:
-            result.alerts.extend(self._evaluate(event.complaint_id, now))
+        with self.store.transaction():
+            stored = self.store.find_event(event.event_id)
+            if stored is not None:
+                if stored == raw:
+                    return IngestResult("duplicate", event.event_id)
+                # kept for a person to look at, never judged: masked (docs/privacy.md)
+                masked = _canonical(self.plugins.mask(event.raw, "event"))
+                self.store.add_conflict(event.event_id, datetime.now(SHANGHAI).isoformat(), masked)
+                return IngestResult("conflict", event.event_id)
+            self.store.add_event(event.event_id, event.complaint_id, event.epoch, raw)
+            result = IngestResult("new", event.event_id)
+            if self.clock_mode == "event":
+                self._advance(event.epoch)
+            now = self.now or event.time
+            if event.complaint_id is not None:
+                result.alerts.extend(self._evaluate(event.complaint_id, now))
         if self.clock_mode == "event":
             result.alerts.extend(self._due(now, skip=event.complaint_id))
+        if result.alerts:
+            self.relay.notify()
         return result
+
+    def _advance(self, epoch: float | None = None) -> None:
+        """Move the watermark to the latest event time (with ``epoch``) less the lateness; it
+        never goes back (a run with a longer lateness keeps the watermark it finds)."""
+        latest = self.store.get_meta("latest_event")
+        if epoch is not None and (latest is None or epoch > float(latest)):
+            latest = repr(epoch)
+            self.store.set_meta("latest_event", latest)
+        if latest is None:
+            return
+        watermark = float(latest) - self.lateness.total_seconds()
+        clock = self.store.get_meta("clock")
+        if clock is None or watermark > float(clock):
+            self.store.set_meta("clock", repr(watermark))
 
     def tick(self, now: datetime | None = None) -> list[Alert]:
         """Advance the wall clock (``wall`` mode) and re-evaluate every complaint due a check."""
@@ -227,37 +190,59 @@ class Monitor:
             if now.tzinfo is None:
                 raise InputError("tick time must be timezone-aware")
             if self.clock_mode == "wall":
-                self._set_meta("clock", repr(now.timestamp()))
-                self.db.commit()
+                with self.store.transaction():
+                    self.store.set_meta("clock", repr(now.timestamp()))
         current = self.now
-        return self._due(current) if current else []
+        alerts = self._due(current) if current else []
+        if alerts:
+            self.relay.notify()
+        return alerts
+
+    def recover(self) -> list[Alert]:
+        """Evaluate every complaint with events newer than its last evaluation, then every
+        complaint due a check (what a crash may have left undone)."""
+        alerts: list[Alert] = []
+        if self.clock_mode == "event":  # this run's lateness may be shorter than the last one's
+            with self.store.transaction():
+                self._advance()
+        current = self.now
+        if current is None:
+            return alerts
+        with self.store.transaction():
+            stale = self.store.stale_complaints()
+        for complaint_id in stale:
+            with self.store.transaction():
+                alerts.extend(self._evaluate(complaint_id, current))
+        alerts.extend(self._due(current))
+        return alerts
 
     def _due(self, now: datetime, skip: str | None = None) -> list[Alert]:
-        rows = self.db.execute(
-            "SELECT complaint_id FROM complaints WHERE next_check IS NOT NULL AND next_check <= ? "
-            "ORDER BY complaint_id",
-            (now.timestamp(),),
-        ).fetchall()
+        with self.store.transaction():
+            due = self.store.due_complaints(now.timestamp())
         alerts: list[Alert] = []
-        for (complaint_id,) in rows:
+        for complaint_id in due:
             if complaint_id != skip:
-                alerts.extend(self._evaluate(complaint_id, now))
+                with self.store.transaction():
+                    alerts.extend(self._evaluate(complaint_id, now))
         return alerts
 
     # -- evaluation -----------------------------------------------------------------------------
 
     def _evaluate(self, complaint_id: str, now: datetime) -> list[Alert]:
-        events = self._events(complaint_id)
+        """Judge one complaint as of ``now`` and put its new alerts in the outbox (called inside
+        a transaction)."""
+        rows = self.store.complaint_events(complaint_id)
+        events = [to_event(orjson.loads(raw), f"state event {seq}") for raw, seq, _ in rows]
+        seen = max((seq for _, seq, _ in rows), default=0)
+        stored = self.store.alerts_of(complaint_id)
+        new = self._retractions(complaint_id, events, rows, stored, now, seen)
+        later = [epoch for _, _, epoch in rows if epoch > now.timestamp()]
+        if len(later) == len(rows):  # nothing visible yet: look once the first event is reached
+            self.store.record_evaluation(complaint_id, min(later, default=None), "", seen)
+            return new
         results = self.evaluator.evaluate_complaint(complaint_id, events, now, notify=False)
-        emitted_clocks = {
-            (cid, clock)
-            for cid, clock in self.db.execute(
-                "SELECT complaint_id, clock FROM alerts WHERE complaint_id = ? AND kind != 'cleared'",
-                (complaint_id,),
-            )
-        }
-        new: list[Alert] = []
-        next_check: float | None = None
+        raised = {(a.complaint_id, a.clock) for a in stored if a.kind in ("at_risk", "breach")}
+        next_check: float | None = min(later, default=None)
         statuses = []
         for result in results:
             statuses.append(result.status)
@@ -265,50 +250,102 @@ class Monitor:
             candidates = derive_alerts(
                 result, module, self.evaluator.calendar, now, at_risk_working_days=self.at_risk_working_days
             )
-            for alert in candidates:
-                if alert.kind != "cleared":
-                    emitted_clocks.add((alert.complaint_id, alert.clock))
-            for alert in relevant_cleared(candidates, emitted_clocks):
-                if self.db.execute("SELECT 1 FROM alerts WHERE key = ?", (alert.key,)).fetchone():
-                    continue
-                masked = alert_from_dict(self.plugins.mask(alert.to_dict(), "alert"))
-                self.plugins.handle_alert(masked)
-                self.db.execute(
-                    "INSERT INTO alerts (key, complaint_id, kind, clock, code, emitted_at, payload) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        alert.key,
-                        alert.complaint_id,
-                        alert.kind,
-                        alert.clock,
-                        alert.code,
-                        datetime.now(SHANGHAI).isoformat(),
-                        orjson.dumps(masked.to_dict()),
-                    ),
-                )
-                new.append(masked)
+            raised.update((a.complaint_id, a.clock) for a in candidates if a.kind not in MET_KINDS)
+            for alert in relevant_cleared(candidates, raised):
+                if not self.store.has_alert(alert.key):
+                    new.append(self._record(alert, now, seen))
             # the evaluator's results are full: their clocks are ClockResults (a ClockState is slim)
             for clock in result.clocks:
                 if clock.state == "running" and clock.deadline is not None:  # type: ignore[union-attr]
                     midnight = end_of_day(local_date(now)).timestamp()
                     candidate = min(clock.deadline.due.timestamp(), midnight)  # type: ignore[union-attr]
                     next_check = candidate if next_check is None else min(next_check, candidate)
-        later = [e.epoch for e in events if e.epoch > now.timestamp()]
-        if later:  # wall clock behind an event's time: look again once it is reached
-            next_check = min(later) if next_check is None else min(next_check, min(later))
         if self.trail is not None:
             for result in results:
                 self.trail.evaluation(result, events, now)
-        self.db.execute(
-            "INSERT INTO complaints (complaint_id, next_check, status) VALUES (?, ?, ?) "
-            "ON CONFLICT(complaint_id) DO UPDATE SET next_check = excluded.next_check, status = excluded.status",
-            (complaint_id, next_check, ",".join(statuses)),
-        )
-        self.db.commit()
+        self.store.record_evaluation(complaint_id, next_check, ",".join(statuses), seen)
         return new
 
+    def _record(self, alert: Alert, now: datetime, seen: int) -> Alert:
+        """Put ``alert`` in the outbox, masked, pending for every installed sink; return it as
+        stored. A mask plugin that raises is reported; the alert is then stored unmasked and
+        masked on delivery."""
+        payload, masked = alert.to_dict(), True
+        try:
+            payload = self.plugins.mask(payload, "alert")
+        except Exception as exc:  # noqa: BLE001 - a broken mask plugin must not stop ingestion
+            masked = False
+            problem = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+            self.relay.report(f"masking alert {alert.key} failed: {problem}; masked on delivery")
+        stored = StoredAlert(
+            seq=0,
+            key=alert.key,
+            complaint_id=alert.complaint_id,
+            kind=alert.kind,
+            clock=alert.clock,
+            code=alert.code,
+            as_of=now.timestamp(),
+            evaluated_seq=seen,
+            masked=masked,
+            payload=orjson.dumps(payload),
+        )
+        self.store.add_alert(stored, datetime.now(SHANGHAI).isoformat(), self.sinks)
+        return alert_from_dict(payload) if masked else alert
+
+    def _retractions(
+        self,
+        complaint_id: str,
+        events: list[Event],
+        rows: list[tuple[bytes, int, float]],
+        stored: list[StoredAlert],
+        now: datetime,
+        seen: int,
+    ) -> list[Alert]:
+        """Retract each breach raised for the complaint that events received since, but dated
+        at or before the breach's as-of time, contradict (judged again as of that time)."""
+        retracted = {orjson.loads(a.payload).get("retracts") for a in stored if a.kind == "retracted"}
+        out: list[Alert] = []
+        verdicts: dict[float, set[str]] = {}
+        for breach in stored:
+            if breach.kind != "breach" or breach.key in retracted:
+                continue
+            late = [seq for _, seq, epoch in rows if seq > breach.evaluated_seq and epoch <= breach.as_of]
+            if not late:
+                continue
+            if breach.as_of not in verdicts:
+                verdicts[breach.as_of] = self._breach_keys(complaint_id, events, _moment(breach.as_of))
+            if breach.key in verdicts[breach.as_of]:
+                continue
+            evidence = tuple(e.event_id for e in events if e.epoch <= breach.as_of)[-1:]
+            alert = retraction(alert_from_dict(orjson.loads(breach.payload)), now, evidence)
+            if not self.store.has_alert(alert.key):
+                out.append(self._record(alert, now, seen))
+        return out
+
+    def _breach_keys(self, complaint_id: str, events: list[Event], as_of: datetime) -> set[str]:
+        keys: set[str] = set()
+        for result in self.evaluator.evaluate_complaint(complaint_id, events, as_of, notify=False):
+            module = self.evaluator.module(f"{result.module.id}@{result.module.version}")
+            candidates = derive_alerts(result, module, self.evaluator.calendar, as_of)
+            keys.update(a.key for a in candidates if a.kind == "breach")
+        return keys
+
+    # -- delivery -------------------------------------------------------------------------------
+
+    def deliver(self) -> int:
+        """Deliver what is due now (without waiting for back-offs); returns how many were made.
+        For a monitor opened with ``relay=False`` (its relay threads would deliver the same rows)."""
+        return self.relay.deliver_due()
+
     def close(self) -> None:
-        self.db.close()
+        """Stop the relay, drain the outbox for at most ``drain_seconds``, close the state."""
+        try:
+            self.relay.stop()
+            self.relay.drain(self.drain_seconds)
+            with self.store.transaction():
+                self.pending_at_close = self.store.pending_by_sink()
+        finally:
+            self.store.close()
 
     def __enter__(self) -> Monitor:
         return self

@@ -101,11 +101,12 @@ def cppolicy_mask_payload(payload: dict[str, Any], kind: str) -> None:
 
 @_hookspec
 def cppolicy_handle_alert(alert: Alert) -> None:
-    """Receive one alert (at risk, breach or cleared), already masked.
+    """Receive one alert (at risk, breach, met, met late, retracted), already masked.
 
-    Called once per alert, for every implementation; results are ignored. Each alert is
-    emitted once however often its complaint is re-evaluated. An exception raised here is
-    reported and does not stop evaluation or the other sinks.
+    Each implementation is a sink: the monitor's relay calls it for each alert of its outbox
+    until it returns (an exception leaves the alert pending for this sink, retried after a
+    back-off, across restarts); results are ignored. Never called on the ingest path. At least
+    once: ``alert.key`` is a stable idempotency key (docs/monitor.md).
     """
 
 

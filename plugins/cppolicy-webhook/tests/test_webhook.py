@@ -44,7 +44,8 @@ def test_no_url_does_nothing(alert, serve):
 
 def test_defaults():
     cfg = WebhookConfig.from_env({"CPPOLICY_WEBHOOK_URL": "https://example.invalid/hook"})
-    assert (cfg.attempts, cfg.backoff, cfg.max_delay, cfg.timeout, cfg.secret) == (5, 0.5, 30.0, 10.0, None)
+    assert (cfg.attempts, cfg.backoff, cfg.max_delay, cfg.timeout, cfg.secret) == (1, 0.5, 30.0, 10.0, None)
+    assert cfg.max_response == 65536
     assert [cfg.delay(n) for n in (1, 2, 3, 4, 10)] == [0.5, 1.0, 2.0, 4.0, 30.0]
 
 
