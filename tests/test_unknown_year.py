@@ -22,7 +22,11 @@ RECEIVED = (
     "issue: unauthorized_transaction, forwarded_by: {regulator: PBOC, office: 中国人民银行上海总部}}}"
 )
 
-CONTENTS = "contents: [basic_facts, dispute_focus, findings_and_evidence, basis, communication, extension, satisfaction]"
+OFFICE = "中国人民银行上海总部"
+CONTENTS = (
+    "contents: [basic_facts, dispute_focus, findings_and_evidence, basis, communication, extension, "
+    "satisfaction]"
+)
 
 
 def _case(name: str, replied: str, expect: str) -> str:
@@ -32,7 +36,7 @@ def _case(name: str, replied: str, expect: str) -> str:
       - {RECEIVED}
       - {{type: decided, time: "{replied}", data: {{outcome: rejected, product_problem_found: false}}}}
       - {{type: result_notified, time: "{replied}", data: {{channel: phone}}}}
-      - {{type: reported_to_regulator, time: "{replied}", data: {{regulator: PBOC, office: 中国人民银行上海总部, {CONTENTS}}}}}
+      - {{type: reported_to_regulator, time: "{replied}", data: {{regulator: PBOC, office: {OFFICE}, {CONTENTS}}}}}
     expect:
 {expect}
 """
