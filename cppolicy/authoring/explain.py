@@ -281,6 +281,54 @@ def _start_day_counted(module: RuleModule, day: date) -> bool:
         return False
 
 
+def _clock_lines(clock: dict[str, Any], L: dict[str, str], lang: str) -> list[str]:
+    """One clock of an explanation, as text lines."""
+    lines: list[str] = []
+    desc = clock["description"][lang]
+    head = f"  {clock['clock']} — {desc}"
+    if clock.get("cite"):
+        head += f" [{clock['cite']}]"
+    lines.append(head)
+    lines.append(
+        f"    {L['state']}: {clock['state']}"
+        + (f"   {L['reason']}: {clock['reason']}" if clock.get("reason") else "")
+    )
+    if clock.get("start"):
+        lines.append(f"    {L['start']}: {clock['start']} ({clock['start_event']})")
+    if clock.get("period"):
+        period = clock["period"]
+        lines.append(f"    {L['period']}: {period['value']} {L.get(period['unit'], period['unit'])}")
+    if clock.get("due"):
+        skipped = clock["rest_days_skipped"]
+        why = "why_zh" if lang == "zh" else "why"
+        shown = ", ".join(f"{r['date']} ({r[why]})" for r in skipped)
+        lines.append(f"    {L['skipped']} ({len(skipped)}): {shown or L['none']}")
+        made_up = clock["make_up_days_counted"]
+        if made_up:
+            lines.append(f"    {L['made_up']}: {', '.join(r['date'] for r in made_up)}")
+        if not clock.get("earliest_due"):  # a bounded deadline is given by its two ends
+            lines.append(f"    {L['due']}: {clock['due_date']} 24:00 Asia/Shanghai (= {clock['due']})")
+    if clock.get("earliest_due"):
+        lines.append(f"    {L['earliest']}: {clock['earliest_due_date']} 24:00 (= {clock['earliest_due']})")
+        lines.append(f"    {L['latest']}: {clock['latest_due_date']} 24:00 (= {clock['latest_due']})")
+        lines.append(f"    → {L[clock['bounds_verdict']]}")
+    for ext in clock.get("extensions", []):
+        state = L["effective"] if ext["effective"] else L["not_effective"]
+        missing = f"; {L['missing']}: {', '.join(ext['missing'])}" if ext["missing"] else ""
+        target = f"{ext['requested_due_date']} 24:00" if ext["requested_due_date"] else ext["requested_due"]
+        lines.append(f"    {L['extension']} {ext['event']} @ {ext['at']}: → {target} ({state}{missing})")
+    for pause in clock.get("pauses", []):
+        lines.append(
+            f"    {L['pause']} {pause['from']} → {pause['to'] or '…'}: +{pause['days']} "
+            f"{L['calendar_day']} / {pause['working_days']} {L['working_day']}"
+        )
+    if clock.get("restarted_by"):
+        lines.append(f"    {L['restart']}: {clock['restarted_by']}")
+    if clock.get("met_at"):
+        lines.append(f"    {L['met']}: {clock['met_at']} ({clock['met_by_event']})")
+    return lines
+
+
 def render_text(doc: dict[str, Any], lang: str) -> str:
     L = LABELS[lang]
     lines = [
@@ -299,52 +347,7 @@ def render_text(doc: dict[str, Any], lang: str) -> str:
         f"{L['clocks']} ({L['start_counted'] if doc['start_day_counted'] else L['start_not_counted']}):",
     ]
     for clock in doc["clocks"]:
-        desc = clock["description"][lang]
-        head = f"  {clock['clock']} — {desc}"
-        if clock.get("cite"):
-            head += f" [{clock['cite']}]"
-        lines.append(head)
-        lines.append(
-            f"    {L['state']}: {clock['state']}"
-            + (f"   {L['reason']}: {clock['reason']}" if clock.get("reason") else "")
-        )
-        if clock.get("start"):
-            lines.append(f"    {L['start']}: {clock['start']} ({clock['start_event']})")
-        if clock.get("period"):
-            period = clock["period"]
-            lines.append(f"    {L['period']}: {period['value']} {L.get(period['unit'], period['unit'])}")
-        if clock.get("due"):
-            skipped = clock["rest_days_skipped"]
-            why = "why_zh" if lang == "zh" else "why"
-            shown = ", ".join(f"{r['date']} ({r[why]})" for r in skipped)
-            lines.append(f"    {L['skipped']} ({len(skipped)}): {shown or L['none']}")
-            made_up = clock["make_up_days_counted"]
-            if made_up:
-                lines.append(f"    {L['made_up']}: {', '.join(r['date'] for r in made_up)}")
-            if not clock.get("earliest_due"):  # a bounded deadline is given by its two ends
-                lines.append(f"    {L['due']}: {clock['due_date']} 24:00 Asia/Shanghai (= {clock['due']})")
-        if clock.get("earliest_due"):
-            lines.append(
-                f"    {L['earliest']}: {clock['earliest_due_date']} 24:00 (= {clock['earliest_due']})"
-            )
-            lines.append(f"    {L['latest']}: {clock['latest_due_date']} 24:00 (= {clock['latest_due']})")
-            lines.append(f"    → {L[clock['bounds_verdict']]}")
-        for ext in clock.get("extensions", []):
-            state = L["effective"] if ext["effective"] else L["not_effective"]
-            missing = f"; {L['missing']}: {', '.join(ext['missing'])}" if ext["missing"] else ""
-            target = (
-                f"{ext['requested_due_date']} 24:00" if ext["requested_due_date"] else ext["requested_due"]
-            )
-            lines.append(f"    {L['extension']} {ext['event']} @ {ext['at']}: → {target} ({state}{missing})")
-        for pause in clock.get("pauses", []):
-            lines.append(
-                f"    {L['pause']} {pause['from']} → {pause['to'] or '…'}: +{pause['days']} "
-                f"{L['calendar_day']} / {pause['working_days']} {L['working_day']}"
-            )
-        if clock.get("restarted_by"):
-            lines.append(f"    {L['restart']}: {clock['restarted_by']}")
-        if clock.get("met_at"):
-            lines.append(f"    {L['met']}: {clock['met_at']} ({clock['met_by_event']})")
+        lines += _clock_lines(clock, L, lang)
     lines += ["", f"{L['rules']}:"]
     for rule in doc["rules"]:
         c = rule["citation"]
