@@ -13,6 +13,7 @@ from cppolicy.authoring.cases import module_cases
 from cppolicy.calendar import parse_moment
 from cppolicy.evaluation.crosscheck import cross_check_result
 from cppolicy.evaluation.engine import Engine
+from cppolicy.evaluation.unknown_year import BothEnds
 from cppolicy.events import RawLine, parse_and_validate
 from cppolicy.rules import load_module, resolve_folder
 from tests.helpers import cli
@@ -101,3 +102,18 @@ def test_the_cross_check_agrees_at_both_ends_on_the_rolled_forward_cases(tmp_pat
         assert disagreement is None, f"{case.name}\n{disagreement.describe()}"
         both_ends += engine.earliest_run is not None
     assert both_ends == 4
+
+
+def test_a_rule_is_judged_per_act_at_both_ends():
+    """Two acts under one rule: late at both ends for one (judged), at the earliest end only for
+    the other (undetermined); the clock fact's due differs between the ends and is not compared."""
+    ends = BothEnds([], {}, [], {}, "assumption")
+    clock_early = {"f": "clock", "clock": "k", "due": 1.0}
+    clock_late = {"f": "clock", "clock": "k", "due": 2.0}
+    act_a, act_b = {"f": "event", "id": "A"}, {"f": "event", "id": "B"}
+    early = [("r", {"e": act_a, "k": clock_early}), ("r", {"e": act_b, "k": clock_early})]
+    late = [("r", {"e": act_b, "k": clock_late})]
+    assert ends.judge(early, late) == late
+    assert ends.split == ["r"]
+    assert ends.judge(late, late) == late and ends.split == []
+    assert ends.judge([], late) == [] and ends.split == ["r"]

@@ -30,6 +30,18 @@ if TYPE_CHECKING:
     from cppolicy.evaluation.engine import Engine, Fired
 
 
+def _key(fired: Fired) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """A firing by rule and bound facts: events by id, clocks by name (their due differs between
+    the ends), the as-of fact as such."""
+    rule_id, matched = fired
+    return rule_id, tuple(
+        sorted(
+            (alias, str(fact.get("id") or fact.get("clock") or fact.get("f")))
+            for alias, fact in matched.items()
+        )
+    )
+
+
 def _day(due: datetime) -> str:
     return (due - timedelta(seconds=1)).date().isoformat()
 
@@ -102,12 +114,13 @@ class BothEnds:
         }
 
     def judge(self, early: Sequence[Fired], late: Sequence[Fired]) -> list[Fired]:
-        """The firings whose verdict is the same at both ends (the latest side's); the rules
-        that fire at one end only are kept in :attr:`split`."""
-        at_early = {rule_id for rule_id, _ in early}
-        at_late = {rule_id for rule_id, _ in late}
-        self.split = sorted(at_early ^ at_late)
-        return [fired for fired in late if fired[0] in at_early]
+        """The firings whose verdict is the same at both ends (the latest side's): a rule firing on
+        the same events at both. The rules that fire on some events at one end only are kept in
+        :attr:`split` (a rule can be in both: late for one act, undetermined for another)."""
+        at_early = {_key(fired) for fired in early}
+        at_late = {_key(fired) for fired in late}
+        self.split = sorted({rule_id for rule_id, _ in at_early ^ at_late})
+        return [fired for fired in late if _key(fired) in at_early]
 
     def findings(
         self,

@@ -70,8 +70,10 @@ def compare_run(
     our_fired = [(f.rule_id, f.matched(facts)) for f in ours]
     if earliest is not None:
         early_ours, early_theirs, early_facts = _firings(engine, earliest)
-        at_both = {f.rule_id for f in early_ours}
-        our_fired = [(rule_id, matched) for rule_id, matched in our_fired if rule_id in at_both]
+        at_both = {_bound(f.rule_id, f.matched(early_facts)) for f in early_ours}
+        our_fired = [
+            (rule_id, matched) for rule_id, matched in our_fired if _bound(rule_id, matched) in at_both
+        ]
         if Counter(early_ours) != Counter(early_theirs):
             notes = [
                 *notes,
@@ -97,6 +99,14 @@ def compare_run(
         engine_codes=their_codes,
         crosscheck_codes=our_codes,
         notes=list(notes),
+    )
+
+
+def _bound(rule_id: str, matched: dict[str, dict[str, Any]]) -> tuple[str, frozenset[tuple[str, Any]]]:
+    """What makes a firing the same at both ends of a limit: its rule and, per alias, the event
+    (by id) or clock (by name) bound, whatever the clock's due."""
+    return rule_id, frozenset(
+        (alias, fact.get("id", fact.get("clock", fact.get("f")))) for alias, fact in matched.items()
     )
 
 
