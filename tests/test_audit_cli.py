@@ -115,16 +115,30 @@ def unknown_year_archive(tmp_path):
 
 
 def test_deadline_in_unknown_year_is_undetermined_exit_4(tmp_path):
+    """As of 2027-01-05, between the earliest (2027-01-01) and the latest (2027-01-11) day on
+    which the notice could be due, whatever 2027's arrangement: only the missing notice is
+    undetermined (no notice was sent, so none is late; docs/calendar.md)."""
     archive = unknown_year_archive(tmp_path)
-    result = cli("audit", str(archive), "--as-of", "2027-03-01", "--format", "json", *PIN)
+    result = cli("audit", str(archive), "--as-of", "2027-01-05", "--format", "json", *PIN)
     assert result.exit_code == 4, result.output
     doc = json.loads(result.stdout)
     undetermined = {f["code"] for f in doc["findings"] if f["severity"] == "undetermined"}
-    assert undetermined == {"CBRC2012.P7.ACK_MISSING", "CBRC2012.P7.ACK_LATE"}
+    assert undetermined == {"CBRC2012.P7.ACK_MISSING"}
     assert {f["severity"] for f in doc["findings"]} == {"undetermined"}  # never compliant, no guess
     assert not any(f["code"].startswith("CBRC2012.P9.") for f in doc["findings"])
     assert all("2027" in f["detail"] for f in doc["findings"] if f["severity"] == "undetermined")
     assert doc["complaints"][0]["status"] == "undetermined"
+
+
+def test_deadline_in_unknown_year_past_its_latest_possible_end_is_a_violation_exit_1(tmp_path):
+    """As of 2027-03-01 the notice is missing under any arrangement of 2027: its latest possible
+    due day is 2027-01-11 (docs/calendar.md, "Periods that run into an unknown year")."""
+    archive = unknown_year_archive(tmp_path)
+    result = cli("audit", str(archive), "--as-of", "2027-03-01", "--format", "json", *PIN)
+    assert result.exit_code == 1, result.output
+    doc = json.loads(result.stdout)
+    assert [(f["code"], f["severity"]) for f in doc["findings"]] == [("CBRC2012.P7.ACK_MISSING", "violation")]
+    assert "2027-01-01" in doc["findings"][0]["detail"] and "2027-01-11" in doc["findings"][0]["detail"]
 
 
 def test_deadline_in_2027_is_judged_once_the_year_is_supplied(tmp_path):

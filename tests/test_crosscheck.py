@@ -5,6 +5,7 @@ that reports, with both results, any evaluation where it does not."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -25,6 +26,7 @@ from cppolicy.evaluation.crosscheck import (
     Firing,
     UnsupportedCondition,
     compare,
+    compare_run,
     compile_condition,
     cross_check_facts,
     cross_check_result,
@@ -601,3 +603,66 @@ def test_missing_reference_quirk_is_guarded_at_compile_time(calendar, tmp_path):
     )
     result = engine.evaluate("C", events, datetime.fromisoformat("2025-06-01T00:00:00+08:00"))
     assert "DEMO.A3.DECISION_LATE" not in [f.code for f in result.findings if f.severity == "violation"]
+
+
+# -- limits that run into an unknown year: judged at both ends ----------------------------------
+
+
+def _between_the_bounds_case():
+    module = next(m for m in MODULES if m.id == "cbrc-2012-13")
+    case = next(c for c in module_cases(module) if c.expect.get("undetermined") == ["CBRC2012.P7.ACK_LATE"])
+    return module, case
+
+
+def test_golden_cases_with_a_limit_into_an_unknown_year_are_checked_at_both_ends(engines):
+    """Not a vacuous agreement: the cases into 2027 record a run at each end, and the ends differ."""
+    module, case = _between_the_bounds_case()
+    engine = engines[module.ref]
+    disagreement = cross_check_result(engine, "CASE", _events(list(case.events)), parse_moment(case.as_of))
+    assert disagreement is None
+    assert engine.earliest_run is not None and engine.last_run is not None
+    fired = [{r for r, _ in run[3]} for run in (engine.earliest_run, engine.last_run)]
+    assert "p7-ack-late" in fired[0] and "p7-ack-late" not in fired[1]
+
+
+def test_a_planted_missed_firing_at_the_earliest_end_is_reported(calendar, monkeypatch):
+    """The cross-check re-evaluates the earliest end's run too, not only the last one asserted."""
+    module, case = _between_the_bounds_case()
+    engine = Engine(module, calendar)
+    original = Engine.run_facts
+
+    def dropping(self, scope, on, facts, as_of, **options):
+        fired = original(self, scope, on, facts, as_of, **options)
+        self._fired[:] = [item for item in self._fired if item[0] != "p7-ack-late"]
+        return [item for item in fired if item[0] != "p7-ack-late"]
+
+    monkeypatch.setattr(Engine, "run_facts", dropping)
+    disagreement = cross_check_result(engine, "CASE", _events(list(case.events)), parse_moment(case.as_of))
+    assert disagreement is not None
+    assert any(
+        "at the earliest possible end" in note and "p7-ack-late" in note for note in disagreement.notes
+    )
+
+
+def test_a_code_counts_only_when_its_rule_fires_at_both_ends(calendar, monkeypatch):
+    """A rule fired at the earliest end only is undetermined, never a reported code: an engine
+    that reported it as a violation is contradicted."""
+    module, case = _between_the_bounds_case()
+    engine = Engine(module, calendar)
+    result = engine.evaluate("CASE", _events(list(case.events)), parse_moment(case.as_of))
+    undetermined = next(f for f in result.findings if f.code == "CBRC2012.P7.ACK_LATE")
+    assert undetermined.severity == "undetermined" and "2027-01-01" in undetermined.detail
+    assert "2027-01-11" in undetermined.detail
+    engine.keep_facts = True
+    engine.evaluate("CASE", _events(list(case.events)), parse_moment(case.as_of))
+    violation = dataclasses.replace(undetermined, severity="violation")
+    disagreement = compare_run(
+        engine,
+        engine.last_run,
+        parse_moment(case.as_of),
+        subject="CASE",
+        reported=[violation],
+        earliest=engine.earliest_run,
+    )
+    assert disagreement is not None
+    assert disagreement.engine_codes == ["CBRC2012.P7.ACK_LATE"] and disagreement.crosscheck_codes == []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.helpers import MODULE_2012, cli, compliant, event, write_jsonl
 
 P9_CODES = {
@@ -178,3 +180,47 @@ def test_explain_still_judges_point_nine_for_a_complaint_received_on_2020_02_28(
     assert (finding["due"], finding["observed"]) == ("2020-03-21T00:00:00+08:00", "2020-03-24T10:00:00+08:00")
     decision = next(c for c in doc["clocks"] if c["clock"] == "decision")
     assert decision["state"] == "met_late" and decision["due_date"] == "2020-03-20"
+
+
+def _into_2027(tmp_path, acknowledged: str):
+    return write_jsonl(
+        tmp_path / "y.jsonl",
+        [event("C-27", "received", "2026-12-30T10:00:00+08:00"), event("C-27", "acknowledged", acknowledged)],
+    )
+
+
+@pytest.mark.parametrize(
+    ("acknowledged", "outcome", "why"),
+    [
+        (
+            "2026-12-30T16:00:00+08:00",
+            "[not triggered] CBRC2012.P7.ACK_LATE",
+            "before the earliest possible end",
+        ),
+        ("2027-01-05T09:00:00+08:00", "[UNDETERMINED] CBRC2012.P7.ACK_LATE", "between the two"),
+        ("2027-01-12T09:00:00+08:00", "[FIRED] CBRC2012.P7.ACK_LATE", "at or after the latest possible end"),
+    ],
+)
+def test_explain_shows_the_earliest_and_latest_end_of_a_limit_into_an_unknown_year(
+    tmp_path, acknowledged, outcome, why
+):
+    """2 working days after 2026-12-30: 2026-12-31 and a day of 2027 (arrangement unpublished)."""
+    path = _into_2027(tmp_path, acknowledged)
+    result = cli("explain", "C-27", str(path), "--as-of", "2027-03-01", "-m", MODULE_2012)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "earliest possible end: 2027-01-01 24:00" in out
+    assert "latest possible end: 2027-01-11 24:00" in out
+    assert why in out
+    assert outcome in out
+
+
+def test_explain_json_gives_the_bounds_and_the_verdict_they_support(tmp_path):
+    path = _into_2027(tmp_path, "2026-12-30T16:00:00+08:00")
+    result = cli("explain", "C-27", str(path), "--as-of", "2027-03-01", "-m", MODULE_2012, "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    clock = next(c for c in doc["clocks"] if c["clock"] == "acknowledgement")
+    assert (clock["earliest_due_date"], clock["latest_due_date"]) == ("2027-01-01", "2027-01-11")
+    assert clock["bounds_verdict"] == "before_earliest" and clock["state"] == "met"
+    assert doc["status"] == "compliant"

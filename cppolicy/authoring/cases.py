@@ -10,7 +10,8 @@ results (``expect``) may state
 - ``include`` / ``exclude``: codes that must / must not appear (any severity);
 - ``undetermined``: the exact sorted list of codes reported as undetermined;
 - ``status``: compliant | open | warning | undetermined | violation | error;
-- ``clocks``: per clock, any of ``state``, ``due_date``, ``base_due_date``, ``cap_due_date``.
+- ``clocks``: per clock, any of ``state``, ``due_date``, ``base_due_date``, ``cap_due_date`` (and
+  ``earliest_due_date``, ``latest_due_date`` for a limit into a year with no published arrangement).
 
 See docs/rule-modules.md#golden-cases.
 """

@@ -63,6 +63,14 @@ LABELS = {
         "pause": "paused (not counted)",
         "restart": "restarted by",
         "evidence": "evidence",
+        "earliest": "earliest possible end",
+        "latest": "latest possible end",
+        "before_earliest": "before the earliest possible end: in time under any arrangement of the unknown year",
+        "after_latest": "at or after the latest possible end: late under any arrangement of the unknown year",
+        "between": "between the two: in time or late depending on the unknown year's rest days (undetermined)",
+        "open_before": "the as-of time is before the earliest possible end: still running under any arrangement",
+        "open_after": "the as-of time is at or after the latest possible end: overdue under any arrangement",
+        "open_between": "the as-of time is between the two: running or overdue depending on the unknown year",
     },
     "zh": {
         "complaint": "投诉",
@@ -102,6 +110,14 @@ LABELS = {
         "evidence": "证据",
         "pause": "中止（不计入期限）",
         "restart": "重新计算自",
+        "earliest": "最早可能届满",
+        "latest": "最晚可能届满",
+        "before_earliest": "早于最早可能届满时点：无论该年如何安排节假日均未逾期",
+        "after_latest": "不早于最晚可能届满时点：无论该年如何安排节假日均已逾期",
+        "between": "介于两者之间：是否逾期取决于该年的休息日安排（无法判定）",
+        "open_before": "评估时点早于最早可能届满时点：无论如何安排均在期限内",
+        "open_after": "评估时点不早于最晚可能届满时点：无论如何安排均已届满",
+        "open_between": "评估时点介于两者之间：是否届满取决于该年的休息日安排",
     },
 }
 
@@ -185,11 +201,31 @@ def explain_result(
         "start_day_counted": _start_day_counted(module, params_day),
         "status": result.status,
         "timeline": timeline,
-        "clocks": [c.describe(calendar) for c in result.clocks if isinstance(c, ClockResult)],
+        "clocks": [
+            _with_bounds(c.describe(calendar), as_of) for c in result.clocks if isinstance(c, ClockResult)
+        ],
         "rules": _rule_outcomes(result, module, received_day),
         "errors": [f.to_dict() for f in result.findings if f.severity == "error"],
         "data_quality": [f.to_dict() for f in result.findings if f.code == CHRONOLOGY],
     }
+
+
+def _with_bounds(clock: dict[str, Any], as_of: datetime) -> dict[str, Any]:
+    """A clock that runs into an unknown year, with why its verdict holds (``bounds_verdict``:
+    where the act, or the as-of time without one, falls against the earliest and latest end)."""
+    if not clock.get("earliest_due"):
+        return clock
+    earliest = datetime.fromisoformat(clock["earliest_due"])
+    latest = datetime.fromisoformat(clock["latest_due"])
+    at = datetime.fromisoformat(clock["met_at"]) if clock.get("met_at") else None
+    moment, prefix = (at, "") if at is not None else (as_of, "open_")
+    if moment < earliest:
+        verdict = f"{prefix}before" if prefix else "before_earliest"
+    elif moment >= latest:
+        verdict = f"{prefix}after" if prefix else "after_latest"
+    else:
+        verdict = f"{prefix}between"
+    return {**clock, "bounds_verdict": verdict}
 
 
 def _rule_outcomes(
@@ -245,6 +281,54 @@ def _start_day_counted(module: RuleModule, day: date) -> bool:
         return False
 
 
+def _clock_lines(clock: dict[str, Any], L: dict[str, str], lang: str) -> list[str]:
+    """One clock of an explanation, as text lines."""
+    lines: list[str] = []
+    desc = clock["description"][lang]
+    head = f"  {clock['clock']} — {desc}"
+    if clock.get("cite"):
+        head += f" [{clock['cite']}]"
+    lines.append(head)
+    lines.append(
+        f"    {L['state']}: {clock['state']}"
+        + (f"   {L['reason']}: {clock['reason']}" if clock.get("reason") else "")
+    )
+    if clock.get("start"):
+        lines.append(f"    {L['start']}: {clock['start']} ({clock['start_event']})")
+    if clock.get("period"):
+        period = clock["period"]
+        lines.append(f"    {L['period']}: {period['value']} {L.get(period['unit'], period['unit'])}")
+    if clock.get("due"):
+        skipped = clock["rest_days_skipped"]
+        why = "why_zh" if lang == "zh" else "why"
+        shown = ", ".join(f"{r['date']} ({r[why]})" for r in skipped)
+        lines.append(f"    {L['skipped']} ({len(skipped)}): {shown or L['none']}")
+        made_up = clock["make_up_days_counted"]
+        if made_up:
+            lines.append(f"    {L['made_up']}: {', '.join(r['date'] for r in made_up)}")
+        if not clock.get("earliest_due"):  # a bounded deadline is given by its two ends
+            lines.append(f"    {L['due']}: {clock['due_date']} 24:00 Asia/Shanghai (= {clock['due']})")
+    if clock.get("earliest_due"):
+        lines.append(f"    {L['earliest']}: {clock['earliest_due_date']} 24:00 (= {clock['earliest_due']})")
+        lines.append(f"    {L['latest']}: {clock['latest_due_date']} 24:00 (= {clock['latest_due']})")
+        lines.append(f"    → {L[clock['bounds_verdict']]}")
+    for ext in clock.get("extensions", []):
+        state = L["effective"] if ext["effective"] else L["not_effective"]
+        missing = f"; {L['missing']}: {', '.join(ext['missing'])}" if ext["missing"] else ""
+        target = f"{ext['requested_due_date']} 24:00" if ext["requested_due_date"] else ext["requested_due"]
+        lines.append(f"    {L['extension']} {ext['event']} @ {ext['at']}: → {target} ({state}{missing})")
+    for pause in clock.get("pauses", []):
+        lines.append(
+            f"    {L['pause']} {pause['from']} → {pause['to'] or '…'}: +{pause['days']} "
+            f"{L['calendar_day']} / {pause['working_days']} {L['working_day']}"
+        )
+    if clock.get("restarted_by"):
+        lines.append(f"    {L['restart']}: {clock['restarted_by']}")
+    if clock.get("met_at"):
+        lines.append(f"    {L['met']}: {clock['met_at']} ({clock['met_by_event']})")
+    return lines
+
+
 def render_text(doc: dict[str, Any], lang: str) -> str:
     L = LABELS[lang]
     lines = [
@@ -263,45 +347,7 @@ def render_text(doc: dict[str, Any], lang: str) -> str:
         f"{L['clocks']} ({L['start_counted'] if doc['start_day_counted'] else L['start_not_counted']}):",
     ]
     for clock in doc["clocks"]:
-        desc = clock["description"][lang]
-        head = f"  {clock['clock']} — {desc}"
-        if clock.get("cite"):
-            head += f" [{clock['cite']}]"
-        lines.append(head)
-        lines.append(
-            f"    {L['state']}: {clock['state']}"
-            + (f"   {L['reason']}: {clock['reason']}" if clock.get("reason") else "")
-        )
-        if clock.get("start"):
-            lines.append(f"    {L['start']}: {clock['start']} ({clock['start_event']})")
-        if clock.get("period"):
-            period = clock["period"]
-            lines.append(f"    {L['period']}: {period['value']} {L.get(period['unit'], period['unit'])}")
-        if clock.get("due"):
-            skipped = clock["rest_days_skipped"]
-            why = "why_zh" if lang == "zh" else "why"
-            shown = ", ".join(f"{r['date']} ({r[why]})" for r in skipped)
-            lines.append(f"    {L['skipped']} ({len(skipped)}): {shown or L['none']}")
-            made_up = clock["make_up_days_counted"]
-            if made_up:
-                lines.append(f"    {L['made_up']}: {', '.join(r['date'] for r in made_up)}")
-            lines.append(f"    {L['due']}: {clock['due_date']} 24:00 Asia/Shanghai (= {clock['due']})")
-        for ext in clock.get("extensions", []):
-            state = L["effective"] if ext["effective"] else L["not_effective"]
-            missing = f"; {L['missing']}: {', '.join(ext['missing'])}" if ext["missing"] else ""
-            target = (
-                f"{ext['requested_due_date']} 24:00" if ext["requested_due_date"] else ext["requested_due"]
-            )
-            lines.append(f"    {L['extension']} {ext['event']} @ {ext['at']}: → {target} ({state}{missing})")
-        for pause in clock.get("pauses", []):
-            lines.append(
-                f"    {L['pause']} {pause['from']} → {pause['to'] or '…'}: +{pause['days']} "
-                f"{L['calendar_day']} / {pause['working_days']} {L['working_day']}"
-            )
-        if clock.get("restarted_by"):
-            lines.append(f"    {L['restart']}: {clock['restarted_by']}")
-        if clock.get("met_at"):
-            lines.append(f"    {L['met']}: {clock['met_at']} ({clock['met_by_event']})")
+        lines += _clock_lines(clock, L, lang)
     lines += ["", f"{L['rules']}:"]
     for rule in doc["rules"]:
         c = rule["citation"]

@@ -4,7 +4,8 @@
 * :mod:`~cppolicy.calendar.days` — what a day is and why (:class:`DayInfo`);
 * :mod:`~cppolicy.calendar.years` — the years cppolicy trusts and python-holidays' data for them;
 * :mod:`~cppolicy.calendar.data` — a year supplied by the user as a data file;
-* :mod:`~cppolicy.calendar.working` — :class:`WorkingDayCalendar` and :func:`load_calendar`.
+* :mod:`~cppolicy.calendar.working` — :class:`WorkingDayCalendar` and :func:`load_calendar`;
+* :mod:`~cppolicy.calendar.bounds` — the earliest and latest end of a period into an unknown year.
 """
 
 from __future__ import annotations

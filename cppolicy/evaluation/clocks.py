@@ -19,7 +19,7 @@ from typing import Any
 
 from cppolicy.calendar import DayInfo, WorkingDayCalendar, end_of_day, local_date
 from cppolicy.documents import dig
-from cppolicy.errors import CalendarError
+from cppolicy.errors import CalendarError, CalendarYearUnknown
 from cppolicy.evaluation.chronology import acts_before_receipt, clock_conflict
 from cppolicy.events import Event
 from cppolicy.rules import ClockSpec, RuleModule
@@ -108,6 +108,10 @@ class ClockResult:
     paused_open: bool = False
     restarted_by: str | None = None
     start_t: float | None = None  # ``start`` as epoch seconds (the start event's)
+    #: the calendar could not count it: a year's arrangement is unknown (then judged at both ends)
+    unknown_year: bool = False
+    #: the earliest and latest possible deadline, when it runs into an unknown year
+    bounds: tuple[Deadline, Deadline] | None = None
 
     @property
     def base_due(self) -> datetime | None:
@@ -140,9 +144,9 @@ class ClockResult:
         # Only working-day periods skip rest days; calendar days count every day.
         if d and d.due_date and self.start and (self.period or {}).get("unit") == "working_day":
             first = local_date(self.start)
-            between = [
-                calendar.day_kind(first + timedelta(days=i)) for i in range(1, (d.due_date - first).days + 1)
-            ]
+            days = [first + timedelta(days=i) for i in range(1, (d.due_date - first).days + 1)]
+            # a bounded deadline lists only the days of published years
+            between = [calendar.day_kind(day) for day in days if day.year in calendar.covered_years]
         return {
             "clock": self.name,
             "description": self.spec.description,
@@ -165,7 +169,20 @@ class ClockResult:
             "pauses": self.pauses,
             "restarted_by": self.restarted_by,
             "reason": self.reason,
+            **_bounds(self.bounds),
         }
+
+
+def _bounds(bounds: tuple[Deadline, Deadline] | None) -> dict[str, Any]:
+    """The earliest and latest possible deadline of a clock that runs into an unknown year."""
+    if bounds is None:
+        return {}
+    return {
+        "earliest_due": bounds[0].due.isoformat(),
+        "earliest_due_date": _last_day(bounds[0].due),
+        "latest_due": bounds[1].due.isoformat(),
+        "latest_due_date": _last_day(bounds[1].due),
+    }
 
 
 def _last_day(end: datetime | None) -> str | None:
@@ -216,6 +233,7 @@ def compute_clocks(
             _deadline(result, spec, scope, calendar, params, as_of, annotations)
         except CalendarError as exc:
             result.state, result.reason, result.deadline = "undetermined", exc.message, None
+            result.unknown_year = isinstance(exc, CalendarYearUnknown)
             continue
         _state(result, spec, scope, first.get("withdrawn"), as_of)
     return results

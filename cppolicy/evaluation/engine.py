@@ -45,6 +45,7 @@ from cppolicy.evaluation.findings import (
     error_finding,
     failure_detail,
 )
+from cppolicy.evaluation.unknown_year import BothEnds
 from cppolicy.events import Event
 from cppolicy.rules import Rule, RuleModule
 from cppolicy.rules.vocabulary import CLOCK_PROJECTION, RECEIVED_ID, RECEIVED_PREFIX
@@ -127,6 +128,9 @@ class Engine:
         #: instrument itself says, for impact comparisons); True (default) by the law in force.
         self.supersede = supersede
         self.last_run: tuple[str, date, list[dict[str, Any]], list[Fired]] | None = None
+        #: with keep_facts, the earliest-end run of a complaint judged at both ends of a limit that
+        #: runs into an unknown year (:mod:`~cppolicy.evaluation.unknown_year`; last_run is the latest)
+        self.earliest_run: tuple[str, date, list[dict[str, Any]], list[Fired]] | None = None
         self.ref = ModuleRef(module.id, module.version, module.digest)
         self._fired: list[Fired] = []
         self._host = _Host(self._action_for)
@@ -193,22 +197,35 @@ class Engine:
             clocks = compute_clocks(
                 self.module, visible, self.calendar, params, as_of, annotations, only=self._clocks_needed(on)
             )
-            result.clocks = clocks
-            fired = self._run_rules(on, prepared, clocks, annotations, as_of)
+            result.clocks, ends, self.earliest_run = clocks, None, None
+            if any(c.unknown_year for c in clocks):  # judged at the earliest and latest possible end
+                needed = self._clocks_needed(on)
+                ends = BothEnds.compute(self.module, visible, self.calendar, params, as_of, needed)
+                at_earliest = self._run_rules(on, prepared, ends.earliest, ends.earliest_notes, as_of)
+                self.earliest_run = self.last_run if self.keep_facts else None
+                fired = ends.judge(
+                    at_earliest, self._run_rules(on, prepared, ends.latest, ends.latest_notes, as_of)
+                )
+                result.clocks = ends.clocks
+            else:
+                fired = self._run_rules(on, prepared, clocks, annotations, as_of)
         except Exception as exc:  # noqa: BLE001 — any failure must surface as an error finding
             result.findings.append(self.error_finding(complaint_id, institution, as_of_text, exc))
             return result
         for rule_id, _ in fired:
             result.fired[rule_id] = result.fired.get(rule_id, 0) + 1
-        result.findings.extend(self.findings_for(complaint_id, institution, fired, as_of_text))
+        found = self.findings_for(complaint_id, institution, fired, as_of_text)
+        day = self._rules_on(on) if received else None
+        if ends is not None:
+            found = ends.findings(self, found, day, complaint_id, institution, as_of_text)
+        result.findings.extend(found)
         early = acts_before_receipt(visible)  # data quality; their clocks are undetermined below
         if early:
             result.findings.extend(
                 chronology_findings(self.ref, self.instrument, early, complaint_id, institution, as_of_text)
             )
         # Without a receipt date nothing says which rules were in force: all are undetermined.
-        unknown = {c.name: c.reason for c in clocks if c.state == "undetermined"}
-        day = self._rules_on(on) if received else None
+        unknown = ends.unknown if ends else {c.name: c.reason for c in clocks if c.state == "undetermined"}
         result.findings.extend(
             self.undetermined_findings("complaint", day, unknown, complaint_id, institution, as_of_text)
         )
@@ -391,14 +408,16 @@ class Engine:
         institution: str | None,
         as_of_text: str,
         label: str = "clock ",
+        rules: set[str] | None = None,
     ) -> list[Finding]:
         """An ``undetermined`` finding for each rule of ``scope`` in force on ``on`` (every rule
         without ``on``) that uses a clock in ``unknown`` (name -> why it could not be computed):
-        such a rule is neither met nor breached, and says which clock it waited on."""
+        such a rule is neither met nor breached, and says which clock it waited on. ``rules``:
+        only these rule ids (those whose verdict differs between a limit's two possible ends)."""
         out: list[Finding] = []
         for rule in self.module.rules_in(scope, on) if unknown else ():
             blocked = [name for name in rule.clocks if name in unknown]
-            if blocked:
+            if blocked and (rules is None or rule.id in rules):
                 out.append(
                     Finding(
                         code=rule.code,

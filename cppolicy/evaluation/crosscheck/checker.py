@@ -20,7 +20,7 @@ from cppolicy.calendar import SHANGHAI, WorkingDayCalendar
 from cppolicy.evaluation.archive_scope import ArchiveResult, evaluate_archive_scope
 from cppolicy.evaluation.crosscheck.chronology import chronology_codes
 from cppolicy.evaluation.crosscheck.disagreement import Disagreement, engine_firings
-from cppolicy.evaluation.crosscheck.evaluator import UnsupportedCondition, evaluate_ruleset
+from cppolicy.evaluation.crosscheck.evaluator import Firing, UnsupportedCondition, evaluate_ruleset
 from cppolicy.evaluation.engine import SENTINEL_RULE, Engine, Fired
 from cppolicy.evaluation.findings import ComplaintResult, Finding, ModuleRef
 from cppolicy.evaluation.institution import InstitutionResult, check_institution
@@ -53,16 +53,34 @@ def compare_run(
     subject: str | None = None,
     reported: Iterable[Finding] | None = None,
     notes: Sequence[str] = (),
+    earliest: Run | None = None,
 ) -> Disagreement | None:
     """Re-evaluate a recorded run (``engine.last_run``) here and compare: the firings with the
     engine's, then the finding codes they give (``engine.findings_for`` on each side) with the
-    codes ``reported`` (default: those of the engine's own firings). None when all agree."""
+    codes ``reported`` (default: those of the engine's own firings). None when all agree.
+
+    ``earliest`` (``engine.earliest_run``): the run at the earliest possible end of a limit that
+    runs into an unknown year, ``run`` being the one at the latest. Both are re-evaluated; a code
+    counts only when its rule fires at both ends (docs/calendar.md), as the engine reports it."""
     scope, on, facts, raw = run
     ruleset = engine.module.compile(on, scope)
     ours = evaluate_ruleset(ruleset, facts)
     theirs = engine_firings(ruleset, raw, facts)
     text = _as_of_text(as_of)
     our_fired = [(f.rule_id, f.matched(facts)) for f in ours]
+    if earliest is not None:
+        early_ours, early_theirs, early_facts = _firings(engine, earliest)
+        at_both = {_bound(f.rule_id, f.matched(early_facts)) for f in early_ours}
+        our_fired = [
+            (rule_id, matched) for rule_id, matched in our_fired if _bound(rule_id, matched) in at_both
+        ]
+        if Counter(early_ours) != Counter(early_theirs):
+            notes = [
+                *notes,
+                "at the earliest possible end: durable_rules fired "
+                f"{sorted(f.describe(early_facts) for f in early_theirs)}, the cross-check "
+                f"{sorted(f.describe(early_facts) for f in early_ours)}",
+            ]
     our_codes = sorted(
         _codes(engine.findings_for(subject, None, our_fired, text)) + chronology_codes(scope, facts)
     )
@@ -84,6 +102,21 @@ def compare_run(
     )
 
 
+def _bound(rule_id: str, matched: dict[str, dict[str, Any]]) -> tuple[str, frozenset[tuple[str, Any]]]:
+    """What makes a firing the same at both ends of a limit: its rule and, per alias, the event
+    (by id) or clock (by name) bound, whatever the clock's due."""
+    return rule_id, frozenset(
+        (alias, fact.get("id", fact.get("clock", fact.get("f")))) for alias, fact in matched.items()
+    )
+
+
+def _firings(engine: Engine, run: Run) -> tuple[list[Firing], list[Firing], list[dict[str, Any]]]:
+    """This evaluator's firings and durable_rules' on a recorded run, and its facts."""
+    scope, on, facts, raw = run
+    ruleset = engine.module.compile(on, scope)
+    return evaluate_ruleset(ruleset, facts), engine_firings(ruleset, raw, facts), facts
+
+
 def _errored(findings: Iterable[Finding]) -> str | None:
     return next((f.detail or f.code for f in findings if f.severity == "error"), None)
 
@@ -96,7 +129,7 @@ class _Keeping:
 
     def __enter__(self) -> Engine:
         self.before = self.engine.keep_facts
-        self.engine.keep_facts, self.engine.last_run = True, None
+        self.engine.keep_facts, self.engine.last_run, self.engine.earliest_run = True, None, None
         return self.engine
 
     def __exit__(self, *exc: object) -> None:
@@ -117,7 +150,9 @@ def cross_check_result(
         run = engine.last_run
     if run is None or _errored(result.findings):
         return None
-    return compare_run(engine, run, as_of, subject=complaint_id, reported=result.findings)
+    return compare_run(
+        engine, run, as_of, subject=complaint_id, reported=result.findings, earliest=engine.earliest_run
+    )
 
 
 def cross_check_facts(
@@ -214,6 +249,7 @@ class CrossChecker:
         subject: str | None = None,
         reported: Iterable[Finding] | None = None,
         notes: Sequence[str] = (),
+        earliest: Run | None = None,
     ) -> Disagreement | None:
         """Compare a recorded run (with the result it gave) with this evaluator's; tally the
         outcome. ``reported`` defaults to the findings of ``result``."""
@@ -245,6 +281,7 @@ class CrossChecker:
                     subject=subject,
                     reported=result.findings if reported is None else reported,
                     notes=notes,
+                    earliest=earliest,
                 )
         except UnsupportedCondition as exc:
             self.counts["unsupported"] += 1
@@ -263,7 +300,7 @@ class CrossChecker:
     ) -> dict[ModuleRef, ComplaintResult]:
         """The complaint judged again by this checker's judge, each engine keeping its run."""
         for engine in self.judge.engines.values():
-            engine.last_run = None
+            engine.last_run = engine.earliest_run = None
         return {r.module: r for r in self.judge.judge(complaint_id, events, moment).results}
 
     def _wanted(self, result: ComplaintResult) -> bool:
@@ -304,6 +341,7 @@ class CrossChecker:
                 subject=result.complaint_id,
                 reported=result.findings,
                 notes=notes,
+                earliest=engine.earliest_run,
             )
             if outcome is not None:
                 out.append(outcome)
@@ -335,6 +373,7 @@ class CrossChecker:
                 result,
                 engine.last_run,
                 subject=complaint_id,
+                earliest=engine.earliest_run,
             )
             if outcome is not None:
                 out.append(outcome)
