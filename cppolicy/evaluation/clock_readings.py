@@ -86,6 +86,20 @@ def restart_in_time(spec: ClockSpec, events: Sequence[Event], start: Event, due:
     return chosen
 
 
+def extension_checks(
+    data: dict[str, Any], before_expiry: bool, levels: Sequence[str] | None
+) -> dict[str, bool]:
+    """Which requirements an extension event's data meets: ``notified`` (a notice channel),
+    ``reason`` (non-empty), ``before_expiry`` (given), ``approval`` (at one of ``levels``, if any)."""
+    approval = data.get("approval") or {}
+    return {
+        "notified": bool(data.get("notice_channel")),
+        "reason": bool((data.get("reason") or "").strip()),
+        "before_expiry": before_expiry,
+        "approval": bool(approval) and (levels is None or approval.get("level") in levels),
+    }
+
+
 def fall_back(
     ext: dict[str, Any], tiers: list[dict[str, Any]], index: int, checks: dict[str, bool]
 ) -> int | None:

@@ -21,7 +21,14 @@ from cppolicy.calendar import DayInfo, WorkingDayCalendar, end_of_day, local_dat
 from cppolicy.documents import dig
 from cppolicy.errors import CalendarError
 from cppolicy.evaluation.chronology import acts_before_receipt, clock_conflict
-from cppolicy.evaluation.clock_readings import DueAt, fall_back, first_start, met_in_order, restart_in_time
+from cppolicy.evaluation.clock_readings import (
+    DueAt,
+    extension_checks,
+    fall_back,
+    first_start,
+    met_in_order,
+    restart_in_time,
+)
 from cppolicy.events import Event
 from cppolicy.rules import ClockSpec, RuleModule
 
@@ -442,14 +449,8 @@ def _apply_extensions(
             new = limit(data["new_limit"])
         index = next((i for i, limit in enumerate(limits) if new.due <= limit.due), len(tiers) - 1)
         tier = tiers[index]
-        approval = data.get("approval") or {}
         levels = params[tier["approval_levels"]["param"]] if tier.get("approval_levels") else None
-        checks = {
-            "notified": bool(data.get("notice_channel")),
-            "reason": bool((data.get("reason") or "").strip()),
-            "before_expiry": event.time < limit_due,
-            "approval": bool(approval) and (levels is None or approval.get("level") in levels),
-        }
+        checks = extension_checks(data, event.time < limit_due, levels)
         missing = sorted(k for k in tier["requires"] if not checks[k])
         # with fall_back, a request its tier does not allow stands as the highest lower tier it meets
         granted = index if not missing else fall_back(ext, tiers, index, checks)

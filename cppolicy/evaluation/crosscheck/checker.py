@@ -25,6 +25,7 @@ from cppolicy.evaluation.engine import SENTINEL_RULE, Engine, Fired
 from cppolicy.evaluation.findings import ComplaintResult, Finding, ModuleRef
 from cppolicy.evaluation.institution import InstitutionResult, check_institution
 from cppolicy.evaluation.judge import Judge
+from cppolicy.evaluation.selection import newest_versions
 from cppolicy.events import Event
 from cppolicy.rules import RuleModule
 
@@ -394,9 +395,7 @@ class CrossChecker:
     ) -> list[Disagreement]:
         """Cross-check ``run(engine)`` under every module with rules of ``scope``."""
         out = []
-        for module in self.modules:
-            if not module.rules_in(scope):
-                continue
+        for module in newest_versions(m for m in self.modules if m.rules_in(scope)):
             engine = self.judge.engine(module)
             with _Keeping(engine):
                 result = run(engine)
