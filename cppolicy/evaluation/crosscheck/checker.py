@@ -18,7 +18,7 @@ from typing import Any
 
 from cppolicy.calendar import SHANGHAI, WorkingDayCalendar
 from cppolicy.evaluation.archive_scope import ArchiveResult, evaluate_archive_scope
-from cppolicy.evaluation.crosscheck.chronology import chronology_codes
+from cppolicy.evaluation.crosscheck.chronology import chronology_codes, order_notes
 from cppolicy.evaluation.crosscheck.disagreement import Disagreement, engine_firings
 from cppolicy.evaluation.crosscheck.evaluator import UnsupportedCondition, evaluate_ruleset
 from cppolicy.evaluation.engine import SENTINEL_RULE, Engine, Fired
@@ -67,6 +67,7 @@ def compare_run(
     our_codes = sorted(
         _codes(engine.findings_for(subject, None, our_fired, text)) + chronology_codes(scope, facts)
     )
+    notes = [*notes, *order_notes(engine.module, scope, facts)]
     if reported is None:
         reported = engine.findings_for(subject, None, [(r, m) for r, m in raw if r != SENTINEL_RULE], text)
     their_codes = _codes(reported)
