@@ -50,6 +50,7 @@ LABELS = {
         "extension": "extension",
         "effective": "effective",
         "not_effective": "not effective",
+        "granted_tier": "effective up to tier",
         "missing": "missing",
         "working_day": "working days",
         "calendar_day": "calendar days",
@@ -89,6 +90,7 @@ LABELS = {
         "extension": "延期",
         "effective": "有效",
         "not_effective": "无效",
+        "granted_tier": "仅生效至档次",
         "missing": "缺少",
         "working_day": "个工作日",
         "calendar_day": "个自然日",
@@ -288,6 +290,8 @@ def render_text(doc: dict[str, Any], lang: str) -> str:
             lines.append(f"    {L['due']}: {clock['due_date']} 24:00 Asia/Shanghai (= {clock['due']})")
         for ext in clock.get("extensions", []):
             state = L["effective"] if ext["effective"] else L["not_effective"]
+            if ext["effective"] and ext.get("granted_tier") not in (None, ext.get("tier")):
+                state = f"{L['granted_tier']} {ext['granted_tier']}"  # extension.fall_back
             missing = f"; {L['missing']}: {', '.join(ext['missing'])}" if ext["missing"] else ""
             target = (
                 f"{ext['requested_due_date']} 24:00" if ext["requested_due_date"] else ext["requested_due"]
