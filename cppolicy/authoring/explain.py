@@ -247,6 +247,15 @@ def _start_day_counted(module: RuleModule, day: date) -> bool:
         return False
 
 
+def _extension_line(ext: dict[str, Any], labels: dict[str, str]) -> str:
+    state = labels["effective"] if ext["effective"] else labels["not_effective"]
+    if ext["effective"] and ext.get("granted_tier") not in (None, ext.get("tier")):
+        state = f"{labels['granted_tier']} {ext['granted_tier']}"  # extension.fall_back
+    missing = f"; {labels['missing']}: {', '.join(ext['missing'])}" if ext["missing"] else ""
+    target = f"{ext['requested_due_date']} 24:00" if ext["requested_due_date"] else ext["requested_due"]
+    return f"    {labels['extension']} {ext['event']} @ {ext['at']}: → {target} ({state}{missing})"
+
+
 def render_text(doc: dict[str, Any], lang: str) -> str:
     L = LABELS[lang]
     lines = [
@@ -288,15 +297,7 @@ def render_text(doc: dict[str, Any], lang: str) -> str:
             if made_up:
                 lines.append(f"    {L['made_up']}: {', '.join(r['date'] for r in made_up)}")
             lines.append(f"    {L['due']}: {clock['due_date']} 24:00 Asia/Shanghai (= {clock['due']})")
-        for ext in clock.get("extensions", []):
-            state = L["effective"] if ext["effective"] else L["not_effective"]
-            if ext["effective"] and ext.get("granted_tier") not in (None, ext.get("tier")):
-                state = f"{L['granted_tier']} {ext['granted_tier']}"  # extension.fall_back
-            missing = f"; {L['missing']}: {', '.join(ext['missing'])}" if ext["missing"] else ""
-            target = (
-                f"{ext['requested_due_date']} 24:00" if ext["requested_due_date"] else ext["requested_due"]
-            )
-            lines.append(f"    {L['extension']} {ext['event']} @ {ext['at']}: → {target} ({state}{missing})")
+        lines += [_extension_line(ext, L) for ext in clock.get("extensions", [])]
         for pause in clock.get("pauses", []):
             lines.append(
                 f"    {L['pause']} {pause['from']} → {pause['to'] or '…'}: +{pause['days']} "
