@@ -5,19 +5,21 @@ channels (Art. 8) and the shape of the module's coverage and parameters."""
 from __future__ import annotations
 
 import json
+import shutil
 from itertools import count
 from pathlib import Path
 
 import pytest
 
 from cppolicy.authoring import coverage_report, parse_numeral
+from cppolicy.authoring.cases import module_cases
 from cppolicy.calendar import load_calendar, parse_moment
 from cppolicy.evaluation import modules_for
 from cppolicy.evaluation.archive_scope import evaluate_archive_scope
 from cppolicy.evaluation.engine import Engine
 from cppolicy.evaluation.institution import check_institution, default_as_of, load_profile
 from cppolicy.host import to_event
-from cppolicy.rules import resolve_module
+from cppolicy.rules import load_module, resolve_module
 
 ROOT_PROFILE = Path(__file__).resolve().parents[1] / "examples" / "institution-profile.json"
 BR = {"id": "BR-SH", "level": "branch", "parent": "HO-001"}
@@ -192,3 +194,27 @@ def test_a_finding_names_its_own_subject_never_the_previous_firings(engine, modu
     ]
     findings = engine.findings_for(None, "CALLER", fired, "2025-12-31T00:00:00+08:00")
     assert [f.institution_id for f in findings] == ["BR-1", "CALLER", "CALLER"]
+
+
+# -- issue 19: a result notice recorded before its decision ------------------------------------
+
+
+def test_out_of_order_warning_false_reports_the_unmet_duty_alone(module, tmp_path):
+    """``out_of_order_warning`` is a reading, not a switch of the duty: with it off, a notice
+    recorded before the decision still tells nothing (RESULT_NOT_NOTIFIED), and no warning."""
+    copy = tmp_path / "cbirc-2020-3" / "1.1.1"
+    shutil.copytree(module.path.parent, copy)
+    text = (copy / "module.yaml").read_text(encoding="utf-8")
+    text = text.replace("version: 1.1.0", "version: 1.1.1", 1)
+    start = text.index("  out_of_order_warning:")
+    text = text[:start] + text[start:].replace("value: true", "value: false", 1)
+    (copy / "module.yaml").write_text(text, encoding="utf-8")
+    quiet = load_module(copy)
+    case = next(c for c in module_cases(module) if c.file.name == "a18-notice-order.yaml")
+    codes = {}
+    for mod in (module, quiet):
+        events = [to_event(e) for e in case.events]
+        result = Engine(mod, load_calendar()).evaluate("C", events, parse_moment(case.as_of))
+        codes[mod.version] = sorted(f.code for f in result.findings if f.severity in ("violation", "warning"))
+    assert codes["1.1.0"] == ["CBIRC2020.A18.NOTICE_BEFORE_DECISION", "CBIRC2020.A18.RESULT_NOT_NOTIFIED"]
+    assert codes["1.1.1"] == ["CBIRC2020.A18.RESULT_NOT_NOTIFIED"]

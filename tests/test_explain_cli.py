@@ -79,7 +79,7 @@ def test_explain_json_lists_every_rule_once(tmp_path):
     doc = json.loads(result.stdout)
     assert doc["status"] == "compliant"
     assert {r["outcome"] for r in doc["rules"]} == {"not_fired"}
-    assert len(doc["rules"]) == len({r["rule_id"] for r in doc["rules"]}) == 18
+    assert len(doc["rules"]) == len({r["rule_id"] for r in doc["rules"]}) == 20  # 1.1.0: two new warnings
     decision = next(c for c in doc["clocks"] if c["clock"] == "decision")
     assert decision["state"] == "met" and decision["due_date"] == "2019-03-25"
 
@@ -110,7 +110,7 @@ def test_explain_shows_point_nine_superseded_for_a_complaint_received_from_2020_
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["module"]["id"] == MODULE_2012 and doc["status"] == "compliant"
-    assert len(doc["rules"]) == len({r["rule_id"] for r in doc["rules"]}) == 18
+    assert len(doc["rules"]) == len({r["rule_id"] for r in doc["rules"]}) == 20  # 1.1.0: two new warnings
     outcomes = {r["code"]: r["outcome"] for r in doc["rules"]}
     assert {code for code, outcome in outcomes.items() if outcome == "superseded"} == P9_CODES
     assert {outcome for code, outcome in outcomes.items() if code not in P9_CODES} == {"not_fired"}

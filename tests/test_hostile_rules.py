@@ -19,6 +19,7 @@ from tests.helpers import cli, compliant, event, write_jsonl
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "policies" / "cbrc-2012-13" / "1.0.0"
+NEWEST = ROOT / "policies" / "cbrc-2012-13" / "1.1.0"  # what a bare id names: the highest version
 
 
 @pytest.fixture
@@ -156,14 +157,16 @@ def test_bare_policy_name_is_the_registered_module_never_a_folder_in_cwd(module,
         result = cli("audit", archive, "--as-of", "2019-12-31", "--policy", spec, "-f", "json")
         assert result.exit_code == 1, result.stderr
         report = json.loads(result.stdout)
-        assert report["modules"][0]["digest"] == load_module(BUNDLED).digest
+        registered = NEWEST if spec == "cbrc-2012-13" else BUNDLED
+        assert report["modules"][0]["digest"] == load_module(registered).digest
         assert "CBRC2012.P9.DECISION_OVERDUE" in {f["code"] for f in report["findings"]}, spec
     # named by a path, the folder is loaded (and its header says so by its own digest)
     result = cli("audit", archive, "--as-of", "2019-12-31", "--policy", "./cbrc-2012-13", "-f", "json")
     report = json.loads(result.stdout)
     assert report["modules"][0]["digest"] == load_module(module).digest != load_module(BUNDLED).digest
     assert "CBRC2012.P9.DECISION_OVERDUE" not in {f["code"] for f in report["findings"]}
-    assert resolve_module("cbrc-2012-13").path.parent == BUNDLED
+    assert resolve_module("cbrc-2012-13").path.parent == NEWEST
+    assert resolve_module("cbrc-2012-13@1.0.0").path.parent == BUNDLED
 
 
 def test_a_folder_is_named_by_a_path_and_an_unknown_id_lists_the_known_ones(tmp_path, monkeypatch):

@@ -117,3 +117,43 @@ def test_impact_unknown_module_is_one_line_exit_2(tmp_path):
     archive.write_text("")
     result = cli("impact", "--from", "nope", "--to", "cbrc-2012-13", str(archive), "--as-of", "2021-12-31")
     assert result.exit_code == 2 and result.stderr.startswith("cppolicy: error: no rule module 'nope'")
+
+
+ARCHIVE = Path(__file__).resolve().parents[1] / "examples" / "archive-2024-2025.jsonl.gz"
+
+
+def _impact(module: str) -> dict:
+    result = cli(
+        "impact", str(ARCHIVE), "--from", f"{module}@1.0.0", "--to", f"{module}@1.1.0",
+        "--as-of", "2026-01-31", "--format", "json",
+    )  # fmt: skip
+    assert result.exit_code == 1, result.stdout + result.stderr
+    return json.loads(result.stdout)
+
+
+def test_impact_of_the_issue_19_versions_on_the_example_archive_lists_exactly_what_changed():
+    """Order No. 3 1.1.0: a tier-2 request without approval stands as tier 1 (deadlines move to
+    30 days), a notice before its decision is a warning; the 2012 notice and PBoC No. 5: the
+    records out of order of the fixed complaints C-2025-OO001…OO004."""
+    o3 = {c["complaint_id"]: (c["kind"], c["after"]) for c in _impact("cbirc-2020-3")["changes"]}
+    assert o3 == {
+        "C-2024-00018": ("moved_deadline", o3["C-2024-00018"][1]),
+        "C-2024-00023": ("moved_deadline", o3["C-2024-00023"][1]),
+        "C-2025-00001": ("moved_deadline", o3["C-2025-00001"][1]),
+        "C-2025-00034": ("moved_deadline", o3["C-2025-00034"][1]),
+        "C-2025-OO001": ("changed_warning", ["CBIRC2020.A18.NOTICE_BEFORE_DECISION"]),
+        "C-2025-OO003": ("changed_warning", ["CBIRC2020.A18.NOTICE_BEFORE_DECISION"]),
+    }
+    moved = {c["complaint_id"]: c["moved_deadlines"] for c in _impact("cbirc-2020-3")["changes"]}
+    assert moved["C-2024-00018"]["decision"] == {"before": "2024-05-07", "after": "2024-05-22"}
+    n2012 = {c["complaint_id"]: c["after"] for c in _impact("cbrc-2012-13")["changes"]}
+    assert n2012 == {
+        "C-2025-OO001": ["CBRC2012.P8.NOTICE_BEFORE_DECISION"],
+        "C-2025-OO002": ["CBRC2012.P10.REPORT_BEFORE_DECISION"],
+        "C-2025-OO003": ["CBRC2012.P8.NOTICE_BEFORE_DECISION"],
+    }
+    pbc = {c["complaint_id"]: c["after"] for c in _impact("pbc-2020-5")["changes"]}
+    assert pbc == {
+        "C-2025-OO003": ["PBC2020.A43.REPLY_BEFORE_DECISION"],
+        "C-2025-OO004": ["PBC2020.A44.FEEDBACK_BEFORE_DECISION"],
+    }

@@ -208,7 +208,7 @@ def test_an_unknown_format_is_a_usage_error():
 
 
 def test_show_text():
-    result = run("show", "cbrc-2012-13")
+    result = run("show", "cbrc-2012-13@1.0.0")
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     assert out.startswith("cbrc-2012-13@1.0.0 — 银监发〔2012〕13号\n")
@@ -295,7 +295,7 @@ def test_show_an_unknown_module_is_one_line_and_exit_2():
 
 
 def test_coverage_lists_the_19_points_in_order_with_their_status():
-    result = run("coverage", "cbrc-2012-13", "--format", "json")
+    result = run("coverage", "cbrc-2012-13@1.0.0", "--format", "json")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert [e["label"] for e in report["entries"]] == POINTS
@@ -311,7 +311,7 @@ def test_coverage_lists_the_19_points_in_order_with_their_status():
 
 
 def test_coverage_table_is_in_order_with_a_summary():
-    result = run("coverage", "cbrc-2012-13")
+    result = run("coverage", "cbrc-2012-13@1.0.0")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "cbrc-2012-13@1.0.0 — 银监发〔2012〕13号"
@@ -326,7 +326,7 @@ def test_coverage_table_is_in_order_with_a_summary():
 
 
 def test_coverage_markdown_is_a_well_formed_table():
-    result = run("coverage", "cbrc-2012-13", "--format", "markdown")
+    result = run("coverage", "cbrc-2012-13@1.0.0", "--format", "markdown")
     assert result.exit_code == 0, result.stderr
     (table,) = markdown_tables(result.stdout)
     assert_well_formed(table)
@@ -361,7 +361,7 @@ def test_coverage_of_articles_with_arabic_numbers(tmp_path):
 
 
 def test_diff_of_identical_modules_is_exit_0():
-    result = run("diff", "cbrc-2012-13", str(BUNDLED))
+    result = run("diff", "cbrc-2012-13@1.0.0", str(BUNDLED))
     assert result.exit_code == 0, result.stdout + result.stderr
     assert result.stdout.startswith("identical: cbrc-2012-13@1.0.0")
     result = run("diff", "cbrc-2012-13@1.0.0", str(BUNDLED), "--format", "json")
@@ -387,7 +387,7 @@ def _changed_2012_module(tmp_path: Path) -> Path:
 
 def test_diff_detects_parameter_rule_and_citation_changes(tmp_path):
     changed = _changed_2012_module(tmp_path)
-    result = run("diff", "cbrc-2012-13", str(changed))
+    result = run("diff", "cbrc-2012-13@1.0.0", str(changed))
     assert result.exit_code == 1, result.stdout + result.stderr
     out = result.stdout
     assert '  ~ version: "1.0.0" → "1.0.1"' in out
@@ -403,7 +403,7 @@ def test_diff_detects_parameter_rule_and_citation_changes(tmp_path):
     assert "  ~ 十\n      ~ rules: " in out
     assert out.splitlines()[-1].startswith("differ: ")
 
-    doc = json.loads(run("diff", "cbrc-2012-13", str(changed), "--format", "json").stdout)
+    doc = json.loads(run("diff", "cbrc-2012-13@1.0.0", str(changed), "--format", "json").stdout)
     assert doc["identical"] is False
     (param,) = doc["parameters"]["changed"]
     assert param["name"] == "decision_limit"
@@ -518,7 +518,7 @@ def test_diff_with_a_bad_module_is_exit_2():
 
 def test_test_runs_the_bundled_cases(tmp_path):
     junit = tmp_path / "junit.xml"
-    result = run_own_process("test", "cbrc-2012-13", "--junit", str(junit))
+    result = run_own_process("test", "cbrc-2012-13@1.0.0", "--junit", str(junit))
     assert result.exit_code == 0, result.stdout + result.stderr
     cases = module_cases(MODULE)
     lines = result.stdout.splitlines()

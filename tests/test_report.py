@@ -160,7 +160,8 @@ def small_archive() -> list[dict]:
         ),
     )
     # C-8 at the head office: an extension to 30 working days (2025-06-24) needs Order No. 3's second
-    # tier, unapproved (no effect); decided 2025-06-05 after the limit of 2025-05-27 (15 calendar days)
+    # tier, unapproved: it stands as the first tier, 30 calendar days (2025-06-11; cbirc-2020-3@1.1.0,
+    # Art. 18 needs no approval up to 30 days), so the decision of 2025-06-05 is in time
     events += at(
         HO,
         handled("C-8", "2025-05-12", "2025-06-05", product="payment")
@@ -263,8 +264,8 @@ def test_header_and_reconciliation(small):
     assert small.lines == small.accepted == 48 and small.quarantined == 0
     h = small.handling
     assert (h.within_limit, h.late, h.open, h.overdue, h.withdrawn, h.undetermined, h.not_evaluated) == (
-        3,
-        2,
+        4,
+        1,
         1,
         1,
         1,
@@ -276,7 +277,7 @@ def test_header_and_reconciliation(small):
     FORMATS.render("semiannual", "markdown", small, buffer)
     text = buffer.getvalue()
     assert (
-        "8 complaints = 3 decided within the limit + 2 decided late + 1 open + 1 overdue undecided"
+        "8 complaints = 4 decided within the limit + 1 decided late + 1 open + 1 overdue undecided"
         " + 1 withdrawn + 0 undetermined + 0 not evaluated"
     ) in text
     assert "48 events read from 1 file(s) = 48 accepted + 0 quarantined" in text
@@ -334,15 +335,15 @@ def test_counts_by_dimension(small):
 def test_handling(small):
     got = values(small, "handling")
     assert got == {
-        "decided_within_limit": 3,
-        "decided_late": 2,
+        "decided_within_limit": 4,
+        "decided_late": 1,
         "open": 1,
         "overdue_undecided": 1,
         "withdrawn": 1,
         "withdrawn_after_limit": 0,
         "undetermined": 0,
         "not_evaluated": 0,
-        "share_within_limit": pytest.approx(0.6),
+        "share_within_limit": pytest.approx(0.8),
         # received from 2020-03-01: judged by Order 2020 No. 3 Art. 18, in calendar days
         "judged_by|cbirc-2020-3|calendar_day": 8,
         "average_days|cbirc-2020-3|calendar_day": pytest.approx(9.8),
@@ -356,9 +357,9 @@ def test_extensions(small):
     assert values(small, "extensions") == {
         "complaints_extended": 2,
         "extension_events": 2,
-        "effective": 1,
+        "effective": 2,
         "capped": 0,
-        "not_effective": 1,
+        "not_effective": 0,
         "unjudged": 0,
     }
     assert values(small, "extension_reasons", "count") == {"需调取交易记录核实": 1, "(none)": 1}
@@ -380,14 +381,14 @@ def test_findings(small):
     # 2025 receipts: the time limits are Order 2020 No. 3's (calendar days); the 2012 notice's
     # point 十 still applies to the NFRA-forwarded C-7.
     assert dict(small.findings) == {
-        ("CBIRC2020.A18.DECISION_LATE", "violation"): 2,  # C-2, C-8
-        ("CBIRC2020.A18.RESULT_NOTICE_LATE", "violation"): 2,  # C-2, C-8
+        ("CBIRC2020.A18.DECISION_LATE", "violation"): 1,  # C-2 (C-8 is in time under the first tier)
+        ("CBIRC2020.A18.RESULT_NOTICE_LATE", "violation"): 1,  # C-2
         ("CBIRC2020.A18.DECISION_OVERDUE", "violation"): 1,  # C-3
         ("CBIRC2020.A18.EXTENSION_NOT_APPROVED", "violation"): 1,  # C-8
         ("CBRC2012.P10.REPORT_BACK_MISSING", "violation"): 1,  # C-7
     }
     table = section(small, "findings")
-    assert table["(total findings)"]["violation"] == 7 and table["(total findings)"]["warning"] == 0
+    assert table["(total findings)"]["violation"] == 5 and table["(total findings)"]["warning"] == 0
     assert table["(complaints)"]["violation"] == 4  # C-2, C-3, C-7, C-8
 
 
@@ -466,8 +467,8 @@ def test_cli_formats_on_small_archive(small_path, tmp_path):
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert rows[0] == ["section", "dimension", "key", "value"]
     assert all(len(r) == 4 for r in rows)
-    assert ["handling", "value", "decided_late", "2"] in rows
-    assert ["handling", "value", "share_within_limit", "0.6000"] in rows
+    assert ["handling", "value", "decided_late", "1"] in rows
+    assert ["handling", "value", "share_within_limit", "0.8000"] in rows
     assert ["hot_issues", "change", "mortgage|interest", "1"] in rows
     assert ["header", "due_date", "", next(r[3] for r in rows if r[1] == "due_date")] in rows
     result = cli("report", "semiannual", small_path, "--period", "2025H1")

@@ -53,6 +53,7 @@ from cppolicy.evaluation import (
     engine_version,
     evaluate_archive_scope,
     modules_for,
+    newest_versions,
     slim_result,
 )
 from cppolicy.events import Event, Invalid, RawLine, readable_twice, revive
@@ -155,7 +156,10 @@ class _ArchiveAudit:
     ) -> None:
         self.modules, self.calendar, self.as_of, self.judge = list(modules), calendar, as_of, judge
         self.keep, self.only, self.spill_dir = keep, only, spill_dir
-        self.archive_modules = [m for m in modules if m.rules_in("archive")] if archive_scope else []
+        # one version per module id: the institution-level events have no receipt date to choose by
+        self.archive_modules = (
+            newest_versions(m for m in modules if m.rules_in("archive")) if archive_scope else []
+        )
         self.observers = observers
         self.steps: dict[str, list[Callable[..., None]]] = {
             name: [getattr(o, name) for o in observers if overrides(o, name)] for name in _STEPS

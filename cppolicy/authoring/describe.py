@@ -80,7 +80,7 @@ def _extension(module: RuleModule, extension: dict[str, Any] | None) -> dict[str
     if not extension:
         return None
     tiers = extension.get("tiers") or [{"up_to": extension["cap"], "requires": extension["requires"]}]
-    return {"event": extension["event"], "tiers": [
+    return {"event": extension["event"], "fall_back": bool(extension.get("fall_back")), "tiers": [
         {"up_to": param_ref(module, tier["up_to"]), "requires": list(tier["requires"]),
          "approval_levels": param_ref(module, tier.get("approval_levels"))}
         for tier in tiers]}  # fmt: skip
@@ -91,8 +91,9 @@ def _clock(module: RuleModule, name: str, spec: dict[str, Any]) -> dict[str, Any
     pauses, applies_if = spec.get("pauses"), spec.get("applies_if")
     return {
         "name": name, "description": spec["description"], "cite": spec.get("cite"),
-        "start_event": spec["start"]["event"], "period": param_ref(module, spec["period"]),
-        "met_by": spec.get("met_by"), "extension": _extension(module, spec.get("extension")),
+        "start_event": spec["start"]["event"], "start_when_true": spec["start"].get("when_true"),
+        "period": param_ref(module, spec["period"]), "met_by": spec.get("met_by"), "reports": spec.get("reports"),
+        "extension": _extension(module, spec.get("extension")),
         "pauses": None if not pauses else {"start": pauses["start"], "end": pauses["end"],
                                            "reasons": param_ref(module, pauses["reasons"])},
         "restart": spec.get("restart"),
@@ -153,19 +154,26 @@ def _tiers_text(ext: dict[str, Any]) -> str:
 
 
 def _clock_lines(clock: dict[str, Any]) -> list[str]:
-    lines = [f"start: {clock['start_event']}", f"period: {ref_text(clock['period'])}"]
+    when = f" with {clock['start_when_true']} true" if clock.get("start_when_true") else ""
+    lines = [f"start: {clock['start_event']}{when}", f"period: {ref_text(clock['period'])}"]
     if clock["met_by"]:
-        lines.append(f"met by: {clock['met_by']}")
+        reports = f" (not one dated before the {clock['reports']} it reports)" if clock.get("reports") else ""
+        lines.append(f"met by: {clock['met_by']}{reports}")
     if clock["extension"]:
         ext = clock["extension"]
-        lines.append(f"extension: by {ext['event']}: " + _tiers_text(ext))
+        fall_back = "; a request a tier does not allow stands as the highest lower tier it meets"
+        lines.append(
+            f"extension: by {ext['event']}: " + _tiers_text(ext) + (fall_back if ext.get("fall_back") else "")
+        )
     if clock.get("pauses"):
         p = clock["pauses"]
         lines.append(f"pauses: {p['start']} … {p['end']} not counted, for reasons {ref_text(p['reasons'])}")
     if clock.get("restart"):
         r = clock["restart"]
         lines.append(
-            f"restarts on: {r['event']}" + (f" with {r['when_true']} true" if r.get("when_true") else "")
+            f"restarts on: {r['event']}"
+            + (f" with {r['when_true']} true" if r.get("when_true") else "")
+            + (", only within the limit then in force" if r.get("within_limit") else "")
         )
     if clock["applies_if"]:
         lines.append(f"applies if: {clock['applies_if']['field']} in {ref_text(clock['applies_if']['in'])}")

@@ -50,6 +50,7 @@ LABELS = {
         "extension": "extension",
         "effective": "effective",
         "not_effective": "not effective",
+        "granted_tier": "effective up to tier",
         "missing": "missing",
         "working_day": "working days",
         "calendar_day": "calendar days",
@@ -97,6 +98,7 @@ LABELS = {
         "extension": "延期",
         "effective": "有效",
         "not_effective": "无效",
+        "granted_tier": "仅生效至档次",
         "missing": "缺少",
         "working_day": "个工作日",
         "calendar_day": "个自然日",
@@ -312,11 +314,7 @@ def _clock_lines(clock: dict[str, Any], L: dict[str, str], lang: str) -> list[st
         lines.append(f"    {L['earliest']}: {clock['earliest_due_date']} 24:00 (= {clock['earliest_due']})")
         lines.append(f"    {L['latest']}: {clock['latest_due_date']} 24:00 (= {clock['latest_due']})")
         lines.append(f"    → {L[clock['bounds_verdict']]}")
-    for ext in clock.get("extensions", []):
-        state = L["effective"] if ext["effective"] else L["not_effective"]
-        missing = f"; {L['missing']}: {', '.join(ext['missing'])}" if ext["missing"] else ""
-        target = f"{ext['requested_due_date']} 24:00" if ext["requested_due_date"] else ext["requested_due"]
-        lines.append(f"    {L['extension']} {ext['event']} @ {ext['at']}: → {target} ({state}{missing})")
+    lines += [_extension_line(ext, L) for ext in clock.get("extensions", [])]
     for pause in clock.get("pauses", []):
         lines.append(
             f"    {L['pause']} {pause['from']} → {pause['to'] or '…'}: +{pause['days']} "
@@ -327,6 +325,15 @@ def _clock_lines(clock: dict[str, Any], L: dict[str, str], lang: str) -> list[st
     if clock.get("met_at"):
         lines.append(f"    {L['met']}: {clock['met_at']} ({clock['met_by_event']})")
     return lines
+
+
+def _extension_line(ext: dict[str, Any], labels: dict[str, str]) -> str:
+    state = labels["effective"] if ext["effective"] else labels["not_effective"]
+    if ext["effective"] and ext.get("granted_tier") not in (None, ext.get("tier")):
+        state = f"{labels['granted_tier']} {ext['granted_tier']}"  # extension.fall_back
+    missing = f"; {labels['missing']}: {', '.join(ext['missing'])}" if ext["missing"] else ""
+    target = f"{ext['requested_due_date']} 24:00" if ext["requested_due_date"] else ext["requested_due"]
+    return f"    {labels['extension']} {ext['event']} @ {ext['at']}: → {target} ({state}{missing})"
 
 
 def render_text(doc: dict[str, Any], lang: str) -> str:

@@ -10,7 +10,10 @@ as not comparable. A complaint's verdict changes when
 - ``cleared_breach``: A found a violation where B finds none;
 - ``changed_breach``: both find violations, of different obligations;
 - ``moved_deadline``: the same verdict, but a clock both compute (e.g. ``decision``) falls due
-  on another day.
+  on another day;
+- ``changed_warning``: the same violations and deadlines, but other warnings (e.g. a record made
+  before the decision it reports, a warning from ``cbirc-2020-3@1.1.0`` on); its ``before`` and
+  ``after`` list the warning codes.
 
 Obligations are compared across instruments by the last part of the finding code
 (``CBRC2012.P9.DECISION_LATE`` and ``CBIRC2020.A18.DECISION_LATE`` are both ``DECISION_LATE``).
@@ -34,7 +37,7 @@ from cppolicy.events import Event
 from cppolicy.reports.formats import FORMATS
 from cppolicy.rules import ClockSpec, RuleModule
 
-KINDS = ("new_breach", "cleared_breach", "changed_breach", "moved_deadline")
+KINDS = ("new_breach", "cleared_breach", "changed_breach", "moved_deadline", "changed_warning")
 
 
 def obligation(code: str) -> str:
@@ -43,6 +46,10 @@ def obligation(code: str) -> str:
 
 def _breaches(result: ComplaintResult) -> set[str]:
     return {obligation(f.code) for f in result.findings if f.severity == "violation"}
+
+
+def _warnings(result: ComplaintResult) -> list[str]:
+    return sorted(f.code for f in result.findings if f.severity == "warning")
 
 
 def _dues(result: ComplaintResult) -> dict[str, str]:
@@ -188,6 +195,8 @@ class _Comparison(AuditObserver):
             kind = "changed_breach"
         elif moved:
             kind = "moved_deadline"
+        elif _warnings(a) != _warnings(b):
+            return Change(complaint_id, "changed_warning", None, None, _warnings(a), _warnings(b))
         else:
             return None
         return Change(

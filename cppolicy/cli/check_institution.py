@@ -24,7 +24,7 @@ from cppolicy.cli.options import (
 )
 from cppolicy.cli.outputs import guard_inputs
 from cppolicy.errors import CppolicyError, ExitCode, InputError
-from cppolicy.evaluation import Engine, load_profile
+from cppolicy.evaluation import Engine, load_profile, newest_versions
 from cppolicy.evaluation import check_institution as run_check
 from cppolicy.evaluation.institution import default_as_of, describe
 from cppolicy.plugin import Plugins
@@ -54,11 +54,11 @@ def check_institution(
         moment = as_of_option(as_of) if as_of else default_as_of(doc)
         plugins = Plugins()
         calendar = calendar_from(calendar_data, plugins)
-        modules = [
+        modules = newest_versions(
             m
             for m in modules_from(module, plugins)
             if m.in_force_on(moment.date()) and m.rules_in("institution")
-        ]
+        )
         if not modules:
             raise InputError(
                 f"no selected rule module has institution rules in force on {moment.date().isoformat()}"

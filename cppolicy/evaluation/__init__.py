@@ -41,7 +41,7 @@ from cppolicy.evaluation.findings import (
 )
 from cppolicy.evaluation.institution import InstitutionResult, check_institution, load_profile
 from cppolicy.evaluation.judge import Judge, Judgement, Selector, every_module
-from cppolicy.evaluation.selection import applies_to, modules_for
+from cppolicy.evaluation.selection import applies_to, modules_for, newest_versions
 
 __all__ = [
     "MET_KINDS",
@@ -80,6 +80,7 @@ __all__ = [
     "flatten",
     "load_profile",
     "modules_for",
+    "newest_versions",
     "relevant_cleared",
     "retraction",
     "slim_result",

@@ -70,7 +70,7 @@ def clock_reads(module: RuleModule, clock: str) -> frozenset[str]:
         return hit[1]
     spec = module.clocks[clock]
     found: set[str] = {"withdrawn", spec.start_event}
-    for part in (spec.met_by, spec.extension, spec.pauses, spec.restart):
+    for part in (spec.met_by, spec.reports, spec.extension, spec.pauses, spec.restart):
         found.update(_strings(part))
     for rule in module.rules:
         if clock in rule.clocks:

@@ -21,6 +21,14 @@ from cppolicy.calendar import DayInfo, WorkingDayCalendar, end_of_day, local_dat
 from cppolicy.documents import dig
 from cppolicy.errors import CalendarError, CalendarYearUnknown
 from cppolicy.evaluation.chronology import acts_before_receipt, clock_conflict
+from cppolicy.evaluation.clock_readings import (
+    DueAt,
+    extension_checks,
+    fall_back,
+    first_start,
+    met_in_order,
+    restart_in_time,
+)
 from cppolicy.events import Event
 from cppolicy.rules import ClockSpec, RuleModule
 
@@ -222,7 +230,7 @@ def compute_clocks(
             continue
         result = ClockResult(name=name, spec=spec, state="not_started")
         results.append(result)
-        scope = _started(result, spec, events, first, params)
+        scope = _started(result, spec, events, first, params, calendar)
         if scope is None:
             continue
         conflict = clock_conflict(module, name, early)
@@ -235,7 +243,7 @@ def compute_clocks(
             result.state, result.reason, result.deadline = "undetermined", exc.message, None
             result.unknown_year = isinstance(exc, CalendarYearUnknown)
             continue
-        _state(result, spec, scope, first.get("withdrawn"), as_of)
+        _state(result, spec, scope, first.get("withdrawn"), as_of, annotations)
     return results
 
 
@@ -245,6 +253,7 @@ def _started(
     events: Sequence[Event],
     first: dict[str, Event],
     params: dict[str, Any],
+    calendar: WorkingDayCalendar,
 ) -> list[Event] | None:
     """Whether the clock applies and has started: its start set, and the events that count for it
     (from a restart on, when there was one); None when it does not run (its state says why)."""
@@ -257,7 +266,7 @@ def _started(
         if dig(received.data, spec.applies_if["field"]) not in params[spec.applies_if["in"]["param"]]:
             result.state = "not_applicable"
             return None
-    start_event = first.get(spec.start_event)
+    start_event = first_start(spec, events, first)
     if start_event is None:
         if spec.start_event == "received":
             result.state = "undetermined"
@@ -267,6 +276,12 @@ def _started(
     # before it no longer counts for this clock.
     scope = list(events)
     restart = _last_restart(spec, events)
+    if restart is not None and (spec.restart or {}).get("within_limit"):
+        try:
+            restart = restart_in_time(spec, events, start_event, _due_at(result, spec, calendar, params))
+        except CalendarError as exc:
+            result.state, result.reason = "undetermined", exc.message
+            return None
     if restart is not None and restart.time >= start_event.time:
         start_event = restart
         scope = [e for e in events if e.time >= restart.time]
@@ -301,11 +316,16 @@ def _deadline(
 
 
 def _state(
-    result: ClockResult, spec: ClockSpec, scope: list[Event], withdrawn: Event | None, as_of: datetime
+    result: ClockResult,
+    spec: ClockSpec,
+    scope: list[Event],
+    withdrawn: Event | None,
+    as_of: datetime,
+    annotations: dict[str, dict[str, Any]],
 ) -> None:
     """Met (in time or late), stopped by a withdrawal, paused, overdue or still running."""
     assert result.deadline is not None
-    met = next((e for e in scope if e.type == spec.met_by), None) if spec.met_by else None
+    met = met_in_order(spec, scope, annotations) if spec.met_by else None
     due = result.deadline.due
     if met is not None:
         result.met_at, result.met_id = met.time, met.event_id
@@ -316,6 +336,20 @@ def _state(
         result.state = "paused"
     else:
         result.state = "overdue" if as_of >= due else "running"
+
+
+def _due_at(
+    result: ClockResult, spec: ClockSpec, calendar: WorkingDayCalendar, params: dict[str, Any]
+) -> DueAt:
+    """The clock's deadline from a start event over a window of events, as it stood at a moment."""
+
+    def due(start: Event, window: list[Event], at: datetime) -> float:
+        probe = ClockResult(result.name, spec, "running", start=start.time, period=params[spec.period_param])
+        _deadline(probe, spec, window, calendar, params, at, {})
+        assert probe.deadline is not None
+        return probe.deadline.due_t
+
+    return due
 
 
 def _last_restart(spec: ClockSpec, events: Sequence[Event]) -> Event | None:
@@ -433,16 +467,13 @@ def _apply_extensions(
             new = limit(data["new_limit"])
         index = next((i for i, limit in enumerate(limits) if new.due <= limit.due), len(tiers) - 1)
         tier = tiers[index]
-        approval = data.get("approval") or {}
         levels = params[tier["approval_levels"]["param"]] if tier.get("approval_levels") else None
-        checks = {
-            "notified": bool(data.get("notice_channel")),
-            "reason": bool((data.get("reason") or "").strip()),
-            "before_expiry": event.time < limit_due,
-            "approval": bool(approval) and (levels is None or approval.get("level") in levels),
-        }
+        checks = extension_checks(data, event.time < limit_due, levels)
         missing = sorted(k for k in tier["requires"] if not checks[k])
-        effective = not missing and new.due > limit_due
+        # with fall_back, a request its tier does not allow stands as the highest lower tier it meets
+        granted = index if not missing else fall_back(ext, tiers, index, checks)
+        target = new if granted == index else limits[granted] if granted is not None else new
+        effective = granted is not None and target.due > limit_due
         annotations.setdefault(event.event_id, {}).update(
             {
                 "limit_due": limit_due.timestamp(),
@@ -452,7 +483,7 @@ def _apply_extensions(
             }
         )
         if effective:
-            result.deadline = new if new.due <= cap.due else cap
+            result.deadline = target if target.due <= cap.due else cap
         result.extensions.append(
             {
                 "event": event.event_id,
@@ -462,7 +493,8 @@ def _apply_extensions(
                 "requested_due_date": new.due_date.isoformat() if new.due_date else None,
                 "tier": index + 1,
                 "effective": effective,
-                "capped": effective and new.due > cap.due,
+                "capped": effective and target.due > cap.due,
                 "missing": missing,
+                "granted_tier": granted + 1 if effective and granted is not None else None,
             }
         )

@@ -129,8 +129,8 @@ def _data_field(event_type: Any, name: Any, where: tuple[str | int, ...], dotted
 
 
 def data_field_problems(data: dict[str, Any]) -> list[Problem]:
-    """Every event data field named outside the rules — ``applies_to``, a clock's ``applies_if``
-    and ``restart.when_true``, an obligation's ``applies_if`` and ``met_at_field`` — must exist,
+    """Every event data field named outside the rules — ``applies_to``, a clock's ``applies_if``,
+    ``start.when_true`` and ``restart.when_true``, an obligation's ``applies_if`` and ``met_at_field`` — must exist,
     or the module would silently judge no complaint, start no clock, or meet no obligation."""
     checks: list[tuple[Any, Any, tuple[str | int, ...], bool]] = []
     if isinstance(data.get("applies_to"), dict):
@@ -140,6 +140,9 @@ def data_field_problems(data: dict[str, Any]) -> list[Problem]:
             checks.append(
                 ("received", clock["applies_if"].get("field"), ("clocks", name, "applies_if", "field"), True)
             )
+        if isinstance(clock.get("start"), dict) and "when_true" in clock["start"]:
+            where = ("clocks", name, "start", "when_true")
+            checks.append((clock["start"].get("event"), clock["start"]["when_true"], where, False))
         if isinstance(clock.get("restart"), dict) and "when_true" in clock["restart"]:
             where = ("clocks", name, "restart", "when_true")
             checks.append((clock["restart"].get("event"), clock["restart"]["when_true"], where, False))

@@ -141,4 +141,6 @@ def _clock(name: str, c: dict[str, Any]) -> ClockSpec:
         applies_if=c.get("applies_if"),
         pauses=c.get("pauses"),
         restart=c.get("restart"),
+        start_when=c["start"].get("when_true"),
+        reports=c.get("reports"),
     )

@@ -67,6 +67,10 @@ class ClockSpec:
     applies_if: dict[str, Any] | None = None
     pauses: dict[str, Any] | None = None
     restart: dict[str, Any] | None = None
+    #: ``start.when_true``: the start event counts only with this data field true
+    start_when: str | None = None
+    #: the event type a ``met_by`` act reports: one timestamped before it meets nothing
+    reports: str | None = None
 
 
 @dataclass

@@ -32,7 +32,16 @@ CLOCK_FACT = ("f", "clock", "start", "start_id", "due", "base_due", "cap_due")
 #: clock numbers projected onto every event fact of a complaint as ``<clock>_<name>``
 CLOCK_PROJECTION = ("due", "base_due", "cap_due", "start")
 #: what a clock writes on the fact of an event it interprets (a pause, an extension)
-ANNOTATIONS = ("pause_excluded", "limit_due", "new_due", "ext_tier", "ext_tier_due")
+ANNOTATIONS = (
+    "pause_excluded",
+    "limit_due",
+    "new_due",
+    "ext_tier",
+    "ext_tier_due",
+    "out_of_order",
+    "reports_id",
+    "first_in_order",
+)
 #: the receipt projected onto every event fact: its id, and its data as ``received_<field>``
 RECEIVED_PREFIX = "received_"
 RECEIVED_ID = "received_id"
@@ -228,7 +237,7 @@ def vocabulary_table() -> str:
     data = _event_data()
     add("complaint, archive", sorted(data["fields"]), "event data (schemas/complaint-event), flattened")
     add("complaint, archive", _list_names(data["lists"]), "event data lists: one `true` field per item")
-    add("complaint", ANNOTATIONS, "clock annotations on pause and extension events")
+    add("complaint", ANNOTATIONS, "clock annotations on pause, extension and out-of-order report events")
     add("complaint", CLOCK_FACT, "clock facts (`f: clock`)")
     add("complaint", [f"<clock>_{s}" for s in CLOCK_PROJECTION], "projection of each clock of the module")
     add("complaint", [RECEIVED_ID, f"{RECEIVED_PREFIX}<field>"], "projection of the receipt and its data")

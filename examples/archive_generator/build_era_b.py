@@ -14,7 +14,7 @@ from .build_pboc import PBOC_SCENARIOS, build_pbc_extension
 from .builder import ACK_LATE_MODES, COMPLIANT_ACK_MODES, Builder, GenError
 from .dates import at, end_of
 from .institutions import INSTITUTIONS, NFRA_OFFICE, banking_regulator
-from .rules import ACK_WD, O3_DECISION_DAYS, O3_REQUIRED_REMEDIES, RESULT_WD
+from .rules import ACK_WD, O3_DECISION_DAYS, O3_REQUIRED_REMEDIES, PBC_FEEDBACK_DAYS, RESULT_WD
 from .scenarios import FIXED_SCENARIOS
 from .vocabulary import WITHDRAWN_EARLY, WITHDRAWN_LATER
 
@@ -27,9 +27,35 @@ ACK_INCOMPLETE_FLAGS = {
 }
 
 
+def build_out_of_order(st: EraBSteps, v: str) -> None:
+    """A record made before the decision it reports, then the right one in time (1.1.0 modules)."""
+    b, C, pick, forwarded = st.b, st.C, st.pick, st.forwarded
+    b.ack("ok")
+    if v == "notice_before_decision":
+        b.notify_at(pick(None, end_of(C(3))))
+        st.notify_o3(st.decide_by(8))
+    elif v == "report_before_decision":
+        b.report_back(b.d0, forwarded)
+        d = st.decide_by(13)
+        st.notify_o3(d)
+        b.report_back(d, forwarded)
+    elif v == "reply_before_decision":
+        b.notify_at(pick(None, end_of(C(2))))
+        early = b.last.date()
+        st.notify_o3(st.decide_by(5))
+        b.feedback(pick(None, end_of(C(PBC_FEEDBACK_DAYS, early))), forwarded)
+    else:  # feedback_before_decision
+        b.feedback(pick(None, end_of(C(3))), forwarded)
+        st.reply_and_feedback(st.decide_by(13))
+    b.close()
+
+
 def build_fixed(st: EraBSteps, s: str, v: str) -> None:
-    """The fixed complaints (point 十五, Art. 29): handled by the book."""
+    """The fixed complaints (point 十五, Art. 29, records out of order): handled by the book."""
     b = st.b
+    if s == "records_out_of_order":
+        build_out_of_order(st, v)
+        return
     b.ack("ok")
     if v == "reported_late":  # the 4th working day after receipt, the 3rd being the last in time
         b.add(

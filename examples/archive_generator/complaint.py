@@ -24,7 +24,14 @@ from .institutions import (
 )
 from .plans import Plan
 from .rules import SCHEMA_TAG
-from .scenarios import AT_BRANCH_LEVEL, AT_HEAD_OFFICE, FIXED_CAUSE, FORWARDED_SCENARIOS, placed
+from .scenarios import (
+    AT_BRANCH_LEVEL,
+    AT_HEAD_OFFICE,
+    FIXED_CAUSE,
+    FIXED_FORWARDED,
+    FORWARDED_SCENARIOS,
+    placed,
+)
 from .vocabulary import PRODUCTS, weighted
 
 
@@ -46,7 +53,13 @@ def draw_place(rng: random.Random, plan: Plan) -> tuple[str, dict | None]:
     """The institution that received the complaint and, when forwarded, the ``forwarded_by``."""
     era, s, v = plan.era, plan.scenario, plan.variant
     if plan.fixed is not None:
-        return plan.fixed[0], None
+        regulator = FIXED_FORWARDED.get(plan.complaint_id)
+        if regulator is None:
+            return plan.fixed[0], None
+        region = INSTITUTIONS[plan.fixed[0]][3]
+        offices = PBOC_OFFICE if regulator == "PBOC" else banking_regulator(plan.received.date())[1]
+        reference = f"{regulator}-{region}-{plan.received.year}-{plan.complaint_id[-5:]}"
+        return plan.fixed[0], {"regulator": regulator, "office": offices[region], "reference": reference}
     pboc = era == "P" or v in ("pboc_no_report", "pboc_before_nov_2020")
     if s in FORWARDED_SCENARIOS or pboc:
         inst_id = rng.choice(("HO-001",) + BRANCHES)

@@ -22,6 +22,7 @@ from .rules import (
     O3_MAJOR_NOT_REPORTED,
     O3_NOT_NOTIFIED,
     O3_NOTICE_LATE,
+    O3_ORDER,
     O3_OVERDUE,
     O3_PAUSE_NOTICE,
     O3_REASONS,
@@ -36,6 +37,7 @@ from .rules import (
     P8_CHANNEL,
     P8_LATE,
     P8_NOT_NOTIFIED,
+    P8_ORDER,
     P8_REMEDIATION,
     P9_EXT_CAP,
     P9_EXT_CHANNEL,
@@ -47,6 +49,7 @@ from .rules import (
     P10_LATE,
     P10_MISSING,
     P10_OFFICE,
+    P10_ORDER,
     P15_LATE,
     P15_NOT_REPORTED,
     P16_CHANNELS,
@@ -64,7 +67,9 @@ from .rules import (
     PBC_FB_LATE,
     PBC_FB_MISSING,
     PBC_FB_OFFICE,
+    PBC_FB_ORDER,
     PBC_REPLY_LATE,
+    PBC_REPLY_ORDER,
     PBC_REPLY_OVERDUE,
     PBC_SA_LATE,
     PBC_SA_MISSING,
@@ -133,6 +138,15 @@ DESIGN_PBC = {
     "pbc_feedback_other_office": [PBC_FB_OFFICE],
 }
 
+# Records out of order: each fixed complaint's warnings per module (the duties met by the record
+# made after the decision).
+DESIGN_ORDER = {
+    "notice_before_decision": {M2012: [P8_ORDER], MO3: [O3_ORDER]},
+    "report_before_decision": {M2012: [P10_ORDER]},
+    "reply_before_decision": {M2012: [P8_ORDER], MO3: [O3_ORDER], MPBC: [PBC_REPLY_ORDER]},
+    "feedback_before_decision": {MPBC: [PBC_FB_ORDER]},
+}
+
 
 def designed(scenario: str, variant: str, modules: list[str]) -> dict[str, list[str]]:
     """The codes a scenario (variant) is built to produce, per module that judges it."""
@@ -153,6 +167,9 @@ def designed(scenario: str, variant: str, modules: list[str]) -> dict[str, list[
             out[MO3].append(O3_MAJOR_NOT_REPORTED if variant == "never_reported" else O3_MAJOR_LATE)
     if MPBC in out:
         out[MPBC] += DESIGN_PBC.get(scenario, [])
+    if scenario == "records_out_of_order":  # the warnings naming both records (1.1.0 modules)
+        for module, codes in DESIGN_ORDER[variant].items():
+            out[module] += codes
     return {m: sorted(codes) for m, codes in out.items()}
 
 

@@ -24,6 +24,7 @@ from .rules import (
     P8_CHANNEL,
     P8_LATE,
     P8_NOT_NOTIFIED,
+    P8_ORDER,
     P8_REMEDIATION,
     P9_EXT_CAP,
     P9_EXT_CHANNEL,
@@ -35,6 +36,7 @@ from .rules import (
     P10_LATE,
     P10_MISSING,
     P10_OFFICE,
+    P10_ORDER,
     REPORT_WD,
     RESULT_WD,
 )
@@ -72,10 +74,14 @@ def point_8(cal: Calendar, seq: list[Ev], as_of: datetime) -> list[str]:
     decisions = of_type(seq, "decided")
     results = of_type(seq, "result_notified")
     if decisions:
+        # a notice recorded before the decision tells no result (a warning; the duty stays open)
+        early = [e for e in results if e.t < decisions[0].t]
+        codes += [P8_ORDER for _ in early]
+        told = [e for e in results if e.t >= decisions[0].t]
         result_due = end_of(cal.nth(decisions[0].t.date(), RESULT_WD))
-        if not results and result_due <= as_of and not any(t < result_due for t in fails):
+        if not told and result_due <= as_of and not any(t < result_due for t in fails):
             codes.append(P8_NOT_NOTIFIED)
-        if results and results[0].t >= result_due:
+        if told and told[0].t >= result_due:
             codes.append(P8_LATE)
     for e in results:
         if e.data["channel"] not in NOTICE_CHANNELS:
@@ -136,9 +142,12 @@ def point_10(cal: Calendar, seq: list[Ev], received: Ev, as_of: datetime) -> lis
     fwd = received.data.get("forwarded_by")
     if fwd and fwd["regulator"] in FORWARDING_REGULATORS and decisions:
         report_due = end_of(cal.nth(decisions[0].t.date(), REPORT_WD))
-        if not reports and report_due <= as_of:
+        # a report recorded before the decision reports no result (a warning; the duty stays open)
+        codes += [P10_ORDER for e in reports if e.t < decisions[0].t]
+        made = [e for e in reports if e.t >= decisions[0].t]
+        if not made and report_due <= as_of:
             codes.append(P10_MISSING)
-        if reports and reports[0].t >= report_due:
+        if made and made[0].t >= report_due:
             codes.append(P10_LATE)
         for e in reports:
             if e.data["office"] != fwd["office"]:

@@ -27,6 +27,7 @@ from .rules import (
     O3_MAJOR_REPORT_WD,
     O3_NOT_NOTIFIED,
     O3_NOTICE_LATE,
+    O3_ORDER,
     O3_OVERDUE,
     O3_PAUSE_NOTICE,
     O3_PAUSE_NOTICE_REASONS,
@@ -118,6 +119,8 @@ def extensions(cal: Calendar, clock: HandlingClock, limit: datetime) -> tuple[li
             codes.append(O3_EXT_CAP)
         if not expired and (not second_tier or (approved and notified)) and new_due > limit:
             limit = min(new_due, cap)
+        elif not expired and second_tier and tier1 > limit:
+            limit = min(tier1, cap)  # 1.1.0: the unapproved request stands as the first tier, 30 days
     return codes, limit
 
 
@@ -128,6 +131,9 @@ def decided_and_told(seq: list[Ev], clock: HandlingClock, limit: datetime, as_of
     fails = [e.t for e in of_type(seq, "contact_failed")]
     decisions = [e for e in clock.scope if e.type == "decided"]
     notices = [e for e in clock.scope if e.type == "result_notified"]
+    if decisions:  # a notice recorded before the decision tells none (a warning)
+        codes += [O3_ORDER for e in notices if e.t < decisions[0].t]
+        notices = [e for e in notices if e.t >= decisions[0].t]
     withdrawn = any(t < limit for t in withdrawals)
     unreachable = any(t < limit for t in fails)  # Art. 21: 投诉人无法联系的除外
     codes += [O3_LATE for e in decisions if e.t >= limit]
@@ -167,7 +173,9 @@ def article_20(seq: list[Ev], as_of: datetime) -> list[str]:
         and any(e.data["written"] for e in requests)
         and any(e.level in O3_BRANCH_LEVELS for e in of_type(seq, "decided"))
     ):
-        review_due = end_of(requests[0].t.date() + timedelta(days=O3_REVIEW_DAYS))
+        # from the first WRITTEN application (书面申请核查; an oral request starts nothing)
+        first_written = next(e for e in requests if e.data["written"])
+        review_due = end_of(first_written.t.date() + timedelta(days=O3_REVIEW_DAYS))
         reviews = of_type(seq, "review_decided")
         if reviews and reviews[0].t >= review_due:
             codes.append(O3_REVIEW_LATE)

@@ -21,11 +21,13 @@ from .rules import (
     PBC_FB_LATE,
     PBC_FB_MISSING,
     PBC_FB_OFFICE,
+    PBC_FB_ORDER,
     PBC_FEEDBACK_DAYS,
     PBC_FEEDBACK_ITEMS,
     PBC_REGULATORS,
     PBC_REPLY_DAYS,
     PBC_REPLY_LATE,
+    PBC_REPLY_ORDER,
     PBC_REPLY_OVERDUE,
 )
 
@@ -65,21 +67,29 @@ def evaluate_pbc(cal: Calendar, seq: list[Ev], as_of: datetime) -> tuple[list[st
             codes.append(PBC_EXT_CAP)
         if not expired and approved and reason and notified and new_due > limit:
             limit = min(new_due, cap)
-    replies = of_type(seq, "result_notified")
+    all_replies = of_type(seq, "result_notified")
+    decisions = of_type(seq, "decided")
+    # a reply or feedback recorded before the decision answers with none (a warning)
+    first_decision = decisions[0].t if decisions else None
+    codes += [PBC_REPLY_ORDER for e in all_replies if first_decision and e.t < first_decision]
+    replies = [e for e in all_replies if not first_decision or e.t >= first_decision]
     if replies and replies[0].t >= limit:
         codes.append(PBC_REPLY_LATE)
     # Art. 39: only a failure the complainant caused excuses the reply (a failed contact does not say so)
     if not replies and limit <= as_of and not any(e.t < limit for e in of_type(seq, "withdrawn")):
         codes.append(PBC_REPLY_OVERDUE)
     # Art. 44 ¶1: feedback to the forwarding PBoC branch, with the listed contents
-    feedback = [e for e in of_type(seq, "reported_to_regulator") if e.data["regulator"] in PBC_REGULATORS]
-    if replies:
-        feedback_due = end_of(replies[0].t.date() + timedelta(days=PBC_FEEDBACK_DAYS))
+    reports = of_type(seq, "reported_to_regulator")
+    codes += [PBC_FB_ORDER for e in reports if all_replies and first_decision and e.t < first_decision]
+    every_feedback = [e for e in reports if e.data["regulator"] in PBC_REGULATORS]
+    feedback = [e for e in every_feedback if not first_decision or e.t >= first_decision]
+    if all_replies:  # the feedback clock runs from the first reply recorded, in order or not
+        feedback_due = end_of(all_replies[0].t.date() + timedelta(days=PBC_FEEDBACK_DAYS))
         if not feedback and feedback_due <= as_of:
             codes.append(PBC_FB_MISSING)
         if feedback and not any(e.t < feedback_due for e in feedback):
             codes += [PBC_FB_LATE for _ in feedback]
-    for e in feedback:
+    for e in every_feedback:
         if not set(PBC_FEEDBACK_ITEMS) <= set(e.data.get("contents") or ()):
             codes.append(PBC_FB_INCOMPLETE)
         if e.data["office"] != fwd["office"]:

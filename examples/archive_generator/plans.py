@@ -17,6 +17,7 @@ from .scenarios import (
     BEFORE_BREAK,
     ERA_WINDOWS,
     FIXED,
+    FIXED_FORWARDED,
     FORWARDED_SCENARIOS,
     MAKEUP_DAYS,
     PINNED,
@@ -45,7 +46,8 @@ def era_modules(plan: Plan) -> list[str]:
     """The modules the scenario is designed to be judged by (the evaluator selects independently)."""
     if plan.era == "A":
         return [M2012]
-    return [M2012, MO3, MPBC] if plan.era == "P" else [M2012, MO3]
+    pboc = FIXED_FORWARDED.get(plan.complaint_id) == "PBOC"
+    return [M2012, MO3, MPBC] if plan.era == "P" or pboc else [M2012, MO3]
 
 
 def receipt_time(rng: random.Random, day: date, channel: str) -> datetime:

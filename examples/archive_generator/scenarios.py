@@ -486,6 +486,61 @@ FIXED: list[tuple[str, str, str, str, str, str, str, str, int, bool]] = [
         True,
     ),
 ]
+# Records out of order (issue 19, the 1.1.0 modules): a result notice, a report back to the
+# forwarding NFRA office, or a PBoC reply / feedback recorded BEFORE the decision it reports, each
+# followed by one in order and in time: only the warnings that name both records are found.
+FIXED += [
+    (
+        "C-2025-OO001",
+        "2025-09-08T10:00:00",
+        "records_out_of_order",
+        "notice_before_decision",
+        "BR-SH",
+        "phone",
+        "personal_loan",
+        "interest",
+        1,
+        False,
+    ),  # noqa: E501
+    (
+        "C-2025-OO002",
+        "2025-09-09T10:00:00",
+        "records_out_of_order",
+        "report_before_decision",
+        "BR-SH",
+        "letter",
+        "personal_loan",
+        "interest",
+        1,
+        False,
+    ),  # noqa: E501
+    (
+        "C-2025-OO003",
+        "2025-09-10T10:00:00",
+        "records_out_of_order",
+        "reply_before_decision",
+        "BR-BJ",
+        "letter",
+        "personal_loan",
+        "interest",
+        1,
+        False,
+    ),  # noqa: E501
+    (
+        "C-2025-OO004",
+        "2025-09-11T10:00:00",
+        "records_out_of_order",
+        "feedback_before_decision",
+        "BR-GD",
+        "letter",
+        "personal_loan",
+        "interest",
+        1,
+        False,
+    ),  # noqa: E501
+]
+# The fixed complaints that were forwarded, and by whom (the office of the receiving region).
+FIXED_FORWARDED = {"C-2025-OO002": "NFRA", "C-2025-OO003": "PBOC", "C-2025-OO004": "PBOC"}
 FIXED_CAUSE = {"C-2023-MJ001": "暴雨洪涝灾害受灾客户申请延期还款，仍被计收罚息"}
-FIXED_SCENARIOS = ("large_scale_cluster", "large_scale_joint", "major_flagged")
+FIXED_SCENARIOS = ("large_scale_cluster", "large_scale_joint", "major_flagged", "records_out_of_order")
 LS_CLUSTER = [row[0] for row in FIXED if row[2] == "large_scale_cluster"]

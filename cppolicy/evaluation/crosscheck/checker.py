@@ -18,13 +18,14 @@ from typing import Any
 
 from cppolicy.calendar import SHANGHAI, WorkingDayCalendar
 from cppolicy.evaluation.archive_scope import ArchiveResult, evaluate_archive_scope
-from cppolicy.evaluation.crosscheck.chronology import chronology_codes
+from cppolicy.evaluation.crosscheck.chronology import chronology_codes, order_notes
 from cppolicy.evaluation.crosscheck.disagreement import Disagreement, engine_firings
 from cppolicy.evaluation.crosscheck.evaluator import Firing, UnsupportedCondition, evaluate_ruleset
 from cppolicy.evaluation.engine import SENTINEL_RULE, Engine, Fired
 from cppolicy.evaluation.findings import ComplaintResult, Finding, ModuleRef
 from cppolicy.evaluation.institution import InstitutionResult, check_institution
 from cppolicy.evaluation.judge import Judge
+from cppolicy.evaluation.selection import newest_versions
 from cppolicy.events import Event
 from cppolicy.rules import RuleModule
 
@@ -84,6 +85,7 @@ def compare_run(
     our_codes = sorted(
         _codes(engine.findings_for(subject, None, our_fired, text)) + chronology_codes(scope, facts)
     )
+    notes = [*notes, *order_notes(engine.module, scope, facts)]
     if reported is None:
         reported = engine.findings_for(subject, None, [(r, m) for r, m in raw if r != SENTINEL_RULE], text)
     their_codes = _codes(reported)
@@ -433,9 +435,7 @@ class CrossChecker:
     ) -> list[Disagreement]:
         """Cross-check ``run(engine)`` under every module with rules of ``scope``."""
         out = []
-        for module in self.modules:
-            if not module.rules_in(scope):
-                continue
+        for module in newest_versions(m for m in self.modules if m.rules_in(scope)):
             engine = self.judge.engine(module)
             with _Keeping(engine):
                 result = run(engine)
