@@ -633,8 +633,8 @@ def test_workers_judge_with_the_modules_the_audit_loaded_not_the_files_on_disk(
     modules, calendar = setup
     copies = []
     for module in modules:
-        folder = tmp_path / module.id
-        folder.mkdir()
+        folder = tmp_path / module.id / module.version
+        folder.mkdir(parents=True)
         (folder / "module.yaml").write_bytes(module.path.read_bytes())
         copies.append(load_module(folder))
     copies[0].path.write_text("not: [a rule module\n")
