@@ -185,6 +185,39 @@ class RuleModule:
                     found.add(ref.split(".", 1)[1])
         return frozenset(found)
 
+    @cached_property
+    def event_fields_read(self) -> frozenset[str]:
+        """The event data fields judging a complaint under this module reads, as flat fact names
+        (nested keys joined by ``_``, ``received_<field>`` for the receipt's projection): every
+        field its rules name (:attr:`referenced_fields`), and ``<type>:<field>`` for a field the
+        code reads of one event type — ``applies_to`` and a clock's ``applies_if`` (receipt), a
+        pause's reason, a restart's ``when_true``, an extension's new limit, notice and approval
+        level, an obligation's ``applies_if`` and ``met_at_field``. What a masked copy of an
+        event must keep whole to be judged as the event itself (the monitor's stored events)."""
+        found = set(self.referenced_fields)
+
+        def add(event_type: Any, name: Any) -> None:
+            if isinstance(event_type, str) and isinstance(name, str):
+                found.add(f"{event_type}:{name.replace('.', '_')}")
+
+        applies = self.data.get("applies_to")
+        if isinstance(applies, dict):
+            add("received", applies.get("field"))
+        for clock in self.clocks.values():
+            if clock.applies_if:
+                add("received", clock.applies_if.get("field"))
+            if clock.pauses:
+                add(clock.pauses.get("start"), "reason")
+            if clock.restart:
+                add(clock.restart.get("event"), clock.restart.get("when_true"))
+            if clock.extension:
+                for name in ("new_due_date", "new_limit", "notice_channel", "approval_level"):
+                    add(clock.extension.get("event"), name)
+        for spec in ((self.data.get("archive") or {}).get("obligations") or {}).values():
+            add(spec.get("event"), (spec.get("applies_if") or {}).get("field"))
+            add(spec.get("event"), spec.get("met_at_field"))
+        return frozenset(found)
+
     def compile(self, on: date, scope: str = "complaint", *, supersede: bool = True) -> dict[str, Any]:
         """durable_rules ruleset JSON of one scope's rules in force on ``on``, with the
         parameter values in force that day (``supersede=False``: superseded rules too, as the
