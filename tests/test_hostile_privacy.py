@@ -15,6 +15,7 @@ import pytest
 from cppolicy import Evaluator, hookimpl
 from cppolicy.calendar import parse_moment
 from cppolicy.host import Monitor, ingest_all, to_event
+from cppolicy.host.stored import KeptFields
 from cppolicy.plugin import Plugins
 from cppolicy.plugin.builtin.masking import mask_numbers, mask_whole
 from cppolicy.trail import TrailWriter, event_digest, input_digest, iter_records, verify_trail
@@ -401,3 +402,41 @@ def test_monitor_masked_storage_changes_no_alert_and_no_trail_digest_on_the_exam
     assert runs["masked"][0] and runs["masked"][0] == runs["whole"][0]
     assert runs["masked"][1] and runs["masked"][1] == runs["whole"][1]
     assert leaked(runs["masked"][2]) == [] and NAME in runs["whole"][2] and PHONE in runs["whole"][2]
+
+
+def test_monitor_stored_events_mask_a_field_rules_test_only_for_presence(tmp_path):
+    """``remediation`` and ``findings`` are read only for presence and blankness (``$nex``,
+    ``== ""``), which masking keeps: their numbers are masked in the state, and the verdicts are
+    those over the events as received. A field read by value is kept only on the event type the
+    condition names (a pause's reason, an enumeration, not an extension's free-text reason)."""
+    modules = Evaluator(plugins=Plugins(load_entry_points=False)).modules
+    kept = KeptFields(modules)
+    assert "paused:reason" in kept.names and not kept.reads("extended", "reason")
+    assert not {"remediation", "findings", "basis_and_reasons", "handler"} & kept.names
+    events = [
+        event("C-R1", "received", "2019-03-04T10:00:00+08:00"),
+        event("C-R1", "acknowledged", "2019-03-05T10:00:00+08:00"),
+        event(
+            "C-R1",
+            "decided",
+            "2019-03-27T10:00:00+08:00",
+            product_problem_found=True,
+            remediation=f"已退费，联系{PHONE}",
+            findings=f"卡号{CARD}多收年费",
+        ),
+        event("C-R1", "decided", "2019-03-28T10:00:00+08:00", product_problem_found=True, remediation=" "),
+        event("C-R1", "closed", "2019-04-30T10:00:00+08:00"),  # moves the watermark past them
+    ]
+    outcomes = []
+    for name, mask in (("masked", None), ("whole", False)):
+        plugins = Plugins(load_entry_points=False, mask_data=mask)
+        with Monitor(
+            tmp_path / f"{name}.db", Evaluator(plugins=plugins), relay=False, drain_seconds=0
+        ) as live:
+            ingest_all(live, events)
+            outcomes.append([(a["key"], a["kind"], a["code"]) for a in live.emitted()])
+        with sqlite3.connect(tmp_path / f"{name}.db") as db:
+            text = " ".join(bytes(raw).decode() for (raw,) in db.execute("SELECT raw FROM events"))
+        assert (leaked(text) == []) == (mask is None)
+    assert outcomes[0] == outcomes[1]
+    assert "CBRC2012.P8.REMEDIATION_MISSING" in {code for _, _, code in outcomes[0]}  # the blank one

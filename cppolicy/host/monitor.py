@@ -18,7 +18,7 @@
 - **Restarts**: a complaint with events newer than its last evaluation (a crash between the
   two) and a complaint due a check are evaluated when the monitor opens.
 - **Personal data**: alerts, the ``conflicts`` table and the ``events`` table are stored masked
-  (docs/privacy.md). A stored event keeps whole every field a loaded rule module reads
+  (docs/privacy.md). A stored event keeps whole every field a loaded rule module reads by value
   (:mod:`cppolicy.host.stored`), so re-evaluating it gives the verdicts the event as received
   would; its digest, taken before masking, is stored beside it: duplicates are found by it and
   the trail's ``input_digest`` is computed from it (masking never changes a verdict or a digest).

@@ -2,11 +2,12 @@
 
 The monitor's ``events`` table is judged again at every re-evaluation, so an event is stored as
 a masked copy (``cppolicy_mask_payload``, ``kind="event"``, docs/privacy.md) in which every
-field a loaded rule module reads (:attr:`~cppolicy.rules.RuleModule.event_fields_read`) and
-every id and time (:data:`~cppolicy.plugin.builtin.masking.EVENT_KEYS`) is put back as
-received: the engine then builds the same facts from the copy as from the event, and gives the
-same verdicts. Masking may change a value but not remove a key nor blank a value that was not
-blank (the engine tests presence): either is put back too.
+field a loaded rule module reads by value (:attr:`~cppolicy.rules.RuleModule.event_fields_read`)
+and every id and time (:data:`~cppolicy.plugin.builtin.masking.EVENT_KEYS`) is put back as
+received: the facts the engine builds from the copy differ from the event's only in values no
+rule compares, so it gives the same verdicts. A field tested only for presence or blankness may
+be masked, but masking may not change either (nor a list's length, nor a value's type), nor add
+or remove a key: what it changed so is put back too.
 
 Beside the copy the store keeps the event's digest (:func:`~cppolicy.trail.event_digest`, taken
 before masking): duplicates and conflicts are told apart by it, and the trail's
@@ -49,30 +50,34 @@ class KeptFields:
             candidates.append(RECEIVED_PREFIX + name)
         return any(c in self.names or c in self.lists for c in candidates)
 
-    def reads_under(self, event_type: str, name: str) -> bool:
-        """Whether a module reads a field nested under ``name`` (an object flattened as ``name_…``)."""
-        prefixes = [name + "_", f"{event_type}:{name}_"]
-        if event_type == "received":
-            prefixes.append(f"{RECEIVED_PREFIX}{name}_")
-        return any(n.startswith(p) for n in self.names for p in prefixes)
 
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip()) or value in ({}, [])
+def _shape(value: Any) -> tuple[Any, ...]:
+    """What the engine tests of a value besides the value itself: whether it is there (a null is
+    absent), blank or not (strings are stripped), a list's length, the type."""
+    if value is None:
+        return ("absent",)
+    if isinstance(value, str):
+        return ("blank",) if not value.strip() else ("text",)
+    if isinstance(value, list):
+        return ("list", len(value))
+    return (type(value).__name__,)
 
 
 def _restore(
     original: dict[str, Any], masked: dict[str, Any], prefix: str, kept: KeptFields, kind: str
 ) -> None:
-    """Put back in ``masked`` (in place) what the engine reads of ``original``'s data."""
+    """Put back in ``masked`` (in place) what the engine reads of ``original``'s data: every
+    field read by value, and every field whose presence, blankness or type masking changed."""
     for key, value in original.items():
         name = f"{prefix}{key}"
-        if key not in masked or (_blank(masked[key]) and not _blank(value)):
+        if key not in masked or _shape(masked[key]) != _shape(value):
             masked[key] = copy.deepcopy(value)
-        elif isinstance(value, dict) and isinstance(masked[key], dict):
+        elif isinstance(value, dict):
             _restore(value, masked[key], f"{name}_", kept, kind)
-        elif kept.reads(kind, name) or (isinstance(value, dict) and kept.reads_under(kind, name)):
+        elif kept.reads(kind, name):
             masked[key] = copy.deepcopy(value)
+    for key in [k for k in masked if k not in original]:  # a key a mask added
+        del masked[key]
 
 
 def storable(raw: dict[str, Any], plugins: Plugins, kept: KeptFields) -> dict[str, Any]:
