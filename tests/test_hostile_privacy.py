@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -14,15 +15,17 @@ import pytest
 from cppolicy import Evaluator, hookimpl
 from cppolicy.calendar import parse_moment
 from cppolicy.host import Monitor, ingest_all, to_event
+from cppolicy.host.stored import KeptFields
 from cppolicy.plugin import Plugins
 from cppolicy.plugin.builtin.masking import mask_numbers, mask_whole
-from cppolicy.trail import TrailWriter, input_digest, iter_records, verify_trail
+from cppolicy.trail import TrailWriter, event_digest, input_digest, iter_records, verify_trail
 from tests.helpers import INSTITUTION, Sink, cli, event, write_jsonl
 
 NAME, PHONE, ID_CARD, CARD = "张三丰", "13812341234", "11010119900307123X", "6222021234567890123"
 SECRETS = (NAME, PHONE, ID_CARD, CARD)
 MASKED = ("张**", "138****1234", "110101********123X", "6222***********0123")
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "archive-2024-2025.jsonl.gz"
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "archive-2024-2025.jsonl.gz"
 
 
 def personal(complaint_id: str = "C-P1") -> list[dict]:
@@ -231,13 +234,19 @@ def test_monitor_alerts_conflicts_and_error_lines_hold_no_personal_data(tmp_path
         alerts = " ".join(bytes(p).decode() for (p,) in db.execute("SELECT payload FROM alerts"))
     assert conflict["data"]["handler"] == "李" + "*" * 13 and "13912345678" not in json.dumps(conflict)
     assert leaked(alerts) == []
-    assert state.stat().st_mode & 0o077 == 0  # its events table holds the events as received
+    with sqlite3.connect(state) as db:  # the events table: masked, each with its digest as received
+        rows = db.execute("SELECT event_id, raw, digest FROM events").fetchall()
+    assert len(rows) == 3 and leaked(" ".join(bytes(raw).decode() for _, raw, _ in rows)) == []
+    digests = {event_id: digest for event_id, _, digest in rows}
+    assert all(digests[e["event_id"]] == event_digest(to_event(e).raw) for e in events)
+    assert state.stat().st_mode & 0o077 == 0  # owner-only still: an older state's events are whole
     with Monitor(
         tmp_path / "open.db", Evaluator(plugins=Plugins(load_entry_points=False, mask_data=False))
     ) as live:
         ingest_all(live, events)
         live.ingest(changed)
-    with sqlite3.connect(tmp_path / "open.db") as db:
+    with sqlite3.connect(tmp_path / "open.db") as db:  # --no-mask: the events as received
+        assert NAME in " ".join(bytes(raw).decode() for (raw,) in db.execute("SELECT raw FROM events"))
         assert [json.loads(raw)["data"]["handler"] for (raw,) in db.execute("SELECT raw FROM conflicts")] == [
             "李四 13912345678"
         ]
@@ -311,3 +320,123 @@ def test_check_institution_names_no_person_of_the_profile(fmt):
     result = cli("check-institution", profile, "-f", fmt)
     assert result.exit_code in (0, 1) and result.stdout
     assert [p for p in people if p in result.output] == []
+
+
+NAMED_HANDLER_RULE = f"""  - id: test-handler-named
+    code: TEST.HANDLER_NAMED
+    severity: violation
+    citation: {{point: "七", text: "a test rule that reads a personal field by value"}}
+    message: {{zh: 测试, en: a handler named {NAME}}}
+    when:
+      all:
+        - e: {{$and: [{{f: event}}, {{type: registered}}, {{handler: "{NAME}"}}]}}
+    evidence: [e.id]
+"""
+
+
+def _module_reading_the_handler(tmp_path: Path) -> Path:
+    """The 2012 module with one more rule, whose condition compares ``data.handler`` by value."""
+    folder = tmp_path / "cbrc-2012-13" / "1.0.0"
+    shutil.copytree(ROOT / "policies" / "cbrc-2012-13" / "1.0.0", folder)
+    path = folder / "module.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("\ncoverage:\n", "\n" + NAMED_HANDLER_RULE + "coverage:\n", 1), encoding="utf-8"
+    )
+    return folder
+
+
+def test_monitor_stored_events_keep_whole_a_field_a_rule_reads(tmp_path):
+    """The events table is masked, but never a field a loaded rule module reads: a rule that
+    compares ``data.handler`` with a name fires on the stored (masked) events as on the events
+    as received, and the handler is kept; the complainant's name and numbers are still masked."""
+    folder = _module_reading_the_handler(tmp_path)
+    outcomes, events = [], [*personal(), event("C-P1", "closed", "2025-04-30T10:00:00+08:00")]
+    for name, mask in (("masked", None), ("whole", False)):
+        state = tmp_path / f"{name}.db"
+        plugins = Plugins(load_entry_points=False, mask_data=mask)
+        with Monitor(state, Evaluator([folder], plugins=plugins), relay=False, drain_seconds=0) as live:
+            ingest_all(live, events)
+            outcomes.append([(a["key"], a["kind"], a["code"]) for a in live.emitted()])
+        with sqlite3.connect(state) as db:
+            stored = {i: json.loads(raw) for i, raw in db.execute("SELECT event_id, raw FROM events")}
+        registered = next(e for e in stored.values() if e["type"] == "registered")
+        assert registered["data"]["handler"] == NAME  # read by the rule: kept whole
+        received = next(e for e in stored.values() if e["type"] == "received")
+        if mask is None:
+            assert leaked(json.dumps(received, ensure_ascii=False)) == []
+            assert received["ext"]["customer_name"] == "张**"
+    assert ("breach", "TEST.HANDLER_NAMED") in {(kind, code) for _, kind, code in outcomes[0]}
+    assert outcomes[0] == outcomes[1]
+    with Monitor(  # the bundled module reads no handler: masked
+        tmp_path / "bundled.db", Evaluator(plugins=Plugins(load_entry_points=False)), relay=False
+    ) as live:
+        ingest_all(live, personal())
+    with sqlite3.connect(tmp_path / "bundled.db") as db:
+        handlers = [
+            json.loads(raw).get("data", {}).get("handler") for (raw,) in db.execute("SELECT raw FROM events")
+        ]
+    assert "张**" in handlers and NAME not in handlers
+
+
+@pytest.mark.slow
+def test_monitor_masked_storage_changes_no_alert_and_no_trail_digest_on_the_example_archive(tmp_path):
+    """The monitor over the example archive with personal data added: stored masked (the
+    default) or whole (``--no-mask``), the same alerts and the same trail ``input_digest`` and
+    ``result_digest`` for every evaluation; the masked state holds no name, phone or ID."""
+    archive = _with_personal_data(tmp_path / "a.jsonl")
+    runs = {}
+    for name, extra in (("masked", ()), ("whole", ("--no-mask",))):
+        state, trail = tmp_path / f"{name}.db", tmp_path / f"{name}.jsonl"
+        result = cli("monitor", archive, "--state", state, "--trail", trail, *extra)
+        assert result.exit_code == 0, result.stderr
+        with sqlite3.connect(state) as db:
+            alerts = [json.loads(p) for (p,) in db.execute("SELECT payload FROM alerts ORDER BY seq")]
+            events = " ".join(bytes(raw).decode() for (raw,) in db.execute("SELECT raw FROM events"))
+        digests = [
+            (r["complaint_id"], r["module"]["id"], r["as_of"], r["input_digest"], r["result_digest"])
+            for r in iter_records(trail)
+            if r["type"] == "evaluation"
+        ]
+        runs[name] = (alerts, digests, events)
+    assert runs["masked"][0] and runs["masked"][0] == runs["whole"][0]
+    assert runs["masked"][1] and runs["masked"][1] == runs["whole"][1]
+    assert leaked(runs["masked"][2]) == [] and NAME in runs["whole"][2] and PHONE in runs["whole"][2]
+
+
+def test_monitor_stored_events_mask_a_field_rules_test_only_for_presence(tmp_path):
+    """``remediation`` and ``findings`` are read only for presence and blankness (``$nex``,
+    ``== ""``), which masking keeps: their numbers are masked in the state, and the verdicts are
+    those over the events as received. A field read by value is kept only on the event type the
+    condition names (a pause's reason, an enumeration, not an extension's free-text reason)."""
+    modules = Evaluator(plugins=Plugins(load_entry_points=False)).modules
+    kept = KeptFields(modules)
+    assert "paused:reason" in kept.names and not kept.reads("extended", "reason")
+    assert not {"remediation", "findings", "basis_and_reasons", "handler"} & kept.names
+    events = [
+        event("C-R1", "received", "2019-03-04T10:00:00+08:00"),
+        event("C-R1", "acknowledged", "2019-03-05T10:00:00+08:00"),
+        event(
+            "C-R1",
+            "decided",
+            "2019-03-27T10:00:00+08:00",
+            product_problem_found=True,
+            remediation=f"已退费，联系{PHONE}",
+            findings=f"卡号{CARD}多收年费",
+        ),
+        event("C-R1", "decided", "2019-03-28T10:00:00+08:00", product_problem_found=True, remediation=" "),
+        event("C-R1", "closed", "2019-04-30T10:00:00+08:00"),  # moves the watermark past them
+    ]
+    outcomes = []
+    for name, mask in (("masked", None), ("whole", False)):
+        plugins = Plugins(load_entry_points=False, mask_data=mask)
+        with Monitor(
+            tmp_path / f"{name}.db", Evaluator(plugins=plugins), relay=False, drain_seconds=0
+        ) as live:
+            ingest_all(live, events)
+            outcomes.append([(a["key"], a["kind"], a["code"]) for a in live.emitted()])
+        with sqlite3.connect(tmp_path / f"{name}.db") as db:
+            text = " ".join(bytes(raw).decode() for (raw,) in db.execute("SELECT raw FROM events"))
+        assert (leaked(text) == []) == (mask is None)
+    assert outcomes[0] == outcomes[1]
+    assert "CBRC2012.P8.REMEDIATION_MISSING" in {code for _, _, code in outcomes[0]}  # the blank one

@@ -14,6 +14,7 @@ from cppolicy.host import Backoff, Evaluator
 from cppolicy.host.monitor import Monitor, ingest_all
 from cppolicy.host.store import SQLiteStore
 from cppolicy.plugin import Plugins, hookimpl
+from cppolicy.trail import event_digest
 from tests.helpers import MODULE_2012, cli, event, write_jsonl
 
 NONE = timedelta(0)
@@ -90,7 +91,8 @@ def test_restart_evaluates_complaints_with_events_newer_than_their_evaluation(tm
     with store.transaction():
         for e in events:
             raw = json.dumps(e, sort_keys=True, separators=(",", ":")).encode()
-            store.add_event(e["event_id"], "C-1", datetime.fromisoformat(e["time"]).timestamp(), raw)
+            moment = datetime.fromisoformat(e["time"]).timestamp()
+            store.add_event(e["event_id"], "C-1", moment, raw, event_digest(e))
         store.set_meta("clock", repr(1553655600.0))  # 2019-03-27T11:00+08:00
     store.close()
     sink = Named()

@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 from cppolicy.host import Evaluator, StateError
+from cppolicy.host.api import to_event
 from cppolicy.host.monitor import Monitor, ingest_all
 from cppolicy.plugin import Plugins
+from cppolicy.trail import event_digest
 from tests.helpers import MODULE_2012, Sink, cli, event, write_jsonl
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,7 +109,7 @@ def test_damaged_page_is_one_line_before_anything_is_sent(tmp_path, state):
 @pytest.mark.parametrize(
     ("statement", "words"),
     [
-        ("UPDATE meta SET value = '3' WHERE key = 'schema_version'", ("schema version '3'", "expects 2")),
+        ("UPDATE meta SET value = '4' WHERE key = 'schema_version'", ("schema version '4'", "expects 3")),
         ("UPDATE meta SET value = 'soon' WHERE key = 'schema_version'", ("schema version 'soon'",)),
         (
             "UPDATE meta SET value = 'yesterday' WHERE key = 'clock'",
@@ -192,8 +194,32 @@ def test_a_version_1_state_is_migrated_and_its_alerts_count_as_delivered(tmp_pat
     sink = Sink()
     again = Evaluator([MODULE_2012], plugins=Plugins(extra=[sink], load_entry_points=False))
     with Monitor(old, again, lateness=timedelta(0)) as live:
-        assert live.store.get_meta("schema_version") == "2"
+        assert live.store.get_meta("schema_version") == "3"
         assert [r.status for r in (live.ingest(e) for e in events)] == ["duplicate"] * len(events)
         assert live.counts()["alerts"] == len(alerts)
         assert live.ingest(event("C-1", "result_notified", "2019-03-27T11:00:00+08:00")).status == "new"
     assert sink.alerts == []  # nothing re-sent: the decision's alerts were raised before
+
+
+def test_a_version_2_state_gets_its_event_digests_and_finds_duplicates_by_them(tmp_path):
+    """Schema version 3 stores each event's digest (taken before masking) beside the masked
+    event; a version-2 state (events stored as received) is migrated: each digest is computed
+    from the stored event, so the same events again are duplicates and a changed one a conflict."""
+    state = tmp_path / "v2.db"
+    events = [*late()[:2], event("C-1", "registered", "2019-03-04T11:00:00+08:00", handler="张三丰")]
+    evaluator = Evaluator([MODULE_2012], plugins=Plugins(load_entry_points=False, mask_data=False))
+    with Monitor(state, evaluator, lateness=timedelta(0), relay=False, drain_seconds=0) as live:
+        ingest_all(live, events)
+    edit(
+        state,
+        "ALTER TABLE events DROP COLUMN digest",
+        "UPDATE meta SET value = '2' WHERE key = 'schema_version'",
+    )
+    masked = Evaluator([MODULE_2012], plugins=Plugins(load_entry_points=False))
+    with Monitor(state, masked, lateness=timedelta(0), relay=False, drain_seconds=0) as live:
+        assert live.store.get_meta("schema_version") == "3"
+        assert [live.ingest(e).status for e in events] == ["duplicate"] * len(events)
+        changed = {**events[2], "data": {**events[2]["data"], "handler": "李四"}}
+        assert live.ingest(changed).status == "conflict"
+        digests = dict(live.store.db.execute("SELECT event_id, digest FROM events").fetchall())
+    assert digests == {e["event_id"]: event_digest(to_event(e).raw) for e in events}

@@ -190,7 +190,10 @@ def test_evaluation_digests_cover_the_input_in_engine_order_and_the_result(tmp_p
         record = by_id[result.complaint_id]
         events = evaluation_order(contents.complaints[result.complaint_id], moment)
         assert len(events) == result.events  # the engine's own count of the events it considered
-        joined = "\n".join(canonical_json(e.raw) for e in events)
+        # each event's digest (SHA-256 of its canonical JSON), the digests joined by "\n"
+        joined = "\n".join(
+            "sha256:" + hashlib.sha256(canonical_json(e.raw).encode()).hexdigest() for e in events
+        )
         assert record["input_digest"] == "sha256:" + hashlib.sha256(joined.encode()).hexdigest()
         assert (
             record["result_digest"]

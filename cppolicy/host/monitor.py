@@ -17,9 +17,11 @@
   ``retracted`` alert naming it).
 - **Restarts**: a complaint with events newer than its last evaluation (a crash between the
   two) and a complaint due a check are evaluated when the monitor opens.
-- **Personal data**: alerts and the ``conflicts`` table are stored masked (docs/privacy.md); the
-  ``events`` table keeps each event as received, because every re-evaluation judges it and the
-  trail's ``input_digest`` is taken over it (masking must never change a verdict or a digest).
+- **Personal data**: alerts, the ``conflicts`` table and the ``events`` table are stored masked
+  (docs/privacy.md). A stored event keeps whole every field a loaded rule module reads by value
+  (:mod:`cppolicy.host.stored`), so re-evaluating it gives the verdicts the event as received
+  would; its digest, taken before masking, is stored beside it: duplicates are found by it and
+  the trail's ``input_digest`` is computed from it (masking never changes a verdict or a digest).
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ from cppolicy.host.api import Evaluator, to_event
 from cppolicy.host.relay import Backoff, Relay, alert_from_dict, sink_names
 from cppolicy.host.schema import SCHEMA_VERSION
 from cppolicy.host.store import SQLiteStore, StateStore, StoredAlert
-from cppolicy.trail import TrailWriter
+from cppolicy.host.stored import KeptFields, storable
+from cppolicy.trail import TrailWriter, complaint_input, event_digest
 
 __all__ = ["DEFAULT_LATENESS", "SCHEMA_VERSION", "IngestResult", "Monitor", "alert_from_dict", "ingest_all"]
 
@@ -104,6 +107,8 @@ class Monitor:
         self.at_risk_working_days = at_risk_working_days
         self.trail = trail
         self.drain_seconds = drain_seconds
+        #: what the stored (masked) events keep whole: every field a loaded module reads
+        self.kept = KeptFields(evaluator.modules)
         self.store: StateStore = state if not isinstance(state, str | Path) else SQLiteStore(state, init=init)
         self.sinks = sink_names(self.plugins)
         self.relay = Relay(self.store, self.plugins, backoff=backoff, report=report)
@@ -139,7 +144,22 @@ class Monitor:
     def _events(self, complaint_id: str) -> list[Event]:
         with self.store.transaction():
             rows = self.store.complaint_events(complaint_id)
-        return [to_event(orjson.loads(raw), f"state event {seq}") for raw, seq, _ in rows]
+        return [to_event(orjson.loads(raw), f"state event {seq}") for raw, seq, _, _ in rows]
+
+    def _stored(self, event: Event) -> bytes:
+        """The event as the ``events`` table keeps it: masked, with what the modules read kept
+        whole. A mask plugin that raises, or whose result is no longer a valid event, is
+        reported and the event stored as received (an event is never lost)."""
+        if not self.plugins.masking.enabled:
+            return _canonical(event.raw)
+        try:
+            masked = storable(event.raw, self.plugins, self.kept)
+            to_event(masked, f"event {event.event_id} masked")
+        except Exception as exc:  # noqa: BLE001 - a broken mask plugin must not lose an event
+            problem = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+            self.relay.report(f"masking event {event.event_id} failed: {problem}; stored as received")
+            return _canonical(event.raw)
+        return _canonical(masked)
 
     # -- input ----------------------------------------------------------------------------------
 
@@ -147,17 +167,17 @@ class Monitor:
         """Store one event (idempotently), re-evaluate what it affects and put the alerts raised
         in the outbox, in one transaction; returns the new alerts (delivery is the relay's)."""
         event = to_event(item)
-        raw = _canonical(event.raw)
+        digest = event_digest(event.raw)  # before masking: duplicates are found by it
         with self.store.transaction():
             stored = self.store.find_event(event.event_id)
             if stored is not None:
-                if stored == raw:
+                if stored == digest:
                     return IngestResult("duplicate", event.event_id)
                 # kept for a person to look at, never judged: masked (docs/privacy.md)
                 masked = _canonical(self.plugins.mask(event.raw, "event"))
                 self.store.add_conflict(event.event_id, datetime.now(SHANGHAI).isoformat(), masked)
                 return IngestResult("conflict", event.event_id)
-            self.store.add_event(event.event_id, event.complaint_id, event.epoch, raw)
+            self.store.add_event(event.event_id, event.complaint_id, event.epoch, self._stored(event), digest)
             result = IngestResult("new", event.event_id)
             if self.clock_mode == "event":
                 self._advance(event.epoch)
@@ -232,11 +252,11 @@ class Monitor:
         """Judge one complaint as of ``now`` and put its new alerts in the outbox (called inside
         a transaction)."""
         rows = self.store.complaint_events(complaint_id)
-        events = [to_event(orjson.loads(raw), f"state event {seq}") for raw, seq, _ in rows]
-        seen = max((seq for _, seq, _ in rows), default=0)
+        events = [to_event(orjson.loads(raw), f"state event {seq}") for raw, seq, _, _ in rows]
+        seen = max((seq for _, seq, _, _ in rows), default=0)
         stored = self.store.alerts_of(complaint_id)
         new = self._retractions(complaint_id, events, rows, stored, now, seen)
-        later = [epoch for _, _, epoch in rows if epoch > now.timestamp()]
+        later = [epoch for _, _, epoch, _ in rows if epoch > now.timestamp()]
         if len(later) == len(rows):  # nothing visible yet: look once the first event is reached
             self.store.record_evaluation(complaint_id, min(later, default=None), "", seen)
             return new
@@ -260,9 +280,11 @@ class Monitor:
                     midnight = end_of_day(local_date(now)).timestamp()
                     candidate = min(clock.deadline.due.timestamp(), midnight)  # type: ignore[union-attr]
                     next_check = candidate if next_check is None else min(next_check, candidate)
-        if self.trail is not None:
+        if self.trail is not None:  # the input digest from the digests taken before masking
+            digests = {e.event_id: row[3] for e, row in zip(events, rows, strict=True)}
+            complaint = complaint_input(events, now, digests)
             for result in results:
-                self.trail.evaluation(result, events, now)
+                self.trail.evaluation(result, complaint, now)
         self.store.record_evaluation(complaint_id, next_check, ",".join(statuses), seen)
         return new
 
@@ -296,7 +318,7 @@ class Monitor:
         self,
         complaint_id: str,
         events: list[Event],
-        rows: list[tuple[bytes, int, float]],
+        rows: list[tuple[bytes, int, float, str]],
         stored: list[StoredAlert],
         now: datetime,
         seen: int,
@@ -309,7 +331,7 @@ class Monitor:
         for breach in stored:
             if breach.kind != "breach" or breach.key in retracted:
                 continue
-            late = [seq for _, seq, epoch in rows if seq > breach.evaluated_seq and epoch <= breach.as_of]
+            late = [seq for _, seq, epoch, _ in rows if seq > breach.evaluated_seq and epoch <= breach.as_of]
             if not late:
                 continue
             if breach.as_of not in verdicts:

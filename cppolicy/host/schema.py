@@ -1,9 +1,12 @@
-"""The SQLite state's tables (schema version 2) and the migration from version 1.
+"""The SQLite state's tables (schema version 3) and the migrations from versions 1 and 2.
 
 Version 1 (before the outbox) stored each alert once it had been handed to the sinks; version 2
 adds the outbox's per-sink ``deliveries``, each alert's as-of time, the events its evaluation
-had seen and whether it was masked, and per complaint the last event evaluated. Migrating keeps
-every event and alert: the alerts of a version-1 state count as delivered.
+had seen and whether it was masked, and per complaint the last event evaluated. Version 3 adds
+each event's ``digest`` (:func:`~cppolicy.trail.event_digest` of the event as received, taken
+before it is stored masked): duplicates are found and the trail's ``input_digest`` computed by
+it. Migrating keeps every event and alert: the alerts of a version-1 state count as delivered;
+the digest of an event an older version stored is computed from it (it was stored as received).
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from datetime import datetime
 
 import orjson
 
-SCHEMA_VERSION = 2
+from cppolicy.trail import event_digest
+
+SCHEMA_VERSION = 3
 
 TABLES = ("meta", "events", "complaints", "alerts", "deliveries", "conflicts")
 
@@ -24,7 +29,8 @@ CREATE TABLE IF NOT EXISTS events (
     complaint_id TEXT,
     epoch REAL NOT NULL,
     raw BLOB NOT NULL,
-    received_seq INTEGER NOT NULL
+    received_seq INTEGER NOT NULL,
+    digest TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS events_by_complaint ON events (complaint_id, epoch);
 CREATE TABLE IF NOT EXISTS complaints (
@@ -68,8 +74,21 @@ CREATE TABLE IF NOT EXISTS conflicts (
 
 def migrate(db: sqlite3.Connection, version: int) -> None:
     """Bring a state of schema ``version`` to :data:`SCHEMA_VERSION` (inside a transaction)."""
-    if version != 1:
+    if version not in (1, 2):
         raise ValueError(f"no migration from schema version {version}")
+    if version == 1:
+        _from_version_1(db)
+    db.execute("ALTER TABLE events ADD COLUMN digest TEXT NOT NULL DEFAULT ''")
+    rows = db.execute("SELECT event_id, raw FROM events").fetchall()
+    for event_id, raw in rows:  # stored as received before version 3
+        db.execute(
+            "UPDATE events SET digest = ? WHERE event_id = ?", (event_digest(orjson.loads(raw)), event_id)
+        )
+    db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+
+
+def _from_version_1(db: sqlite3.Connection) -> None:
+    """Version 1 to 2: the outbox (its events table as in version 2)."""
     db.execute("ALTER TABLE complaints ADD COLUMN evaluated_seq INTEGER NOT NULL DEFAULT 0")
     db.execute(
         "UPDATE complaints SET evaluated_seq = (SELECT COALESCE(MAX(received_seq), 0) FROM events e "
@@ -97,4 +116,3 @@ def migrate(db: sqlite3.Connection, version: int) -> None:
         db.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('latest_event', ?)", (repr(float(latest)),)
         )
-    db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))

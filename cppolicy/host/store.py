@@ -82,16 +82,19 @@ class StateStore(Protocol):
     def get_meta(self, key: str) -> str | None: ...
     def set_meta(self, key: str, value: str) -> None: ...
 
-    def find_event(self, event_id: str) -> bytes | None:
-        """The canonical content stored for ``event_id``, or None."""
+    def find_event(self, event_id: str) -> str | None:
+        """The digest of the event stored for ``event_id`` (taken as received), or None."""
 
-    def add_event(self, event_id: str, complaint_id: str | None, epoch: float, raw: bytes) -> int:
-        """Store a new event; return its receipt sequence number (1, 2, …)."""
+    def add_event(
+        self, event_id: str, complaint_id: str | None, epoch: float, raw: bytes, digest: str
+    ) -> int:
+        """Store a new event (``raw``: as stored, masked; ``digest``: of the event as received);
+        return its receipt sequence number (1, 2, …)."""
 
     def add_conflict(self, event_id: str, seen_at: str, raw: bytes) -> None: ...
 
-    def complaint_events(self, complaint_id: str) -> list[tuple[bytes, int, float]]:
-        """``(raw, received_seq, epoch)`` of the complaint's events by time then receipt."""
+    def complaint_events(self, complaint_id: str) -> list[tuple[bytes, int, float, str]]:
+        """``(raw, received_seq, epoch, digest)`` of the complaint's events by time then receipt."""
 
     def record_evaluation(
         self, complaint_id: str, next_check: float | None, status: str, evaluated_seq: int
@@ -153,7 +156,8 @@ class SQLiteStore:
         self._depth = 0
         fresh = not self.path.exists()
         try:
-            # owner-only when new: the events table holds events as received, personal data
+            # owner-only when new: the events table holds masked events, but what a rule reads
+            # is kept whole, and an older state's events were stored as received, personal data
             # included (docs/privacy.md); SQLite gives its journal files the same permissions
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             self._handle: IO[bytes] | None = os.fdopen(fd, "ab")
@@ -184,9 +188,10 @@ class SQLiteStore:
             if verdict != "ok":
                 raise StateError(f"{self.where}: damaged: {' '.join(verdict.split())[:300]}")
             present = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            if "meta" in present and self.get_meta("schema_version") == "1" and "alerts" in present:
+            older = self.get_meta("schema_version") if "meta" in present else None
+            if older in ("1", "2") and "alerts" in present and "events" in present:
                 with self.transaction():
-                    migrate(self.db, 1)
+                    migrate(self.db, int(older))
                 present = {
                     r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
                 }
@@ -273,27 +278,30 @@ class SQLiteStore:
             (key, value),
         )
 
-    def find_event(self, event_id: str) -> bytes | None:
-        row = self._q("SELECT raw FROM events WHERE event_id = ?", (event_id,)).fetchone()
-        return bytes(row[0]) if row else None
+    def find_event(self, event_id: str) -> str | None:
+        row = self._q("SELECT digest FROM events WHERE event_id = ?", (event_id,)).fetchone()
+        return str(row[0]) if row else None
 
-    def add_event(self, event_id: str, complaint_id: str | None, epoch: float, raw: bytes) -> int:
+    def add_event(
+        self, event_id: str, complaint_id: str | None, epoch: float, raw: bytes, digest: str
+    ) -> int:
         seq = int(self._q("SELECT COALESCE(MAX(received_seq), 0) + 1 FROM events").fetchone()[0])
         self._q(
-            "INSERT INTO events (event_id, complaint_id, epoch, raw, received_seq) VALUES (?, ?, ?, ?, ?)",
-            (event_id, complaint_id, epoch, raw, seq),
+            "INSERT INTO events (event_id, complaint_id, epoch, raw, received_seq, digest) VALUES (?, ?, ?, ?, ?, ?)",
+            (event_id, complaint_id, epoch, raw, seq, digest),
         )
         return seq
 
     def add_conflict(self, event_id: str, seen_at: str, raw: bytes) -> None:
         self._q("INSERT INTO conflicts (event_id, seen_at, raw) VALUES (?, ?, ?)", (event_id, seen_at, raw))
 
-    def complaint_events(self, complaint_id: str) -> list[tuple[bytes, int, float]]:
+    def complaint_events(self, complaint_id: str) -> list[tuple[bytes, int, float, str]]:
         rows = self._q(
-            "SELECT raw, received_seq, epoch FROM events WHERE complaint_id = ? ORDER BY epoch, received_seq",
+            "SELECT raw, received_seq, epoch, digest FROM events WHERE complaint_id = ? "
+            "ORDER BY epoch, received_seq",
             (complaint_id,),
         )
-        return [(bytes(raw), int(seq), float(epoch)) for raw, seq, epoch in rows]
+        return [(bytes(raw), int(seq), float(epoch), str(digest)) for raw, seq, epoch, digest in rows]
 
     # -- evaluations ----------------------------------------------------------------------------
 

@@ -189,6 +189,48 @@ class RuleModule:
                     found.add(ref.split(".", 1)[1])
         return frozenset(found)
 
+    @cached_property
+    def event_fields_read(self) -> frozenset[str]:
+        """The event data fields judging a complaint under this module reads by value, as flat
+        fact names (nested keys joined by ``_``; ``received_<field>`` for the receipt's
+        projection), each as ``<type>:<field>`` when it is read of one event type only (a
+        condition under ``{type: X}``; ``applies_to`` and a clock's ``applies_if``, a pause's
+        reason, a restart's ``when_true``, an extension's new limit, notice and approval level,
+        an obligation's ``applies_if`` and ``met_at_field``). A field only tested for presence
+        (``$ex``, ``$nex``) or blankness (compared with ``""``) is not listed. What a masked
+        copy of an event must keep whole to be judged as the event itself (the monitor's
+        stored events; masking keeps presence and blankness)."""
+        found: set[str] = set()
+        for rule in self.rules:  # when: {all: [{alias: condition}, …]}
+            for clause in rule.when.get("all") or ():
+                for condition in clause.values() if isinstance(clause, dict) else ():
+                    _value_reads(condition, None, found)
+            for ref in (rule.due, rule.observed, rule.subject, *rule.evidence):
+                if ref and "." in ref:
+                    found.add(ref.split(".", 1)[1])
+
+        def add(event_type: Any, name: Any) -> None:
+            if isinstance(event_type, str) and isinstance(name, str):
+                found.add(f"{event_type}:{name.replace('.', '_')}")
+
+        applies = self.data.get("applies_to")
+        if isinstance(applies, dict):
+            add("received", applies.get("field"))
+        for clock in self.clocks.values():
+            if clock.applies_if:
+                add("received", clock.applies_if.get("field"))
+            if clock.pauses:
+                add(clock.pauses.get("start"), "reason")
+            if clock.restart:
+                add(clock.restart.get("event"), clock.restart.get("when_true"))
+            if clock.extension:
+                for name in ("new_due_date", "new_limit", "notice_channel", "approval_level"):
+                    add(clock.extension.get("event"), name)
+        for spec in ((self.data.get("archive") or {}).get("obligations") or {}).values():
+            add(spec.get("event"), (spec.get("applies_if") or {}).get("field"))
+            add(spec.get("event"), spec.get("met_at_field"))
+        return frozenset(found)
+
     def compile(self, on: date, scope: str = "complaint", *, supersede: bool = True) -> dict[str, Any]:
         """durable_rules ruleset JSON of one scope's rules in force on ``on``, with the
         parameter values in force that day (``supersede=False``: superseded rules too, as the
@@ -214,6 +256,33 @@ class RuleModule:
         ruleset: dict[str, Any] = self._compiled[key]
         by_date[(on, scope, supersede)] = ruleset
         return ruleset
+
+
+def _value_reads(node: Any, event_type: str | None, found: set[str]) -> None:
+    """Add to ``found`` the fields a condition reads by value (see
+    :attr:`RuleModule.event_fields_read`), qualified by ``event_type`` inside ``{type: X}``."""
+    if isinstance(node, list):
+        for item in node:
+            _value_reads(item, event_type, found)
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key == "$and" and isinstance(value, list):
+            types = [i["type"] for i in value if isinstance(i, dict) and isinstance(i.get("type"), str)]
+            _value_reads(value, types[0] if len(types) == 1 else event_type, found)
+        elif key in ("$ex", "$nex") or (
+            key == "$neq" and isinstance(value, dict) and all(v == "" for v in value.values())
+        ):
+            continue  # presence or blankness: masking keeps both
+        elif key.startswith("$"):
+            _value_reads(value, event_type, found)
+        elif value != "":  # a comparison with "" tests blankness
+            qualified = event_type is not None and not key.startswith("received_")
+            found.add(f"{event_type}:{key}" if qualified else key)
+            if isinstance(value, dict) and set(value) == {"$m"} and isinstance(value["$m"], str):
+                found.add(value["$m"])
+            _value_reads(value, event_type, found)
 
 
 def version_key(version: str) -> tuple[tuple[int, int, str], ...]:

@@ -115,17 +115,38 @@ class ComplaintInput:
     digest: str
 
 
-def complaint_input(events: Iterable[Event], as_of: datetime | None) -> ComplaintInput:
+def complaint_input(
+    events: Iterable[Event], as_of: datetime | None, digests: Mapping[str, str] | None = None
+) -> ComplaintInput:
     """The input of an evaluation as of ``as_of``: the events at or before it, in the engine's
-    order (all of them, as given, when ``as_of`` is None)."""
+    order (all of them, as given, when ``as_of`` is None). ``digests``: each event's
+    :func:`event_digest` by event id, taken before the events were masked (the monitor stores
+    its events masked and their digests beside them); None: computed from the events."""
     considered = evaluation_order(events, as_of) if as_of is not None else list(events)
     latest = max(considered, key=lambda e: e.epoch) if considered else None
-    return ComplaintInput(iso_moment(latest.time) if latest else None, input_digest(considered))
+    if digests is None:
+        digest = input_digest(considered)
+    else:
+        digest = joined_digest(digests[e.event_id] for e in considered)
+    return ComplaintInput(iso_moment(latest.time) if latest else None, digest)
+
+
+def event_digest(raw: Mapping[str, Any]) -> str:
+    """The digest of one event: ``"sha256:"`` + the SHA-256 of its raw dict in canonical JSON."""
+    return sha256_text(canonical_json(raw))
+
+
+def joined_digest(digests: Iterable[str]) -> str:
+    """The digest of a complaint's input from its events' :func:`event_digest`, in order: the
+    SHA-256 of the digests joined by ``\\n``."""
+    return sha256_text("\n".join(digests))
 
 
 def input_digest(events: Sequence[Event]) -> str:
-    """The digest of a complaint's input: each event's raw dict in canonical JSON, joined by ``\\n``."""
-    return sha256_text("\n".join(canonical_json(e.raw) for e in events))
+    """The digest of a complaint's input: the :func:`joined_digest` of each event's
+    :func:`event_digest` (so a store that keeps only each event's digest, such as the monitor's
+    state of masked events, gives the same value)."""
+    return joined_digest(event_digest(e.raw) for e in events)
 
 
 def result_payload(result: ComplaintResult) -> dict[str, Any]:
