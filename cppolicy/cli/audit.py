@@ -419,16 +419,17 @@ def audit(
     if report.contents.quarantined:
         where = f" (written to {quarantine})" if quarantine else " (use --quarantine FILE to keep them)"
         print(f"cppolicy: {len(report.contents.quarantined)} line(s) quarantined{where}", file=sys.stderr)
-    if report.judged_nothing:
-        print(_nothing_judged(report), file=sys.stderr)
     code = report.exit_code()
     if disagreements and code != ExitCode.USAGE:
         code = ExitCode.EVALUATION_ERROR  # an engine result the cross-check contradicts is not to be trusted
+    if report.judged_nothing:
+        print(_nothing_judged(report, code), file=sys.stderr)
     raise typer.Exit(int(code))
 
 
-def _nothing_judged(report: AuditReport) -> str:
-    """The stderr line of an audit that judged nothing, saying why."""
+def _nothing_judged(report: AuditReport, code: ExitCode) -> str:
+    """The stderr line of an audit that judged nothing, saying why and the exit code it really
+    ends with (an input problem's 2 comes before 5, docs/exit-codes.md)."""
     counts = report.counts()
     if not counts["lines"]:
         why = "the input holds no event"
@@ -436,7 +437,7 @@ def _nothing_judged(report: AuditReport) -> str:
         why = f"none of its {counts['lines']} line(s) is an accepted complaint event"
     else:
         why = f"no selected rule module judges any of its {counts['complaints']} complaint(s)"
-    return f"cppolicy: nothing judged: {why}; this is not a clean audit (exit {int(ExitCode.NOTHING_JUDGED)})"
+    return f"cppolicy: nothing judged: {why}; this is not a clean audit (exit {int(code)})"
 
 
 def register(app: typer.Typer) -> None:
