@@ -383,3 +383,15 @@ def test_audit_of_a_module_with_a_condition_typo_is_refused_not_silently_clean(m
     result = cli("audit", archive, "--as-of", "2026-01-31", "--policy", module)
     assert result.exit_code == 2
     assert "unknown field 'decison_due'" in _error_lines(result)[0]
+
+
+def test_docs_show_the_line_column_validate_really_prints_for_decison_due(module):
+    """docs/rule-modules.md and docs/policy-owners.md quote the `decison_due` example's place."""
+    _edit(module, "{$gte: {t: {$m: decision_due}}}", "{$gte: {t: {$m: decison_due}}}")
+    (error,) = _error_lines(cli("modules", "validate", module))
+    place = error.split("module.yaml:", 1)[1].split(":", 2)
+    shown = f"module.yaml:{place[0]}:{place[1]}:"
+    for doc in ("rule-modules.md", "policy-owners.md"):
+        text = (ROOT / "docs" / doc).read_text(encoding="utf-8")
+        quoted = [line for line in text.splitlines() if "decison_due" in line and "module.yaml:" in line]
+        assert quoted and all(shown in line for line in quoted), (doc, shown, quoted)
