@@ -214,3 +214,18 @@ def test_a_report_listing_300_complaints_keeps_the_archive_findings(tmp_path):
         doc = json.loads(result.stdout)
         archive_findings.append(sorted(f["code"] for f in doc["findings"] if f["complaint_id"] is None))
     assert len(archive_findings[0]) >= 11 and archive_findings[1] == archive_findings[0]
+
+
+@pytest.mark.parametrize("receipt_first", [True, False])
+def test_monitor_raises_no_met_alert_for_acts_dated_before_the_receipt(tmp_path, receipt_first):
+    """The audit says undetermined (impossible chronology); the monitor said "met in time"
+    while the receipt was not yet past its watermark."""
+    events = [json.loads(line) for line in _early_acts(tmp_path / "early.jsonl").read_text().splitlines()]
+    acts = [e for e in events if e["complaint_id"] == "C"]
+    if not receipt_first:
+        acts = acts[1:] + acts[:1]
+    archive = write_jsonl(tmp_path / "c.jsonl", acts)
+    result = cli("monitor", archive, "--state", tmp_path / "state.db", "--init", "--module", MODULE_2012)
+    assert result.exit_code == 0, result.output
+    alerts = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert not [a for a in alerts if a["kind"] in ("met", "met_late")], alerts

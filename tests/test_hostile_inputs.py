@@ -387,3 +387,14 @@ def test_an_audit_that_judges_nothing_says_so_and_exits_5(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_bytes(b"{not json\n")
     assert cli("audit", bad, "--as-of", AS_OF).exit_code == ExitCode.USAGE
+
+
+def test_nothing_judged_with_lines_quarantined_names_the_real_exit_code(tmp_path):
+    """A quarantined line makes the exit 2 (it comes before 5): the line must not claim exit 5."""
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b"{not json\n")
+    result = cli("audit", bad, "--as-of", AS_OF)
+    assert result.exit_code == ExitCode.USAGE
+    lines = [line for line in result.output.splitlines() if "nothing judged" in line]
+    assert len(lines) == 1 and lines[0].endswith("(exit 2)"), result.output
+    assert "exit 5" not in result.output

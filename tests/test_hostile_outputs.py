@@ -273,3 +273,21 @@ def test_csv_has_no_byte_order_mark_unless_excel_asks_for_it(tmp_path):
     refused = cli("audit", archive, "--as-of", AS_OF, "-f", "json", "--excel")
     assert refused.exit_code == 2
     assert refused.stderr.startswith("cppolicy: error: --excel: only with --format csv")
+
+
+def test_semiannual_markdown_escapes_raw_html_from_the_data(tmp_path):
+    """Markdown passes raw HTML through: a product or an extension reason from the archive must
+    not become a tag in the page a Markdown viewer renders."""
+    product = "<img src=x onerror=alert(1)>"
+    reason = "<script>alert('x')</script> & more"
+    events = [dict(e) for e in compliant("C-1", "2025-03-03")]
+    events[0] = event("C-1", "received", events[0]["time"], product=product)
+    extension = {"reason": reason, "new_limit": {"value": 30, "unit": "working_day"}}
+    events.insert(2, event("C-1", "extended", "2025-03-05T10:00:00+08:00", **extension))
+    archive = write_jsonl(tmp_path / "html.jsonl", events)
+    result = cli("report", "semiannual", archive, "--period", "2025H1", "-f", "markdown")
+    assert result.exit_code == 0, result.output
+    page = result.stdout
+    assert "<img" not in page and "<script" not in page and "</" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "&lt;script&gt;alert('x')&lt;/script&gt; &amp; more" in page

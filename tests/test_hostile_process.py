@@ -451,3 +451,20 @@ def test_a_damaged_gzip_archive_is_one_line_exit_2(tmp_path):
     result = cli("audit", path, "--as-of", AS_OF)
     assert result.exit_code == 2
     assert _one_error_line(result.stderr).startswith(f"cppolicy: error: {path}")
+
+
+def test_jobs_above_four_per_cpu_is_refused_in_one_line_before_any_worker_starts(tmp_path, monkeypatch):
+    """`--jobs 1000` spawned hundreds of workers and `--jobs 99999` hung: now one line, exit 2."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    started: list[int] = []
+    monkeypatch.setattr(audit_cli, "audit_archive", lambda *a, **k: started.append(1))
+    archive = write_jsonl(tmp_path / "a.jsonl", compliant("C-1"))
+    for jobs in (9, 1000, 99999):
+        result = cli("audit", archive, "--as-of", "2026-01-31", "--jobs", jobs)
+        assert result.exit_code == 2, result.output
+        (line,) = result.output.strip().splitlines()
+        assert line == (
+            f"cppolicy: error: --jobs: {jobs} is more than 8, 4 per CPU of this machine "
+            "(more workers than CPUs only cost memory, docs/performance.md)"
+        )
+    assert not started

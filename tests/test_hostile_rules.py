@@ -70,6 +70,32 @@ def test_misspelt_condition_field_is_refused_with_line_column_and_did_you_mean(m
         load_module(module)
 
 
+def test_misspelt_event_type_value_is_refused_with_line_column_and_did_you_mean(module):
+    """`{type: decidd}` names a known field with an unknown event type: the rule would never fire."""
+    _edit(
+        module,
+        "{f: event}, {type: decided}, {first: true}, {$gte",
+        "{f: event}, {type: decidd}, {first: true}, {$gte",
+    )
+    _edit(
+        module,
+        "- a: {f: asof}",
+        "- a: {$and: [{f: asof}]}\n        - x: {$and: [{f: event}, {$in: {type: [closed, withdrawm]}}]}",
+    )
+    result = cli("modules", "validate", module)
+    assert result.exit_code == 2
+    errors = _error_lines(result)
+    line = _line_of(module, "decidd")
+    assert any(
+        f"module.yaml:{line}:" in e and "unknown event type 'decidd'" in e and "did you mean 'decided'?" in e
+        for e in errors
+    ), errors
+    assert any("unknown event type 'withdrawm'" in e and "did you mean 'withdrawn'?" in e for e in errors)
+    assert not any("'closed'" in e for e in errors)
+    with pytest.raises(RuleModuleError, match="unknown event type"):
+        load_module(module)
+
+
 def test_misspelt_field_in_due_or_an_unknown_operator_is_refused(module):
     _edit(module, "due: e.decision_due", "due: e.decision_deu")
     _edit(module, "{$gte: {t: {$m: decision_due}}}", "{$gtee: {t: {$m: decision_due}}}")
@@ -357,3 +383,15 @@ def test_audit_of_a_module_with_a_condition_typo_is_refused_not_silently_clean(m
     result = cli("audit", archive, "--as-of", "2026-01-31", "--policy", module)
     assert result.exit_code == 2
     assert "unknown field 'decison_due'" in _error_lines(result)[0]
+
+
+def test_docs_show_the_line_column_validate_really_prints_for_decison_due(module):
+    """docs/rule-modules.md and docs/policy-owners.md quote the `decison_due` example's place."""
+    _edit(module, "{$gte: {t: {$m: decision_due}}}", "{$gte: {t: {$m: decison_due}}}")
+    (error,) = _error_lines(cli("modules", "validate", module))
+    place = error.split("module.yaml:", 1)[1].split(":", 2)
+    shown = f"module.yaml:{place[0]}:{place[1]}:"
+    for doc in ("rule-modules.md", "policy-owners.md"):
+        text = (ROOT / "docs" / doc).read_text(encoding="utf-8")
+        quoted = [line for line in text.splitlines() if "decison_due" in line and "module.yaml:" in line]
+        assert quoted and all(shown in line for line in quoted), (doc, shown, quoted)

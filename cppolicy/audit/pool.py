@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
 import signal
 import threading
@@ -130,6 +131,16 @@ class _Runner:
     #: thread that waits for the process (two waiting threads race, and one can see a dead
     #: process as alive)
     receiver: threading.Thread | None = None
+
+
+#: at most this many worker processes per CPU (docs/performance.md, "How many jobs")
+JOBS_PER_CPU = 4
+
+
+def max_jobs() -> int:
+    """The most worker processes ``--jobs`` may ask for: 4 per CPU of this machine. Judging is
+    CPU-bound, so more workers than CPUs buy nothing, and each costs about 90 MiB and a start-up."""
+    return JOBS_PER_CPU * (os.cpu_count() or 1)
 
 
 class Pool:

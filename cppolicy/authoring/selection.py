@@ -1,7 +1,8 @@
 """Choosing golden cases for ``cppolicy modules test``: ``FILE::CASE`` and ``-k EXPR``.
 
 * ``FILE::CASE`` — a case file and one of its cases by index (``p9.yaml::2``), id
-  (``p9.yaml::p9[2]``) or exact name; ``MODULE::CASE`` picks among all the module's cases.
+  (``p9.yaml::p9[2]``) or exact name; ``MODULE::CASE`` picks every case of the module whose
+  index in its file, id or name is CASE (a bare index: that index in every case file).
   A case file alone runs its cases; its module is the folder above ``cases/``.
 * ``-k EXPR`` — like pytest's: words matched case-insensitively as substrings of a case's id,
   file name and name (the legal sentence), combined with ``and``, ``or``, ``not`` and

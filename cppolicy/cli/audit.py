@@ -40,6 +40,7 @@ from cppolicy.audit import (
     TrailObserver,
     audit_archive,
 )
+from cppolicy.audit.pool import JOBS_PER_CPU, max_jobs
 from cppolicy.calendar import WorkingDayCalendar
 from cppolicy.cli import fail
 from cppolicy.cli import formats as _formats  # noqa: F401 — registers the table format
@@ -114,6 +115,11 @@ def _request(
 ) -> AuditRequest:
     FORMATS.get("audit", fmt)
     moment = as_of_option(as_of)
+    if jobs > max_jobs():
+        raise InputError(
+            f"--jobs: {jobs} is more than {max_jobs()}, {JOBS_PER_CPU} per CPU of this machine "
+            f"(more workers than CPUs only cost memory, docs/performance.md)"
+        )
     if cross_check_sample is not None and not 0 < cross_check_sample <= 1:
         raise InputError(f"--cross-check-sample: {cross_check_sample} is not in (0, 1]")
     order = {None: "auto", True: "sorted", False: "unsorted"}[sorted_input]
@@ -316,7 +322,8 @@ _JOBS_HELP = (
     "Evaluate in N worker processes (1: one, or this process with --in-process). The report is the same "
     "for any N. A worker "
     "that crashes costs only the complaints it was evaluating: they are retried in halves, down to one "
-    "complaint in a fresh process, and one that crashes alone is reported as an error."
+    "complaint in a fresh process, and one that crashes alone is reported as an error. At most 4 per CPU "
+    "of this machine: more is refused with exit 2."
 )
 _ORDER_HELP = (
     "--sorted: the input is sorted by complaint id; it streams (memory bounded by one complaint) and "
@@ -419,16 +426,17 @@ def audit(
     if report.contents.quarantined:
         where = f" (written to {quarantine})" if quarantine else " (use --quarantine FILE to keep them)"
         print(f"cppolicy: {len(report.contents.quarantined)} line(s) quarantined{where}", file=sys.stderr)
-    if report.judged_nothing:
-        print(_nothing_judged(report), file=sys.stderr)
     code = report.exit_code()
     if disagreements and code != ExitCode.USAGE:
         code = ExitCode.EVALUATION_ERROR  # an engine result the cross-check contradicts is not to be trusted
+    if report.judged_nothing:
+        print(_nothing_judged(report, code), file=sys.stderr)
     raise typer.Exit(int(code))
 
 
-def _nothing_judged(report: AuditReport) -> str:
-    """The stderr line of an audit that judged nothing, saying why."""
+def _nothing_judged(report: AuditReport, code: ExitCode) -> str:
+    """The stderr line of an audit that judged nothing, saying why and the exit code it really
+    ends with (an input problem's 2 comes before 5, docs/exit-codes.md)."""
     counts = report.counts()
     if not counts["lines"]:
         why = "the input holds no event"
@@ -436,7 +444,7 @@ def _nothing_judged(report: AuditReport) -> str:
         why = f"none of its {counts['lines']} line(s) is an accepted complaint event"
     else:
         why = f"no selected rule module judges any of its {counts['complaints']} complaint(s)"
-    return f"cppolicy: nothing judged: {why}; this is not a clean audit (exit {int(ExitCode.NOTHING_JUDGED)})"
+    return f"cppolicy: nothing judged: {why}; this is not a clean audit (exit {int(code)})"
 
 
 def register(app: typer.Typer) -> None:

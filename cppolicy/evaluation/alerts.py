@@ -7,6 +7,10 @@ Derived from one complaint's evaluation (:class:`cppolicy.findings.ComplaintResu
   including the due day); for a clock whose whole period is that short, only on its last day;
 - ``breach`` — a violation finding;
 - ``met`` / ``met_late`` — a clock that was at risk or in breach has been met, in time or late;
+  never for a clock that cannot be determined: a rule on it has an ``undetermined`` finding, the
+  act that started or met it is dated before the complaint's receipt (an impossible chronology:
+  :mod:`~cppolicy.evaluation.chronology`), or the receipt is not seen yet (the monitor's
+  watermark has not reached it), so the acts may yet prove to precede it;
 - ``retracted`` — a breach raised earlier is contradicted by evidence that arrived later; it
   names the breach it retracts (``retracts``: that alert's key). The monitor raises these.
 
@@ -26,6 +30,7 @@ from typing import Any, Literal
 
 from cppolicy.calendar import SHANGHAI, WorkingDayCalendar, local_date
 from cppolicy.errors import CalendarError
+from cppolicy.evaluation.chronology import CHRONOLOGY
 from cppolicy.evaluation.clocks import ClockResult
 from cppolicy.evaluation.findings import ComplaintResult, ModuleRef
 from cppolicy.rules import RuleModule
@@ -191,9 +196,38 @@ def _at_risk(
     return context.clock_alert("at_risk", key, clock, message, clock.start_id, left)
 
 
+def _receipt_unseen(result: ComplaintResult) -> bool:
+    """Whether a clock could not start, or tell whether it applies, for want of a receipt."""
+    return any(
+        isinstance(c, ClockResult)
+        and c.state == "undetermined"
+        and c.start_id is None
+        and (c.spec.start_event == "received" or c.spec.applies_if is not None)
+        for c in result.clocks
+    )
+
+
+def _undetermined(context: _Context, clock: ClockResult) -> bool:
+    """Whether the result leaves ``clock`` undetermined although it computed a state: a rule on
+    the clock judged undetermined, the act that started or met it is dated before the receipt
+    (the audit says undetermined there; a "met in time" would contradict it), or no receipt is
+    seen yet (its time decides whether the acts came after it)."""
+    if _receipt_unseen(context.result):
+        return True
+    rules = {rule.id for rule in context.module.rules if clock.name in rule.clocks}
+    acts = {clock.start_id, clock.met_id} - {None}
+    for finding in context.result.findings:
+        if finding.severity == "undetermined" and finding.rule_id in rules:
+            return True
+        if finding.code == CHRONOLOGY and acts & set(finding.evidence[:1]):
+            return True
+    return False
+
+
 def _cleared(context: _Context, clock: ClockResult) -> Alert | None:
-    """A ``met`` or ``met_late`` alert for a clock that was met, else None."""
-    if clock.state not in MET_KINDS or clock.met_at is None:
+    """A ``met`` or ``met_late`` alert for a clock that was met, else None (and None for a clock
+    the result leaves undetermined)."""
+    if clock.state not in MET_KINDS or clock.met_at is None or _undetermined(context, clock):
         return None
     kind: AlertKind = "met" if clock.state == "met" else "met_late"
     met = clock.met_at.astimezone(SHANGHAI).isoformat()

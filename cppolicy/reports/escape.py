@@ -11,6 +11,8 @@ spreadsheet; these make them unable to act there (docs/reports.md, "Escaping").
   JSON escapes ``\\u001b``: the document decodes to exactly the same values.
 * :func:`csv_cell` escapes a text cell as :func:`visible` (tab and newline kept: the CSV quotes
   them) and neutralises a cell a spreadsheet would evaluate as a formula (OWASP, CSV injection).
+* :func:`markdown_text` writes ``&``, ``<`` and ``>`` as HTML entities: Markdown passes raw HTML
+  through, so ``<img src=x onerror=…>`` from an archive would run in a viewer that renders it.
 """
 
 from __future__ import annotations
@@ -54,6 +56,16 @@ def json_safe(text: str) -> str:
     """JSON text with DEL, the C1 controls and the bidi characters as ``\\uXXXX`` escapes. Outside
     strings JSON holds none of them, so the document means exactly what it meant."""
     return _UNSAFE_JSON.sub(_escape_json, text) if _UNSAFE_JSON.search(text) else text
+
+
+_MARKDOWN_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_MARKDOWN_UNSAFE = re.compile("[&<>]")
+
+
+def markdown_text(text: str) -> str:
+    """Text for Markdown with ``&``, ``<`` and ``>`` as entities: no raw HTML (a tag, a comment)
+    passes through to the page a viewer renders, and it reads the same."""
+    return _MARKDOWN_UNSAFE.sub(lambda m: _MARKDOWN_HTML[m.group()], text)
 
 
 def csv_cell(value: Any) -> Any:

@@ -5,8 +5,11 @@ Each field it names — an equality's key, a comparison's left side and ``{$m: F
 side, ``$ex`` / ``$nex`` / ``$in`` / ``$nin`` / ``$mt`` fields, ``$lacks_any``'s list field — and
 each ``ALIAS.FIELD`` of ``due``, ``observed``, ``subject`` and ``evidence`` must be a field of
 the rule's scope in :mod:`cppolicy.rules.vocabulary`; an operator must be one this checker
-knows. A problem is a JSON path (for its YAML line and column) and a message with a
-"did you mean".
+knows. Each event type a condition compares ``type`` with — an equality, a comparison, the
+items of an ``$in`` / ``$nin`` list — must be an event type of the complaint-event schema (the
+scopes whose facts carry ``type``: complaint and archive), or the rule would silently never
+fire. A problem is a JSON path (for its YAML line and column) and a message with a "did you
+mean".
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from cppolicy.rules.compiler import COMPARISONS
-from cppolicy.rules.vocabulary import Vocabulary, event_data_fields, module_vocabulary
+from cppolicy.rules.vocabulary import Vocabulary, event_data_fields, event_types, module_vocabulary
 
 #: a problem: where (JSON path parts from the document's root) and what
 Problem = tuple[tuple[str | int, ...], str]
@@ -24,6 +27,10 @@ Problem = tuple[tuple[str | int, ...], str]
 _LOGICAL = frozenset({"$and", "$or"})
 _FIELD_TESTS = frozenset({"$ex", "$nex", "$in", "$nin", "$mt", "$imt", "$iall", "$iany"})
 _MACROS = frozenset({"$param", "$param_is", "$lacks_any"})
+#: the scopes whose facts carry an event's ``type`` (an institution fact has none)
+_TYPED_SCOPES = frozenset({"complaint", "archive"})
+#: field tests whose right side is a pattern or a presence flag, not an event type
+_PATTERN_TESTS = frozenset({"$ex", "$nex", "$mt", "$imt", "$iall", "$iany"})
 OPERATORS = sorted(_LOGICAL | _FIELD_TESTS | _MACROS | COMPARISONS)
 
 
@@ -51,6 +58,20 @@ class _Walker:
         if isinstance(value, dict) and set(value) == {"$m"}:
             self.field(value["$m"], (*where, "$m"))
 
+    def type_value(self, name: Any, value: Any, where: tuple[str | int, ...], test: str = "") -> None:
+        """An event type compared with ``type`` (a list's items for ``$in`` / ``$nin``) must exist."""
+        if name != "type" or self.scope not in _TYPED_SCOPES or test in _PATTERN_TESTS:
+            return
+        values = enumerate(value) if isinstance(value, list) else [(None, value)]
+        for index, item in values:
+            if not isinstance(item, str) or item in event_types():
+                continue  # a {$m: FIELD} operand or a non-string is another check's business
+            here = where if index is None else (*where, index)
+            hint = _suggest(item, sorted(event_types()))
+            self.problems.append(
+                (here, f"unknown event type {item!r} (not in the complaint-event schema){hint}")
+            )
+
     def node(self, node: Any, where: tuple[str | int, ...]) -> None:
         if isinstance(node, list):
             for index, item in enumerate(node):
@@ -68,6 +89,7 @@ class _Walker:
                 for left, right in value.items() if isinstance(value, dict) else ():
                     self.field(left, (*here, left))
                     self.operand(right, (*here, left))
+                    self.type_value(left, right, (*here, left), key)
             elif key == "$lacks_any":
                 for name in value if isinstance(value, dict) else ():
                     if name not in self.vocabulary.lists:
@@ -85,6 +107,7 @@ class _Walker:
             else:
                 self.field(key, here)
                 self.operand(value, here)
+                self.type_value(key, value, here)
 
 
 def _references(rule: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...], str]]:

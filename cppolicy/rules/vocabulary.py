@@ -184,6 +184,12 @@ def event_data_fields(event_type: str, sep: str = "_") -> frozenset[str]:
     return frozenset(out["fields"])
 
 
+@cache
+def event_types() -> frozenset[str]:
+    """Every event type the complaint-event schema admits (what a condition's ``type`` may be)."""
+    return frozenset(_schema("complaint-event")["properties"]["type"]["enum"])
+
+
 def _received_data() -> dict[str, Any]:
     return _data_fields("complaint-event", ["data_received"], RECEIVED_PREFIX)
 

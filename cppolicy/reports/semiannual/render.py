@@ -9,7 +9,7 @@ import io
 import unicodedata
 from typing import Any, TextIO
 
-from cppolicy.reports.escape import csv_cell
+from cppolicy.reports.escape import csv_cell, markdown_text
 from cppolicy.reports.formats import FORMATS
 from cppolicy.reports.semiannual.model import SemiannualReport
 from cppolicy.reports.semiannual.sections import Section, header_items
@@ -45,7 +45,7 @@ TITLE_EN = "Semi-annual complaint statistics and analysis report"
 @FORMATS.register("semiannual", "markdown", help="tables in Markdown")
 def write_markdown(report: SemiannualReport, out: TextIO, lang: str = "en") -> None:
     def cell(text: str) -> str:
-        return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+        return markdown_text(str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " "))
 
     out.write(f"# {TITLE_ZH} — {TITLE_EN}: {report.period.label}\n\n")
     out.write("| 项目 item | 内容 value |\n|---|---|\n")
@@ -55,7 +55,7 @@ def write_markdown(report: SemiannualReport, out: TextIO, lang: str = "en") -> N
     for section in report_sections(report):
         out.write(f"\n## {section.zh} — {section.en}\n\n")
         if section.note:
-            out.write(f"{section.note}\n\n")
+            out.write(f"{markdown_text(section.note)}\n\n")
         heads = [f"{section.key_zh} {section.key_en}"] + [f"{c.zh} {c.en}" for c in section.columns]
         out.write("| " + " | ".join(cell(h) for h in heads) + " |\n")
         aligns = ["---"] + ["---" if c.kind == "text" else "---:" for c in section.columns]
