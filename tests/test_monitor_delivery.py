@@ -249,3 +249,27 @@ def test_a_retry_back_off_of_zero_is_refused(tmp_path, option):
     assert result.exit_code == 2 and result.stdout == "" and option[0] in result.stderr
     with pytest.raises(InputError):
         Backoff(0.0, 1.0)
+
+
+def test_an_unconfigured_webhook_is_not_a_delivery_its_alerts_stay_pending(tmp_path, monkeypatch):
+    """Without CPPOLICY_WEBHOOK_URL the webhook hook sent nothing and returned, so the relay
+    marked every alert delivered ("199 deliveries made"); with the URL set later, nothing was
+    sent. Now the unconfigured sink is not used, says so once, and its alerts stay pending."""
+    import cppolicy_webhook
+
+    sent: list[str] = []
+    monkeypatch.setattr(cppolicy_webhook, "deliver", lambda payload, key, config: sent.append(key))
+    monkeypatch.delenv("CPPOLICY_WEBHOOK_URL", raising=False)
+    lines: list[str] = []
+    state = tmp_path / "s.db"
+    with Monitor(
+        state, evaluator(cppolicy_webhook), lateness=NONE, drain_seconds=0, report=lines.append
+    ) as live:
+        alerts = ingest_all(live, late_complaint())
+    assert live.pending_at_close == {"cppolicy_webhook": 2}
+    assert any("CPPOLICY_WEBHOOK_URL is not set" in line for line in lines), lines
+    assert sent == []
+    monkeypatch.setenv("CPPOLICY_WEBHOOK_URL", "http://127.0.0.1:9/hook")
+    with Monitor(state, evaluator(cppolicy_webhook), lateness=NONE, drain_seconds=5):
+        pass
+    assert sorted(sent) == sorted(keys(alerts))

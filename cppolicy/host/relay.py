@@ -71,6 +71,20 @@ def sink_names(plugins: Plugins) -> list[str]:
     return [impl.plugin_name for impl in plugins.pm.hook.cppolicy_handle_alert.get_hookimpls()]
 
 
+def unready(plugin: object) -> str | None:
+    """Why the sink ``plugin`` cannot deliver now (its ``sink_unready()``, e.g. the webhook's
+    "CPPOLICY_WEBHOOK_URL is not set"), or None when it can or says nothing. A plugin whose
+    check itself fails is treated as ready: its hook will raise and the delivery stay pending."""
+    check = getattr(plugin, "sink_unready", None)
+    if not callable(check):
+        return None
+    try:
+        reason = check()
+    except Exception:  # noqa: BLE001 - the hook call reports the failure itself
+        return None
+    return None if reason is None else " ".join(str(reason).split())[:300]
+
+
 def _caller(function: Callable[..., Any], takes_alert: bool) -> Callable[[Alert], Any]:
     return (lambda alert: function(alert=alert)) if takes_alert else (lambda alert: function())
 
@@ -102,11 +116,22 @@ class Relay:
 
     @property
     def sinks(self) -> dict[str, Callable[[Alert], Any]]:
-        """Each sink by name, as a call with the alert (an implementation may take no argument)."""
+        """Each sink ready to deliver by name, as a call with the alert (an implementation may
+        take no argument). A sink whose plugin says it is not configured (see :func:`unready`)
+        is left out: its deliveries stay pending, never counted as made."""
         return {
             impl.plugin_name: _caller(impl.function, "alert" in impl.argnames)
             for impl in self.plugins.pm.hook.cppolicy_handle_alert.get_hookimpls()
+            if unready(impl.plugin) is None
         }
+
+    def report_unready(self) -> None:
+        """One line per installed sink that is not configured: its deliveries stay pending."""
+        for impl in self.plugins.pm.hook.cppolicy_handle_alert.get_hookimpls():
+            if (reason := unready(impl.plugin)) is not None:
+                self.report(
+                    f"alert sink {impl.plugin_name} is not used: {reason}; its deliveries stay pending"
+                )
 
     def deliver_due(
         self,
@@ -176,6 +201,7 @@ class Relay:
         """Deliver what is due, then go on until nothing is pending or ``seconds`` have passed;
         one thread per sink, so that a slow sink does not hold the others up."""
         deadline = time.monotonic() + seconds
+        self.report_unready()
         workers = [
             threading.Thread(target=self._guarded, args=(self._drain_one, sink, deadline), daemon=True)
             for sink in self.sinks
@@ -208,6 +234,7 @@ class Relay:
     def start(self) -> None:
         """Deliver in background threads, one per sink, until :meth:`stop`."""
         if not self._threads:
+            self.report_unready()
             self._stop.clear()
             for name in self.sinks:
                 wake = self._wakes.setdefault(name, threading.Event())
