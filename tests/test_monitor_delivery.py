@@ -273,3 +273,26 @@ def test_an_unconfigured_webhook_is_not_a_delivery_its_alerts_stay_pending(tmp_p
     with Monitor(state, evaluator(cppolicy_webhook), lateness=NONE, drain_seconds=5):
         pass
     assert sorted(sent) == sorted(keys(alerts))
+
+
+def test_mask_plugin_that_adds_a_key_is_no_traceback_and_the_alert_is_delivered(tmp_path):
+    """A mask adding a key to the payload crashed the monitor (Alert.__init__() got an
+    unexpected keyword argument) and left the alert pending forever. Now the extra key is
+    dropped with one line, and the masked alert is delivered."""
+
+    class AddingMask:
+        @hookimpl
+        def cppolicy_mask_payload(self, payload, kind):
+            payload["masked_by"] = "x"
+            payload["complaint_id"] = "***"
+
+    reported: list[str] = []
+    sink = Named()
+    with Monitor(
+        tmp_path / "s.db", evaluator(AddingMask(), sink), lateness=NONE, backoff=FAST, report=reported.append
+    ) as live:
+        alerts = ingest_all(live, late_complaint())
+    assert len(alerts) == 2 and all(a.complaint_id == "***" for a in alerts)
+    assert live.pending_at_close == {}
+    assert keys(sink.alerts) == keys(alerts) and all(a.complaint_id == "***" for a in sink.alerts)
+    assert reported and all("masked_by" in line and "\n" not in line for line in reported)

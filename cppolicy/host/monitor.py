@@ -270,9 +270,11 @@ class Monitor:
         """Put ``alert`` in the outbox, masked, pending for every installed sink; return it as
         stored. A mask plugin that raises is reported; the alert is then stored unmasked and
         masked on delivery."""
-        payload, masked = alert.to_dict(), True
+        payload, masked, shown = alert.to_dict(), True, alert
         try:
-            payload = self.plugins.mask(payload, "alert")
+            private = self.plugins.mask(payload, "alert")
+            shown = alert_from_dict(private, self.relay.report)
+            payload = private
         except Exception as exc:  # noqa: BLE001 - a broken mask plugin must not stop ingestion
             masked = False
             problem = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
@@ -290,7 +292,7 @@ class Monitor:
             payload=orjson.dumps(payload),
         )
         self.store.add_alert(stored, datetime.now(SHANGHAI).isoformat(), self.sinks)
-        return alert_from_dict(payload) if masked else alert
+        return shown
 
     def _retractions(
         self,

@@ -37,12 +37,23 @@ GRACE = 15.0
 KEPT_ERRORS = 1000
 
 
-def alert_from_dict(data: dict[str, Any]) -> Alert:
-    """An :class:`Alert` from its ``to_dict()`` form."""
+#: the fields of an :class:`Alert`: a key a mask plugin adds to a payload is not one of them
+ALERT_FIELDS = frozenset(Alert.__dataclass_fields__)
+
+
+def alert_from_dict(data: dict[str, Any], report: Callable[[str], None] | None = None) -> Alert:
+    """An :class:`Alert` from its ``to_dict()`` form. Keys that are not alert fields (a mask
+    plugin may add one) are dropped, with one line through ``report`` naming them."""
+    extra = sorted(str(name) for name in data if name not in ALERT_FIELDS)
+    if extra and report is not None:
+        shown = " ".join(", ".join(extra).split())[:200]
+        report(
+            f"alert {data.get('key')}: dropped keys that are not alert fields (added by a mask plugin?): {shown}"
+        )
     module = data["module"]
     return Alert(
         **{
-            **data,
+            **{name: value for name, value in data.items() if name in ALERT_FIELDS},
             "module": ModuleRef(**module) if isinstance(module, dict) else module,
             "evidence": tuple(data.get("evidence", ())),
         }
@@ -160,7 +171,9 @@ class Relay:
         alert = delivery.alert
         payload = orjson.loads(alert.payload)
         try:
-            masked = alert_from_dict(payload if alert.masked else self.plugins.mask(payload, "alert"))
+            masked = alert_from_dict(
+                payload if alert.masked else self.plugins.mask(payload, "alert"), self.report
+            )
         except Exception as exc:  # noqa: BLE001 - a broken mask plugin must not stop the monitor
             self._keep(SinkError("cppolicy_mask_payload", "mask", exc))
             return self._failed(delivery, f"masking alert {alert.key} failed: {type(exc).__name__}: {exc}")
