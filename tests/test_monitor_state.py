@@ -121,6 +121,16 @@ def test_foreign_schema_version_or_clock_is_one_line(tmp_path, state, statement,
     one_line_error(run(tmp_path, state), *words)
 
 
+@pytest.mark.parametrize("key", ["clock", "latest_event"])
+@pytest.mark.parametrize("value", ["1e300", "1e20", "253402300800", "-1e15"])
+def test_out_of_range_clock_is_one_line_before_anything_is_sent(tmp_path, state, key, value):
+    """A finite clock past any datetime (1e300, year 10000) gave an OverflowError or
+    ValueError traceback after the state was opened; now it is refused at open."""
+    edit(state, f"INSERT OR REPLACE INTO meta (key, value) VALUES ('{key}', '{value}')")
+    one_line_error(run(tmp_path, state), f"meta {key} '{value}' is not a time")
+    one_line_error(run(tmp_path, state, "--deliver-only"), f"meta {key} '{value}' is not a time")
+
+
 def test_state_emptied_of_its_alerts_is_refused_unless_init(tmp_path, state):
     """Issue 18 problem 6: a state without its alerts table silently started from scratch, so
     every alert would have been sent again."""
