@@ -131,6 +131,26 @@ def test_out_of_range_clock_is_one_line_before_anything_is_sent(tmp_path, state,
     one_line_error(run(tmp_path, state, "--deliver-only"), f"meta {key} '{value}' is not a time")
 
 
+def test_damaged_event_row_is_one_line_naming_the_row(tmp_path):
+    """Bytes overwritten inside a stored event's JSON pass PRAGMA quick_check; re-evaluating
+    its complaint crashed with orjson.JSONDecodeError. Now: one line naming the row, exit 2."""
+    path = tmp_path / "state.db"
+    evaluator = Evaluator([MODULE_2012], plugins=Plugins(load_entry_points=False))
+    with Monitor(path, evaluator, relay=False, drain_seconds=0) as live:
+        ingest_all(live, late()[:2])
+    edit(path, 'UPDATE events SET raw = CAST(\'{"event_id": "E\' AS BLOB) WHERE received_seq = 1')
+    archive = write_jsonl(tmp_path / "more.jsonl", late()[2:])
+    one_line_error(
+        cli("monitor", archive, "--state", path, "--allowed-lateness", "0"), "damaged", "event row 1"
+    )
+
+
+def test_damaged_alert_payload_is_one_line_naming_the_row(tmp_path, state):
+    edit(state, "UPDATE alerts SET payload = CAST('{\"key\": [' AS BLOB)")
+    result = cli("monitor", "--state", state, "--deliver-only")
+    one_line_error(result, "damaged", "alert row", "cannot be decoded")
+
+
 def test_state_emptied_of_its_alerts_is_refused_unless_init(tmp_path, state):
     """Issue 18 problem 6: a state without its alerts table silently started from scratch, so
     every alert would have been sent again."""

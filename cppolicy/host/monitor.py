@@ -37,9 +37,9 @@ from cppolicy.errors import InputError
 from cppolicy.evaluation import MET_KINDS, Alert, derive_alerts, relevant_cleared, retraction
 from cppolicy.events import Event
 from cppolicy.host.api import Evaluator, to_event
-from cppolicy.host.relay import Backoff, Relay, alert_from_dict, sink_names
+from cppolicy.host.relay import Backoff, Relay, alert_from_dict, decode_row, sink_names
 from cppolicy.host.schema import SCHEMA_VERSION
-from cppolicy.host.store import SQLiteStore, StateStore, StoredAlert
+from cppolicy.host.store import SQLiteStore, StateError, StateStore, StoredAlert
 from cppolicy.trail import TrailWriter
 
 __all__ = ["DEFAULT_LATENESS", "SCHEMA_VERSION", "IngestResult", "Monitor", "alert_from_dict", "ingest_all"]
@@ -134,12 +134,20 @@ class Monitor:
         """The alerts raised (delivered or not), oldest first, as dicts."""
         with self.store.transaction():
             rows = self.store.alerts_of(complaint_id) if complaint_id else self.store.all_alerts()
-        return [orjson.loads(a.payload) for a in rows]
+        return [decode_row(self.store, a.payload, f"alert row {a.seq}") for a in rows]
 
     def _events(self, complaint_id: str) -> list[Event]:
         with self.store.transaction():
             rows = self.store.complaint_events(complaint_id)
-        return [to_event(orjson.loads(raw), f"state event {seq}") for raw, seq, _ in rows]
+        return [self._stored_event(raw, seq) for raw, seq, _ in rows]
+
+    def _stored_event(self, raw: bytes, seq: int) -> Event:
+        """A stored event; one that cannot be decoded is a :class:`StateError` naming its row."""
+        try:
+            return to_event(decode_row(self.store, raw, f"event row {seq}"), f"state event {seq}")
+        except InputError as exc:
+            where = getattr(self.store, "where", "--state")
+            raise StateError(f"{where}: damaged: event row {seq}: {exc}") from None
 
     # -- input ----------------------------------------------------------------------------------
 
@@ -147,6 +155,7 @@ class Monitor:
         """Store one event (idempotently), re-evaluate what it affects and put the alerts raised
         in the outbox, in one transaction; returns the new alerts (delivery is the relay's)."""
         event = to_event(item)
+        self.relay.check()  # a relay thread met a damaged row: stop before anything more
         raw = _canonical(event.raw)
         with self.store.transaction():
             stored = self.store.find_event(event.event_id)
@@ -232,7 +241,7 @@ class Monitor:
         """Judge one complaint as of ``now`` and put its new alerts in the outbox (called inside
         a transaction)."""
         rows = self.store.complaint_events(complaint_id)
-        events = [to_event(orjson.loads(raw), f"state event {seq}") for raw, seq, _ in rows]
+        events = [self._stored_event(raw, seq) for raw, seq, _ in rows]
         seen = max((seq for _, seq, _ in rows), default=0)
         stored = self.store.alerts_of(complaint_id)
         new = self._retractions(complaint_id, events, rows, stored, now, seen)
@@ -305,7 +314,11 @@ class Monitor:
     ) -> list[Alert]:
         """Retract each breach raised for the complaint that events received since, but dated
         at or before the breach's as-of time, contradict (judged again as of that time)."""
-        retracted = {orjson.loads(a.payload).get("retracts") for a in stored if a.kind == "retracted"}
+        retracted = {
+            decode_row(self.store, a.payload, f"alert row {a.seq}").get("retracts")
+            for a in stored
+            if a.kind == "retracted"
+        }
         out: list[Alert] = []
         verdicts: dict[float, set[str]] = {}
         for breach in stored:
@@ -319,7 +332,8 @@ class Monitor:
             if breach.key in verdicts[breach.as_of]:
                 continue
             evidence = tuple(e.event_id for e in events if e.epoch <= breach.as_of)[-1:]
-            alert = retraction(alert_from_dict(orjson.loads(breach.payload)), now, evidence)
+            payload = decode_row(self.store, breach.payload, f"alert row {breach.seq}")
+            alert = retraction(alert_from_dict(payload), now, evidence)
             if not self.store.has_alert(alert.key):
                 out.append(self._record(alert, now, seen))
         return out

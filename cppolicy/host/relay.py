@@ -26,7 +26,7 @@ import orjson
 from cppolicy.calendar import SHANGHAI
 from cppolicy.errors import InputError
 from cppolicy.evaluation import Alert, ModuleRef
-from cppolicy.host.store import PendingDelivery, StateStore
+from cppolicy.host.store import PendingDelivery, StateError, StateStore
 from cppolicy.plugin import Plugins, SinkError
 
 ALERT_HOOK = "cppolicy_handle_alert"
@@ -35,6 +35,17 @@ ALERT_HOOK = "cppolicy_handle_alert"
 GRACE = 15.0
 #: how many delivery failures are kept in ``Plugins.sink_errors``
 KEPT_ERRORS = 1000
+
+
+def decode_row(store: StateStore, raw: bytes | str, row: str) -> Any:
+    """The JSON of a stored row; a row damaged so that it cannot be decoded (bytes overwritten
+    that ``PRAGMA quick_check`` does not see) is a :class:`StateError` naming the state and
+    the row, not a traceback."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        where = getattr(store, "where", "--state")
+        raise StateError(f"{where}: damaged: {row} cannot be decoded ({exc})") from None
 
 
 #: the fields of an :class:`Alert`: a key a mask plugin adds to a payload is not one of them
@@ -124,6 +135,8 @@ class Relay:
         self._stop = threading.Event()
         self._wakes: dict[str, threading.Event] = {}
         self._threads: list[threading.Thread] = []
+        #: a damaged state met by a relay thread: raised by :meth:`check`, :meth:`drain`, :meth:`stop`
+        self.fatal: StateError | None = None
 
     @property
     def sinks(self) -> dict[str, Callable[[Alert], Any]]:
@@ -137,11 +150,21 @@ class Relay:
         }
 
     def report_unready(self) -> None:
-        """One line per installed sink that is not configured: its deliveries stay pending."""
-        for impl in self.plugins.pm.hook.cppolicy_handle_alert.get_hookimpls():
-            if (reason := unready(impl.plugin)) is not None:
+        """One line per installed sink that is not configured and has deliveries pending: they
+        stay pending (a sink with nothing pending is not mentioned)."""
+        reasons = {
+            impl.plugin_name: reason
+            for impl in self.plugins.pm.hook.cppolicy_handle_alert.get_hookimpls()
+            if (reason := unready(impl.plugin)) is not None
+        }
+        if not reasons:
+            return
+        with self.store.transaction():
+            counts = self.store.pending_by_sink()
+        for name, reason in reasons.items():
+            if counts.get(name):
                 self.report(
-                    f"alert sink {impl.plugin_name} is not used: {reason}; its deliveries stay pending"
+                    f"alert sink {name} is not used: {reason}; its {counts[name]} deliveries stay pending"
                 )
 
     def deliver_due(
@@ -169,7 +192,7 @@ class Relay:
 
     def _deliver(self, delivery: PendingDelivery, sink: Callable[[Alert], Any]) -> int:
         alert = delivery.alert
-        payload = orjson.loads(alert.payload)
+        payload = decode_row(self.store, alert.payload, f"alert row {alert.seq} ({alert.key})")
         try:
             masked = alert_from_dict(
                 payload if alert.masked else self.plugins.mask(payload, "alert"), self.report
@@ -223,12 +246,21 @@ class Relay:
             worker.start()
         for worker in workers:  # a sink that hangs past the deadline is left behind (its alert stays pending)
             worker.join(max(0.0, deadline - time.monotonic()) + GRACE)
+        self.check()
+
+    def check(self) -> None:
+        """Raise the :class:`StateError` a relay thread met (a damaged row), if any."""
+        if self.fatal is not None:
+            raise self.fatal
 
     def _guarded(self, work: Callable[..., None], *args: Any) -> None:
         """Run ``work`` in a thread: a failure of the relay itself (the state closed under a sink
         that hung past the deadline, a damaged state) is one reported line, not a traceback."""
         try:
             work(*args)
+        except StateError as exc:  # a damaged row: the command ends with it (exit 2)
+            self.fatal = self.fatal or exc
+            self._stop.set()
         except Exception as exc:  # noqa: BLE001
             self.report(f"alert relay stopped: {' '.join(f'{type(exc).__name__}: {exc}'.split())[:300]}")
 
@@ -279,6 +311,7 @@ class Relay:
         for thread in self._threads:  # a sink that hangs is left behind after a grace period
             thread.join(GRACE)
         self._threads = []
+        self.check()
 
 
 def describe_pending(counts: dict[str, int], sinks: Sequence[str]) -> str:
