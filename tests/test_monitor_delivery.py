@@ -296,3 +296,26 @@ def test_mask_plugin_that_adds_a_key_is_no_traceback_and_the_alert_is_delivered(
     assert live.pending_at_close == {}
     assert keys(sink.alerts) == keys(alerts) and all(a.complaint_id == "***" for a in sink.alerts)
     assert reported and all("masked_by" in line and "\n" not in line for line in reported)
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ("--drain-seconds", "1e12"),
+        ("--drain-seconds", "1e400"),
+        ("--drain-seconds", "nan"),
+        ("--retry-initial", "1e400"),
+        ("--retry-max", "1e12"),
+        ("--retry-initial", "nan"),
+    ],
+)
+@pytest.mark.parametrize("mode", ["ingest", "deliver-only"])
+def test_huge_drain_or_retry_seconds_are_one_line(tmp_path, option, mode):
+    """--drain-seconds 1e12 or 1e400 gave a traceback (OverflowError in the timers)."""
+    archive = write_jsonl(tmp_path / "e.jsonl", late_complaint())
+    args = ["--deliver-only"] if mode == "deliver-only" else [archive]
+    result = cli("monitor", *args, "--state", tmp_path / "s.db", *option)
+    assert result.exit_code == 2 and result.stdout == "", result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cppolicy: error: "), result.stderr
+    assert option[0] in lines[0]

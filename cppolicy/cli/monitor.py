@@ -104,6 +104,9 @@ def monitor(
         if clock not in ("event", "wall"):
             raise InputError(f"--clock: {clock!r} is not event or wall")
         allowed = parse_duration(lateness, "--allowed-lateness")
+        _seconds(drain_seconds, "--drain-seconds", zero=True)
+        _seconds(retry_initial, "--retry-initial")
+        _seconds(retry_max, "--retry-max")
         backoff = Backoff(retry_initial, max(retry_max, retry_initial))
         plugins = Plugins(extra=[_StdoutSink()], mask_data=False if no_mask else None)
         if deliver_only:
@@ -172,6 +175,19 @@ def _feed(
 
 def _warn(line: str) -> None:
     print(visible(f"cppolicy: warning: {line}"), file=sys.stderr, flush=True)
+
+
+#: the longest --drain-seconds, --retry-initial and --retry-max: a day (a longer wait is no
+#: longer a drain or a retry, and a huge number overflows the timers)
+MAX_SECONDS = 86400.0
+
+
+def _seconds(value: float, option: str, zero: bool = False) -> None:
+    """Refuse a number of seconds outside 0 (or just above) ..MAX_SECONDS; nan and inf too."""
+    low = 0 <= value if zero else 0 < value
+    if not (low and value <= MAX_SECONDS):
+        bound = "0" if zero else "above 0"
+        raise InputError(f"{option}: {value:g} is not a number of seconds from {bound} to {MAX_SECONDS:g}")
 
 
 def parse_duration(text: str, option: str) -> timedelta:
