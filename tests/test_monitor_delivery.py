@@ -319,3 +319,38 @@ def test_huge_drain_or_retry_seconds_are_one_line(tmp_path, option, mode):
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("cppolicy: error: "), result.stderr
     assert option[0] in lines[0]
+
+
+@pytest.mark.slow
+def test_stdout_closed_by_its_reader_is_one_line_exit_2_and_the_rest_stays_pending(tmp_path):
+    """`monitor … | head -1` exited 0 with hundreds of "alert sink stdout failed …
+    BrokenPipeError" lines; docs/exit-codes.md promises one line naming standard output, exit 2."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    archive = write_jsonl(tmp_path / "e.jsonl", [e for n in range(60) for e in late_complaint(f"C-{n:03}")])
+    state = tmp_path / "s.db"
+    env = {**os.environ, "PYTHONPATH": str(root), "CPPOLICY_DISABLE_PLUGINS": "1"}
+    command = [sys.executable, "-m", "cppolicy", "monitor", str(archive), "--state", str(state)]
+    command += ["--allowed-lateness", "0"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stderr is not None
+    first = process.stdout.readline()
+    process.stdout.close()  # as `head -1` does
+    errors = process.stderr.read()
+    assert process.wait(timeout=60) == 2, errors
+    assert json.loads(first)["kind"]
+    lines = errors.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cppolicy: error: standard output: "), errors
+    rest = subprocess.run(
+        [sys.executable, "-m", "cppolicy", "monitor", "--deliver-only", "--state", str(state)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert rest.returncode == 0, rest.stderr
+    assert first not in rest.stdout.splitlines(keepends=True) and rest.stdout  # the rest, not the first again

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import queue
 import signal
 import sys
@@ -23,7 +24,7 @@ from cppolicy.errors import CppolicyError, InputError
 from cppolicy.evaluation import Alert
 from cppolicy.events import Invalid, RawLine, iter_lines, parse_and_validate
 from cppolicy.host import Backoff, Evaluator, Monitor, Relay, SQLiteStore
-from cppolicy.host.relay import ALERT_HOOK, describe_pending, sink_names
+from cppolicy.host.relay import ALERT_HOOK, SinkClosed, describe_pending, sink_names
 from cppolicy.plugin import Plugins, hookimpl
 from cppolicy.reports.escape import json_safe, visible
 from cppolicy.trail import TrailWriter
@@ -38,8 +39,19 @@ class _StdoutSink:
 
     @hookimpl
     def cppolicy_handle_alert(self, alert: Alert) -> None:
-        sys.stdout.write(json_safe(orjson.dumps(alert.to_dict()).decode()) + "\n")
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(json_safe(orjson.dumps(alert.to_dict()).decode()) + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader is gone (| head): the command ends, exit 2
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise SinkClosed("standard output") from None
+
+
+def _stdout_closed(relay: Relay) -> None:
+    """End the command as every command does when its reader closes standard output (one line,
+    exit 2: cppolicy.cli._OneLineErrors); the alerts not printed stay pending for stdout."""
+    if "stdout" in relay.closed:
+        raise BrokenPipeError("standard output")
 
 
 # The delivery and clock options (docs/monitor.md says why each default is what it is).
@@ -164,12 +176,15 @@ def _feed(
         lines = iter_lines([source])
         if settings["clock"] == "event":
             for raw in lines:
+                _stdout_closed(live.relay)
                 invalid += _ingest(live, raw)
         else:
             invalid += _run_wall(live, lines, tick_seconds, follow)
         counts = live.counts()
+        _stdout_closed(live.relay)
         if writer is not None:
             writer.finish_run(counts, 2 if invalid else 0)
+    _stdout_closed(live.relay)  # closed while the outbox drained
     return invalid, counts, describe_pending(live.pending_at_close, live.sinks)
 
 
@@ -210,6 +225,7 @@ def _deliver_only(state: Path, plugins: Plugins, backoff: Backoff, drain_seconds
     try:
         relay = Relay(store, plugins, backoff=backoff, report=_warn)
         relay.drain(drain_seconds)
+        _stdout_closed(relay)
         with store.transaction():
             left = describe_pending(store.pending_by_sink(), sink_names(plugins))
     finally:

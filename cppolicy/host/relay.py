@@ -37,6 +37,12 @@ GRACE = 15.0
 KEPT_ERRORS = 1000
 
 
+class SinkClosed(Exception):
+    """Raised by a sink whose destination is gone for good (the reader of standard output
+    closed it): the relay stops using that sink, leaves its alerts pending and reports nothing
+    (the command ends with its own one line)."""
+
+
 def decode_row(store: StateStore, raw: bytes | str, row: str) -> Any:
     """The JSON of a stored row; a row damaged so that it cannot be decoded (bytes overwritten
     that ``PRAGMA quick_check`` does not see) is a :class:`StateError` naming the state and
@@ -137,6 +143,8 @@ class Relay:
         self._threads: list[threading.Thread] = []
         #: a damaged state met by a relay thread: raised by :meth:`check`, :meth:`drain`, :meth:`stop`
         self.fatal: StateError | None = None
+        #: the sinks that raised :class:`SinkClosed`: not called again by this relay
+        self.closed: set[str] = set()
 
     @property
     def sinks(self) -> dict[str, Callable[[Alert], Any]]:
@@ -146,7 +154,7 @@ class Relay:
         return {
             impl.plugin_name: _caller(impl.function, "alert" in impl.argnames)
             for impl in self.plugins.pm.hook.cppolicy_handle_alert.get_hookimpls()
-            if unready(impl.plugin) is None
+            if unready(impl.plugin) is None and impl.plugin_name not in self.closed
         }
 
     def report_unready(self) -> None:
@@ -185,7 +193,8 @@ class Relay:
         for delivery in due:
             if (stop is not None and stop.is_set()) or (until is not None and time.monotonic() > until):
                 break
-            made += self._deliver(delivery, sinks[delivery.sink])
+            if delivery.sink not in self.closed:
+                made += self._deliver(delivery, sinks[delivery.sink])
         with self._count:
             self.delivered += made
         return made
@@ -202,6 +211,9 @@ class Relay:
             return self._failed(delivery, f"masking alert {alert.key} failed: {type(exc).__name__}: {exc}")
         try:
             sink(masked)
+        except SinkClosed:
+            self.closed.add(delivery.sink)
+            return 0
         except Exception as exc:  # noqa: BLE001 - a broken sink must neither stop nor starve the others
             self._keep(SinkError(ALERT_HOOK, delivery.sink, exc))
             return self._failed(
@@ -298,7 +310,7 @@ class Relay:
             wake.set()
 
     def _run(self, sink: str, wake: threading.Event) -> None:
-        while not self._stop.is_set():
+        while not self._stop.is_set() and sink not in self.closed:
             made = self.deliver_due(only=sink, stop=self._stop)
             wait = self.pending_due_in(sink) if not made else 0.0
             wake.wait(0.5 if wait is None else min(wait, 0.5))
