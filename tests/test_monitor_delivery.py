@@ -354,3 +354,19 @@ def test_stdout_closed_by_its_reader_is_one_line_exit_2_and_the_rest_stays_pendi
     )
     assert rest.returncode == 0, rest.stderr
     assert first not in rest.stdout.splitlines(keepends=True) and rest.stdout  # the rest, not the first again
+
+
+def test_deliver_only_tries_every_pending_alert_at_once_whatever_its_back_off(tmp_path):
+    """Right after a sink recovered, --deliver-only delivered nothing ("0 deliveries made;
+    still pending") because the back-off of the last failure had not run out. An operator who
+    runs --deliver-only asks to deliver now."""
+    state = tmp_path / "s.db"
+    slow = Backoff(3600.0, 3600.0)
+    down = Named("stdout", down=10**6)
+    with Monitor(state, evaluator(down), lateness=NONE, backoff=slow, drain_seconds=1) as live:
+        alerts = ingest_all(live, late_complaint())
+    assert live.pending_at_close == {"stdout": 2} and down.down < 10**6  # tried once, failed
+    result = cli("monitor", "--state", state, "--deliver-only", "--drain-seconds", "5")
+    assert result.exit_code == 0, result.output
+    assert sorted(json.loads(line)["key"] for line in result.stdout.splitlines()) == sorted(keys(alerts))
+    assert "2 deliveries made" in result.stderr and "pending" not in result.stderr

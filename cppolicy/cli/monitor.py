@@ -224,7 +224,7 @@ def _deliver_only(state: Path, plugins: Plugins, backoff: Backoff, drain_seconds
     store = SQLiteStore(state, init=init)
     try:
         relay = Relay(store, plugins, backoff=backoff, report=_warn)
-        relay.drain(drain_seconds)
+        relay.drain(drain_seconds, eager=True)  # asked to deliver now: back-offs do not wait
         _stdout_closed(relay)
         with store.transaction():
             left = describe_pending(store.pending_by_sink(), sink_names(plugins))

@@ -14,6 +14,7 @@ relay marked it delivered repeats that alert (same ``key``: sinks use it as an i
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -245,13 +246,15 @@ class Relay:
             when = self.store.next_attempt(names)
         return None if when is None else max(0.0, when - self.clock())
 
-    def drain(self, seconds: float) -> None:
+    def drain(self, seconds: float, eager: bool = False) -> None:
         """Deliver what is due, then go on until nothing is pending or ``seconds`` have passed;
-        one thread per sink, so that a slow sink does not hold the others up."""
+        one thread per sink, so that a slow sink does not hold the others up. ``eager``
+        (``--deliver-only``: an operator asks to deliver now): the first round tries every
+        pending delivery at once, whatever its back-off; later rounds respect it."""
         deadline = time.monotonic() + seconds
         self.report_unready()
         workers = [
-            threading.Thread(target=self._guarded, args=(self._drain_one, sink, deadline), daemon=True)
+            threading.Thread(target=self._guarded, args=(self._drain_one, sink, deadline, eager), daemon=True)
             for sink in self.sinks
         ]
         for worker in workers:
@@ -276,7 +279,9 @@ class Relay:
         except Exception as exc:  # noqa: BLE001
             self.report(f"alert relay stopped: {' '.join(f'{type(exc).__name__}: {exc}'.split())[:300]}")
 
-    def _drain_one(self, sink: str, deadline: float) -> None:
+    def _drain_one(self, sink: str, deadline: float, eager: bool = False) -> None:
+        if eager:
+            self._every_pending(sink, deadline)
         while True:
             self.deliver_due(until=deadline, only=sink)
             wait = self.pending_due_in(sink)
@@ -285,6 +290,24 @@ class Relay:
                 return
             if wait > 0:
                 time.sleep(min(wait, left))
+
+    def _every_pending(self, sink: str, until: float) -> None:
+        """Try each delivery pending to ``sink`` once, due or not (oldest first, in pages)."""
+        tried: set[int] = set()
+        call = self.sinks.get(sink)
+        while call is not None and time.monotonic() <= until:
+            with self.store.transaction():
+                rows = self.store.pending([sink], math.inf, len(tried) + 100)
+            fresh = [row for row in rows if row.alert.seq not in tried]
+            if not fresh:
+                return
+            for delivery in fresh:
+                if time.monotonic() > until or sink in self.closed:
+                    return
+                tried.add(delivery.alert.seq)
+                made = self._deliver(delivery, call)
+                with self._count:
+                    self.delivered += made
 
     # -- the background threads ------------------------------------------------------------------
 
