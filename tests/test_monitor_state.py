@@ -161,6 +161,14 @@ def test_state_emptied_of_its_alerts_is_refused_unless_init(tmp_path, state):
     assert again.stdout  # started over, as asked
 
 
+def test_state_without_alerts_but_with_delivery_rows_is_refused_even_with_init(tmp_path, state):
+    """--init on a state whose alerts table alone was dropped left its delivery rows pending
+    for ever (their alerts gone) and did not raise the lost alerts again."""
+    edit(state, "DROP TABLE alerts")
+    one_line_error(run(tmp_path, state), "no table alerts")
+    one_line_error(run(tmp_path, state, "--init"), "no table alerts", "delivery rows")
+
+
 def test_empty_file_is_refused_unless_init(tmp_path):
     state = tmp_path / "state.db"
     state.write_bytes(b"")

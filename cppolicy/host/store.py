@@ -202,6 +202,13 @@ class SQLiteStore:
                     f"{self.where}: not a monitor state (no table {', '.join(missing)}); "
                     "give --init to start a new state in this file"
                 )
+            if missing and "alerts" in missing and "deliveries" in present:
+                orphans = self.db.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0]
+                if orphans:  # their alerts are lost: --init would leave them pending for ever
+                    raise StateError(
+                        f"{self.where}: damaged: no table alerts, but {orphans} delivery rows refer to "
+                        "alerts; not started over (move the file away to start a new state)"
+                    )
             if missing:
                 with self.transaction():
                     for statement in SCHEMA.split(";"):
