@@ -182,6 +182,11 @@ def _feed(
             invalid += _run_wall(live, lines, tick_seconds, follow)
         counts = live.counts()
         _stdout_closed(live.relay)
+        if live.retracted:
+            _warn(
+                f"{live.retracted} breach alert(s) retracted by later evidence: is the input sorted "
+                "by time? Sort it by time or raise --allowed-lateness (docs/monitor.md)"
+            )
         if writer is not None:
             writer.finish_run(counts, 2 if invalid else 0)
     _stdout_closed(live.relay)  # closed while the outbox drained

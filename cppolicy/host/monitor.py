@@ -107,6 +107,8 @@ class Monitor:
         self.store: StateStore = state if not isinstance(state, str | Path) else SQLiteStore(state, init=init)
         self.sinks = sink_names(self.plugins)
         self.relay = Relay(self.store, self.plugins, backoff=backoff, report=report)
+        #: ``retracted`` alerts raised by this monitor object (a feed out of time order raises some)
+        self.retracted = 0
         #: deliveries still pending by sink when :meth:`close` had drained the outbox
         self.pending_at_close: dict[str, int] = {}
         try:
@@ -301,6 +303,7 @@ class Monitor:
             payload=orjson.dumps(payload),
         )
         self.store.add_alert(stored, datetime.now(SHANGHAI).isoformat(), self.sinks)
+        self.retracted += alert.kind == "retracted"
         return shown
 
     def _retractions(
