@@ -151,6 +151,17 @@ def test_damaged_alert_payload_is_one_line_naming_the_row(tmp_path, state):
     one_line_error(result, "damaged", "alert row", "cannot be decoded")
 
 
+@pytest.mark.parametrize("mode", ["ingest", "deliver-only"])
+def test_a_damaged_pending_alert_is_found_before_any_alert_is_sent(tmp_path, state, mode):
+    """Only the last pending alert is damaged: the first ones were sent before the error."""
+    edit(
+        state,
+        "UPDATE alerts SET payload = CAST('{\"key\": [' AS BLOB) WHERE seq = (SELECT MAX(seq) FROM alerts)",
+    )
+    result = run(tmp_path, state) if mode == "ingest" else cli("monitor", "--state", state, "--deliver-only")
+    one_line_error(result, "damaged", "alert row", "cannot be decoded")
+
+
 def test_state_emptied_of_its_alerts_is_refused_unless_init(tmp_path, state):
     """Issue 18 problem 6: a state without its alerts table silently started from scratch, so
     every alert would have been sent again."""

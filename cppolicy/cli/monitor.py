@@ -229,6 +229,7 @@ def _deliver_only(state: Path, plugins: Plugins, backoff: Backoff, drain_seconds
     store = SQLiteStore(state, init=init)
     try:
         relay = Relay(store, plugins, backoff=backoff, report=_warn)
+        relay.check_pending()
         relay.drain(drain_seconds, eager=True)  # asked to deliver now: back-offs do not wait
         _stdout_closed(relay)
         with store.transaction():

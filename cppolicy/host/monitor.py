@@ -112,6 +112,7 @@ class Monitor:
         #: deliveries still pending by sink when :meth:`close` had drained the outbox
         self.pending_at_close: dict[str, int] = {}
         try:
+            self.relay.check_pending()
             self.recover()
             if relay:
                 self.relay.start()

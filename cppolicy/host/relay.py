@@ -158,6 +158,17 @@ class Relay:
             if unready(impl.plugin) is None and impl.plugin_name not in self.closed
         }
 
+    def check_pending(self) -> None:
+        """Decode every pending alert's payload before anything is delivered: a damaged row is a
+        :class:`StateError` at once, not after the alerts before it were sent."""
+        with self.store.transaction():
+            rows = self.store.pending(sink_names(self.plugins), math.inf, 2**62)
+        seen: set[int] = set()
+        for row in rows:
+            if row.alert.seq not in seen:
+                seen.add(row.alert.seq)
+                decode_row(self.store, row.alert.payload, f"alert row {row.alert.seq} ({row.alert.key})")
+
     def report_unready(self) -> None:
         """One line per installed sink that is not configured and has deliveries pending: they
         stay pending (a sink with nothing pending is not mentioned)."""
