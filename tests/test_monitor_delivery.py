@@ -251,3 +251,124 @@ def test_a_retry_back_off_of_zero_is_refused(tmp_path, option):
     assert result.exit_code == 2 and result.stdout == "" and option[0] in result.stderr
     with pytest.raises(InputError):
         Backoff(0.0, 1.0)
+
+
+def test_an_unconfigured_webhook_is_not_a_delivery_its_alerts_stay_pending(tmp_path, monkeypatch):
+    """Without CPPOLICY_WEBHOOK_URL the webhook hook sent nothing and returned, so the relay
+    marked every alert delivered ("199 deliveries made"); with the URL set later, nothing was
+    sent. Now the unconfigured sink is not used, says so once, and its alerts stay pending."""
+    import cppolicy_webhook
+
+    sent: list[str] = []
+    monkeypatch.setattr(cppolicy_webhook, "deliver", lambda payload, key, config: sent.append(key))
+    monkeypatch.delenv("CPPOLICY_WEBHOOK_URL", raising=False)
+    lines: list[str] = []
+    state = tmp_path / "s.db"
+    with Monitor(
+        state, evaluator(cppolicy_webhook), lateness=NONE, drain_seconds=0, report=lines.append
+    ) as live:
+        alerts = ingest_all(live, late_complaint())
+    assert live.pending_at_close == {"cppolicy_webhook": 2}
+    assert any("CPPOLICY_WEBHOOK_URL is not set" in line for line in lines), lines
+    assert sent == []
+    monkeypatch.setenv("CPPOLICY_WEBHOOK_URL", "http://127.0.0.1:9/hook")
+    with Monitor(state, evaluator(cppolicy_webhook), lateness=NONE, drain_seconds=5):
+        pass
+    assert sorted(sent) == sorted(keys(alerts))
+
+
+def test_mask_plugin_that_adds_a_key_is_no_traceback_and_the_alert_is_delivered(tmp_path):
+    """A mask adding a key to the payload crashed the monitor (Alert.__init__() got an
+    unexpected keyword argument) and left the alert pending forever. Now the extra key is
+    dropped with one line, and the masked alert is delivered."""
+
+    class AddingMask:
+        @hookimpl
+        def cppolicy_mask_payload(self, payload, kind):
+            payload["masked_by"] = "x"
+            payload["complaint_id"] = "***"
+
+    reported: list[str] = []
+    sink = Named()
+    with Monitor(
+        tmp_path / "s.db", evaluator(AddingMask(), sink), lateness=NONE, backoff=FAST, report=reported.append
+    ) as live:
+        alerts = ingest_all(live, late_complaint())
+    assert len(alerts) == 2 and all(a.complaint_id == "***" for a in alerts)
+    assert live.pending_at_close == {}
+    assert keys(sink.alerts) == keys(alerts) and all(a.complaint_id == "***" for a in sink.alerts)
+    assert reported and all("masked_by" in line and "\n" not in line for line in reported)
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ("--drain-seconds", "1e12"),
+        ("--drain-seconds", "1e400"),
+        ("--drain-seconds", "nan"),
+        ("--retry-initial", "1e400"),
+        ("--retry-max", "1e12"),
+        ("--retry-initial", "nan"),
+    ],
+)
+@pytest.mark.parametrize("mode", ["ingest", "deliver-only"])
+def test_huge_drain_or_retry_seconds_are_one_line(tmp_path, option, mode):
+    """--drain-seconds 1e12 or 1e400 gave a traceback (OverflowError in the timers)."""
+    archive = write_jsonl(tmp_path / "e.jsonl", late_complaint())
+    args = ["--deliver-only"] if mode == "deliver-only" else [archive]
+    result = cli("monitor", *args, "--state", tmp_path / "s.db", *option)
+    assert result.exit_code == 2 and result.stdout == "", result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cppolicy: error: "), result.stderr
+    assert option[0] in lines[0]
+
+
+@pytest.mark.slow
+def test_stdout_closed_by_its_reader_is_one_line_exit_2_and_the_rest_stays_pending(tmp_path):
+    """`monitor … | head -1` exited 0 with hundreds of "alert sink stdout failed …
+    BrokenPipeError" lines; docs/exit-codes.md promises one line naming standard output, exit 2."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    archive = write_jsonl(tmp_path / "e.jsonl", [e for n in range(60) for e in late_complaint(f"C-{n:03}")])
+    state = tmp_path / "s.db"
+    env = {**os.environ, "PYTHONPATH": str(root), "CPPOLICY_DISABLE_PLUGINS": "1"}
+    command = [sys.executable, "-m", "cppolicy", "monitor", str(archive), "--state", str(state)]
+    command += ["--allowed-lateness", "0"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stderr is not None
+    first = process.stdout.readline()
+    process.stdout.close()  # as `head -1` does
+    errors = process.stderr.read()
+    assert process.wait(timeout=60) == 2, errors
+    assert json.loads(first)["kind"]
+    lines = errors.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cppolicy: error: standard output: "), errors
+    rest = subprocess.run(
+        [sys.executable, "-m", "cppolicy", "monitor", "--deliver-only", "--state", str(state)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert rest.returncode == 0, rest.stderr
+    assert first not in rest.stdout.splitlines(keepends=True) and rest.stdout  # the rest, not the first again
+
+
+def test_deliver_only_tries_every_pending_alert_at_once_whatever_its_back_off(tmp_path):
+    """Right after a sink recovered, --deliver-only delivered nothing ("0 deliveries made;
+    still pending") because the back-off of the last failure had not run out. An operator who
+    runs --deliver-only asks to deliver now."""
+    state = tmp_path / "s.db"
+    slow = Backoff(3600.0, 3600.0)
+    down = Named("stdout", down=10**6)
+    with Monitor(state, evaluator(down), lateness=NONE, backoff=slow, drain_seconds=1) as live:
+        alerts = ingest_all(live, late_complaint())
+    assert live.pending_at_close == {"stdout": 2} and down.down < 10**6  # tried once, failed
+    result = cli("monitor", "--state", state, "--deliver-only", "--drain-seconds", "5")
+    assert result.exit_code == 0, result.output
+    assert sorted(json.loads(line)["key"] for line in result.stdout.splitlines()) == sorted(keys(alerts))
+    assert "2 deliveries made" in result.stderr and "pending" not in result.stderr

@@ -123,6 +123,47 @@ def test_foreign_schema_version_or_clock_is_one_line(tmp_path, state, statement,
     one_line_error(run(tmp_path, state), *words)
 
 
+@pytest.mark.parametrize("key", ["clock", "latest_event"])
+@pytest.mark.parametrize("value", ["1e300", "1e20", "253402300800", "-1e15"])
+def test_out_of_range_clock_is_one_line_before_anything_is_sent(tmp_path, state, key, value):
+    """A finite clock past any datetime (1e300, year 10000) gave an OverflowError or
+    ValueError traceback after the state was opened; now it is refused at open."""
+    edit(state, f"INSERT OR REPLACE INTO meta (key, value) VALUES ('{key}', '{value}')")
+    one_line_error(run(tmp_path, state), f"meta {key} '{value}' is not a time")
+    one_line_error(run(tmp_path, state, "--deliver-only"), f"meta {key} '{value}' is not a time")
+
+
+def test_damaged_event_row_is_one_line_naming_the_row(tmp_path):
+    """Bytes overwritten inside a stored event's JSON pass PRAGMA quick_check; re-evaluating
+    its complaint crashed with orjson.JSONDecodeError. Now: one line naming the row, exit 2."""
+    path = tmp_path / "state.db"
+    evaluator = Evaluator([MODULE_2012], plugins=Plugins(load_entry_points=False))
+    with Monitor(path, evaluator, relay=False, drain_seconds=0) as live:
+        ingest_all(live, late()[:2])
+    edit(path, 'UPDATE events SET raw = CAST(\'{"event_id": "E\' AS BLOB) WHERE received_seq = 1')
+    archive = write_jsonl(tmp_path / "more.jsonl", late()[2:])
+    one_line_error(
+        cli("monitor", archive, "--state", path, "--allowed-lateness", "0"), "damaged", "event row 1"
+    )
+
+
+def test_damaged_alert_payload_is_one_line_naming_the_row(tmp_path, state):
+    edit(state, "UPDATE alerts SET payload = CAST('{\"key\": [' AS BLOB)")
+    result = cli("monitor", "--state", state, "--deliver-only")
+    one_line_error(result, "damaged", "alert row", "cannot be decoded")
+
+
+@pytest.mark.parametrize("mode", ["ingest", "deliver-only"])
+def test_a_damaged_pending_alert_is_found_before_any_alert_is_sent(tmp_path, state, mode):
+    """Only the last pending alert is damaged: the first ones were sent before the error."""
+    edit(
+        state,
+        "UPDATE alerts SET payload = CAST('{\"key\": [' AS BLOB) WHERE seq = (SELECT MAX(seq) FROM alerts)",
+    )
+    result = run(tmp_path, state) if mode == "ingest" else cli("monitor", "--state", state, "--deliver-only")
+    one_line_error(result, "damaged", "alert row", "cannot be decoded")
+
+
 def test_state_emptied_of_its_alerts_is_refused_unless_init(tmp_path, state):
     """Issue 18 problem 6: a state without its alerts table silently started from scratch, so
     every alert would have been sent again."""
@@ -131,6 +172,14 @@ def test_state_emptied_of_its_alerts_is_refused_unless_init(tmp_path, state):
     again = run(tmp_path, state, "--init")
     assert again.exit_code == 0, again.output
     assert again.stdout  # started over, as asked
+
+
+def test_state_without_alerts_but_with_delivery_rows_is_refused_even_with_init(tmp_path, state):
+    """--init on a state whose alerts table alone was dropped left its delivery rows pending
+    for ever (their alerts gone) and did not raise the lost alerts again."""
+    edit(state, "DROP TABLE alerts")
+    one_line_error(run(tmp_path, state), "no table alerts")
+    one_line_error(run(tmp_path, state, "--init"), "no table alerts", "delivery rows")
 
 
 def test_empty_file_is_refused_unless_init(tmp_path):

@@ -140,3 +140,24 @@ def test_the_watermark_never_goes_back_and_follows_a_shorter_lateness(tmp_path):
         assert live.now == datetime.fromisoformat("2019-03-08T09:00:00+08:00")
     with Monitor(state, evaluator(), lateness=timedelta(days=5)) as live:  # longer: kept
         assert live.now == datetime.fromisoformat("2019-03-08T09:00:00+08:00")
+
+
+def test_a_feed_sorted_by_complaint_warns_when_breaches_are_retracted(tmp_path):
+    """A feed sorted by complaint makes the watermark run ahead: breaches are raised and later
+    retracted. The command says so in one warning line, naming the remedy."""
+    first = [
+        event("C-1", "received", "2019-03-04T10:00:00+08:00"),
+        event("C-1", "acknowledged", "2019-03-05T10:00:00+08:00"),
+        event("C-1", "decided", "2019-03-27T10:00:00+08:00"),
+    ]
+    second = [
+        event("C-2", "received", "2019-03-04T10:00:00+08:00"),
+        event("C-2", "acknowledged", "2019-03-05T10:00:00+08:00"),
+    ]
+    archive = write_jsonl(tmp_path / "by-complaint.jsonl", first + second)
+    result = cli("monitor", archive, "--state", tmp_path / "s.db", "--allowed-lateness", "0")
+    assert result.exit_code == 0, result.output
+    kinds = [json.loads(line)["kind"] for line in result.stdout.splitlines()]
+    assert "retracted" in kinds, kinds
+    warnings = [line for line in result.stderr.splitlines() if "retracted by later evidence" in line]
+    assert len(warnings) == 1 and "--allowed-lateness" in warnings[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import queue
 import signal
 import sys
@@ -23,7 +24,7 @@ from cppolicy.errors import CppolicyError, InputError
 from cppolicy.evaluation import Alert
 from cppolicy.events import Invalid, RawLine, iter_lines, parse_and_validate
 from cppolicy.host import Backoff, Evaluator, Monitor, Relay, SQLiteStore
-from cppolicy.host.relay import ALERT_HOOK, describe_pending, sink_names
+from cppolicy.host.relay import ALERT_HOOK, SinkClosed, describe_pending, sink_names
 from cppolicy.plugin import Plugins, hookimpl
 from cppolicy.reports.escape import json_safe, visible
 from cppolicy.trail import TrailWriter
@@ -38,8 +39,19 @@ class _StdoutSink:
 
     @hookimpl
     def cppolicy_handle_alert(self, alert: Alert) -> None:
-        sys.stdout.write(json_safe(orjson.dumps(alert.to_dict()).decode()) + "\n")
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(json_safe(orjson.dumps(alert.to_dict()).decode()) + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader is gone (| head): the command ends, exit 2
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise SinkClosed("standard output") from None
+
+
+def _stdout_closed(relay: Relay) -> None:
+    """End the command as every command does when its reader closes standard output (one line,
+    exit 2: cppolicy.cli._OneLineErrors); the alerts not printed stay pending for stdout."""
+    if "stdout" in relay.closed:
+        raise BrokenPipeError("standard output")
 
 
 # The delivery and clock options (docs/monitor.md says why each default is what it is).
@@ -104,6 +116,9 @@ def monitor(
         if clock not in ("event", "wall"):
             raise InputError(f"--clock: {clock!r} is not event or wall")
         allowed = parse_duration(lateness, "--allowed-lateness")
+        _seconds(drain_seconds, "--drain-seconds", zero=True)
+        _seconds(retry_initial, "--retry-initial")
+        _seconds(retry_max, "--retry-max")
         backoff = Backoff(retry_initial, max(retry_max, retry_initial))
         plugins = Plugins(extra=[_StdoutSink()], mask_data=False if no_mask else None)
         if deliver_only:
@@ -161,17 +176,38 @@ def _feed(
         lines = iter_lines([source])
         if settings["clock"] == "event":
             for raw in lines:
+                _stdout_closed(live.relay)
                 invalid += _ingest(live, raw)
         else:
             invalid += _run_wall(live, lines, tick_seconds, follow)
         counts = live.counts()
+        _stdout_closed(live.relay)
+        if live.retracted:
+            _warn(
+                f"{live.retracted} breach alert(s) retracted by later evidence: is the input sorted "
+                "by time? Sort it by time or raise --allowed-lateness (docs/monitor.md)"
+            )
         if writer is not None:
             writer.finish_run(counts, 2 if invalid else 0)
+    _stdout_closed(live.relay)  # closed while the outbox drained
     return invalid, counts, describe_pending(live.pending_at_close, live.sinks)
 
 
 def _warn(line: str) -> None:
     print(visible(f"cppolicy: warning: {line}"), file=sys.stderr, flush=True)
+
+
+#: the longest --drain-seconds, --retry-initial and --retry-max: a day (a longer wait is no
+#: longer a drain or a retry, and a huge number overflows the timers)
+MAX_SECONDS = 86400.0
+
+
+def _seconds(value: float, option: str, zero: bool = False) -> None:
+    """Refuse a number of seconds outside 0 (or just above) ..MAX_SECONDS; nan and inf too."""
+    low = 0 <= value if zero else 0 < value
+    if not (low and value <= MAX_SECONDS):
+        bound = "0" if zero else "above 0"
+        raise InputError(f"{option}: {value:g} is not a number of seconds from {bound} to {MAX_SECONDS:g}")
 
 
 def parse_duration(text: str, option: str) -> timedelta:
@@ -193,7 +229,9 @@ def _deliver_only(state: Path, plugins: Plugins, backoff: Backoff, drain_seconds
     store = SQLiteStore(state, init=init)
     try:
         relay = Relay(store, plugins, backoff=backoff, report=_warn)
-        relay.drain(drain_seconds)
+        relay.check_pending()
+        relay.drain(drain_seconds, eager=True)  # asked to deliver now: back-offs do not wait
+        _stdout_closed(relay)
         with store.transaction():
             left = describe_pending(store.pending_by_sink(), sink_names(plugins))
     finally:

@@ -39,9 +39,9 @@ from cppolicy.errors import InputError
 from cppolicy.evaluation import MET_KINDS, Alert, derive_alerts, relevant_cleared, retraction
 from cppolicy.events import Event
 from cppolicy.host.api import Evaluator, to_event
-from cppolicy.host.relay import Backoff, Relay, alert_from_dict, sink_names
+from cppolicy.host.relay import Backoff, Relay, alert_from_dict, decode_row, sink_names
 from cppolicy.host.schema import SCHEMA_VERSION
-from cppolicy.host.store import SQLiteStore, StateStore, StoredAlert
+from cppolicy.host.store import SQLiteStore, StateError, StateStore, StoredAlert
 from cppolicy.host.stored import KeptFields, storable
 from cppolicy.trail import TrailWriter, complaint_input, event_digest
 
@@ -112,9 +112,12 @@ class Monitor:
         self.store: StateStore = state if not isinstance(state, str | Path) else SQLiteStore(state, init=init)
         self.sinks = sink_names(self.plugins)
         self.relay = Relay(self.store, self.plugins, backoff=backoff, report=report)
+        #: ``retracted`` alerts raised by this monitor object (a feed out of time order raises some)
+        self.retracted = 0
         #: deliveries still pending by sink when :meth:`close` had drained the outbox
         self.pending_at_close: dict[str, int] = {}
         try:
+            self.relay.check_pending()
             self.recover()
             if relay:
                 self.relay.start()
@@ -139,12 +142,12 @@ class Monitor:
         """The alerts raised (delivered or not), oldest first, as dicts."""
         with self.store.transaction():
             rows = self.store.alerts_of(complaint_id) if complaint_id else self.store.all_alerts()
-        return [orjson.loads(a.payload) for a in rows]
+        return [decode_row(self.store, a.payload, f"alert row {a.seq}") for a in rows]
 
     def _events(self, complaint_id: str) -> list[Event]:
         with self.store.transaction():
             rows = self.store.complaint_events(complaint_id)
-        return [to_event(orjson.loads(raw), f"state event {seq}") for raw, seq, _, _ in rows]
+        return [self._stored_event(raw, seq) for raw, seq, _, _ in rows]
 
     def _stored(self, event: Event) -> bytes:
         """The event as the ``events`` table keeps it: masked, with what the modules read kept
@@ -161,12 +164,21 @@ class Monitor:
             return _canonical(event.raw)
         return _canonical(masked)
 
+    def _stored_event(self, raw: bytes, seq: int) -> Event:
+        """A stored event; one that cannot be decoded is a :class:`StateError` naming its row."""
+        try:
+            return to_event(decode_row(self.store, raw, f"event row {seq}"), f"state event {seq}")
+        except InputError as exc:
+            where = getattr(self.store, "where", "--state")
+            raise StateError(f"{where}: damaged: event row {seq}: {exc}") from None
+
     # -- input ----------------------------------------------------------------------------------
 
     def ingest(self, item: dict[str, object] | Event) -> IngestResult:
         """Store one event (idempotently), re-evaluate what it affects and put the alerts raised
         in the outbox, in one transaction; returns the new alerts (delivery is the relay's)."""
         event = to_event(item)
+        self.relay.check()  # a relay thread met a damaged row: stop before anything more
         digest = event_digest(event.raw)  # before masking: duplicates are found by it
         with self.store.transaction():
             stored = self.store.find_event(event.event_id)
@@ -252,7 +264,7 @@ class Monitor:
         """Judge one complaint as of ``now`` and put its new alerts in the outbox (called inside
         a transaction)."""
         rows = self.store.complaint_events(complaint_id)
-        events = [to_event(orjson.loads(raw), f"state event {seq}") for raw, seq, _, _ in rows]
+        events = [self._stored_event(raw, seq) for raw, seq, _, _ in rows]
         seen = max((seq for _, seq, _, _ in rows), default=0)
         stored = self.store.alerts_of(complaint_id)
         new = self._retractions(complaint_id, events, rows, stored, now, seen)
@@ -292,9 +304,11 @@ class Monitor:
         """Put ``alert`` in the outbox, masked, pending for every installed sink; return it as
         stored. A mask plugin that raises is reported; the alert is then stored unmasked and
         masked on delivery."""
-        payload, masked = alert.to_dict(), True
+        payload, masked, shown = alert.to_dict(), True, alert
         try:
-            payload = self.plugins.mask(payload, "alert")
+            private = self.plugins.mask(payload, "alert")
+            shown = alert_from_dict(private, self.relay.report)
+            payload = private
         except Exception as exc:  # noqa: BLE001 - a broken mask plugin must not stop ingestion
             masked = False
             problem = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
@@ -312,7 +326,8 @@ class Monitor:
             payload=orjson.dumps(payload),
         )
         self.store.add_alert(stored, datetime.now(SHANGHAI).isoformat(), self.sinks)
-        return alert_from_dict(payload) if masked else alert
+        self.retracted += alert.kind == "retracted"
+        return shown
 
     def _retractions(
         self,
@@ -325,7 +340,11 @@ class Monitor:
     ) -> list[Alert]:
         """Retract each breach raised for the complaint that events received since, but dated
         at or before the breach's as-of time, contradict (judged again as of that time)."""
-        retracted = {orjson.loads(a.payload).get("retracts") for a in stored if a.kind == "retracted"}
+        retracted = {
+            decode_row(self.store, a.payload, f"alert row {a.seq}").get("retracts")
+            for a in stored
+            if a.kind == "retracted"
+        }
         out: list[Alert] = []
         verdicts: dict[float, set[str]] = {}
         for breach in stored:
@@ -339,7 +358,8 @@ class Monitor:
             if breach.key in verdicts[breach.as_of]:
                 continue
             evidence = tuple(e.event_id for e in events if e.epoch <= breach.as_of)[-1:]
-            alert = retraction(alert_from_dict(orjson.loads(breach.payload)), now, evidence)
+            payload = decode_row(self.store, breach.payload, f"alert row {breach.seq}")
+            alert = retraction(alert_from_dict(payload), now, evidence)
             if not self.store.has_alert(alert.key):
                 out.append(self._record(alert, now, seen))
         return out

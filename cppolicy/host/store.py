@@ -36,6 +36,12 @@ except ImportError:  # pragma: no cover - not POSIX
     fcntl = None  # type: ignore[assignment]
 
 
+#: the times (seconds since the epoch) a state's clock may hold: 1900-01-01 to 3000-01-01 UTC.
+#: A finite value past them (1e300, 1e20, year 10000) would overflow a datetime later, after
+#: alerts were sent; refusing it at open is one line before anything is delivered.
+EARLIEST, LATEST = -2208988800.0, 32503680000.0
+
+
 class StateError(CppolicyError):
     """A state that cannot be used: locked by another monitor, damaged, foreign or uninitialised.
 
@@ -201,6 +207,13 @@ class SQLiteStore:
                     f"{self.where}: not a monitor state (no table {', '.join(missing)}); "
                     "give --init to start a new state in this file"
                 )
+            if missing and "alerts" in missing and "deliveries" in present:
+                orphans = self.db.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0]
+                if orphans:  # their alerts are lost: --init would leave them pending for ever
+                    raise StateError(
+                        f"{self.where}: damaged: no table alerts, but {orphans} delivery rows refer to "
+                        "alerts; not started over (move the file away to start a new state)"
+                    )
             if missing:
                 with self.transaction():
                     for statement in SCHEMA.split(";"):
@@ -226,8 +239,8 @@ class SQLiteStore:
                 number = float(value)
             except ValueError:
                 number = math.nan
-            if not math.isfinite(number):
-                raise StateError(f"{self.where}: meta {key} {value!r} is not a time")
+            if not (math.isfinite(number) and EARLIEST <= number <= LATEST):  # nan fails too
+                raise StateError(f"{self.where}: meta {key} {value!r} is not a time between 1900 and 3000")
 
     # -- transactions ---------------------------------------------------------------------------
 

@@ -42,6 +42,18 @@ def test_no_url_does_nothing(alert, serve):
     assert server.requests == []
 
 
+def test_no_url_says_the_sink_is_not_ready_so_its_alerts_stay_pending(monkeypatch):
+    """Sending nothing and returning made the relay count every alert as delivered; the relay
+    asks sink_unready() first and leaves the deliveries pending."""
+    import cppolicy_webhook
+
+    assert cppolicy_webhook.sink_unready() == "CPPOLICY_WEBHOOK_URL is not set"
+    monkeypatch.setenv("CPPOLICY_WEBHOOK_URL", "  ")
+    assert cppolicy_webhook.sink_unready() == "CPPOLICY_WEBHOOK_URL is not set"
+    monkeypatch.setenv("CPPOLICY_WEBHOOK_URL", "https://example.invalid/hook")
+    assert cppolicy_webhook.sink_unready() is None
+
+
 def test_defaults():
     cfg = WebhookConfig.from_env({"CPPOLICY_WEBHOOK_URL": "https://example.invalid/hook"})
     assert (cfg.attempts, cfg.backoff, cfg.max_delay, cfg.timeout, cfg.secret) == (1, 0.5, 30.0, 10.0, None)

@@ -3,7 +3,9 @@
 Configured entirely by environment variables, read afresh for each alert:
 
 ``CPPOLICY_WEBHOOK_URL``
-    where to POST (``http://`` or ``https://``). Unset or empty: the plugin does nothing.
+    where to POST (``http://`` or ``https://``). Unset or empty: the plugin sends nothing, and
+    :func:`sink_unready` says so, so the monitor's relay does not use it as a sink: its alerts
+    stay pending (never counted as delivered) until the monitor runs with the URL set.
 ``CPPOLICY_WEBHOOK_SECRET``
     when set, the body is signed: ``X-Cppolicy-Signature: sha256=<hex HMAC-SHA256 of the body>``.
 ``CPPOLICY_WEBHOOK_ATTEMPTS`` (default 1)
@@ -57,6 +59,7 @@ __all__ = [
     "deliver",
     "post_once",
     "sign",
+    "sink_unready",
 ]
 
 __version__ = "0.1.0"
@@ -322,6 +325,13 @@ def deliver(
         status=status,
         attempts=config.attempts,
     )
+
+
+def sink_unready() -> str | None:
+    """Why this sink cannot deliver (the relay leaves its deliveries pending), or None."""
+    if not os.environ.get(URL_ENV, "").strip():
+        return f"{URL_ENV} is not set"
+    return None
 
 
 @hookimpl
