@@ -39,7 +39,7 @@ from cppolicy.errors import InputError
 from cppolicy.evaluation import MET_KINDS, Alert, derive_alerts, relevant_cleared, retraction
 from cppolicy.events import Event
 from cppolicy.host.api import Evaluator, to_event
-from cppolicy.host.relay import Backoff, Relay, alert_from_dict, decode_row, sink_names
+from cppolicy.host.relay import Backoff, Relay, alert_from_dict, decode_row, problem_line, sink_names
 from cppolicy.host.schema import SCHEMA_VERSION
 from cppolicy.host.store import SQLiteStore, StateError, StateStore, StoredAlert
 from cppolicy.host.stored import KeptFields, storable
@@ -159,7 +159,7 @@ class Monitor:
             masked = storable(event.raw, self.plugins, self.kept)
             to_event(masked, f"event {event.event_id} masked")
         except Exception as exc:  # noqa: BLE001 - a broken mask plugin must not lose an event
-            problem = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+            problem = problem_line(exc)
             self.relay.report(f"masking event {event.event_id} failed: {problem}; stored as received")
             return _canonical(event.raw)
         return _canonical(masked)
@@ -311,7 +311,7 @@ class Monitor:
             payload = private
         except Exception as exc:  # noqa: BLE001 - a broken mask plugin must not stop ingestion
             masked = False
-            problem = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+            problem = problem_line(exc)
             self.relay.report(f"masking alert {alert.key} failed: {problem}; masked on delivery")
         stored = StoredAlert(
             seq=0,

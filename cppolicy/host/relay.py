@@ -27,6 +27,7 @@ import orjson
 from cppolicy.calendar import SHANGHAI
 from cppolicy.errors import InputError
 from cppolicy.evaluation import Alert, ModuleRef
+from cppolicy.evaluation.findings import failure_detail
 from cppolicy.host.store import PendingDelivery, StateError, StateStore
 from cppolicy.plugin import Plugins, SinkError
 
@@ -116,6 +117,12 @@ def unready(plugin: object) -> str | None:
 
 def _caller(function: Callable[..., Any], takes_alert: bool) -> Callable[[Alert], Any]:
     return (lambda alert: function(alert=alert)) if takes_alert else (lambda alert: function())
+
+
+def problem_line(exc: BaseException) -> str:
+    """An exception a plugin or relay thread raised, as part of one warning line: its name and
+    message, whitespace folded, at most 300 characters."""
+    return " ".join(failure_detail(exc).split())[:300]
 
 
 class Relay:
@@ -288,7 +295,7 @@ class Relay:
             self.fatal = self.fatal or exc
             self._stop.set()
         except Exception as exc:  # noqa: BLE001
-            self.report(f"alert relay stopped: {' '.join(f'{type(exc).__name__}: {exc}'.split())[:300]}")
+            self.report(f"alert relay stopped: {problem_line(exc)}")
 
     def _drain_one(self, sink: str, deadline: float, eager: bool = False) -> None:
         if eager:
